@@ -1,0 +1,33 @@
+export { ApiError, errors, isStatus, reasonForCode, qualifiedResource, formatFieldError } from './errors.js';
+export type { Status, StatusReason, StatusCause, StatusDetails, FieldError } from './errors.js';
+export {
+  RESOURCES, groupVersion, apiVersionOf, parseApiVersion, findResource, findKind, resolveResource, resourcePath,
+} from './registry.js';
+export type { ResourceDef, SubresourceDef } from './registry.js';
+export type {
+  KubeObject, KubeList, WatchEvent, ObjectMeta, ListMeta, OwnerReference, LabelSelector, Condition, Time,
+  Pod, PodSpec, PodStatus, Container, Node, Namespace, Service, Endpoints, ConfigMap, Secret, Event, ServiceAccount,
+  Binding, PodTemplateSpec, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, Lease, EndpointSlice,
+  HorizontalPodAutoscaler,
+} from './types.js';
+export { createLogger, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { realClock, sleep, FakeClock } from './clock.js';
+export type { Clock } from './clock.js';
+export {
+  parseLabelSelector, matchesLabels, labelSelectorRequirements, formatLabelSelector,
+  parseFieldSelector, matchesFields, formatFieldSelector,
+} from './selectors.js';
+export type { LabelRequirement, FieldRequirement } from './selectors.js';
+export { parseQuantity, cpuMillis, quantityValue, formatQuantity, compareQuantities } from './quantity.js';
+export { WorkQueue } from './workqueue.js';
+export type { WorkQueueOptions } from './workqueue.js';
+export { ApiClient, JsonObjectDecoder } from './client.js';
+export type {
+  ApiClientOptions, KubeObjectLike, ListOptions, WatchOptions, WriteOptions, PatchType, RequestOptions, QueryValue,
+  DeleteOptions,
+} from './client.js';
+export { Informer, objectKey } from './informer.js';
+export type { InformerHandler, InformerOptions } from './informer.js';
+export { LeaderElector, microTime } from './leader-election.js';
+export type { LeaderElectorOptions, LeaderCallbacks } from './leader-election.js';

@@ -1,0 +1,135 @@
+/** A subresource a resource serves, and the kind its requests and answers carry. */
+export interface SubresourceDef {
+  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log';
+  group: string;
+  version: string;
+  kind: string;
+  verbs: string[];
+}
+
+/** One row of the kind registry: everything the API, discovery and clients need to know about a resource. */
+export interface ResourceDef {
+  group: string;           // '' for core
+  version: string;
+  resource: string;        // plural, lower case: 'pods'
+  singular: string;
+  kind: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: string[];
+  subresources: SubresourceDef[];
+}
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const STATUS = (group: string, version: string, kind: string): SubresourceDef =>
+  ({ name: 'status', group, version, kind, verbs: ['get', 'patch', 'update'] });
+const SCALE: SubresourceDef = { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+
+function def(group: string, version: string, kind: string, resource: string, namespaced: boolean,
+  opts: { shortNames?: string[]; categories?: string[]; verbs?: string[]; subresources?: SubresourceDef[] } = {}): ResourceDef {
+  return {
+    group, version, kind, resource, namespaced,
+    singular: kind.toLowerCase(),
+    listKind: `${kind}List`,
+    shortNames: opts.shortNames ?? [],
+    categories: opts.categories ?? [],
+    verbs: opts.verbs ?? ALL_VERBS,
+    subresources: opts.subresources ?? [],
+  };
+}
+
+/** Every resource k8ts serves. Adding a resource is adding a row here (plus its printer/defaults in the apiserver). */
+export const RESOURCES: readonly ResourceDef[] = [
+  def('', 'v1', 'Namespace', 'namespaces', false, {
+    shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: [STATUS('', 'v1', 'Namespace')],
+  }),
+  def('', 'v1', 'Node', 'nodes', false, { shortNames: ['no'], subresources: [STATUS('', 'v1', 'Node')] }),
+  def('', 'v1', 'Pod', 'pods', true, {
+    shortNames: ['po'], categories: ['all'],
+    subresources: [
+      STATUS('', 'v1', 'Pod'),
+      { name: 'binding', group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
+      { name: 'eviction', group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
+      { name: 'log', group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
+    ],
+  }),
+  def('', 'v1', 'Service', 'services', true, {
+    shortNames: ['svc'], categories: ['all'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: [STATUS('', 'v1', 'Service')],
+  }),
+  def('', 'v1', 'Endpoints', 'endpoints', true, { shortNames: ['ep'] }),
+  def('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
+  def('', 'v1', 'Secret', 'secrets', true),
+  def('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
+  def('', 'v1', 'ServiceAccount', 'serviceaccounts', true, { shortNames: ['sa'] }),
+  def('apps', 'v1', 'Deployment', 'deployments', true, {
+    shortNames: ['deploy'], categories: ['all'], subresources: [STATUS('apps', 'v1', 'Deployment'), SCALE],
+  }),
+  def('apps', 'v1', 'ReplicaSet', 'replicasets', true, {
+    shortNames: ['rs'], categories: ['all'], subresources: [STATUS('apps', 'v1', 'ReplicaSet'), SCALE],
+  }),
+  def('apps', 'v1', 'DaemonSet', 'daemonsets', true, {
+    shortNames: ['ds'], categories: ['all'], subresources: [STATUS('apps', 'v1', 'DaemonSet')],
+  }),
+  def('apps', 'v1', 'StatefulSet', 'statefulsets', true, {
+    shortNames: ['sts'], categories: ['all'], subresources: [STATUS('apps', 'v1', 'StatefulSet'), SCALE],
+  }),
+  def('batch', 'v1', 'Job', 'jobs', true, { categories: ['all'], subresources: [STATUS('batch', 'v1', 'Job')] }),
+  def('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
+  def('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
+    shortNames: ['hpa'], categories: ['all'], subresources: [STATUS('autoscaling', 'v2', 'HorizontalPodAutoscaler')],
+  }),
+  def('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
+];
+
+/** `v1` or `apps/v1`. */
+export function groupVersion(group: string, version: string): string {
+  return group ? `${group}/${version}` : version;
+}
+
+/** The apiVersion field of a resource's objects. */
+export function apiVersionOf(def: ResourceDef): string {
+  return groupVersion(def.group, def.version);
+}
+
+/** Splits `apps/v1` into group and version (`v1` → core). */
+export function parseApiVersion(apiVersion: string): { group: string; version: string } {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+}
+
+const byGvr = new Map(RESOURCES.map((r) => [`${r.group}/${r.version}/${r.resource}`, r]));
+const byGvk = new Map(RESOURCES.map((r) => [`${r.group}/${r.version}/${r.kind}`, r]));
+
+/** The resource at `group/version/resource`, or undefined. */
+export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
+  return byGvr.get(`${group}/${version}/${resource}`);
+}
+
+/** The resource whose objects have this apiVersion and kind, or undefined. */
+export function findKind(apiVersion: string, kind: string): ResourceDef | undefined {
+  const { group, version } = parseApiVersion(apiVersion);
+  return byGvk.get(`${group}/${version}/${kind}`);
+}
+
+/** Finds a resource by any name a user may type: plural, singular, short name, kind, optionally `name.group`. */
+export function resolveResource(name: string): ResourceDef | undefined {
+  const lower = name.toLowerCase();
+  const dot = lower.indexOf('.');
+  const [base, group] = dot < 0 ? [lower, undefined] : [lower.slice(0, dot), lower.slice(dot + 1)];
+  return RESOURCES.find((r) => (group === undefined || r.group === group) &&
+    (r.resource === base || r.singular === base || r.shortNames.includes(base) || r.kind.toLowerCase() === base));
+}
+
+/** The REST path of a collection or object: `/api/v1/namespaces/ns/pods[/name]`, `/apis/apps/v1/...`. */
+export function resourcePath(def: ResourceDef, namespace?: string, name?: string, subresource?: string): string {
+  let p = def.group ? `/apis/${def.group}/${def.version}` : `/api/${def.version}`;
+  if (def.namespaced && namespace) p += `/namespaces/${encodeURIComponent(namespace)}`;
+  p += `/${def.resource}`;
+  if (name !== undefined) p += `/${encodeURIComponent(name)}`;
+  if (subresource) p += `/${subresource}`;
+  return p;
+}

@@ -1,0 +1,460 @@
+import type { ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Etcd3 } from 'etcd3';
+import YAML from 'yaml';
+import {
+  ApiError, errors, findResource, formatLabelSelector, labelSelectorRequirements, reasonForCode, RESOURCES, silentLogger,
+  type KubeObject, type Logger, type ResourceDef,
+} from '@k8ts/api';
+import {
+  aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated,
+} from './discovery.js';
+import { decodeBody, intParam, patchType, rvParam, wantedFormat } from './http.js';
+import { NamespaceLifecycle } from './namespaces.js';
+import { OpenApi } from './openapi.js';
+import { ResourceStore, type DeleteOptions, type ListQuery } from './rest-store.js';
+import { ServiceAllocator } from './services.js';
+import { Storage } from './storage.js';
+import { toTable, toTableRowEvent } from './table.js';
+import { WatchCache, type CacheEvent } from './watch-cache.js';
+
+export interface AppOptions {
+  /** etcd client URLs. */
+  etcdServers: string[];
+  log?: Logger;
+  /** Largest request body accepted (upstream: 3 MiB). */
+  bodyLimit?: number;
+  /** Events kept per resource for watch replay. */
+  watchCacheSize?: number;
+  /** How often watchers that asked for bookmarks get one. */
+  bookmarkIntervalMs?: number;
+  /** Compact etcd history every interval (upstream's --etcd-compaction-interval); 0 disables. */
+  compactionIntervalMs?: number;
+  /** Non-watch requests served at once before 429 (upstream's --max-requests-inflight + mutating). */
+  maxRequestsInflight?: number;
+}
+
+const VERSION = {
+  major: '1', minor: '32', gitVersion: 'v1.32.4-k8ts', gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean', buildDate: '2026-11-24T00:00:00Z', goVersion: 'go1.23.8', compiler: 'gc', platform: 'linux/amd64',
+};
+
+interface Target {
+  def: ResourceDef;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  watch: boolean;
+}
+
+type Query = Record<string, string | undefined>;
+
+/** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const log = opts.log ?? silentLogger;
+  const etcd = new Etcd3({ hosts: opts.etcdServers, dialTimeout: 5000 });
+  const storage = new Storage(etcd, log);
+  const caches = new Map<ResourceDef, WatchCache>();
+  const stores = new Map<ResourceDef, ResourceStore>();
+  const namespaces = new NamespaceLifecycle(log);
+  const services = new ServiceAllocator();
+  for (const def of RESOURCES) {
+    const cache = new WatchCache(def, storage, log, opts.watchCacheSize);
+    caches.set(def, cache);
+    stores.set(def, new ResourceStore(def, storage, cache, log, {
+      beforeCreate: async (d, obj) => {
+        await namespaces.admit(d, obj);
+        if (d.resource === 'services' && d.group === '') services.allocate(obj);
+      },
+    }));
+  }
+  const storeOf = (def: ResourceDef) => stores.get(def)!;
+  await Promise.all([...caches.values()].map((c) => c.start()));
+  namespaces.attach(stores);
+  services.attach(caches.get(findResource('', 'v1', 'services')!)!);
+  await bootstrap(stores);
+
+  const app = Fastify({
+    // Our own pino logger reports failures (setErrorHandler); fastify's per-request logging stays off.
+    logger: false, bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: true,
+  });
+  const openapi = new OpenApi();
+  const bookmarkMs = opts.bookmarkIntervalMs ?? 60_000;
+  const maxInflight = opts.maxRequestsInflight ?? 600;
+  let inflight = 0;
+  const watchers = new Set<() => void>();
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: unknown, req, reply) => {
+    let apiErr: ApiError;
+    if (err instanceof ApiError) apiErr = err;
+    else {
+      const e = err as { statusCode?: number; code?: string; message?: string };
+      if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') apiErr = errors.tooLarge('Request entity too large: limit is 3145728');
+      else if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) apiErr = new ApiError(e.statusCode, reasonForCode(e.statusCode), e.message ?? 'bad request');
+      else {
+        log.error({ err, method: req.method, url: req.url }, 'request failed');
+        apiErr = errors.internal('Internal error occurred: the server could not complete the request');
+      }
+    }
+    if (apiErr.code >= 500) log.warn({ err: apiErr, url: req.url }, 'request failed');
+    if (apiErr.code === 429) void reply.header('Retry-After', '1');
+    void reply.code(apiErr.code).type('application/json').send(apiErr.toStatus());
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).type('application/json').send(new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
+  });
+
+  app.get('/version', async () => VERSION);
+  for (const p of ['/healthz', '/livez', '/readyz']) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
+  app.get('/openapi/v3', async () => openapi.index());
+  app.get('/openapi/v3/*', async (req, reply) => {
+    const doc = openapi.document((req.params as { '*': string })['*']);
+    if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    return reply.type('application/json').send(doc);
+  });
+
+  const discovery = (core: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
+    if (wantsAggregated(req.headers.accept)) return reply.header('content-type', AGGREGATED_CONTENT_TYPE).send(Buffer.from(JSON.stringify(aggregatedDiscovery(core))));
+    return core ? apiVersions() : apiGroupList();
+  };
+  app.get('/api', discovery(true));
+  app.get('/apis', discovery(false));
+
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = (req.params as { '*': string })['*'];
+    const core = req.url.startsWith('/api/');
+    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const [group, version, rest] = core ? ['', segs[0], segs.slice(1)] : [segs[0], segs[1], segs.slice(2)];
+    if (!version) {
+      const doc = !core && group ? apiGroupDoc(group) : undefined;
+      if (req.method === 'GET' && doc) return doc;
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    if (rest.length === 0) {
+      const doc = req.method === 'GET' ? apiResourceList(group, version) : undefined;
+      if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      return doc;
+    }
+    const target = resolveTarget(group, version, rest);
+    const query = req.query as Query;
+    const watch = target.watch || query.watch === 'true' || query.watch === '1';
+    if (watch && req.method === 'GET' && !target.name) return serveWatch(req, reply, target, query);
+    if (inflight >= maxInflight) throw errors.tooManyRequests('Too many requests, please try again later.');
+    inflight++;
+    try {
+      return await serve(req, reply, target, query);
+    } finally {
+      inflight--;
+    }
+  };
+  app.all('/api/*', handler);
+  app.all('/apis/*', handler);
+
+  async function serve(req: FastifyRequest, reply: FastifyReply, t: Target, query: Query): Promise<unknown> {
+    const store = storeOf(t.def);
+    const dryRun = query.dryRun === 'All';
+    if (query.dryRun !== undefined && query.dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${query.dryRun}: supported values: "All"`);
+    const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type']);
+    const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
+    if (!t.name) {
+      switch (req.method) {
+        case 'GET': {
+          const list = await store.list(t.namespace, listQuery(query));
+          return respondList(req, reply, t.def, list.items, { resourceVersion: String(list.revision), continue: list.continue }, query);
+        }
+        case 'POST': {
+          if (t.def.namespaced && !t.namespace) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+          return send(await store.create(t.namespace, body(), { dryRun }), 201);
+        }
+        case 'DELETE': {
+          const list = await store.deleteCollection(t.namespace, listQuery(query), deleteOptions(body(), query), { dryRun });
+          return respondList(req, reply, t.def, list.items, { resourceVersion: String(list.revision) }, query);
+        }
+        default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+      }
+    }
+    const name = t.name;
+    if (t.subresource) return serveSubresource(req, reply, t, store, name, query, body, dryRun);
+    switch (req.method) {
+      case 'GET': return send(await store.get(t.namespace, name));
+      case 'PUT': return send(await store.update(t.namespace, name, body(), { dryRun }));
+      case 'PATCH': {
+        const type = patchType(req.headers['content-type']);
+        const { object, created } = await store.patch(t.namespace, name, type, body() ?? {}, { dryRun });
+        return send(object, created ? 201 : 200);
+      }
+      case 'DELETE': {
+        const { object } = await store.delete(t.namespace, name, deleteOptions(body(), query), { dryRun });
+        return send(object, 200);
+      }
+      default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
+  }
+
+  async function serveSubresource(req: FastifyRequest, reply: FastifyReply, t: Target, store: ResourceStore, name: string,
+    query: Query, body: () => unknown, dryRun: boolean): Promise<unknown> {
+    const sub = t.def.subresources.find((s) => s.name === t.subresource);
+    if (!sub) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
+    switch (`${sub.name} ${req.method}`) {
+      case 'status GET': return send(await store.get(t.namespace, name));
+      case 'status PUT': {
+        const obj = store.checkBody(body(), t.namespace);
+        if (obj.metadata?.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+        return send(await store.update(t.namespace, name, obj, { dryRun, subresource: 'status' }));
+      }
+      case 'status PATCH': {
+        const type = patchType(req.headers['content-type']);
+        return send((await store.patch(t.namespace, name, type === 'apply' ? 'strategic' : type, body() ?? {}, { dryRun, subresource: 'status' })).object);
+      }
+      case 'scale GET': return reply.send(toScale(t.def, await store.get(t.namespace, name)));
+      case 'scale PUT':
+      case 'scale PATCH': return reply.send(await writeScale(req, t, store, name, body(), dryRun));
+      case 'binding POST': {
+        await bind(store, t.namespace, name, body(), dryRun);
+        return reply.code(201).send(success(201));
+      }
+      case 'eviction POST': {
+        const eviction = body() as { deleteOptions?: DeleteOptions } | undefined;
+        await store.delete(t.namespace, name, eviction?.deleteOptions ?? {}, { dryRun });
+        return reply.code(201).send(success(201));
+      }
+      default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
+  }
+
+  async function writeScale(req: FastifyRequest, t: Target, store: ResourceStore, name: string, body: unknown, dryRun: boolean) {
+    for (let attempt = 0; ; attempt++) {
+      const obj = await store.get(t.namespace, name);
+      const current = toScale(t.def, obj);
+      let wanted: any;
+      if (req.method === 'PUT') {
+        wanted = body;
+        if (typeof wanted !== 'object' || wanted === null) throw errors.badRequest('the body of the request was in an unknown format: expected a Scale');
+        const rv = wanted.metadata?.resourceVersion;
+        if (rv && rv !== obj.metadata?.resourceVersion) throw store.conflict(name);
+      } else {
+        const type = patchType(req.headers['content-type']);
+        wanted = store.applyPatch(current as KubeObject, type === 'json' ? 'json' : 'merge', body ?? {});
+      }
+      const replicas = wanted?.spec?.replicas;
+      if (!Number.isInteger(replicas) || replicas < 0) {
+        throw errors.invalid('Scale', 'autoscaling', name, [{ field: 'spec.replicas', type: 'FieldValueInvalid', value: replicas, message: 'must be greater than or equal to 0' }]);
+      }
+      try {
+        const updated = await store.mutate(t.namespace, name, (o: any) => {
+          if (o.metadata.resourceVersion !== obj.metadata?.resourceVersion) throw store.conflict(name);
+          o.spec = { ...o.spec, replicas };
+          return o;
+        }, { dryRun });
+        return toScale(t.def, updated);
+      } catch (err) {
+        // A PATCH computed on a state that changed underneath is simply recomputed, as upstream's GuaranteedUpdate.
+        if (req.method === 'PATCH' && err instanceof ApiError && err.isConflict && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+
+  async function bind(store: ResourceStore, namespace: string | undefined, name: string, body: unknown, dryRun: boolean) {
+    const target = (body as { target?: { name?: string; kind?: string } } | undefined)?.target;
+    if (!target?.name) throw errors.invalid('Binding', '', name, [{ field: 'target.name', type: 'FieldValueRequired', message: '' }]);
+    await store.mutate(namespace, name, (pod: any) => {
+      if (pod.metadata.deletionTimestamp) throw store.conflict(name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      if (pod.spec.nodeName) throw store.conflict(name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+      pod.spec.nodeName = target.name;
+      const conditions = (pod.status.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+      pod.status = { ...pod.status, conditions };
+      return pod;
+    }, { dryRun, subresource: 'internal' });
+  }
+
+  function serveWatch(req: FastifyRequest, reply: FastifyReply, t: Target, query: Query): void {
+    const store = storeOf(t.def);
+    const cache = caches.get(t.def)!;
+    const sel = store.selector(query);
+    const from = rvParam(query.resourceVersion);
+    const timeoutSeconds = intParam(query.timeoutSeconds, 'timeoutSeconds') ?? 1800 + Math.floor(Math.random() * 1800);
+    const table = wantedFormat(req.headers.accept) === 'table';
+    const res: ServerResponse = reply.raw;
+    reply.hijack();
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders(); // kubectl waits for headers before it trusts a quiet watch (kubectl-wire.md §5)
+    let closed = false;
+    let sent = from ?? 0;
+    const write = (type: string, object: unknown) => {
+      if (closed) return;
+      res.write(JSON.stringify({ type, object }) + '\n');
+      // A watcher that cannot keep up is dropped; it re-watches from its last resourceVersion.
+      if (res.writableLength > 32 * 1024 * 1024) close();
+    };
+    const inScope = (o: KubeObject | undefined) => !!o && (!t.namespace || o.metadata?.namespace === t.namespace) && store.matches(sel, o);
+    const deliver = (ev: CacheEvent) => {
+      const now = inScope(ev.object);
+      const before = ev.type === 'MODIFIED' ? inScope(ev.prev) : now;
+      let type: string | undefined = ev.type;
+      if (ev.type === 'MODIFIED' && now !== before) type = now ? 'ADDED' : 'DELETED';
+      else if (!now && !(ev.type === 'MODIFIED' && before)) type = undefined;
+      sent = Math.max(sent, ev.revision);
+      if (!type) return;
+      write(type, table ? toTableRowEvent(t.def, ev.object, query.includeObject) : ev.object);
+    };
+    const timers: NodeJS.Timeout[] = [];
+    let sub: { close(): void } | undefined;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      sub?.close();
+      for (const tm of timers) clearTimeout(tm);
+      watchers.delete(close);
+      res.end();
+    };
+    watchers.add(close);
+    req.raw.on('close', close);
+    res.on('error', close);
+    timers.push(setTimeout(close, timeoutSeconds * 1000));
+    cache.ready.then(() => {
+      if (closed) return;
+      try {
+        sub = cache.subscribe(from, deliver, close);
+      } catch (err) {
+        if (err instanceof ApiError) { write('ERROR', err.toStatus()); close(); return; }
+        throw err;
+      }
+      if (query.allowWatchBookmarks === 'true') {
+        const tick = () => {
+          write('BOOKMARK', { kind: t.def.kind, apiVersion: store.withType({}).apiVersion, metadata: { resourceVersion: String(Math.max(sent, cache.revision)) } });
+          timers.push(setTimeout(tick, bookmarkMs));
+        };
+        timers.push(setTimeout(tick, bookmarkMs));
+      }
+    }).catch((err: unknown) => {
+      log.error({ err }, 'watch failed');
+      close();
+    });
+  }
+
+  function respond(req: FastifyRequest, reply: FastifyReply, def: ResourceDef, obj: KubeObject, code: number, query: Query) {
+    reply.code(code);
+    const format = wantedFormat(req.headers.accept);
+    if (format === 'table') return reply.send(toTable(def, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? '' }, query.includeObject));
+    if (format === 'yaml') return reply.type('application/yaml').send(YAML.stringify(obj));
+    return reply.type('application/json').send(obj);
+  }
+
+  function respondList(req: FastifyRequest, reply: FastifyReply, def: ResourceDef, items: KubeObject[],
+    meta: { resourceVersion: string; continue?: string }, query: Query) {
+    const format = wantedFormat(req.headers.accept);
+    const listMeta = { resourceVersion: meta.resourceVersion, ...(meta.continue ? { continue: meta.continue } : {}) };
+    if (format === 'table') return reply.send(toTable(def, items, listMeta, query.includeObject));
+    const list = { kind: def.listKind, apiVersion: storeOf(def).withType({}).apiVersion, metadata: listMeta, items: items.map(stripType) };
+    if (format === 'yaml') return reply.type('application/yaml').send(YAML.stringify(list));
+    return reply.type('application/json').send(list);
+  }
+
+  const compactor = startCompactor(storage, [...caches.values()], opts.compactionIntervalMs ?? 5 * 60_000, log);
+  // Watches are long-lived: end them before the server waits for its connections to finish.
+  app.addHook('preClose', async () => { for (const close of [...watchers]) close(); });
+  app.addHook('onClose', async () => {
+    clearInterval(compactor);
+    namespaces.stop();
+    await Promise.all([...caches.values()].map((c) => c.stop()));
+    etcd.close();
+  });
+  return app;
+}
+
+/** Resolves `/namespaces/{ns}/{resource}/{name}/{sub}` or `/{resource}/{name}/{sub}` (with a legacy `watch/` prefix). */
+function resolveTarget(group: string, version: string, rest: string[]): Target {
+  const notFound = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  let watch = false;
+  if (rest[0] === 'watch') { watch = true; rest = rest.slice(1); }
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const def = findResource(group, version, rest[2]);
+    if (def?.namespaced) {
+      if (rest.length > 5) throw notFound();
+      return { def, namespace: rest[1], name: rest[3], subresource: rest[4], watch };
+    }
+  }
+  const def = findResource(group, version, rest[0]);
+  if (!def || rest.length > 3) throw notFound();
+  return { def, name: rest[1], subresource: rest[2], watch };
+}
+
+function listQuery(q: Query): ListQuery {
+  const limit = intParam(q.limit, 'limit');
+  return { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector, limit: limit && limit > 0 ? limit : undefined, continue: q.continue || undefined, resourceVersion: q.resourceVersion };
+}
+
+function deleteOptions(body: unknown, q: Query): DeleteOptions {
+  const opts: DeleteOptions = typeof body === 'object' && body !== null ? { ...(body as DeleteOptions) } : {};
+  const grace = intParam(q.gracePeriodSeconds, 'gracePeriodSeconds');
+  if (grace !== undefined) opts.gracePeriodSeconds = grace;
+  if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;
+  return opts;
+}
+
+function stripType(obj: KubeObject): KubeObject {
+  const { apiVersion: _a, kind: _k, ...rest } = obj;
+  return rest as KubeObject;
+}
+
+function success(code: number) {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code };
+}
+
+/** autoscaling/v1 Scale of a deployment, replicaset or statefulset. */
+function toScale(def: ResourceDef, obj: any) {
+  const reqs = labelSelectorRequirements(obj.spec?.selector);
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: obj.spec?.replicas ?? 0 },
+    status: { replicas: obj.status?.replicas ?? 0, selector: reqs ? formatLabelSelector(reqs) : '' },
+  };
+}
+
+/** Objects every cluster starts with: the four namespaces and the `kubernetes` service. */
+async function bootstrap(stores: Map<ResourceDef, ResourceStore>): Promise<void> {
+  const ns = stores.get(findResource('', 'v1', 'namespaces')!)!;
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    await ns.create(undefined, { metadata: { name } }).catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.isAlreadyExists)) throw err;
+    });
+  }
+  const svc = stores.get(findResource('', 'v1', 'services')!)!;
+  const exists = await svc.get('default', 'kubernetes').then(() => true, (err: unknown) => {
+    if (err instanceof ApiError && err.isNotFound) return false;
+    throw err;
+  });
+  if (exists) return;
+  await svc.create('default', {
+    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' },
+  });
+}
+
+/** Compacts etcd to the revision seen one interval ago, as upstream's compactor, and tells the watch caches. */
+function startCompactor(storage: Storage, caches: WatchCache[], intervalMs: number, log: Logger): NodeJS.Timeout {
+  let previous = 0;
+  const timer = setInterval(() => {
+    void (async () => {
+      const current = await storage.revision();
+      if (previous > 0) {
+        await storage.compact(previous);
+        for (const c of caches) c.compacted(previous);
+        log.info({ revision: previous }, 'compacted etcd');
+      }
+      previous = current;
+    })().catch((err: unknown) => log.warn({ err }, 'compaction failed'));
+  }, intervalMs || 2 ** 31 - 1);
+  timer.unref();
+  return timer;
+}

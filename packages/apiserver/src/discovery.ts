@@ -1,0 +1,98 @@
+import { groupVersion, RESOURCES, type ResourceDef } from '@k8ts/api';
+
+/** The Content-Type that tells kubectl a discovery answer is aggregated (kubectl-wire.md §2). */
+export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+/** Groups in preference order, each with its versions (preferred first). */
+function groups(): { name: string; versions: string[] }[] {
+  const out: { name: string; versions: string[] }[] = [];
+  for (const r of RESOURCES) {
+    if (!r.group) continue;
+    let g = out.find((x) => x.name === r.group);
+    if (!g) out.push((g = { name: r.group, versions: [] }));
+    if (!g.versions.includes(r.version)) g.versions.push(r.version);
+  }
+  return out;
+}
+
+function resourcesOf(group: string, version: string): ResourceDef[] {
+  return RESOURCES.filter((r) => r.group === group && r.version === version);
+}
+
+/** GET /api (legacy form). */
+export function apiVersions(): unknown {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }] };
+}
+
+function apiGroup(g: { name: string; versions: string[] }): unknown {
+  const versions = g.versions.map((v) => ({ groupVersion: `${g.name}/${v}`, version: v }));
+  return { name: g.name, versions, preferredVersion: versions[0] };
+}
+
+/** GET /apis (legacy form). */
+export function apiGroupList(): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups().map(apiGroup) };
+}
+
+/** GET /apis/{group}; undefined when the group is unknown. */
+export function apiGroupDoc(name: string): unknown {
+  const g = groups().find((x) => x.name === name);
+  return g ? { kind: 'APIGroup', apiVersion: 'v1', ...(apiGroup(g) as object) } : undefined;
+}
+
+/** GET /api/v1 or /apis/{group}/{version}: an APIResourceList; undefined when unknown. */
+export function apiResourceList(group: string, version: string): unknown {
+  const defs = resourcesOf(group, version);
+  if (!defs.length) return undefined;
+  const resources: unknown[] = [];
+  for (const r of defs) {
+    resources.push({
+      name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs,
+      ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+      ...(r.categories.length ? { categories: r.categories } : {}),
+    });
+    for (const s of r.subresources) {
+      resources.push({
+        name: `${r.resource}/${s.name}`, singularName: '', namespaced: r.namespaced,
+        ...(s.group !== r.group || s.version !== r.version ? { group: s.group, version: s.version } : {}),
+        kind: s.kind, verbs: s.verbs,
+      });
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion(group, version), resources };
+}
+
+function discoveryGroup(name: string, versions: string[]): unknown {
+  return {
+    metadata: { name },
+    versions: versions.map((v) => ({
+      version: v,
+      freshness: 'Current',
+      resources: resourcesOf(name, v).map((r) => ({
+        resource: r.resource,
+        responseKind: { group: r.group, version: r.version, kind: r.kind },
+        scope: r.namespaced ? 'Namespaced' : 'Cluster',
+        singularResource: r.singular,
+        verbs: r.verbs,
+        ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+        ...(r.categories.length ? { categories: r.categories } : {}),
+        ...(r.subresources.length ? {
+          subresources: r.subresources.map((s) => ({
+            subresource: s.name, responseKind: { group: s.group, version: s.version, kind: s.kind }, verbs: s.verbs,
+          })),
+        } : {}),
+      })),
+    })),
+  };
+}
+
+/** Aggregated discovery (apidiscovery.k8s.io/v2): /api holds the core group only, /apis every other group. */
+export function aggregatedDiscovery(core: boolean): unknown {
+  const items = core ? [discoveryGroup('', ['v1'])] : groups().map((g) => discoveryGroup(g.name, g.versions));
+  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
+}
+
+/** True when the Accept header asks for aggregated discovery. */
+export function wantsAggregated(accept: string | undefined): boolean {
+  return !!accept && /as=APIGroupDiscoveryList/.test(accept) && /v=v2(beta1)?\b/.test(accept);
+}

@@ -1,0 +1,76 @@
+import YAML from 'yaml';
+import { errors } from '@k8ts/api';
+import type { PatchType } from './rest-store.js';
+
+/** The media type of a Content-Type header, lower-cased, without parameters; '' when absent. */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0].trim().toLowerCase();
+}
+
+const PATCH_TYPES: Record<string, PatchType> = {
+  'application/merge-patch+json': 'merge',
+  'application/json-patch+json': 'json',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+};
+
+/** The patch type a PATCH's Content-Type names; 415 for anything else. */
+export function patchType(contentType: string | undefined): PatchType {
+  const t = PATCH_TYPES[mediaType(contentType)];
+  if (!t) {
+    throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
+  }
+  return t;
+}
+
+/**
+ * Decodes a request body by its Content-Type: JSON (also when the header is missing, as upstream), YAML,
+ * and the patch types. Protobuf and anything else get 415; malformed documents 400.
+ */
+export function decodeBody(body: Buffer | undefined, contentType: string | undefined): unknown {
+  const type = mediaType(contentType);
+  if (!body || body.length === 0) return undefined;
+  const text = body.toString('utf8');
+  if (type === '' || type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw errors.badRequest(`the body of the request was in an unknown format: invalid JSON: ${(err as Error).message}`);
+    }
+  }
+  if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
+    const docs = YAML.parseAllDocuments(text);
+    const list = Array.isArray(docs) ? docs : [docs];
+    const bad = list.flatMap((d) => d.errors);
+    if (bad.length) throw errors.badRequest(`the body of the request was in an unknown format: invalid YAML: ${bad[0].message.split('\n')[0]}`);
+    if (list.length !== 1) throw errors.badRequest('the body of the request was in an unknown format: expected exactly one YAML document');
+    return list[0].toJS();
+  }
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    throw errors.unsupportedMediaType('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf is not supported: with kubectl create <generator>, use `kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`)');
+  }
+  throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`);
+}
+
+/** What the client asked for in Accept: a Table, YAML, or JSON (the default). */
+export function wantedFormat(accept: string | undefined): 'table' | 'yaml' | 'json' {
+  if (!accept) return 'json';
+  const first = accept.split(',')[0];
+  if (/as=Table/.test(first) && /g=meta\.k8s\.io/.test(first)) return 'table';
+  if (mediaType(first) === 'application/yaml') return 'yaml';
+  return 'json';
+}
+
+/** Parses an integer query parameter; 400 when it is not one. */
+export function intParam(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^-?\d+$/.test(value)) throw errors.badRequest(`invalid value for ${name}: ${JSON.stringify(value)} is not an integer`);
+  return Number(value);
+}
+
+/** Parses a resourceVersion parameter; 400 for garbage. */
+export function rvParam(value: string | undefined): number | undefined {
+  if (value === undefined || value === '' || value === '0') return undefined;
+  if (!/^\d+$/.test(value)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(value)}`);
+  return Number(value);
+}

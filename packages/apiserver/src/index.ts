@@ -1,0 +1,7 @@
+export { buildApp } from './app.js';
+export type { AppOptions } from './app.js';
+export { Storage } from './storage.js';
+export { WatchCache } from './watch-cache.js';
+export { strategicMergePatch } from './patch/strategic-merge.js';
+export { patchMetaFor } from './patch/patch-meta.js';
+export { mergePatch } from './patch/merge-patch.js';

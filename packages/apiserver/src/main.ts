@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { createLogger } from '@k8ts/api';
+import { buildApp } from './app.js';
+
+const program = new Command('k8ts-apiserver')
+  .description('The k8ts API server: Kubernetes REST API on HTTP, state in etcd.')
+  .addOption(new Option('--etcd-servers <urls>', 'comma-separated etcd client URLs').env('ETCD_SERVERS').default('http://127.0.0.1:2379'))
+  .addOption(new Option('--bind-address <ip>', 'address to listen on').env('APISERVER_BIND_ADDRESS').default('127.0.0.1'))
+  .addOption(new Option('--port <port>', 'port to listen on (plain HTTP)').env('APISERVER_PORT').default('6443'))
+  .addOption(new Option('--etcd-compaction-interval <seconds>', 'compact etcd history this often; 0 disables').env('ETCD_COMPACTION_INTERVAL').default('300'))
+  .addOption(new Option('--watch-cache-size <events>', 'events kept per resource for watch replay').default('10000'))
+  .addOption(new Option('--max-requests-inflight <n>', 'non-watch requests served at once before 429').default('600'))
+  .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
+  .parse();
+
+const opts = program.opts<Record<string, string>>();
+const log = createLogger('apiserver', opts.logLevel);
+
+async function main(): Promise<void> {
+  const app = await buildApp({
+    etcdServers: opts.etcdServers.split(','),
+    log,
+    compactionIntervalMs: Number(opts.etcdCompactionInterval) * 1000,
+    watchCacheSize: Number(opts.watchCacheSize),
+    maxRequestsInflight: Number(opts.maxRequestsInflight),
+  });
+  const address = await app.listen({ host: opts.bindAddress, port: Number(opts.port) });
+  log.info({ address }, 'apiserver listening');
+  const stop = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    app.close().then(() => process.exit(0), (err: unknown) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  log.error({ err }, 'apiserver failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { groupVersion, RESOURCES, type ResourceDef } from '@k8ts/api';
+
+/**
+ * /openapi/v3 as kubectl needs it (kubectl-wire.md §3): an index of group-versions, and per group-version the
+ * paths whose PATCH operation names its group-version-kind and the fieldValidation parameter, so that kubectl
+ * leaves field validation to the server. No requestBody schemas: kubectl then uses its compiled-in
+ * strategic-merge metadata, which is what our SMP implements.
+ */
+export class OpenApi {
+  private readonly docs = new Map<string, { body: string; hash: string }>();
+
+  constructor() {
+    for (const r of RESOURCES) {
+      const gv = r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`;
+      if (this.docs.has(gv)) continue;
+      const body = JSON.stringify(this.groupVersionDoc(r.group, r.version));
+      this.docs.set(gv, { body, hash: createHash('sha512').update(body).digest('hex').slice(0, 64).toUpperCase() });
+    }
+  }
+
+  index(): unknown {
+    const paths: Record<string, { serverRelativeURL: string }> = {};
+    for (const [gv, doc] of this.docs) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${doc.hash}` };
+    return { paths };
+  }
+
+  /** The document of `api/v1` or `apis/apps/v1`, or undefined. */
+  document(gv: string): string | undefined {
+    return this.docs.get(gv)?.body;
+  }
+
+  private groupVersionDoc(group: string, version: string): unknown {
+    const paths: Record<string, unknown> = {};
+    for (const r of RESOURCES.filter((x) => x.group === group && x.version === version)) {
+      const gvk = { group: r.group, version: r.version, kind: r.kind };
+      const op = (action: string) => ({
+        'x-kubernetes-action': action,
+        'x-kubernetes-group-version-kind': gvk,
+        operationId: `${action}${r.kind}`,
+        parameters: [
+          { name: 'dryRun', in: 'query', schema: { type: 'string' } },
+          { name: 'fieldManager', in: 'query', schema: { type: 'string' } },
+          { name: 'fieldValidation', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { 200: { description: 'OK' } },
+      });
+      paths[collectionPath(r)] = { post: op('post') };
+      paths[`${collectionPath(r)}/{name}`] = { put: op('put'), patch: op('patch') };
+    }
+    return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.4' }, paths, components: { schemas: {} } };
+  }
+}
+
+function collectionPath(r: ResourceDef): string {
+  const base = r.group ? `/apis/${groupVersion(r.group, r.version)}` : `/api/${r.version}`;
+  return r.namespaced ? `${base}/namespaces/{namespace}/${r.resource}` : `${base}/${r.resource}`;
+}

@@ -1,0 +1,400 @@
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import fastJsonPatch from 'fast-json-patch';
+import {
+  ApiError, apiVersionOf, errors, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector,
+  type FieldRequirement, type KubeObject, type LabelRequirement, type Logger, type ResourceDef,
+} from '@k8ts/api';
+import { applyDefaults } from './defaults.js';
+import { strategicMergePatch } from './patch/strategic-merge.js';
+import { patchMetaFor } from './patch/patch-meta.js';
+import { mergePatch } from './patch/merge-patch.js';
+import { NO_CHANGE, type ListPage, type Storage, type StoredObject } from './storage.js';
+import { hasStatus, initialStatus, selectableFields, tracksGeneration } from './strategy.js';
+import { validate } from './validation.js';
+import type { WatchCache } from './watch-cache.js';
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+
+export interface WriteOptions { dryRun?: boolean }
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: string;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
+
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+/** A compiled label + field selector. */
+export interface Selector { labels: LabelRequirement[]; fields: FieldRequirement[] }
+
+/** Hooks other parts of the server plug into the generic store (admission, allocation). */
+export interface StoreHooks {
+  /** Runs before a new object is validated and written (namespace lifecycle, IP allocation...). */
+  beforeCreate?(def: ResourceDef, obj: KubeObject): Promise<void> | void;
+}
+
+const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+const rfc3339 = (d = new Date()) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * The generic REST logic of every resource, as upstream's registry Store: create/update/patch/delete with
+ * defaults, validation, generation, status subresource rules, finalizers and graceful deletion.
+ */
+export class ResourceStore {
+  constructor(readonly def: ResourceDef, private readonly storage: Storage, readonly cache: WatchCache,
+    private readonly log: Logger, private readonly hooks: StoreHooks = {}) {}
+
+  key(namespace: string | undefined, name: string): string {
+    return this.storage.key(this.def, namespace, name);
+  }
+
+  /** Compiles ?labelSelector= and ?fieldSelector=, refusing fields this resource cannot select on. */
+  selector(query: { labelSelector?: string; fieldSelector?: string }): Selector {
+    const labels = parseLabelSelector(query.labelSelector ?? '');
+    const fields = parseFieldSelector(query.fieldSelector ?? '');
+    const known = Object.keys(selectableFields(this.def, {}));
+    for (const f of fields) {
+      if (!known.includes(f.field)) {
+        throw errors.badRequest(`field label not supported: ${f.field}`);
+      }
+    }
+    return { labels, fields };
+  }
+
+  matches(sel: Selector, obj: KubeObject): boolean {
+    return matchesLabels(sel.labels, obj.metadata?.labels) &&
+      (sel.fields.length === 0 || matchesFields(sel.fields, selectableFields(this.def, obj)));
+  }
+
+  async get(namespace: string | undefined, name: string): Promise<KubeObject> {
+    const found = await this.storage.get(this.key(namespace, name));
+    if (!found) throw this.notFound(name);
+    return this.withType(found.object);
+  }
+
+  /** Lists from etcd (consistent, paged), or from the watch cache when resourceVersion=0 and no limit asks for paging. */
+  async list(namespace: string | undefined, query: ListQuery): Promise<ListPage> {
+    const sel = this.selector(query);
+    const filter = (o: KubeObject) => this.matches(sel, o);
+    if (query.resourceVersion === '0' && !query.continue) {
+      await this.cache.ready;
+      const items = [...this.cache.objects.values()]
+        .filter((o) => (!namespace || o.metadata?.namespace === namespace) && filter(o))
+        .sort((a, b) => keyCompare(a, b));
+      return { items: items.map((o) => this.withType(o)), revision: this.cache.revision, continue: '' };
+    }
+    const page = await this.storage.list(this.storage.prefix(this.def, namespace), { limit: query.limit, continue: query.continue, filter });
+    page.items = page.items.map((o) => this.withType(o));
+    return page;
+  }
+
+  async create(namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    const obj = this.checkBody(body, namespace);
+    const meta = obj.metadata!;
+    if (!meta.name && meta.generateName) {
+      meta.name = meta.generateName + Array.from({ length: 5 }, () => GENERATE_CHARS[Math.floor(Math.random() * GENERATE_CHARS.length)]).join('');
+    }
+    for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) delete meta[f];
+    meta.uid = randomUUID();
+    meta.creationTimestamp = rfc3339();
+    if (tracksGeneration(this.def)) meta.generation = 1; else delete meta.generation;
+    applyDefaults(this.def.group, this.def.kind, obj);
+    const status = initialStatus(this.def, obj);
+    if (status === undefined) delete obj.status; else obj.status = status;
+    await this.hooks.beforeCreate?.(this.def, obj);
+    this.validate(obj);
+    if (opts.dryRun) return obj;
+    const created = await this.storage.create(this.key(namespace, meta.name!), obj, () => this.alreadyExists(meta.name!));
+    return this.withType(created);
+  }
+
+  /** PUT of the object (`subresource` undefined) or of its status. */
+  async update(namespace: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<KubeObject> {
+    const obj = this.checkBody(body, namespace);
+    if (obj.metadata?.name !== name) {
+      throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+    }
+    return this.write(namespace, name, opts, (current) => {
+      if (!current) throw this.notFound(name);
+      const rv = obj.metadata?.resourceVersion;
+      if (rv && rv !== current.object.metadata?.resourceVersion) throw this.conflict(name);
+      return obj;
+    }, opts.subresource);
+  }
+
+  /** PATCH of the object or of its status; apply patches create a missing object. */
+  async patch(namespace: string | undefined, name: string, type: PatchType, patch: unknown,
+    opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ object: KubeObject; created: boolean }> {
+    if (type === 'apply') {
+      const exists = await this.storage.get(this.key(namespace, name));
+      if (!exists) {
+        const body = this.checkBody(patch, namespace);
+        if (body.metadata?.name !== name) throw errors.badRequest(`the name of the object (${body.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+        return { object: await this.create(namespace, body, opts), created: true };
+      }
+    }
+    const object = await this.write(namespace, name, opts, (current) => {
+      if (!current) throw this.notFound(name);
+      const patched = this.applyPatch(current.object, type, patch) as KubeObject;
+      const rv = patched.metadata?.resourceVersion;
+      if (rv && rv !== current.object.metadata?.resourceVersion) throw this.conflict(name);
+      return patched;
+    }, opts.subresource);
+    return { object, created: false };
+  }
+
+  /**
+   * A server-side read-modify-write (binding, scale, namespace finalization): `fn` gets a copy of the current
+   * object and returns the new one. 'internal' writes skip update validation, as upstream's direct storage updates.
+   */
+  async mutate(namespace: string | undefined, name: string, fn: (obj: KubeObject) => KubeObject,
+    opts: WriteOptions & { subresource?: 'status' | 'internal' } = {}): Promise<KubeObject> {
+    return this.write(namespace, name, opts, (current) => {
+      if (!current) throw this.notFound(name);
+      return fn(structuredClone(current.object));
+    }, opts.subresource);
+  }
+
+  /** Applies a patch document to an object, as the patch type's rules say. */
+  applyPatch(original: KubeObject, type: PatchType, patch: unknown): unknown {
+    const doc = structuredClone(original);
+    switch (type) {
+      case 'merge':
+        if (!isObject(patch)) throw errors.badRequest('a merge patch must be a JSON object');
+        return mergePatch(doc, patch);
+      case 'json': {
+        if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');
+        const invalid = fastJsonPatch.validate(patch as fastJsonPatch.Operation[], doc);
+        if (invalid) throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${invalid.message.split('\n')[0]}`);
+        try {
+          return fastJsonPatch.applyPatch(doc, patch as fastJsonPatch.Operation[], false, true).newDocument;
+        } catch (err) {
+          throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+      case 'strategic':
+      case 'apply': {
+        if (!isObject(patch)) throw errors.badRequest('a strategic merge patch must be a JSON object');
+        return strategicMergePatch(doc, patch, patchMetaFor(apiVersionOf(this.def), this.def.kind));
+      }
+    }
+  }
+
+  /**
+   * The shared update path: `produce` returns the wanted object from the current one; this keeps what the
+   * client may not change (identity, status or spec depending on the subresource), bumps generation, validates,
+   * and finishes a deletion when the last finalizer goes.
+   */
+  private async write(namespace: string | undefined, name: string, opts: WriteOptions,
+    produce: (current: StoredObject | undefined) => KubeObject, subresource?: 'status' | 'internal'): Promise<KubeObject> {
+    const key = this.key(namespace, name);
+    let result: KubeObject | undefined;
+    const { object, deleted } = await this.storage.guaranteedUpdate(key, (current) => {
+      const wanted = structuredClone(produce(current));
+      const old = current!.object;
+      const next = this.merge(old, wanted, subresource);
+      if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
+      if (subresource !== 'internal') this.validate(next, old);
+      const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length);
+      if (opts.dryRun) { result = next; throw NO_CHANGE; }
+      return finished ? null : next;
+    });
+    if (result) return this.withType(result);
+    if (deleted) this.log.debug({ key }, 'last finalizer removed; object deleted');
+    return this.withType(object!);
+  }
+
+  private merge(old: KubeObject, wanted: KubeObject, subresource?: 'status' | 'internal'): KubeObject {
+    const def = this.def;
+    let next: KubeObject;
+    if (subresource === 'internal') {
+      next = wanted;
+    } else if (subresource === 'status') {
+      // Status writes change status only (upstream's status strategies keep spec and metadata).
+      next = { ...structuredClone(old), status: wanted.status };
+    } else {
+      next = wanted;
+      applyDefaults(def.group, def.kind, next);
+      // A namespace's spec (its finalizers) changes only through /finalize and the lifecycle, as upstream.
+      if (def.group === '' && def.resource === 'namespaces') next.spec = structuredClone(old.spec);
+      if (hasStatus(def) && def.resource !== 'nodes') {
+        if (old.status === undefined) delete next.status; else next.status = structuredClone(old.status);
+      }
+    }
+    next.apiVersion = apiVersionOf(def);
+    next.kind = def.kind;
+    const meta = (next.metadata ??= {});
+    const o = old.metadata ?? {};
+    meta.name = o.name;
+    if (def.namespaced) meta.namespace = o.namespace; else delete meta.namespace;
+    meta.uid = o.uid;
+    meta.creationTimestamp = o.creationTimestamp;
+    meta.resourceVersion = o.resourceVersion;
+    if (o.deletionTimestamp) {
+      meta.deletionTimestamp = o.deletionTimestamp;
+      meta.deletionGracePeriodSeconds = o.deletionGracePeriodSeconds;
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+    }
+    if (tracksGeneration(def)) {
+      meta.generation = (o.generation ?? 1) + (isDeepStrictEqual(next.spec, old.spec) ? 0 : 1);
+    } else if (o.generation !== undefined) meta.generation = o.generation; else delete meta.generation;
+    return next;
+  }
+
+  /**
+   * DELETE: checks preconditions, then removes the object, or marks it (deletionTimestamp) when finalizers or
+   * a pod's grace period must run first. Returns the object as it was last seen and whether it is gone.
+   */
+  async delete(namespace: string | undefined, name: string, options: DeleteOptions = {}, opts: WriteOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
+    if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
+      throw errors.badRequest(`propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
+    }
+    if (options.gracePeriodSeconds !== undefined && (!Number.isInteger(options.gracePeriodSeconds) || options.gracePeriodSeconds < 0)) {
+      throw errors.badRequest('gracePeriodSeconds: must be a non-negative integer');
+    }
+    let dry: KubeObject | undefined;
+    const { object, deleted } = await this.storage.guaranteedUpdate(this.key(namespace, name), (current) => {
+      if (!current) throw this.notFound(name);
+      const obj = structuredClone(current.object);
+      const meta = obj.metadata ?? {};
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== meta.uid) {
+        throw this.conflict(name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ''}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+        throw this.conflict(name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
+      }
+      const next = this.markForDeletion(obj, options);
+      if (opts.dryRun) { dry = next ?? obj; throw NO_CHANGE; }
+      if (next && isDeepStrictEqual(next, current.object)) throw NO_CHANGE;
+      return next;
+    });
+    if (dry) return { object: this.withType(dry), deleted: false };
+    return { object: this.withType(object!), deleted };
+  }
+
+  /** The object with its deletion marks, or null when it can go now. */
+  private markForDeletion(obj: KubeObject, options: DeleteOptions): KubeObject | null {
+    const meta = obj.metadata!;
+    const now = Date.now();
+    let grace = 0;
+    if (this.def.group === '' && this.def.resource === 'pods') {
+      const pod = obj as any;
+      grace = options.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+      // As upstream: a pod no kubelet runs (unscheduled, or finished) has nothing to wait for.
+      if (!pod.spec?.nodeName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') grace = 0;
+    }
+    if (this.def.group === '' && this.def.resource === 'namespaces') {
+      // The namespace stays Terminating until its content is gone and spec.finalizers is empty.
+      if (!meta.deletionTimestamp) meta.deletionTimestamp = rfc3339(new Date(now));
+      meta.deletionGracePeriodSeconds = 0;
+      (obj as any).status = { ...(obj as any).status, phase: 'Terminating' };
+      const pending = ((obj as any).spec?.finalizers ?? []).length + (meta.finalizers?.length ?? 0);
+      return pending ? obj : null;
+    }
+    if (grace > 0) {
+      const deadline = now + grace * 1000;
+      // A second delete may shorten the grace period, never lengthen it.
+      if (meta.deletionTimestamp && Date.parse(meta.deletionTimestamp) <= deadline) return obj;
+      meta.deletionTimestamp = rfc3339(new Date(deadline));
+      meta.deletionGracePeriodSeconds = grace;
+      if (meta.generation !== undefined) meta.generation += 1;
+      return obj;
+    }
+    if (meta.finalizers?.length) {
+      if (!meta.deletionTimestamp) {
+        meta.deletionTimestamp = rfc3339(new Date(now));
+        meta.deletionGracePeriodSeconds = 0;
+        if (meta.generation !== undefined) meta.generation += 1;
+      }
+      return obj;
+    }
+    return null;
+  }
+
+  /** DELETE on a collection: deletes every object the selectors match, one by one, as upstream. */
+  async deleteCollection(namespace: string | undefined, query: ListQuery, options: DeleteOptions, opts: WriteOptions = {}): Promise<ListPage> {
+    const page = await this.list(namespace, { labelSelector: query.labelSelector, fieldSelector: query.fieldSelector });
+    const items: KubeObject[] = [];
+    for (const item of page.items) {
+      try {
+        items.push((await this.delete(item.metadata?.namespace, item.metadata!.name!, options, opts)).object);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.isNotFound)) throw err;
+      }
+    }
+    return { ...page, items, continue: '' };
+  }
+
+  /** Checks a request body is an object of this resource's kind and sets kind, apiVersion and namespace. */
+  checkBody(body: unknown, namespace: string | undefined): KubeObject {
+    if (!isObject(body)) throw errors.badRequest('the body of the request was in an unknown format: expected a JSON or YAML object');
+    const obj = structuredClone(body) as KubeObject;
+    const want = apiVersionOf(this.def);
+    if (obj.kind !== undefined && obj.kind !== this.def.kind) {
+      throw errors.badRequest(`the API version in the data (${String(obj.apiVersion ?? '')}) does not match the expected API version (${want}): kind ${String(obj.kind)} does not match the expected kind ${this.def.kind}`);
+    }
+    if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
+      throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
+    }
+    if (obj.metadata !== undefined && !isObject(obj.metadata)) throw errors.badRequest('metadata must be an object');
+    obj.kind = this.def.kind;
+    obj.apiVersion = want;
+    if (this.def.group === '' && this.def.resource === 'secrets' && isObject(obj.stringData)) {
+      // stringData is write-only convenience: merged into data (base64), as upstream's conversion does.
+      const data = { ...(isObject(obj.data) ? obj.data : {}) } as Record<string, unknown>;
+      for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+      obj.data = data;
+      delete obj.stringData;
+    }
+    const meta = (obj.metadata ??= {});
+    if (this.def.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace ?? meta.namespace;
+    } else {
+      delete meta.namespace;
+    }
+    return obj;
+  }
+
+  private validate(obj: KubeObject, old?: KubeObject): void {
+    const causes = validate(this.def.group, this.def.kind, obj, old);
+    if (causes.length) throw errors.invalid(this.def.kind, this.def.group, obj.metadata?.name ?? '', causes);
+  }
+
+  withType(obj: KubeObject): KubeObject {
+    return { apiVersion: apiVersionOf(this.def), kind: this.def.kind, ...obj };
+  }
+
+  notFound(name: string): ApiError { return errors.notFound(this.def.resource, this.def.group, name); }
+  alreadyExists(name: string): ApiError { return errors.alreadyExists(this.def.resource, this.def.group, name); }
+  conflict(name: string, why?: string): ApiError { return errors.conflict(this.def.resource, this.def.group, name, why); }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function stripRv(obj: KubeObject): KubeObject {
+  const { resourceVersion: _rv, ...metadata } = obj.metadata ?? {};
+  return { ...obj, metadata };
+}
+
+function keyCompare(a: KubeObject, b: KubeObject): number {
+  const ka = `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`;
+  const kb = `${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

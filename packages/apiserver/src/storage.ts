@@ -1,0 +1,201 @@
+import { EtcdError, type Etcd3 } from 'etcd3';
+import { ApiError, errors, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
+
+/** One stored object as etcd holds it. */
+export interface StoredObject {
+  key: string;
+  object: KubeObject;
+  modRevision: number;
+}
+
+/** A page of a list, read at one etcd revision. */
+export interface ListPage {
+  items: KubeObject[];
+  revision: number;
+  /** Opaque token for the next page, '' when this was the last. */
+  continue: string;
+  remainingItemCount?: number;
+}
+
+export interface ListOptions {
+  limit?: number;
+  continue?: string;
+  filter?: (obj: KubeObject) => boolean;
+}
+
+/** Thrown by an update function to leave the object as it is (no write, no new revision). */
+export const NO_CHANGE = Symbol('no-change');
+
+const enc = (s: string) => Buffer.from(s);
+/** The first key after every key with this prefix. */
+function prefixEnd(prefix: string): Buffer {
+  const b = Buffer.from(prefix);
+  b[b.length - 1]++;
+  return b;
+}
+
+/**
+ * The only module that knows etcd. Keys are `/registry/{resource}/{ns}/{name}` (core) and
+ * `/registry/{group}/{resource}/...`; values are JSON without resourceVersion, which is the etcd mod revision.
+ */
+export class Storage {
+  constructor(readonly etcd: Etcd3, private readonly log: Logger) {}
+
+  /** The etcd prefix of a resource, or of one namespace of it. */
+  prefix(def: ResourceDef, namespace?: string): string {
+    const base = def.group ? `/registry/${def.group}/${def.resource}/` : `/registry/${def.resource}/`;
+    return def.namespaced && namespace ? `${base}${namespace}/` : base;
+  }
+
+  key(def: ResourceDef, namespace: string | undefined, name: string): string {
+    return def.namespaced ? `${this.prefix(def, namespace ?? '')}${name}` : `${this.prefix(def)}${name}`;
+  }
+
+  /** Decodes a stored value, setting metadata.resourceVersion from its mod revision. */
+  decode(value: Buffer, modRevision: number | string): KubeObject {
+    const obj = JSON.parse(value.toString('utf8')) as KubeObject;
+    obj.metadata = { ...obj.metadata, resourceVersion: String(modRevision) };
+    return obj;
+  }
+
+  private encode(obj: KubeObject): Buffer {
+    const { resourceVersion: _rv, ...metadata } = obj.metadata ?? {};
+    return Buffer.from(JSON.stringify({ ...obj, metadata }));
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    const res = await this.call(() => this.etcd.kv.range({ key: enc(key) }));
+    const kv = res.kvs[0];
+    if (!kv) return undefined;
+    return { key, object: this.decode(kv.value, kv.mod_revision), modRevision: Number(kv.mod_revision) };
+  }
+
+  /** The current etcd revision. */
+  async revision(): Promise<number> {
+    const res = await this.call(() => this.etcd.kv.range({ key: enc('/registry/'), range_end: prefixEnd('/registry/'), count_only: true }));
+    return Number(res.header.revision);
+  }
+
+  /** Reads a page of objects under a prefix at one revision, filtering as it goes (like upstream's storage list). */
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListPage> {
+    let start = prefix;
+    let revision = 0;
+    if (opts.continue) ({ start, revision } = decodeContinue(opts.continue, prefix));
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const items: KubeObject[] = [];
+    const end = prefixEnd(prefix);
+    // Filtering can drop items, so read batches until the page is full or the range is exhausted.
+    const batch = limit ? Math.max(limit, 100) : 0;
+    for (;;) {
+      const res = await this.call(() => this.etcd.kv.range({ key: enc(start), range_end: end, limit: batch, revision }),
+        () => errors.gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'));
+      if (!revision) revision = Number(res.header.revision);
+      for (let i = 0; i < res.kvs.length; i++) {
+        const kv = res.kvs[i];
+        const obj = this.decode(kv.value, kv.mod_revision);
+        if (opts.filter && !opts.filter(obj)) continue;
+        items.push(obj);
+        if (limit && items.length === limit) {
+          const more = i < res.kvs.length - 1 || res.more;
+          const next = `${kv.key.toString('utf8')}\x00`;
+          return { items, revision, continue: more ? encodeContinue(next, revision, prefix) : '' };
+        }
+      }
+      if (!res.more || res.kvs.length === 0) return { items, revision, continue: '' };
+      start = `${res.kvs[res.kvs.length - 1].key.toString('utf8')}\x00`;
+    }
+  }
+
+  /** Creates the key if absent; AlreadyExists otherwise. Returns the stored object with its resourceVersion. */
+  async create(key: string, obj: KubeObject, onExists: () => ApiError): Promise<KubeObject> {
+    const value = this.encode(obj);
+    const res = await this.call(() => this.etcd.kv.txn({
+      compare: [{ key: enc(key), target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key: enc(key), value } }],
+      failure: [],
+    }));
+    if (!res.succeeded) throw onExists();
+    return this.decode(value, res.header.revision);
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency, as upstream's GuaranteedUpdate: `update` gets the current
+   * object (undefined when absent) and returns the new one, `null` to delete it, or throws NO_CHANGE.
+   * A concurrent write makes it re-read and call `update` again.
+   */
+  async guaranteedUpdate(key: string, update: (current: StoredObject | undefined) => KubeObject | null | Promise<KubeObject | null>,
+    opts: { maxRetries?: number } = {}): Promise<{ object: KubeObject | undefined; deleted: boolean; changed: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(key);
+      let next: KubeObject | null;
+      try {
+        next = await update(current);
+      } catch (err) {
+        if (err === NO_CHANGE) return { object: current?.object, deleted: false, changed: false };
+        throw err;
+      }
+      const compare = [current
+        ? { key: enc(key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: current.modRevision }
+        : { key: enc(key), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 }];
+      const value = next ? this.encode(next) : undefined;
+      const res = await this.call(() => this.etcd.kv.txn({
+        compare,
+        success: value ? [{ request_put: { key: enc(key), value } }] : [{ request_delete_range: { key: enc(key) } }],
+        failure: [],
+      }));
+      if (res.succeeded) {
+        const object = value ? this.decode(value, res.header.revision) : current?.object;
+        if (!value && object) object.metadata = { ...object.metadata, resourceVersion: String(res.header.revision) };
+        return { object, deleted: !value, changed: true };
+      }
+      if (attempt >= (opts.maxRetries ?? 20)) throw errors.internal(`too many concurrent writes to ${key}`);
+      this.log.debug({ key, attempt }, 'optimistic update raced; retrying');
+    }
+  }
+
+  /** Deletes the key only if it still has this mod revision. Returns the delete's revision, or 0 when it raced. */
+  async deleteIfUnchanged(key: string, modRevision: number): Promise<number> {
+    const res = await this.call(() => this.etcd.kv.txn({
+      compare: [{ key: enc(key), target: 'Mod', result: 'Equal', mod_revision: modRevision }],
+      success: [{ request_delete_range: { key: enc(key) } }],
+      failure: [],
+    }));
+    return res.succeeded ? Number(res.header.revision) : 0;
+  }
+
+  /** Compacts etcd history up to a revision (watches and continues older than it get 410). */
+  async compact(revision: number): Promise<void> {
+    await this.call(() => this.etcd.kv.compact({ revision, physical: false }), () => errors.gone('already compacted'));
+  }
+
+  /** Runs an etcd call, turning etcd failures into API errors that never leak internals. */
+  private async call<T>(fn: () => Promise<T>, onCompacted?: () => ApiError): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      if (onCompacted && /compacted/i.test(message)) throw onCompacted();
+      this.log.error({ err }, 'etcd request failed');
+      if (err instanceof EtcdError || err instanceof Error) throw errors.unavailable('etcd is unavailable: the storage backend did not answer; try again', err);
+      throw errors.internal('storage error');
+    }
+  }
+}
+
+/** Continue tokens as upstream encodes them: base64 of {"v":"meta.k8s.io/v1","rv":N,"start":"<key after prefix>"}. */
+export function encodeContinue(nextKey: string, revision: number, prefix: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: revision, start: nextKey.slice(prefix.length) })).toString('base64url');
+}
+
+function decodeContinue(token: string, prefix: string): { start: string; revision: number } {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
+    if (parsed.v !== 'meta.k8s.io/v1' || typeof parsed.rv !== 'number' || typeof parsed.start !== 'string' || parsed.start.includes('/..')) {
+      throw new Error('bad token');
+    }
+    return { start: prefix + parsed.start, revision: parsed.rv };
+  } catch {
+    throw errors.badRequest('continue key is not valid: the continue token could not be decoded');
+  }
+}

@@ -1,0 +1,25 @@
+import type { KubeObject, ResourceDef } from '@k8ts/api';
+import { printerFor } from './printers.js';
+
+/** The object a Table row carries: PartialObjectMetadata by default, the full object, or none (includeObject). */
+function rowObject(obj: KubeObject, includeObject: string | undefined): unknown {
+  if (includeObject === 'None') return undefined;
+  if (includeObject === 'Object') return obj;
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+}
+
+/** A meta.k8s.io/v1 Table of objects, with the columns `kubectl get` shows for this resource. */
+export function toTable(def: ResourceDef, items: KubeObject[], metadata: { resourceVersion: string; continue?: string },
+  includeObject?: string, now = new Date()) {
+  const printer = printerFor(def.group, def.resource);
+  return {
+    kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata,
+    columnDefinitions: printer.columns,
+    rows: items.map((obj) => ({ cells: printer.row(obj, now), object: rowObject(obj, includeObject) })),
+  };
+}
+
+/** The object of a watch event for a Table watch: a one-row Table. */
+export function toTableRowEvent(def: ResourceDef, obj: KubeObject, includeObject?: string) {
+  return toTable(def, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? '' }, includeObject);
+}

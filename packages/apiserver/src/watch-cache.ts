@@ -1,0 +1,181 @@
+import type { Watcher } from 'etcd3';
+import type { IEvent } from 'etcd3/lib/rpc.js';
+import { errors, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
+import type { Storage } from './storage.js';
+
+/** One change to a resource as the watch cache saw it from etcd. */
+export interface CacheEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: KubeObject;
+  /** The object before this change (MODIFIED and DELETED), used to tell selector enter/leave. */
+  prev?: KubeObject;
+  revision: number;
+}
+
+/** A live subscription; `close()` detaches it. `onClose` runs when the cache drops it (re-sync, shutdown). */
+export interface Subscription { close(): void }
+
+interface Subscriber { send(ev: CacheEvent): void; onClose(): void }
+
+/**
+ * Upstream's watch cache, small: one etcd watch per resource prefix, the current objects, and a bounded ring of
+ * recent events. HTTP watchers subscribe here (fan-out), replaying from any resourceVersion still in the ring.
+ */
+export class WatchCache {
+  readonly objects = new Map<string, KubeObject>();
+  /** Events with revision > `oldest` are all in `ring`. */
+  private oldest = 0;
+  private ring: CacheEvent[] = [];
+  private head = 0; // index of the oldest event in ring once it is full
+  private subscribers = new Set<Subscriber>();
+  private watcher: Watcher | undefined;
+  private stopped = false;
+  private waiters: { revision: number; resolve: () => void }[] = [];
+  /** The newest revision the cache has applied. */
+  revision = 0;
+  ready: Promise<void>;
+
+  constructor(readonly def: ResourceDef, private readonly storage: Storage, private readonly log: Logger,
+    private readonly capacity = 10_000) {
+    this.ready = Promise.resolve();
+  }
+
+  /** Lists the prefix and starts the etcd watch right after the list's revision. */
+  async start(): Promise<void> {
+    this.ready = this.sync();
+    await this.ready;
+  }
+
+  private async sync(): Promise<void> {
+    const prefix = this.storage.prefix(this.def);
+    const page = await this.storage.list(prefix);
+    this.objects.clear();
+    for (const obj of page.items) this.objects.set(this.keyOf(obj), obj);
+    this.ring = [];
+    this.head = 0;
+    this.oldest = page.revision;
+    this.setRevision(page.revision);
+    const watcher = await this.storage.etcd.watch().prefix(prefix).startRevision(String(page.revision + 1)).withPreviousKV().create();
+    if (this.stopped) { await watcher.cancel(); return; }
+    this.watcher = watcher;
+    watcher.on('data', (res) => { for (const ev of res.events) this.apply(ev); });
+    watcher.on('error', (err) => {
+      // Unrecoverable (e.g. our start revision was compacted away): drop every watcher, they relist and re-watch.
+      this.log.warn({ err, resource: this.def.resource }, 'etcd watch failed; resyncing the watch cache');
+      this.resync();
+    });
+  }
+
+  private resync(): void {
+    const old = this.watcher;
+    this.watcher = undefined;
+    void old?.cancel().catch(() => undefined);
+    this.dropSubscribers();
+    if (this.stopped) return;
+    this.ready = this.sync().catch((err: unknown) => {
+      this.log.error({ err, resource: this.def.resource }, 'watch cache resync failed; retrying');
+      setTimeout(() => this.resync(), 1000).unref();
+    });
+  }
+
+  private keyOf(obj: KubeObject): string {
+    return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+  }
+
+  private apply(ev: IEvent): void {
+    const revision = Number(ev.kv.mod_revision);
+    let event: CacheEvent;
+    if (ev.type === 'Delete') {
+      if (!ev.prev_kv) return; // nothing to report: history gone
+      const object = this.storage.decode(ev.prev_kv.value, revision);
+      const prev = this.storage.decode(ev.prev_kv.value, ev.prev_kv.mod_revision);
+      this.objects.delete(this.keyOf(object));
+      event = { type: 'DELETED', object, prev, revision };
+    } else {
+      const object = this.storage.decode(ev.kv.value, revision);
+      const prev = ev.prev_kv ? this.storage.decode(ev.prev_kv.value, ev.prev_kv.mod_revision) : undefined;
+      this.objects.set(this.keyOf(object), object);
+      event = { type: prev ? 'MODIFIED' : 'ADDED', object, prev, revision };
+    }
+    this.push(event);
+    this.setRevision(revision);
+    for (const s of this.subscribers) s.send(event);
+  }
+
+  private push(ev: CacheEvent): void {
+    if (this.ring.length < this.capacity) { this.ring.push(ev); return; }
+    this.oldest = this.ring[this.head].revision;
+    this.ring[this.head] = ev;
+    this.head = (this.head + 1) % this.capacity;
+  }
+
+  private setRevision(revision: number): void {
+    this.revision = revision;
+    if (!this.waiters.length) return;
+    const due = this.waiters.filter((w) => w.revision <= revision);
+    this.waiters = this.waiters.filter((w) => w.revision > revision);
+    for (const w of due) w.resolve();
+  }
+
+  /** Resolves once the cache has applied `revision` (or after timeoutMs, whichever comes first). */
+  waitForRevision(revision: number, timeoutMs: number): Promise<void> {
+    if (this.revision >= revision) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.waiters.push({ revision, resolve: () => { clearTimeout(timer); resolve(); } });
+    });
+  }
+
+  /** Buffered events newer than `revision`, oldest first. */
+  private since(revision: number): CacheEvent[] {
+    const ordered = this.ring.length < this.capacity ? this.ring : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
+    let lo = 0;
+    let hi = ordered.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (ordered[mid].revision <= revision) lo = mid + 1; else hi = mid; }
+    return ordered.slice(lo);
+  }
+
+  /**
+   * Subscribes from a resourceVersion: replays buffered events newer than it, then live ones. With no
+   * resourceVersion (or 0), first sends ADDED for every current object. Throws 410 Expired when the
+   * resourceVersion is older than the buffer.
+   */
+  subscribe(fromRevision: number | undefined, send: (ev: CacheEvent) => void, onClose: () => void): Subscription {
+    let replay: CacheEvent[];
+    let after: number;
+    if (!fromRevision) {
+      after = this.revision;
+      replay = [...this.objects.values()].map((object) => ({ type: 'ADDED' as const, object, revision: this.revision }));
+    } else {
+      if (fromRevision < this.oldest) throw errors.gone(`too old resource version: ${fromRevision} (${this.oldest})`);
+      after = fromRevision;
+      replay = this.since(fromRevision);
+    }
+    for (const ev of replay) send(ev);
+    const sub: Subscriber = { send: (ev) => { if (ev.revision > after) send(ev); }, onClose };
+    this.subscribers.add(sub);
+    return { close: () => { this.subscribers.delete(sub); } };
+  }
+
+  /** Forgets events at or before a compacted revision: watches from there get 410, as after etcd compaction. */
+  compacted(revision: number): void {
+    if (revision <= this.oldest) return;
+    const keep = this.since(revision);
+    this.ring = keep;
+    this.head = 0;
+    this.oldest = revision;
+  }
+
+  private dropSubscribers(): void {
+    const subs = [...this.subscribers];
+    this.subscribers.clear();
+    for (const s of subs) s.onClose();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.dropSubscribers();
+    await this.watcher?.cancel().catch(() => undefined);
+  }
+}

@@ -1,0 +1,349 @@
+// The local cluster launcher: `scripts/cluster up|down|status|env`. See `scripts/cluster --help`.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  APISERVER_MAIN, ROOT, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
+  stopPid, writeKubeconfig,
+} from './lib/processes.mjs';
+
+const DEFAULT_STATE_DIR = path.join(ROOT, '.k8ts');
+const DEFAULT_PORT = 6443;
+const EXIT_DOWN = 3;
+
+/**
+ * The cluster's processes in start order (stopped in reverse). `start(ctx)` starts one detached and healthy and
+ * may leave values in ctx for the rows after it; `healthPath` is what `status` asks. The scheduler,
+ * controller-manager and kubelets join as rows.
+ */
+const COMPONENTS = [
+  {
+    name: 'etcd',
+    healthPath: '/health',
+    async start(ctx) {
+      const etcd = await startEtcd({ dataDir: ctx.etcdDataDir, logFile: ctx.logFile('etcd'), detached: true });
+      ctx.etcdEndpoint = etcd.endpoint;
+      return { started: etcd, url: etcd.endpoint, ports: { client: etcd.clientPort, peer: etcd.peerPort } };
+    },
+  },
+  {
+    name: 'apiserver',
+    healthPath: '/readyz',
+    async start(ctx) {
+      const api = await startApiserver({
+        etcdEndpoint: ctx.etcdEndpoint, port: ctx.apiserverPort, logFile: ctx.logFile('apiserver'), detached: true,
+      });
+      ctx.apiserverUrl = api.url;
+      return { started: api, url: api.url, ports: { port: api.port } };
+    },
+  },
+];
+
+/** An error that is the user's to fix: printed without a stack trace. */
+class UserError extends Error {}
+
+function layout(stateDir) {
+  const dir = path.resolve(stateDir);
+  return {
+    dir,
+    etcdDataDir: path.join(dir, 'etcd'),
+    logs: path.join(dir, 'logs'),
+    kubeconfig: path.join(dir, 'kubeconfig'),
+    pids: path.join(dir, 'pids.json'),
+    // How to address this state dir again in hints printed to the user.
+    flag: dir === DEFAULT_STATE_DIR ? '' : ` --state-dir ${shellQuote(dir)}`,
+  };
+}
+
+function readState(files) {
+  try {
+    return JSON.parse(fs.readFileSync(files.pids, 'utf8'));
+  } catch (err) {
+    if (err.code === 'ENOENT') return undefined;
+    throw new UserError(`cannot read ${files.pids}: ${err.message}`);
+  }
+}
+
+function writeState(files, state) {
+  const tmp = `${files.pids}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  fs.renameSync(tmp, files.pids);
+}
+
+/** Each recorded component with whether its PID still runs what we started and whether it answers healthy. */
+function inspect(state) {
+  return Promise.all(state.components.map(async (c) => {
+    const running = isSameProcess(c.pid, c.argv);
+    const healthPath = COMPONENTS.find((row) => row.name === c.name)?.healthPath ?? '/healthz';
+    return { ...c, running, healthy: running && await isHealthy(`${c.url}${healthPath}`) };
+  }));
+}
+
+function printTable(rows) {
+  const table = [['COMPONENT', 'PID', 'URL', 'HEALTHY'],
+    ...rows.map((r) => [r.name, String(r.pid), r.url, r.healthy ? 'yes' : r.running ? 'no' : 'no (not running)'])];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+async function up(opts, cmd) {
+  const files = layout(opts.stateDir);
+  const previous = readState(files);
+  if (previous) {
+    const rows = await inspect(previous);
+    if (rows.some((r) => r.running)) {
+      if (rows.every((r) => r.healthy)) {
+        console.log(`k8ts is already up (state in ${files.dir}):`);
+        printTable(rows);
+        return 0;
+      }
+      printTable(rows);
+      throw new UserError(`k8ts is partly up: run \`scripts/cluster${files.flag} down\`, then up again`);
+    }
+    fs.rmSync(files.pids); // left by a launcher that died: nothing it recorded runs any more
+  }
+  if (opts.build) buildIfStale();
+  const apiserverPort = await choosePort(opts.port, cmd.getOptionValueSource('port') === 'default');
+
+  fs.mkdirSync(files.logs, { recursive: true });
+  const ctx = {
+    etcdDataDir: files.etcdDataDir,
+    apiserverPort,
+    logFile(name) {
+      const file = path.join(files.logs, `${name}.log`);
+      fs.appendFileSync(file, `--- ${new Date().toISOString()} scripts/cluster starts ${name} ---\n`);
+      return file;
+    },
+  };
+  const state = {
+    mode: opts.detach ? 'detached' : 'foreground',
+    launcher: { pid: process.pid, argv: cmdline(process.pid) ?? [] },
+    startedAt: new Date().toISOString(),
+    nodes: opts.nodes, // for the kubelets, which are not started yet
+    components: [],
+  };
+
+  // Every child has its own process group, so a Ctrl-C in the terminal reaches only us and we stop them in order.
+  const running = [];
+  let phase = 'starting';
+  const stopAll = async (code) => {
+    phase = 'stopping';
+    for (const { name, started } of [...running].reverse()) {
+      if (started.process.exitCode !== null || started.process.signalCode !== null) continue;
+      console.log(`stopping ${name} (pid ${started.pid})`);
+      await started.stop().catch((err) => console.error(`cluster: could not stop ${name}: ${err.message}`));
+    }
+    fs.rmSync(files.pids, { force: true });
+    process.exit(code);
+  };
+  const onSignal = (sig) => {
+    if (phase === 'running') void stopAll(0);
+    else if (phase === 'starting') {
+      console.log(`${sig}: stopping once the component being started is up`);
+      phase = 'interrupted';
+    }
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, onSignal);
+
+  try {
+    for (const component of COMPONENTS) {
+      if (phase === 'interrupted') break;
+      console.log(`starting ${component.name}…`);
+      const { started, url, ports } = await component.start(ctx);
+      running.push({ name: component.name, started });
+      state.components.push({
+        name: component.name, pid: started.pid, url, ports, argv: started.argv, logFile: started.logFile,
+        startedAt: new Date().toISOString(),
+      });
+      writeState(files, state); // after each start, so that `down` finds whatever is running should we die
+    }
+  } catch (err) {
+    console.error(`cluster: ${err.message}`);
+    await stopAll(1);
+  }
+  if (phase === 'interrupted') await stopAll(130);
+  writeKubeconfig(files.kubeconfig, ctx.apiserverUrl);
+  printUp(files, state);
+  if (opts.detach) return 0;
+
+  phase = 'running';
+  for (const { name, started } of running) {
+    started.process.ref(); // keeps us attached for as long as they run
+    started.process.once('exit', (code, sig) => {
+      if (phase !== 'running') return;
+      console.error(`cluster: ${name} exited unexpectedly (${sig ?? `code ${code}`}); last lines of its log:`);
+      console.error(started.logTail());
+      void stopAll(1);
+    });
+  }
+  return new Promise(() => {}); // stopAll exits the process
+}
+
+function printUp(files, state) {
+  console.log(`\nk8ts is up (${state.mode}; state in ${files.dir})`);
+  printTable(state.components.map((c) => ({ ...c, healthy: true })));
+  console.log(`
+logs:        ${files.logs}/{${state.components.map((c) => c.name).join(',')}}.log
+etcd data:   ${files.etcdDataDir}
+kubeconfig:  ${files.kubeconfig}
+nodes:       ${state.nodes} (recorded for the kubelet, which does not run yet)
+
+Use it with kubectl:
+  export KUBECONFIG=${shellQuote(files.kubeconfig)}    # or: eval "$(scripts/cluster${files.flag} env)"
+  kubectl get --raw /readyz
+${state.mode === 'detached' ? `Stop it with: scripts/cluster${files.flag} down` : `Ctrl-C (or scripts/cluster${files.flag} down in another shell) stops it.`}`);
+}
+
+async function choosePort(port, isDefault) {
+  if (port === 0) return freePort();
+  if (await isPortFree(port)) return port;
+  if (!isDefault) throw new UserError(`port ${port} on 127.0.0.1 is in use: pass another --port (0 picks a free one)`);
+  const free = await freePort();
+  console.log(`port ${port} is in use: the apiserver listens on ${free} instead`);
+  return free;
+}
+
+/** Runs `npm run build` when the apiserver's build is missing or older than the sources it is built from. */
+function buildIfStale() {
+  const reason = staleBuildReason();
+  if (!reason) return;
+  console.log(`building (${reason}): npm run build`);
+  const res = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (res.status !== 0) {
+    throw new UserError(`npm run build failed (${res.error?.message ?? `exit ${res.status}`}): fix it, or pass --no-build`);
+  }
+}
+
+function staleBuildReason() {
+  const rel = (file) => path.relative(ROOT, file);
+  if (!fs.existsSync(APISERVER_MAIN)) return `${rel(APISERVER_MAIN)} is missing`;
+  // tsc -b may leave main.js untouched when only a dependency changed; it then refreshes the tsbuildinfo.
+  const pkg = path.join(ROOT, 'packages/apiserver');
+  const built = Math.max(...[APISERVER_MAIN, path.join(pkg, 'tsconfig.tsbuildinfo'), path.join(pkg, 'dist/tsconfig.tsbuildinfo')]
+    .map((file) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0));
+  for (const src of ['packages/api/src', 'packages/apiserver/src'].map((dir) => path.join(ROOT, dir))) {
+    const entries = fs.existsSync(src) ? fs.readdirSync(src, { recursive: true }) : [];
+    for (const entry of entries) {
+      const file = path.join(src, entry);
+      if (/(?<!\.test)(?<!\.d)\.ts$/.test(file) && fs.statSync(file).mtimeMs > built) {
+        return `${rel(file)} is newer than ${rel(APISERVER_MAIN)}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+async function down(opts) {
+  const files = layout(opts.stateDir);
+  const state = readState(files);
+  if (!state) {
+    console.log(`k8ts is not running (no ${files.pids})`);
+    return 0;
+  }
+  // A foreground launcher stops its components itself, in order; whatever it leaves is stopped below.
+  if (state.mode === 'foreground' && isSameProcess(state.launcher.pid, state.launcher.argv)) {
+    console.log(`stopping the foreground launcher (pid ${state.launcher.pid})`);
+    await stopPid(state.launcher.pid, { graceMs: 30_000 });
+  }
+  for (const c of [...state.components].reverse()) {
+    if (isSameProcess(c.pid, c.argv)) {
+      console.log(`stopping ${c.name} (pid ${c.pid})`);
+      await stopPid(c.pid);
+    } else if (isAlive(c.pid)) {
+      console.log(`pid ${c.pid} no longer runs ${c.name}: leaving it alone`);
+    }
+  }
+  fs.rmSync(files.pids, { force: true });
+  console.log(`k8ts is down (state kept in ${files.dir}; \`scripts/cluster${files.flag} up\` resumes it)`);
+  return 0;
+}
+
+async function status(opts) {
+  const files = layout(opts.stateDir);
+  const state = readState(files);
+  if (!state) {
+    console.log(`k8ts is down (no ${files.pids})`);
+    return EXIT_DOWN;
+  }
+  const rows = await inspect(state);
+  printTable(rows);
+  console.log(`\nmode: ${state.mode}, started ${state.startedAt}, nodes: ${state.nodes}, kubeconfig: ${files.kubeconfig}`);
+  if (rows.every((r) => !r.running)) {
+    console.log(`k8ts is down (nothing recorded in ${files.pids} runs any more)`);
+    return EXIT_DOWN;
+  }
+  return rows.every((r) => r.healthy) ? 0 : 1;
+}
+
+function env(opts) {
+  console.log(`export KUBECONFIG=${shellQuote(layout(opts.stateDir).kubeconfig)}`);
+  return 0;
+}
+
+function shellQuote(s) {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+function intArg(min) {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return n;
+  };
+}
+
+const stateDirOption = () => new Option('--state-dir <dir>', 'directory holding the cluster state')
+  .env('K8TS_STATE_DIR').default(DEFAULT_STATE_DIR, '<repo>/.k8ts');
+
+const program = new Command('scripts/cluster')
+  .description('Runs a local k8ts cluster (etcd + apiserver) as processes on 127.0.0.1.')
+  .showHelpAfterError('(scripts/cluster --help, or scripts/cluster COMMAND --help, lists what it accepts)')
+  .addHelpText('after', `
+State directory (--state-dir or K8TS_STATE_DIR, default <repo>/.k8ts):
+  etcd/          etcd data; kept across down/up, so up resumes the same cluster
+  logs/*.log     one log per component, appended across runs
+  kubeconfig     points kubectl at the apiserver (cluster, context k8ts; user admin)
+  pids.json      PIDs, ports and start times of a running cluster; removed by down
+
+Examples:
+  scripts/cluster up                  start in the foreground; Ctrl-C stops everything
+  scripts/cluster up --detach         start in the background and return once healthy
+  eval "$(scripts/cluster env)"       point kubectl at it
+  scripts/cluster status              exit 0 when all healthy, 1 when some are not, 3 when down
+  scripts/cluster down                stop a detached cluster`);
+
+program.command('up')
+  .description('start etcd and the apiserver (building first if the build is stale), write the kubeconfig')
+  .option('-d, --detach', 'run in the background (own process groups, output to logs/) and return once healthy')
+  .addOption(new Option('--port <port>', 'apiserver port; when the default is taken a free one is used, 0 always picks one')
+    .default(DEFAULT_PORT).argParser(intArg(0)))
+  .addOption(new Option('--nodes <n>', 'number of kubelet nodes; recorded in pids.json for the kubelet, which does not run yet')
+    .default(2).argParser(intArg(1)))
+  .option('--no-build', 'use packages/*/dist as it is instead of running `npm run build` when it is stale')
+  .addOption(stateDirOption())
+  .action(async (opts, cmd) => { process.exitCode = await up(opts, cmd); });
+
+program.command('down')
+  .description('stop the cluster recorded in pids.json (only processes this script started), keeping its state')
+  .addOption(stateDirOption())
+  .action(async (opts) => { process.exitCode = await down(opts); });
+
+program.command('status')
+  .description('show each component: pid, url, healthy; exit 0 when all healthy, 1 when not, 3 when down')
+  .addOption(stateDirOption())
+  .action(async (opts) => { process.exitCode = await status(opts); });
+
+program.command('env')
+  .description('print shell exports for using the cluster: eval "$(scripts/cluster env)"')
+  .addOption(stateDirOption())
+  .action((opts) => { process.exitCode = env(opts); });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  console.error(`cluster: ${err instanceof UserError ? err.message : err.stack}`);
+  process.exitCode = 1;
+}
+// Idle keep-alive sockets from the health checks must not hold the command open.
+process.exit();
