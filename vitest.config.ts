@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@k8ts/api': src('./packages/api/src/index.ts'),
       '@k8ts/apiserver': src('./packages/apiserver/src/index.ts'),
+      '@k8ts/kubelet': src('./packages/kubelet/src/index.ts'),
     },
   },
   test: {

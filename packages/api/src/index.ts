@@ -19,6 +19,9 @@ export {
   parseFieldSelector, matchesFields, formatFieldSelector,
 } from './selectors.js';
 export type { LabelRequirement, FieldRequirement } from './selectors.js';
+export {
+  isQualifiedName, isValidLabelValue, isDNS1123Subdomain, isDNS1123Label, isDNS1035Label, regexError, maxLenError,
+} from './names.js';
 export { parseQuantity, cpuMillis, quantityValue, formatQuantity, compareQuantities } from './quantity.js';
 export { WorkQueue } from './workqueue.js';
 export type { WorkQueueOptions } from './workqueue.js';
@@ -31,3 +34,5 @@ export { Informer, objectKey } from './informer.js';
 export type { InformerHandler, InformerOptions } from './informer.js';
 export { LeaderElector, microTime } from './leader-election.js';
 export type { LeaderElectorOptions, LeaderCallbacks } from './leader-election.js';
+export { EventRecorder, eventTarget } from './events.js';
+export type { EventTarget } from './events.js';

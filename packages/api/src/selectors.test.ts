@@ -69,7 +69,7 @@ describe('parseLabelSelector', () => {
   it('rejects invalid keys and values with upstream messages', () => {
     expect(badRequest(() => parseLabelSelector('a@b=c'))).toBe(
       'unable to parse requirement: <nil>: Invalid value: "a@b": name part must consist of alphanumeric characters, ' +
-      "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or " +
+      "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or " +
       "'123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
     );
     expect(badRequest(() => parseLabelSelector('a=-x'))).toContain('values[0][a]: Invalid value: "-x": a valid label must be an empty string');

@@ -1,4 +1,5 @@
 import { ApiError, errors } from './errors.js';
+import { isQualifiedName, isValidLabelValue } from './names.js';
 import type { LabelSelector } from './types.js';
 
 /** One term of a label selector. `exists` is a bare key, `!` is `!key`; `gt`/`lt` compare integers (upstream accepts them too). */
@@ -16,57 +17,7 @@ export interface FieldRequirement {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Label key and value validation, with upstream's messages (apimachinery util/validation).
-
-const QNAME_CHAR = '[-A-Za-z0-9_.]';
-const QNAME_FMT = `([A-Za-z0-9]${QNAME_CHAR}*)?[A-Za-z0-9]`;
-const QNAME_RE = new RegExp(`^${QNAME_FMT}$`);
-const LABEL_VALUE_FMT = `(${QNAME_FMT})?`;
-const LABEL_VALUE_RE = new RegExp(`^${LABEL_VALUE_FMT}$`);
-const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;
-const DNS1123_SUBDOMAIN_RE = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
-
-function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join('or ')}regex used for validation is '${fmt}')`;
-}
-
-const QNAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-
-/** Upstream IsQualifiedName: `[prefix/]name`, prefix a DNS subdomain, name ≤ 63 characters. */
-function qualifiedNameErrors(value: string): string[] {
-  const errs: string[] = [];
-  const parts = value.split('/');
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0];
-  } else if (parts.length === 2) {
-    const prefix = parts[0];
-    name = parts[1];
-    if (prefix.length === 0) errs.push('prefix part must be non-empty');
-    else {
-      if (prefix.length > 253) errs.push('prefix part must be no more than 253 characters');
-      if (!DNS1123_SUBDOMAIN_RE.test(prefix)) {
-        errs.push(`prefix part ${regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", DNS1123_SUBDOMAIN_FMT, 'example.com')}`);
-      }
-    }
-  } else {
-    return [`a qualified name ${regexError(QNAME_MSG, QNAME_FMT, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
-  }
-  if (name.length === 0) errs.push('name part must be non-empty');
-  else if (name.length > 63) errs.push('name part must be no more than 63 characters');
-  if (name.length > 0 && !QNAME_RE.test(name)) errs.push(`name part ${regexError(QNAME_MSG, QNAME_FMT, 'MyName', 'my.name', '123-abc')}`);
-  return errs;
-}
-
-function labelValueErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push('must be no more than 63 characters');
-  if (!LABEL_VALUE_RE.test(value)) {
-    errs.push(regexError(`a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'));
-  }
-  return errs;
-}
+// Requirements, checked as upstream NewRequirement does.
 
 /** `<path>: Invalid value: "<v>": <detail>` as upstream's field.Error prints (a nil path prints `<nil>`). */
 function invalid(path: string, value: unknown, detail: string): string {
@@ -76,7 +27,7 @@ function invalid(path: string, value: unknown, detail: string): string {
 /** Upstream NewRequirement's checks; returns the requirement or throws 400 with the aggregated messages. */
 function newRequirement(key: string, operator: LabelRequirement['operator'], values: string[], prefix = ''): LabelRequirement {
   const errs: string[] = [];
-  const keyErrs = qualifiedNameErrors(key);
+  const keyErrs = isQualifiedName(key);
   if (keyErrs.length) errs.push(invalid('key', key, keyErrs.join('; ')));
   switch (operator) {
     case 'in': case 'notin':
@@ -96,7 +47,7 @@ function newRequirement(key: string, operator: LabelRequirement['operator'], val
       break;
   }
   values.forEach((v, i) => {
-    const valueErrs = labelValueErrors(v);
+    const valueErrs = isValidLabelValue(v);
     if (valueErrs.length) errs.push(invalid(`values[${i}][${key}]`, v, valueErrs.join('; ')));
   });
   if (errs.length) throw errors.badRequest(prefix + (errs.length === 1 ? errs[0] : `[${errs.join(', ')}]`));
@@ -183,7 +134,7 @@ class LabelParser {
       ({ tok, lit } = this.next());
     }
     if (tok !== 'id') throw new Error(`${P}found '${lit}', expected: identifier`);
-    const keyErrs = qualifiedNameErrors(lit);
+    const keyErrs = isQualifiedName(lit);
     if (keyErrs.length) throw new Error(`${P}${invalid('<nil>', lit, keyErrs.join('; '))}`);
     const key = lit;
     // `!key` takes no operator: whatever follows it is reported by the caller as a missing ','.

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Etcd3 } from 'etcd3';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import YAML from 'yaml';
 import {
   ApiError, errors, findResource, formatLabelSelector, labelSelectorRequirements, reasonForCode, RESOURCES, silentLogger,
@@ -222,8 +223,51 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         await store.delete(t.namespace, name, eviction?.deleteOptions ?? {}, { dryRun });
         return reply.code(201).send(success(201));
       }
+      case 'log GET': return proxyLog(req, reply, t.namespace!, name, query);
       default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
     }
+  }
+
+  /** pods/{name}/log: finds the pod's node and streams the kubelet's /containerLogs answer through. */
+  async function proxyLog(req: FastifyRequest, reply: FastifyReply, namespace: string, name: string, query: Query): Promise<unknown> {
+    const pod = await storeOf(findResource('', 'v1', 'pods')!).get(namespace, name) as any;
+    const names: string[] = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name);
+    const initNames: string[] = (pod.spec?.initContainers ?? []).map((c: { name: string }) => c.name);
+    let container = query.container;
+    if (!container) {
+      if (names.length !== 1) throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+      container = names[0];
+    }
+    if (!names.includes(container) && !initNames.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+    if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+    const node = await storeOf(findResource('', 'v1', 'nodes')!).get(undefined, pod.spec.nodeName) as any;
+    const ip = node.status?.addresses?.find((a: { type: string }) => a.type === 'InternalIP')?.address;
+    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+    if (!ip) throw errors.unavailable(`node ${pod.spec.nodeName} has no InternalIP: its kubelet cannot be reached`);
+    const params = new URLSearchParams();
+    for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'sinceTime', 'limitBytes']) if (query[k] !== undefined) params.set(k, query[k]!);
+    const ac = new AbortController();
+    req.raw.on('close', () => ac.abort());
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await undiciRequest(`http://${ip}:${port}/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${params}`,
+        { signal: ac.signal, bodyTimeout: 0, headersTimeout: 10_000 });
+    } catch (err) {
+      throw errors.unavailable(`the kubelet of node ${pod.spec.nodeName} at ${ip}:${port} did not answer: ${(err as Error).message}`, err);
+    }
+    if (res.statusCode >= 300) {
+      const text = await res.body.text();
+      let body: unknown = text;
+      try { body = JSON.parse(text); } catch { /* plain text */ }
+      throw ApiError.fromStatus(body, res.statusCode);
+    }
+    reply.hijack();
+    reply.raw.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    reply.raw.flushHeaders(); // `kubectl logs -f` prints as chunks arrive
+    res.body.on('data', (chunk: Buffer) => reply.raw.write(chunk));
+    res.body.on('end', () => reply.raw.end());
+    res.body.on('error', () => reply.raw.end());
+    return undefined;
   }
 
   async function writeScale(req: FastifyRequest, t: Target, store: ResourceStore, name: string, body: unknown, dryRun: boolean) {

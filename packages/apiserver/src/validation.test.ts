@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFieldError, type KubeObject } from '@k8ts/api';
 import { applyDefaults } from './defaults.js';
-import { isDNS1123Label, isDNS1123Subdomain, validate, validateLabels } from './validation.js';
+import { validate, validateLabels } from './validation.js';
 
 // Upstream's messages, spelled out once (note the double space upstream's RegexError puts between examples).
 const LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
@@ -11,20 +11,6 @@ const QNAME_MSG = "name part must consist of alphanumeric characters, '-', '_' o
 const LABEL_VALUE_MSG = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 const CONFIG_KEY_MSG = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 const POD_UPDATE = 'spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
-
-describe('name formats', () => {
-  it.each([
-    ['web', [], []],
-    ['web-1.example.com', [], ['must not contain dots']],
-    ['Web', [SUBDOMAIN_MSG], [LABEL_MSG]],
-    ['-web', [SUBDOMAIN_MSG], [LABEL_MSG]],
-    ['a'.repeat(64), [], ['must be no more than 63 characters']],
-    ['a'.repeat(254), ['must be no more than 253 characters'], ['must be no more than 63 characters']],
-  ])('%s', (name, subdomain, label) => {
-    expect(isDNS1123Subdomain(name)).toEqual(subdomain);
-    expect(isDNS1123Label(name)).toEqual(label);
-  });
-});
 
 describe('validateLabels', () => {
   it.each([

@@ -1,5 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import { labelSelectorRequirements, matchesLabels, RESOURCES } from '@k8ts/api';
+import {
+  isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, labelSelectorRequirements,
+  matchesLabels, maxLenError, regexError, RESOURCES,
+} from '@k8ts/api';
 import type { FieldError, KubeObject, LabelSelector } from '@k8ts/api';
 
 /*
@@ -34,91 +37,10 @@ function nonNegative(field: string, value: unknown): Errors {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// String formats (apimachinery util/validation), with upstream's messages
+// String formats (apimachinery util/validation), with upstream's messages; the name and label checks are @k8ts/api's
 
-/** Upstream's RegexError, including its `', ' + ' or '` double space between examples. */
-function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  const eg = examples.map((e, i) => `${i > 0 ? ' or ' : ''}'${e}', `).join('');
-  return `${msg} (e.g. ${eg}regex used for validation is '${fmt}')`;
-}
-const maxLenError = (n: number): string => `must be no more than ${n} characters`;
-
-const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
-const DNS1035_LABEL_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
-const QNAME_FMT = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
-const LABEL_VALUE_FMT = `(${QNAME_FMT})?`;
 const CONFIG_KEY_FMT = '[-._a-zA-Z0-9]+';
-const full = (fmt: string) => new RegExp(`^${fmt}$`);
-const DNS1123_LABEL_RE = full(DNS1123_LABEL_FMT);
-const DNS1123_SUBDOMAIN_RE = full(DNS1123_SUBDOMAIN_FMT);
-const DNS1035_LABEL_RE = full(DNS1035_LABEL_FMT);
-const QNAME_RE = full(QNAME_FMT);
-const LABEL_VALUE_RE = full(LABEL_VALUE_FMT);
-const CONFIG_KEY_RE = full(CONFIG_KEY_FMT);
-const QNAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-
-/** Upstream IsDNS1123Subdomain: lower-case RFC 1123 subdomain, at most 253 characters; messages as upstream. */
-export function isDNS1123Subdomain(v: string): string[] {
-  const errs: string[] = [];
-  if (v.length > 253) errs.push(maxLenError(253));
-  if (!DNS1123_SUBDOMAIN_RE.test(v)) {
-    errs.push(regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", DNS1123_SUBDOMAIN_FMT, 'example.com'));
-  }
-  return errs;
-}
-
-/** Upstream IsDNS1123Label: lower-case RFC 1123 label, at most 63 characters; messages as upstream. */
-export function isDNS1123Label(v: string): string[] {
-  const errs: string[] = [];
-  if (v.length > 63) errs.push(maxLenError(63));
-  if (!DNS1123_LABEL_RE.test(v)) {
-    // A valid subdomain that is no valid label can only have dots in it (length was checked above).
-    if (DNS1123_SUBDOMAIN_RE.test(v)) errs.push('must not contain dots');
-    else errs.push(regexError("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", DNS1123_LABEL_FMT, 'my-name', '123-abc'));
-  }
-  return errs;
-}
-
-/** Upstream IsDNS1035Label (service names): like a DNS-1123 label, but starting with a letter. */
-function isDNS1035Label(v: string): string[] {
-  const errs: string[] = [];
-  if (v.length > 63) errs.push(maxLenError(63));
-  if (!DNS1035_LABEL_RE.test(v)) {
-    errs.push(regexError("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character", DNS1035_LABEL_FMT, 'my-name', 'abc-123'));
-  }
-  return errs;
-}
-
-/** Upstream IsQualifiedName (label and annotation keys): `[prefix/]name`. */
-function isQualifiedName(v: string): string[] {
-  const errs: string[] = [];
-  const parts = v.split('/');
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0];
-  } else if (parts.length === 2) {
-    const [prefix] = parts;
-    name = parts[1];
-    if (!prefix) errs.push('prefix part must be non-empty');
-    else errs.push(...isDNS1123Subdomain(prefix).map((m) => `prefix part ${m}`));
-  } else {
-    return [`a qualified name ${regexError(QNAME_MSG, QNAME_FMT, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
-  }
-  if (!name) errs.push('name part must be non-empty');
-  else if (name.length > 63) errs.push(`name part ${maxLenError(63)}`);
-  if (!QNAME_RE.test(name)) errs.push(`name part ${regexError(QNAME_MSG, QNAME_FMT, 'MyName', 'my.name', '123-abc')}`);
-  return errs;
-}
-
-function isLabelValue(v: string): string[] {
-  const errs: string[] = [];
-  if (v.length > 63) errs.push(maxLenError(63));
-  if (!LABEL_VALUE_RE.test(v)) {
-    errs.push(regexError("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'));
-  }
-  return errs;
-}
+const CONFIG_KEY_RE = new RegExp(`^${CONFIG_KEY_FMT}$`);
 
 function isConfigMapKey(v: string): string[] {
   const errs: string[] = [];
@@ -154,7 +76,7 @@ export function validateLabels(labels: unknown, path: string): FieldError[] {
   for (const [k, v] of Object.entries(labels)) {
     errs.push(...invalidEach(path, k, isQualifiedName(k)));
     if (typeof v !== 'string') errs.push(invalid(path, v, 'must be a string'));
-    else errs.push(...invalidEach(path, v, isLabelValue(v)));
+    else errs.push(...invalidEach(path, v, isValidLabelValue(v)));
   }
   return errs;
 }
@@ -209,7 +131,7 @@ function validateLabelSelector(sel: Obj, path: string): Errors {
         errs.push(invalid(`${p}.operator`, e.operator, 'not a valid selector operator'));
     }
     errs.push(...invalidEach(`${p}.key`, e.key, isQualifiedName(String(e.key ?? ''))));
-    values.forEach((v: unknown, j: number) => errs.push(...invalidEach(`${p}.values[${j}]`, v, isLabelValue(String(v)))));
+    values.forEach((v: unknown, j: number) => errs.push(...invalidEach(`${p}.values[${j}]`, v, isValidLabelValue(String(v)))));
   });
   return errs;
 }
