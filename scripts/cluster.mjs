@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ensureDockerEngine, ensureImages, pingDocker } from './lib/docker.mjs';
 import {
-  APISERVER_MAIN, ROOT, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
-  stopPid, writeKubeconfig,
+  APISERVER_MAIN, KUBELET_MAIN, ROOT, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
+  startKubelet, stopPid, writeKubeconfig,
 } from './lib/processes.mjs';
 
 const DEFAULT_STATE_DIR = path.join(ROOT, '.k8ts');
@@ -14,10 +15,11 @@ const EXIT_DOWN = 3;
 
 /**
  * The cluster's processes in start order (stopped in reverse). `start(ctx)` starts one detached and healthy and
- * may leave values in ctx for the rows after it; `healthPath` is what `status` asks. The scheduler,
- * controller-manager and kubelets join as rows.
+ * may leave values in ctx for the rows after it; `healthPath` is what `status` asks (or `healthy(c)` when it is
+ * not plain HTTP). A row whose start returns no `started` ran nothing of ours (a reused Docker engine).
+ * The scheduler and controller-manager join as rows.
  */
-const COMPONENTS = [
+const BASE_COMPONENTS = [
   {
     name: 'etcd',
     healthPath: '/health',
@@ -39,6 +41,42 @@ const COMPONENTS = [
     },
   },
 ];
+
+/** The Docker engine the kubelets use: the machine's own when one answers, else one we start (and stop on down). */
+const DOCKER = {
+  name: 'dockerd',
+  healthy: (c) => pingDocker(c.url),
+  async start(ctx) {
+    const engine = await ensureDockerEngine();
+    await ensureImages(engine.socket);
+    ctx.dockerSocket = engine.socket;
+    if (!engine.startedByUs) return { url: engine.socket };
+    const argv = cmdline(engine.pid) ?? [];
+    return { started: { pid: engine.pid, argv, logFile: undefined, stop: engine.stop, process: undefined }, url: engine.socket };
+  },
+};
+
+/** One kubelet per node: node-N on its own loopback address 127.0.1.N, so nodes sharing a host never clash. */
+function kubeletRow(i) {
+  const nodeName = `node-${i}`;
+  return {
+    name: `kubelet-${nodeName}`,
+    healthPath: '/healthz',
+    async start(ctx) {
+      const k = await startKubelet({
+        apiserverUrl: ctx.apiserverUrl, nodeName, nodeIP: `127.0.1.${i}`, port: ctx.kubeletPort, dockerSocket: ctx.dockerSocket,
+        rootDir: path.join(ctx.stateDir, 'kubelet', nodeName), manifestDir: path.join(ctx.stateDir, 'manifests', nodeName),
+        logFile: ctx.logFile(`kubelet-${nodeName}`), detached: true,
+      });
+      return { started: k, url: k.url, ports: { port: k.port } };
+    },
+  };
+}
+
+/** Every row for a cluster of `nodes` kubelets. */
+function components(nodes) {
+  return nodes > 0 ? [...BASE_COMPONENTS, DOCKER, ...Array.from({ length: nodes }, (_, i) => kubeletRow(i + 1))] : BASE_COMPONENTS;
+}
 
 /** An error that is the user's to fix: printed without a stack trace. */
 class UserError extends Error {}
@@ -74,9 +112,11 @@ function writeState(files, state) {
 /** Each recorded component with whether its PID still runs what we started and whether it answers healthy. */
 function inspect(state) {
   return Promise.all(state.components.map(async (c) => {
+    const row = components(state.nodes ?? 0).find((r) => r.name === c.name);
+    if (c.pid === undefined) return { ...c, running: true, healthy: await row?.healthy?.(c) ?? false }; // not ours
     const running = isSameProcess(c.pid, c.argv);
-    const healthPath = COMPONENTS.find((row) => row.name === c.name)?.healthPath ?? '/healthz';
-    return { ...c, running, healthy: running && await isHealthy(`${c.url}${healthPath}`) };
+    const healthy = running && (row?.healthy ? await row.healthy(c) : await isHealthy(`${c.url}${row?.healthPath ?? '/healthz'}`));
+    return { ...c, running, healthy };
   }));
 }
 
@@ -109,7 +149,9 @@ async function up(opts, cmd) {
   fs.mkdirSync(files.logs, { recursive: true });
   const ctx = {
     etcdDataDir: files.etcdDataDir,
+    stateDir: files.dir,
     apiserverPort,
+    kubeletPort: opts.kubeletPort,
     logFile(name) {
       const file = path.join(files.logs, `${name}.log`);
       fs.appendFileSync(file, `--- ${new Date().toISOString()} scripts/cluster starts ${name} ---\n`);
@@ -120,7 +162,7 @@ async function up(opts, cmd) {
     mode: opts.detach ? 'detached' : 'foreground',
     launcher: { pid: process.pid, argv: cmdline(process.pid) ?? [] },
     startedAt: new Date().toISOString(),
-    nodes: opts.nodes, // for the kubelets, which are not started yet
+    nodes: opts.nodes,
     components: [],
   };
 
@@ -130,7 +172,7 @@ async function up(opts, cmd) {
   const stopAll = async (code) => {
     phase = 'stopping';
     for (const { name, started } of [...running].reverse()) {
-      if (started.process.exitCode !== null || started.process.signalCode !== null) continue;
+      if (started.process && (started.process.exitCode !== null || started.process.signalCode !== null)) continue;
       console.log(`stopping ${name} (pid ${started.pid})`);
       await started.stop().catch((err) => console.error(`cluster: could not stop ${name}: ${err.message}`));
     }
@@ -147,13 +189,13 @@ async function up(opts, cmd) {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, onSignal);
 
   try {
-    for (const component of COMPONENTS) {
+    for (const component of components(opts.nodes)) {
       if (phase === 'interrupted') break;
       console.log(`starting ${component.name}…`);
       const { started, url, ports } = await component.start(ctx);
-      running.push({ name: component.name, started });
+      if (started) running.push({ name: component.name, started });
       state.components.push({
-        name: component.name, pid: started.pid, url, ports, argv: started.argv, logFile: started.logFile,
+        name: component.name, pid: started?.pid, url, ports, argv: started?.argv, logFile: started?.logFile,
         startedAt: new Date().toISOString(),
       });
       writeState(files, state); // after each start, so that `down` finds whatever is running should we die
@@ -169,6 +211,7 @@ async function up(opts, cmd) {
 
   phase = 'running';
   for (const { name, started } of running) {
+    if (!started.process) continue; // dockerd runs in its own session; `down` stops it
     started.process.ref(); // keeps us attached for as long as they run
     started.process.once('exit', (code, sig) => {
       if (phase !== 'running') return;
@@ -187,7 +230,7 @@ function printUp(files, state) {
 logs:        ${files.logs}/{${state.components.map((c) => c.name).join(',')}}.log
 etcd data:   ${files.etcdDataDir}
 kubeconfig:  ${files.kubeconfig}
-nodes:       ${state.nodes} (recorded for the kubelet, which does not run yet)
+nodes:       ${state.nodes}${state.nodes ? ` (node-1…node-${state.nodes} on 127.0.1.1…127.0.1.${state.nodes}; static pod manifests in ${files.dir}/manifests/<node>/)` : ''}
 
 Use it with kubectl:
   export KUBECONFIG=${shellQuote(files.kubeconfig)}    # or: eval "$(scripts/cluster${files.flag} env)"
@@ -217,17 +260,19 @@ function buildIfStale() {
 
 function staleBuildReason() {
   const rel = (file) => path.relative(ROOT, file);
-  if (!fs.existsSync(APISERVER_MAIN)) return `${rel(APISERVER_MAIN)} is missing`;
   // tsc -b may leave main.js untouched when only a dependency changed; it then refreshes the tsbuildinfo.
-  const pkg = path.join(ROOT, 'packages/apiserver');
-  const built = Math.max(...[APISERVER_MAIN, path.join(pkg, 'tsconfig.tsbuildinfo'), path.join(pkg, 'dist/tsconfig.tsbuildinfo')]
-    .map((file) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0));
-  for (const src of ['packages/api/src', 'packages/apiserver/src'].map((dir) => path.join(ROOT, dir))) {
-    const entries = fs.existsSync(src) ? fs.readdirSync(src, { recursive: true }) : [];
-    for (const entry of entries) {
-      const file = path.join(src, entry);
-      if (/(?<!\.test)(?<!\.d)\.ts$/.test(file) && fs.statSync(file).mtimeMs > built) {
-        return `${rel(file)} is newer than ${rel(APISERVER_MAIN)}`;
+  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet']]) {
+    if (!fs.existsSync(main)) return `${rel(main)} is missing`;
+    const dir = path.join(ROOT, 'packages', pkg);
+    const built = Math.max(...[main, path.join(dir, 'tsconfig.tsbuildinfo'), path.join(dir, 'dist/tsconfig.tsbuildinfo')]
+      .map((file) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0));
+    for (const src of ['packages/api/src', `packages/${pkg}/src`].map((d) => path.join(ROOT, d))) {
+      const entries = fs.existsSync(src) ? fs.readdirSync(src, { recursive: true }) : [];
+      for (const entry of entries) {
+        const file = path.join(src, entry);
+        if (/(?<!\.test)(?<!\.d)\.ts$/.test(file) && fs.statSync(file).mtimeMs > built) {
+          return `${rel(file)} is newer than ${rel(main)}`;
+        }
       }
     }
   }
@@ -277,7 +322,10 @@ async function status(opts) {
 }
 
 function env(opts) {
-  console.log(`export KUBECONFIG=${shellQuote(layout(opts.stateDir).kubeconfig)}`);
+  const files = layout(opts.stateDir);
+  console.log(`export KUBECONFIG=${shellQuote(files.kubeconfig)}`);
+  const docker = readState(files)?.components.find((c) => c.name === 'dockerd');
+  if (docker) console.log(`export DOCKER_HOST=${shellQuote(docker.url)}`);
   return 0;
 }
 
@@ -314,12 +362,13 @@ Examples:
   scripts/cluster down                stop a detached cluster`);
 
 program.command('up')
-  .description('start etcd and the apiserver (building first if the build is stale), write the kubeconfig')
+  .description('start etcd, the apiserver and --nodes kubelets (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
   .option('-d, --detach', 'run in the background (own process groups, output to logs/) and return once healthy')
   .addOption(new Option('--port <port>', 'apiserver port; when the default is taken a free one is used, 0 always picks one')
     .default(DEFAULT_PORT).argParser(intArg(0)))
-  .addOption(new Option('--nodes <n>', 'number of kubelet nodes; recorded in pids.json for the kubelet, which does not run yet')
-    .default(2).argParser(intArg(1)))
+  .addOption(new Option('--kubelet-port <port>', 'port every kubelet serves on, at its node\'s own address').default(10250).argParser(intArg(1)))
+  .addOption(new Option('--nodes <n>', 'number of kubelets (node-1…node-N on 127.0.1.1…); 0 runs the control plane only, without Docker')
+    .default(2).argParser(intArg(0)))
   .option('--no-build', 'use packages/*/dist as it is instead of running `npm run build` when it is stale')
   .addOption(stateDirOption())
   .action(async (opts, cmd) => { process.exitCode = await up(opts, cmd); });

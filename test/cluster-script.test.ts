@@ -44,7 +44,7 @@ describe.skipIf(!built)('scripts/cluster (skipped when packages/apiserver/dist/m
   });
 
   it('comes up detached and reports itself healthy', async () => {
-    const up = await cluster('up', '--detach', '--no-build', '--port', '0', '--nodes', '3');
+    const up = await cluster('up', '--detach', '--no-build', '--port', '0', '--nodes', '0');
     expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(up.stdout).toContain(`export KUBECONFIG=${stateDir}/kubeconfig`);
 
@@ -63,7 +63,7 @@ describe.skipIf(!built)('scripts/cluster (skipped when packages/apiserver/dist/m
     expect(readyz.status).toBe(200);
     await readyz.body?.cancel();
 
-    const again = await cluster('up', '--detach', '--no-build', '--port', '0');
+    const again = await cluster('up', '--detach', '--no-build', '--port', '0', '--nodes', '0');
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('already up');
   });
@@ -83,7 +83,7 @@ describe.skipIf(!built)('scripts/cluster (skipped when packages/apiserver/dist/m
     expect(existsSync(path.join(stateDir, 'pids.json'))).toBe(false);
     expect((await cluster('status')).code).toBe(3);
 
-    const up = await cluster('up', '--detach', '--no-build', '--port', '0');
+    const up = await cluster('up', '--detach', '--no-build', '--port', '0', '--nodes', '0');
     expect(up.code, up.stdout + up.stderr).toBe(0);
     const res = await fetch(`${apiserverUrl()}/api/v1/namespaces/default/configmaps/survivor`);
     expect(res.status).toBe(200);

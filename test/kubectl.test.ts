@@ -83,7 +83,7 @@ describe.skipIf(!hasKubectl || !built)('the real kubectl against scripts/cluster
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'k8ts-kubectl-'));
-    await run(path.join(ROOT, 'scripts/cluster'), ['up', '--detach', '--state-dir', path.join(dir, 'state'), '--port', '0'], { timeout: 120_000 });
+    await run(path.join(ROOT, 'scripts/cluster'), ['up', '--detach', '--nodes', '0', '--state-dir', path.join(dir, 'state'), '--port', '0'], { timeout: 120_000 });
     env = { ...process.env, KUBECONFIG: path.join(dir, 'state', 'kubeconfig'), HOME: dir };
   }, 180_000);
 

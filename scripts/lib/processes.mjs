@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 /** The built apiserver entry point. */
 export const APISERVER_MAIN = path.join(ROOT, 'packages/apiserver/dist/main.js');
+export const KUBELET_MAIN = path.join(ROOT, 'packages/kubelet/dist/main.js');
 
 /**
  * A process started by these helpers.
@@ -189,6 +190,28 @@ export async function startApiserver({ etcdEndpoint, host = '127.0.0.1', port, l
     });
     return { ...started, url, port: p };
   });
+}
+
+/**
+ * Starts the built kubelet (packages/kubelet/dist/main.js) for one node and waits (30 s) until its /healthz
+ * answers on nodeIP:port.
+ * @param {{ apiserverUrl: string, nodeName: string, nodeIP: string, port: number, dockerSocket: string,
+ *           rootDir: string, manifestDir?: string, logFile?: string, detached?: boolean, main?: string }} options
+ * @returns {Promise<Started & { url: string, port: number }>}
+ */
+export async function startKubelet({ apiserverUrl, nodeName, nodeIP, port, dockerSocket, rootDir, manifestDir, logFile,
+                                     detached = false, main = KUBELET_MAIN }) {
+  if (!fs.existsSync(main)) throw new Error(`${main} does not exist: run \`npm run build\` first`);
+  const url = `http://${nodeIP}:${port}`;
+  const started = await launch({
+    name: `kubelet ${nodeName}`,
+    command: process.execPath,
+    args: [main, '--apiserver', apiserverUrl, '--node-name', nodeName, '--node-ip', nodeIP, '--port', String(port),
+      '--docker-socket', dockerSocket, '--root-dir', rootDir, ...(manifestDir ? ['--pod-manifest-path', manifestDir] : [])],
+    logFile, detached,
+    healthy: () => isHealthy(`${url}/healthz`),
+  });
+  return { ...started, url, port };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated,
 } from './discovery.js';
 import { decodeBody, intParam, patchType, rvParam, wantedFormat } from './http.js';
+import { handleMetrics, METRICS_GROUP, METRICS_VERSION, type MetricsContext } from './metrics.js';
 import { NamespaceLifecycle } from './namespaces.js';
 import { OpenApi } from './openapi.js';
 import { ResourceStore, type DeleteOptions, type ListQuery } from './rest-store.js';
@@ -117,6 +118,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.type('application/json').send(doc);
   });
 
+  const metrics: MetricsContext = {
+    // From the watch caches (resourceVersion 0), as metrics-server reads its informers.
+    list: async (resource, namespace, selectors) =>
+      (await storeOf(findResource('', 'v1', resource)!).list(namespace, { ...selectors, resourceVersion: '0' })).items,
+    get: (resource, namespace, name) => storeOf(findResource('', 'v1', resource)!).get(namespace, name),
+    log,
+  };
+
   const discovery = (core: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     if (wantsAggregated(req.headers.accept)) return reply.header('content-type', AGGREGATED_CONTENT_TYPE).send(Buffer.from(JSON.stringify(aggregatedDiscovery(core))));
     return core ? apiVersions() : apiGroupList();
@@ -139,6 +148,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       return doc;
     }
+    if (!core && group === METRICS_GROUP && version === METRICS_VERSION) return handleMetrics(req.method, rest, req.query as Query, metrics);
     const target = resolveTarget(group, version, rest);
     const query = req.query as Query;
     const watch = target.watch || query.watch === 'true' || query.watch === '1';

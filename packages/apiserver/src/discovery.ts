@@ -1,4 +1,5 @@
 import { groupVersion, RESOURCES, type ResourceDef } from '@k8ts/api';
+import { METRICS_GROUP, metricsApiGroup, metricsDiscoveryGroup, METRICS_VERSION, metricsResourceList } from './metrics.js';
 
 /** The Content-Type that tells kubectl a discovery answer is aggregated (kubectl-wire.md §2). */
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -31,17 +32,19 @@ function apiGroup(g: { name: string; versions: string[] }): unknown {
 
 /** GET /apis (legacy form). */
 export function apiGroupList(): unknown {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups().map(apiGroup) };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups().map(apiGroup), metricsApiGroup()] };
 }
 
 /** GET /apis/{group}; undefined when the group is unknown. */
 export function apiGroupDoc(name: string): unknown {
+  if (name === METRICS_GROUP) return { kind: 'APIGroup', apiVersion: 'v1', ...metricsApiGroup() };
   const g = groups().find((x) => x.name === name);
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...(apiGroup(g) as object) } : undefined;
 }
 
 /** GET /api/v1 or /apis/{group}/{version}: an APIResourceList; undefined when unknown. */
 export function apiResourceList(group: string, version: string): unknown {
+  if (group === METRICS_GROUP && version === METRICS_VERSION) return metricsResourceList();
   const defs = resourcesOf(group, version);
   if (!defs.length) return undefined;
   const resources: unknown[] = [];
@@ -88,7 +91,7 @@ function discoveryGroup(name: string, versions: string[]): unknown {
 
 /** Aggregated discovery (apidiscovery.k8s.io/v2): /api holds the core group only, /apis every other group. */
 export function aggregatedDiscovery(core: boolean): unknown {
-  const items = core ? [discoveryGroup('', ['v1'])] : groups().map((g) => discoveryGroup(g.name, g.versions));
+  const items = core ? [discoveryGroup('', ['v1'])] : [...groups().map((g) => discoveryGroup(g.name, g.versions)), metricsDiscoveryGroup()];
   return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
 }
 

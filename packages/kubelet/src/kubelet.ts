@@ -1,0 +1,312 @@
+import { isDeepStrictEqual } from 'node:util';
+import type {
+  ApiClient} from '@k8ts/api';
+import { ApiError, EventRecorder, eventTarget, findResource, Informer, silentLogger, WorkQueue,
+  type ConfigMap, type Logger, type Pod, type Secret,
+} from '@k8ts/api';
+import type { ObjectSource } from './env.js';
+import { NodeAgent } from './node-status.js';
+import { gracePeriod, PodSyncer, type BackoffOptions } from './pod-sync.js';
+import { ProbeManager } from './probes.js';
+import type { ContainerRuntime, RuntimeContainer, SandboxConfig } from './runtime.js';
+import { readStaticPods, STATIC } from './static-pods.js';
+import { VolumeManager } from './volumes.js';
+
+const PODS = findResource('', 'v1', 'pods')!;
+const CONFIGMAPS = findResource('', 'v1', 'configmaps')!;
+const SECRETS = findResource('', 'v1', 'secrets')!;
+const NODES = findResource('', 'v1', 'nodes')!;
+
+export interface KubeletOptions {
+  client: ApiClient;
+  runtime: ContainerRuntime;
+  nodeName: string;
+  /** The node's InternalIP: pods' hostIP, and where the kubelet serves. */
+  nodeIP: string;
+  port: number;
+  /** Docker network pod sandboxes join. */
+  network: string;
+  /** Volumes live under `<rootDir>/pods/<uid>/volumes`. */
+  rootDir: string;
+  log?: Logger;
+  backoff?: BackoffOptions;
+  /** How often the runtime is relisted to notice exits (upstream's PLEG relist period). */
+  relistIntervalMs?: number;
+  /** How often every pod is synced even when nothing changed (ConfigMap/Secret volume refresh, probes). */
+  resyncIntervalMs?: number;
+  dns?: SandboxConfig['dns'];
+  capacity?: { cpu?: string; memory?: string; pods?: number };
+  workers?: number;
+  /** A directory of static pod manifests, run without the apiserver and mirrored into it. */
+  podManifestPath?: string;
+}
+
+/**
+ * The node agent: registers the Node (NodeAgent), watches the pods bound to it, and runs one level-triggered
+ * sync per pod through a work queue (never two at once for one pod). A relist of the runtime notices container
+ * exits, adopts what a previous kubelet started (containers carry pod labels) and removes orphans.
+ */
+export class Kubelet {
+  readonly pods: Informer<Pod>;
+  readonly syncer: PodSyncer;
+  private readonly queue = new WorkQueue<string>();
+  private readonly log: Logger;
+  private readonly events: EventRecorder;
+  private readonly probes: ProbeManager;
+  private readonly uidOf = new Map<string, string>();
+  private readonly reported = new Map<string, unknown>();
+  /** The API object a pod's status was last written to, by key (a static pod's mirror changes uid when recreated). */
+  private readonly mirrorUids = new Map<string, string>();
+  private readonly fingerprints = new Map<string, string>();
+  private containers: RuntimeContainer[] = [];
+  /** Static pods by `namespace/name`, as read from the manifest directory: their source of truth. */
+  private readonly staticPods = new Map<string, Pod>();
+
+  constructor(private readonly opts: KubeletOptions) {
+    this.log = opts.log ?? silentLogger;
+    this.pods = new Informer<Pod>({ client: opts.client, def: PODS, fieldSelector: `spec.nodeName=${opts.nodeName}`, log: this.log });
+    this.events = new EventRecorder({ client: opts.client, component: 'kubelet', host: opts.nodeName, log: this.log });
+    const source: ObjectSource = {
+      configMap: (ns, name) => this.getOptional<ConfigMap>(CONFIGMAPS, ns, name),
+      secret: (ns, name) => this.getOptional<Secret>(SECRETS, ns, name),
+    };
+    this.probes = new ProbeManager({
+      runtime: opts.runtime, log: this.log,
+      onChange: (uid, container, kind, result, message) => this.onProbe(uid, container, kind, result, message),
+    });
+    this.syncer = new PodSyncer({
+      runtime: opts.runtime, source, probes: this.probes, nodeName: opts.nodeName, hostIP: opts.nodeIP, network: opts.network,
+      volumes: new VolumeManager({ rootDir: opts.rootDir, source, log: this.log }),
+      event: (pod, type, reason, message, container) => {
+        void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }, container ? `spec.containers{${container.name}}` : undefined), type, reason, message);
+      },
+      backoff: opts.backoff, dns: opts.dns, log: this.log,
+    });
+  }
+
+  private async getOptional<T>(def: typeof CONFIGMAPS, ns: string, name: string): Promise<T | undefined> {
+    try {
+      return await this.opts.client.get(def, ns, name) as T;
+    } catch (err) {
+      if (err instanceof ApiError && err.isNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** Runs until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const node = new NodeAgent({
+      client: this.opts.client, nodeName: this.opts.nodeName, runtime: this.opts.runtime, log: this.log,
+      internalIP: this.opts.nodeIP, kubeletPort: this.opts.port, capacity: this.opts.capacity,
+    });
+    const key = (p: Pod) => `${p.metadata!.namespace}/${p.metadata!.name}`;
+    this.pods.addHandler({
+      onAdd: (p) => this.queue.add(key(p)),
+      onUpdate: (_o, p) => this.queue.add(key(p)),
+      onDelete: (p) => this.queue.add(key(p)),
+    });
+    signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
+    const tasks = [node.run(signal), this.pods.run(signal)];
+    await this.pods.waitForSync(signal).catch(() => undefined);
+    if (signal.aborted) { await Promise.allSettled(tasks); return; }
+    this.log.info({ node: this.opts.nodeName, pods: this.pods.list().length }, 'kubelet synced its pods');
+    tasks.push(this.relistLoop(signal));
+    if (this.opts.podManifestPath) tasks.push(this.staticPodLoop(signal, this.opts.podManifestPath));
+    for (let i = 0; i < (this.opts.workers ?? 4); i++) tasks.push(this.worker());
+    await Promise.allSettled(tasks);
+    this.probes.stop();
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.syncKey(key);
+        this.queue.forget(key);
+      } catch (err) {
+        this.log.warn({ err, pod: key }, 'pod sync failed; retrying');
+        this.queue.addRateLimited(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** Converges one pod by key (`namespace/name`). */
+  async syncKey(key: string): Promise<void> {
+    const staticPod = this.staticPods.get(key);
+    const apiPod = this.pods.get(key);
+    const mirror = apiPod?.metadata?.annotations?.[STATIC.mirror] !== undefined;
+    if (mirror && (!staticPod || apiPod!.metadata?.deletionTimestamp)) {
+      // A mirror is only a reflection: deleting it never stops a static pod, and one without a manifest goes.
+      await this.deletePodObject(apiPod!);
+      if (staticPod) this.queue.addAfter(key, 100);
+    }
+    const pod = staticPod ?? (mirror ? undefined : apiPod);
+    const knownUid = this.uidOf.get(key);
+    if (!pod || (knownUid && pod.metadata?.uid !== knownUid)) {
+      // Gone from the API (or replaced by a new pod of the same name): whatever still runs is an orphan.
+      if (knownUid) {
+        await this.syncer.terminate(undefined, knownUid, 2);
+        this.forget(key, knownUid);
+      }
+      if (!pod) return;
+    }
+    const uid = pod.metadata!.uid!;
+    this.uidOf.set(key, uid);
+    if (pod.metadata?.deletionTimestamp) {
+      await this.syncer.terminate(pod, uid, gracePeriod(pod));
+      try {
+        await this.opts.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid } });
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.isNotFound || err.isConflict))) throw err;
+      }
+      this.forget(key, uid);
+      return;
+    }
+    const result = await this.syncer.sync(pod);
+    if (staticPod) {
+      this.staticPods.set(key, { ...staticPod, status: result.status });
+      if (!await this.ensureMirror(staticPod)) this.queue.addAfter(key, 2_000);
+    }
+    const target = staticPod ? this.pods.get(key) : pod;
+    // What was last written is remembered per API object (a recreated mirror pod gets the status again).
+    const targetUid = target?.metadata?.uid ?? '';
+    if (target && !isDeepStrictEqual(result.status, target.status) && !isDeepStrictEqual(result.status, this.reported.get(targetUid))) {
+      await this.opts.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, [{ op: 'replace', path: '/status', value: result.status }], 'json', { subresource: 'status' });
+      if (staticPod) this.reported.delete(this.mirrorUids.get(key) ?? '');
+      this.mirrorUids.set(key, targetUid);
+      this.reported.set(targetUid, result.status);
+    }
+    if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+  }
+
+  private async deletePodObject(pod: Pod): Promise<void> {
+    try {
+      await this.opts.client.delete(PODS, pod.metadata!.namespace, pod.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata!.uid } });
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.isNotFound || err.isConflict))) throw err;
+    }
+  }
+
+  /** Keeps a mirror pod of a static pod in the API (upstream's mirror client). False when it could not. */
+  private async ensureMirror(pod: Pod): Promise<boolean> {
+    const key = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
+    const hash = pod.metadata!.annotations![STATIC.hash];
+    const existing = this.pods.get(key);
+    if (existing?.metadata?.annotations?.[STATIC.mirror] === hash && !existing.metadata.deletionTimestamp) return true;
+    try {
+      if (existing) { await this.deletePodObject(existing); return false; }
+      const node = await this.opts.client.get(NODES, undefined, this.opts.nodeName);
+      const { uid: _uid, resourceVersion: _rv, ...meta } = pod.metadata!;
+      await this.opts.client.create(PODS, pod.metadata!.namespace, {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: {
+          ...meta, annotations: { ...meta.annotations, [STATIC.mirror]: hash },
+          ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.opts.nodeName, uid: node.metadata!.uid!, controller: true }],
+        },
+        spec: pod.spec,
+      } as Pod);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.isAlreadyExists) return false;
+      this.log.warn({ err, pod: key }, 'cannot create the mirror pod of a static pod; retrying');
+      return false;
+    }
+  }
+
+  /** Re-reads the manifest directory every few seconds and queues static pods that appeared, changed or went. */
+  private async staticPodLoop(signal: AbortSignal, dir: string): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const pods = await readStaticPods(dir, this.opts.nodeName, this.log);
+        const seen = new Set<string>();
+        for (const p of pods) {
+          const key = `${p.metadata!.namespace}/${p.metadata!.name}`;
+          seen.add(key);
+          const known = this.staticPods.get(key);
+          if (known?.metadata?.uid === p.metadata!.uid) continue;
+          this.staticPods.set(key, p);
+          this.queue.add(key);
+        }
+        for (const key of [...this.staticPods.keys()]) {
+          if (!seen.has(key)) { this.staticPods.delete(key); this.queue.add(key); }
+        }
+      } catch (err) {
+        this.log.warn({ err, dir }, 'reading static pod manifests failed');
+      }
+      await new Promise((r) => { const t = setTimeout(r, 3_000); signal.addEventListener('abort', () => { clearTimeout(t); r(undefined); }, { once: true }); });
+    }
+  }
+
+  private forget(key: string, uid: string): void {
+    this.uidOf.delete(key);
+    this.reported.delete(this.mirrorUids.get(key) ?? uid);
+    this.mirrorUids.delete(key);
+    this.fingerprints.delete(uid);
+  }
+
+  /** Upstream's PLEG: relists containers, queues pods whose containers changed, and removes orphans. */
+  private async relistLoop(signal: AbortSignal): Promise<void> {
+    const every = this.opts.relistIntervalMs ?? 1000;
+    const resync = this.opts.resyncIntervalMs ?? 10_000;
+    let lastResync = Date.now();
+    while (!signal.aborted) {
+      try {
+        await this.relist(Date.now() - lastResync >= resync);
+        if (Date.now() - lastResync >= resync) lastResync = Date.now();
+      } catch (err) {
+        this.log.warn({ err }, 'relisting containers failed');
+      }
+      await new Promise((r) => { const t = setTimeout(r, every); signal.addEventListener('abort', () => { clearTimeout(t); r(undefined); }, { once: true }); });
+    }
+  }
+
+  private async relist(all: boolean): Promise<void> {
+    this.containers = await this.opts.runtime.listContainers();
+    const byUid = new Map<string, RuntimeContainer[]>();
+    for (const c of this.containers) {
+      const list = byUid.get(c.pod.uid) ?? [];
+      list.push(c);
+      byUid.set(c.pod.uid, list);
+    }
+    const keyOfUid = new Map<string, string>();
+    for (const p of [...this.pods.list(), ...this.staticPods.values()]) keyOfUid.set(p.metadata!.uid!, `${p.metadata!.namespace}/${p.metadata!.name}`);
+    for (const [uid, list] of byUid) {
+      const key = keyOfUid.get(uid);
+      if (!key) {
+        if ([...this.uidOf.values()].includes(uid)) continue; // its worker is on it
+        this.log.info({ podUid: uid, pod: `${list[0].pod.namespace}/${list[0].pod.name}` }, 'removing containers of a pod this node no longer runs');
+        await this.syncer.terminate(undefined, uid, 2);
+        continue;
+      }
+      const fp = list.map((c) => `${c.id}:${c.state}`).sort().join(',');
+      if (all || this.fingerprints.get(uid) !== fp) this.queue.add(key);
+      this.fingerprints.set(uid, fp);
+    }
+    if (all) for (const key of keyOfUid.values()) this.queue.add(key);
+  }
+
+  /** The runtime's containers as of the last relist. */
+  containersOf(podUid: string): RuntimeContainer[] {
+    return this.containers.filter((c) => c.pod.uid === podUid);
+  }
+
+  /** The pod this node runs under `namespace/name`: a static pod's own object rather than its mirror. */
+  podFor(key: string): Pod | undefined {
+    return this.staticPods.get(key) ?? this.pods.get(key);
+  }
+
+  private onProbe(uid: string, container: string, kind: string, result: string, message: string): void {
+    const pod = [...this.staticPods.values(), ...this.pods.list()].find((p) => p.metadata?.uid === uid);
+    if (!pod) return;
+    const spec = pod.spec?.containers?.find((c) => c.name === container);
+    if (result === 'failure') {
+      const what = kind === 'liveness' ? 'Liveness' : kind === 'readiness' ? 'Readiness' : 'Startup';
+      void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }, spec ? `spec.containers{${container}}` : undefined), 'Warning', 'Unhealthy', `${what} probe failed: ${message}`);
+      if (kind === 'liveness' || kind === 'startup') this.syncer.markUnhealthy(uid, container);
+    }
+    this.queue.add(`${pod.metadata!.namespace}/${pod.metadata!.name}`);
+  }
+}

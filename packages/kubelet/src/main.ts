@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ApiClient, createLogger } from '@k8ts/api';
+import { DockerRuntime } from './docker/docker-runtime.js';
+import { Kubelet } from './kubelet.js';
+import { buildKubeletServer } from './server.js';
+import { StatsCollector } from './stats.js';
+
+const program = new Command('k8ts-kubelet')
+  .description('The k8ts node agent: registers a Node, runs its pods as Docker containers, serves their logs.')
+  .addOption(new Option('--kubeconfig <path>', 'kubeconfig to reach the apiserver').env('KUBECONFIG'))
+  .addOption(new Option('--apiserver <url>', 'apiserver URL (instead of a kubeconfig)').env('K8TS_APISERVER'))
+  .addOption(new Option('--node-name <name>', 'name of this node').env('NODE_NAME').default(hostname()))
+  .addOption(new Option('--node-ip <ip>', "this node's InternalIP; the kubelet listens there").env('NODE_IP').default('127.0.0.1'))
+  .addOption(new Option('--port <port>', 'kubelet HTTP port (logs, stats)').env('KUBELET_PORT').default('10250'))
+  .addOption(new Option('--docker-socket <path>', 'Docker Engine API socket').env('DOCKER_HOST').default('unix:///var/run/docker.sock'))
+  .addOption(new Option('--pod-network <name>', 'Docker network pod sandboxes join').default('bridge'))
+  .addOption(new Option('--root-dir <dir>', 'where pod volumes live').env('KUBELET_ROOT_DIR').default('/var/lib/k8ts-kubelet'))
+  .addOption(new Option('--pod-manifest-path <dir>', 'directory of static pod manifests (run without the apiserver, mirrored into it)').env('KUBELET_POD_MANIFEST_PATH'))
+  .addOption(new Option('--backoff-initial <seconds>', 'first container restart back-off').default('10'))
+  .addOption(new Option('--backoff-max <seconds>', 'largest container restart back-off').default('300'))
+  .addOption(new Option('--cpu <quantity>', 'cpu capacity to report (default: the host\'s)'))
+  .addOption(new Option('--memory <quantity>', 'memory capacity to report (default: the host\'s)'))
+  .addOption(new Option('--max-pods <n>', 'pods capacity').default('110'))
+  .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
+  .parse();
+
+const o = program.opts<Record<string, string>>();
+const log = createLogger('kubelet', o.logLevel).child({ node: o.nodeName });
+
+async function main(): Promise<void> {
+  const client = o.apiserver ? new ApiClient({ server: o.apiserver, userAgent: 'k8ts-kubelet', log }) : ApiClient.fromKubeconfig(o.kubeconfig, { userAgent: 'k8ts-kubelet', log });
+  const runtime = new DockerRuntime({ socket: o.dockerSocket, log });
+  const kubelet = new Kubelet({
+    client, runtime, log, nodeName: o.nodeName, nodeIP: o.nodeIp, port: Number(o.port), network: o.podNetwork,
+    rootDir: path.resolve(o.rootDir),
+    backoff: { initialMs: Number(o.backoffInitial) * 1000, maxMs: Number(o.backoffMax) * 1000 },
+    ...(o.podManifestPath ? { podManifestPath: path.resolve(o.podManifestPath) } : {}),
+    capacity: { ...(o.cpu ? { cpu: o.cpu } : {}), ...(o.memory ? { memory: o.memory } : {}), pods: Number(o.maxPods) },
+  });
+  const stats = new StatsCollector({ runtime, nodeName: o.nodeName });
+  const server = buildKubeletServer({ runtime, nodeName: o.nodeName, pod: (key) => kubelet.podFor(key), stats });
+  await server.listen({ host: o.nodeIp, port: Number(o.port) });
+  log.info({ address: `${o.nodeIp}:${o.port}`, docker: o.dockerSocket }, 'kubelet serving');
+  const ac = new AbortController();
+  const stop = (signal: string) => { log.info({ signal }, 'shutting down'); ac.abort(); };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  await kubelet.run(ac.signal);
+  await server.close();
+  await client.close();
+}
+
+main().catch((err: unknown) => {
+  log.error({ err }, 'kubelet failed');
+  process.exit(1);
+});

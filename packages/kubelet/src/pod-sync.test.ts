@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock, type Pod } from '@k8ts/api';
+import { PodSyncer, containerHash } from './pod-sync.js';
+import { ImagePullError, type ContainerConfig, type ContainerRuntime, type RuntimeContainer } from './runtime.js';
+
+/** An in-memory runtime: containers "run" until the test makes them exit. */
+class FakeRuntime implements ContainerRuntime {
+  containers: RuntimeContainer[] = [];
+  calls: string[] = [];
+  missingImages = new Set<string>();
+  private seq = 0;
+  constructor(private readonly clock: FakeClock) {}
+  private iso() { return new Date(this.clock.now()).toISOString(); }
+  async version() { return { runtimeName: 'fake', runtimeVersion: '1' }; }
+  async listContainers(uid?: string) { return structuredClone(this.containers.filter((c) => !uid || c.pod.uid === uid)); }
+  async inspect(id: string) { return this.containers.find((c) => c.id === id); }
+  async ensureImage(image: string) {
+    if (this.missingImages.has(image)) throw new ImagePullError(`pull access denied for ${image}`, 'ErrImagePull');
+    return { imageID: `sha256:${image}`, pulled: false };
+  }
+  async runSandbox(config: { pod: RuntimeContainer['pod'] }) {
+    const id = `sb${++this.seq}`;
+    this.containers.push(this.make(id, 'POD', config.pod, { sandbox: true, state: 'running', startedAt: this.iso(), ip: '10.0.0.5' }));
+    this.calls.push(`sandbox ${id}`);
+    return { id, ip: '10.0.0.5' };
+  }
+  async createContainer(_sb: string, cfg: ContainerConfig) {
+    const id = `c${++this.seq}`;
+    this.containers.push(this.make(id, cfg.name, cfg.pod, { init: cfg.init, restartCount: cfg.restartCount, hash: cfg.hash, state: 'created' }));
+    this.calls.push(`create ${cfg.name}#${cfg.restartCount}`);
+    return id;
+  }
+  async startContainer(id: string) { Object.assign(this.containers.find((c) => c.id === id)!, { state: 'running', startedAt: this.iso() }); }
+  async stopContainer(id: string) {
+    const c = this.containers.find((x) => x.id === id);
+    if (c?.state === 'running') Object.assign(c, { state: 'exited', exitCode: 137, reason: 'Error', finishedAt: this.iso() });
+    this.calls.push(`stop ${c?.name}`);
+  }
+  async removeContainer(id: string) { this.containers = this.containers.filter((c) => c.id !== id); }
+  async exec() { return { exitCode: 0, stdout: '', stderr: '' }; }
+  async logs(): Promise<never> { throw new Error('no logs'); }
+  async stats() { return { cpuCoreNanoSeconds: 0, memoryWorkingSetBytes: 0, timestamp: this.iso() }; }
+  /** The test's hand: the running instance of `name` exits with `code`. */
+  exit(name: string, code: number) {
+    const c = this.containers.find((x) => x.name === name && x.state === 'running')!;
+    Object.assign(c, { state: 'exited', exitCode: code, reason: code ? 'Error' : 'Completed', finishedAt: this.iso() });
+  }
+  private make(id: string, name: string, pod: RuntimeContainer['pod'], o: Partial<RuntimeContainer>): RuntimeContainer {
+    return {
+      id, name, pod, sandbox: false, init: false, restartCount: 0, hash: '', image: 'img', imageID: 'sha256:img', state: 'created',
+      createdAt: `${this.iso()}#${String(this.seq).padStart(4, '0')}`, startedAt: '', finishedAt: '', exitCode: 0, reason: '', labels: {}, ...o,
+    };
+  }
+}
+
+function setup(pod: Pod) {
+  const clock = new FakeClock();
+  const runtime = new FakeRuntime(clock);
+  const events: string[] = [];
+  const probeResults = new Map<string, 'success' | 'failure'>();
+  const syncer = new PodSyncer({
+    runtime, clock, nodeName: 'node-1', hostIP: '127.0.1.1', network: 'bridge',
+    source: { configMap: async () => undefined, secret: async () => undefined },
+    volumes: { prepare: async () => undefined, mounts: () => [], cleanup: async () => undefined },
+    probes: { sync: () => undefined, result: (_u, name, kind) => probeResults.get(`${name}/${kind}`), remove: () => undefined },
+    event: (_p, type, reason, message) => events.push(`${type} ${reason}: ${message}`),
+    backoff: { initialMs: 10_000, maxMs: 40_000 },
+  });
+  const sync = async () => { const r = await syncer.sync(pod); pod.status = r.status; return r; };
+  return { clock, runtime, events, syncer, sync, probeResults };
+}
+
+const newPod = (spec: Partial<NonNullable<Pod['spec']>>): Pod => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { name: 'web', namespace: 'default', uid: 'uid-1' },
+  spec: { containers: [{ name: 'app', image: 'k8ts/busybox:latest' }], restartPolicy: 'Always', ...spec },
+  status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] },
+});
+
+describe('PodSyncer', () => {
+  it('starts the sandbox, then the containers, and reports Running and Ready', async () => {
+    const pod = newPod({ containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'y' }] });
+    const { runtime, sync, events } = setup(pod);
+    const { status } = await sync();
+    expect(runtime.calls).toEqual(['sandbox sb1', 'create a#0', 'create b#0']);
+    expect(status.phase).toBe('Running');
+    expect(status.podIP).toBe('10.0.0.5');
+    expect(status.hostIP).toBe('127.0.1.1');
+    expect(status.containerStatuses!.map((c) => [c.name, c.ready, c.restartCount, !!c.state!.running])).toEqual([['a', true, 0, true], ['b', true, 0, true]]);
+    expect(status.conditions!.map((c) => `${c.type}=${c.status}`)).toEqual(['Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True']);
+    expect(events).toContain('Normal Started: Started container a');
+    runtime.calls = [];
+    await sync();
+    expect(runtime.calls).toEqual([]); // level-triggered: nothing to do
+  });
+
+  it('backs off restarts 10s, 20s, 40s, then caps, with CrashLoopBackOff while waiting', async () => {
+    const pod = newPod({});
+    const { runtime, sync, clock, events } = setup(pod);
+    await sync();
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      runtime.exit('app', 1);
+      const first = await sync();
+      if (i === 0) { expect(first.status.containerStatuses![0].restartCount).toBe(1); continue; } // first restart is immediate
+      expect(first.status.containerStatuses![0].state!.waiting).toMatchObject({ reason: 'CrashLoopBackOff' });
+      expect(first.status.containerStatuses![0].lastState!.terminated).toMatchObject({ exitCode: 1 });
+      delays.push(first.requeueAfterMs!);
+      clock.advance(first.requeueAfterMs!);
+      const again = await sync();
+      expect(again.status.containerStatuses![0].state!.running).toBeTruthy();
+      expect(again.status.containerStatuses![0].restartCount).toBe(i + 1);
+    }
+    expect(delays).toEqual([10_000, 20_000, 40_000]);
+    expect(events.some((e) => /^Warning BackOff: Back-off restarting failed container app in pod web_default\(uid-1\)$/.test(e))).toBe(true);
+    expect(runtime.containers.filter((c) => c.name === 'app')).toHaveLength(2); // current + previous kept
+  });
+
+  it('honours restartPolicy OnFailure and Never, and computes Succeeded and Failed', async () => {
+    const ok = newPod({ restartPolicy: 'OnFailure' });
+    const a = setup(ok);
+    await a.sync();
+    a.runtime.exit('app', 0);
+    expect((await a.sync()).status.phase).toBe('Succeeded');
+    const bad = newPod({ restartPolicy: 'Never' });
+    const b = setup(bad);
+    await b.sync();
+    b.runtime.exit('app', 2);
+    const res = await b.sync();
+    expect(res.status.phase).toBe('Failed');
+    expect(res.status.containerStatuses![0].state!.terminated).toMatchObject({ exitCode: 2, reason: 'Error' });
+    expect(b.runtime.calls.filter((c) => c.startsWith('create'))).toHaveLength(1);
+  });
+
+  it('runs init containers one by one before the app containers', async () => {
+    const pod = newPod({ initContainers: [{ name: 'i1', image: 'x' }, { name: 'i2', image: 'x' }] });
+    const { runtime, sync } = setup(pod);
+    let r = await sync();
+    expect(runtime.calls).toEqual(['sandbox sb1', 'create i1#0']);
+    expect(r.status.containerStatuses![0].state!.waiting!.reason).toBe('PodInitializing');
+    expect(r.status.conditions!.find((c) => c.type === 'Initialized')!.status).toBe('False');
+    runtime.exit('i1', 0);
+    await sync();
+    runtime.exit('i2', 0);
+    r = await sync();
+    expect(runtime.calls).toEqual(['sandbox sb1', 'create i1#0', 'create i2#0', 'create app#0']);
+    expect(r.status.phase).toBe('Running');
+    expect(r.status.initContainerStatuses!.every((s) => s.state!.terminated!.reason === 'Completed')).toBe(true);
+  });
+
+  it('restarts a container marked unhealthy or whose spec changed, and reports readiness from probes', async () => {
+    const pod = newPod({});
+    const { runtime, sync, syncer, probeResults, clock } = setup(pod);
+    await sync();
+    probeResults.set('app/readiness', 'failure');
+    let r = await sync();
+    expect(r.status.containerStatuses![0].ready).toBe(false);
+    expect(r.status.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    syncer.markUnhealthy('uid-1', 'app');
+    await sync(); // kills
+    r = await sync(); // restarts
+    expect(runtime.calls.filter((c) => c.startsWith('create'))).toEqual(['create app#0', 'create app#1']);
+    pod.spec!.containers[0].image = 'other';
+    await sync(); // kills
+    r = await sync(); // a second restart within the back-off waits, as upstream's doBackOff
+    expect(r.status.containerStatuses![0].state!.waiting!.reason).toBe('CrashLoopBackOff');
+    clock.advance(r.requeueAfterMs!);
+    await sync();
+    expect(runtime.containers.find((c) => c.state === 'running' && !c.sandbox)!.hash).toBe(containerHash(pod.spec!.containers[0]));
+  });
+
+  it('reports ErrImagePull, then ImagePullBackOff', async () => {
+    const pod = newPod({ containers: [{ name: 'app', image: 'nope' }] });
+    const { runtime, sync, clock, events } = setup(pod);
+    runtime.missingImages.add('nope');
+    let r = await sync();
+    expect(r.status.containerStatuses![0].state!.waiting).toMatchObject({ reason: 'ErrImagePull' });
+    expect(events).toContain('Warning Failed: Failed to pull image "nope": pull access denied for nope');
+    r = await sync();
+    expect(r.status.containerStatuses![0].state!.waiting!.reason).toBe('ImagePullBackOff');
+    expect(r.status.phase).toBe('Pending');
+    clock.advance(r.requeueAfterMs!);
+    runtime.missingImages.clear();
+    r = await sync();
+    expect(r.status.phase).toBe('Running');
+  });
+
+  it('terminates: stops containers with the grace period, removes them and the sandbox', async () => {
+    const pod = newPod({});
+    const { runtime, sync, syncer } = setup(pod);
+    await sync();
+    await syncer.terminate(pod, 'uid-1', 30);
+    expect(runtime.calls.slice(-2)).toEqual(['stop app', 'stop POD']);
+    expect(runtime.containers).toEqual([]);
+  });
+});

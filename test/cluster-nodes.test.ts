@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerRuntime } from '@k8ts/kubelet';
+// @ts-expect-error plain JS module shared with scripts/
+import { freePort } from '../scripts/lib/processes.mjs';
+import { eventually } from './harness.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+const built = existsSync(path.join(ROOT, 'packages/kubelet/dist/main.js'));
+
+/** `scripts/cluster up --nodes 2`, then the real kubectl: the local cluster end to end, with real containers. */
+describe.skipIf(!built)('scripts/cluster up with kubelets', { timeout: 180_000 }, () => {
+  let dir = '';
+  let env: NodeJS.ProcessEnv = {};
+  const state = () => path.join(dir, 'state');
+  const cluster = (...args: string[]) => run(path.join(ROOT, 'scripts/cluster'), [...args, '--state-dir', state()], { timeout: 300_000 });
+  const kubectl = async (...args: string[]) => (await run('kubectl', [`--cache-dir=${dir}/kc`, ...args], { env, timeout: 60_000 })).stdout;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'k8ts-nodes-'));
+    await cluster('up', '--detach', '--no-build', '--port', '0', '--nodes', '2', '--kubelet-port', String(await freePort('127.0.1.1')));
+    env = { ...process.env, KUBECONFIG: path.join(state(), 'kubeconfig'), HOME: dir };
+  }, 600_000);
+
+  afterAll(async () => {
+    if (!dir) return;
+    await cluster('down').catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('brings up two Ready nodes on their own loopback addresses and prints DOCKER_HOST', async () => {
+    const out = await eventually(async () => { const o = await kubectl('get', 'nodes', '-o', 'wide'); return /node-1\s+Ready/.test(o) && /node-2\s+Ready/.test(o) && o; }, 'two Ready nodes', 60_000);
+    expect(out).toMatch(/node-1\s+Ready\s+<none>\s+\S+\s+v1\.32\.4-k8ts\s+127\.0\.1\.1/);
+    expect(out).toMatch(/node-2\s+Ready\s+<none>\s+\S+\s+v1\.32\.4-k8ts\s+127\.0\.1\.2/);
+    const envOut = (await cluster('env')).stdout;
+    expect(envOut).toMatch(/^export KUBECONFIG=.*\nexport DOCKER_HOST=unix:\/\/\S+\n$/);
+    const status = await cluster('status');
+    expect(status.stdout).toMatch(/kubelet-node-2\s+\d+\s+http:\/\/127\.0\.1\.2:\d+\s+yes/);
+  });
+
+  it('runs a pod applied with kubectl in a real container, serves its logs, and removes it on delete', async () => {
+    const file = path.join(dir, 'pod.yaml');
+    writeFileSync(file, `apiVersion: v1
+kind: Pod
+metadata:
+  name: hello
+  labels: { app: hello }
+spec:
+  nodeName: node-2
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: main
+    image: k8ts/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "echo hello from node-2; exec sleep 3600"]
+`);
+    expect(await kubectl('apply', '-f', file)).toBe('pod/hello created\n');
+    await eventually(async () => /hello\s+1\/1\s+Running\s+0/.test(await kubectl('get', 'pod', 'hello')), 'hello Running', 90_000);
+    expect(await eventually(async () => { const l = await kubectl('logs', 'hello'); return l.includes('hello') && l; }, 'logs')).toBe('hello from node-2\n');
+    const describe = await kubectl('describe', 'pod', 'hello');
+    expect(describe).toMatch(/Started\s+\S+\s+kubelet\s+Started container main/);
+    const dockerHost = /DOCKER_HOST=(\S+)/.exec((await cluster('env')).stdout)![1];
+    const runtime = new DockerRuntime({ socket: dockerHost });
+    const uid = (await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.metadata.uid}')).trim();
+    expect((await runtime.listContainers(uid)).filter((c) => c.state === 'running')).toHaveLength(2); // pause + main
+    expect(await kubectl('delete', 'pod', 'hello')).toBe('pod "hello" deleted\n');
+    await eventually(async () => (await runtime.listContainers(uid)).length === 0, 'containers removed', 60_000);
+  });
+});
