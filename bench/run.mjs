@@ -7,10 +7,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { Pool } from 'undici';
-import { startApiserver, startEtcd } from '../scripts/lib/processes.mjs';
+import { ensureDockerEngine, ensureImages, socketPath } from '../scripts/lib/docker.mjs';
+import { freePort, startApiserver, startEtcd, startKubelet } from '../scripts/lib/processes.mjs';
 
 const { values: args } = parseArgs({
-  options: { n: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' }, 'watch-samples': { type: 'string', default: '300' } },
+  options: {
+    n: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' }, 'watch-samples': { type: 'string', default: '300' },
+    pods: { type: 'string', default: '40' }, only: { type: 'string' },
+  },
 });
 const N = Number(args.n);
 const C = Number(args.concurrency);
@@ -105,4 +109,103 @@ async function benchApiserver() {
   }
 }
 
-await benchApiserver();
+/** Pod startup: create → Running seen through a watch, vs raw Engine API create+start of the same two containers. */
+async function benchPodStartup() {
+  const PODS = Number(args.pods);
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-pods-'));
+  const engine = await ensureDockerEngine();
+  await ensureImages(engine.socket);
+  const docker = new Pool('http://docker', { socketPath: socketPath(engine.socket), connections: 4 });
+  const dockerCall = async (method, p, body) => {
+    const res = await docker.request({ method, path: `/v1.41${p}`, body: body && JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${p}: ${res.statusCode} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+  const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
+  const nodeIP = '127.0.1.250';
+  const node = `bench-${process.pid}`;
+  const kubelet = await startKubelet({
+    apiserverUrl: apiserver.url, nodeName: node, nodeIP, port: await freePort(nodeIP), dockerSocket: engine.socket,
+    rootDir: path.join(dir, 'kubelet'), logFile: path.join(dir, 'kubelet.log'),
+  });
+  const http = new Pool(apiserver.url, { connections: 4 });
+  const req = async (method, p, body) => {
+    const res = await http.request({ method, path: p, body: body && JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${p}: ${res.statusCode} ${text}`);
+    return JSON.parse(text);
+  };
+  try {
+    // Raw: the pause container on the bridge, then the app container in its network namespace, created and started.
+    const raw = [];
+    const label = { 'io.k8ts.bench': String(process.pid) };
+    for (let i = 0; i < PODS; i++) {
+      const t0 = performance.now();
+      const sb = await dockerCall('POST', '/containers/create', { Image: 'k8ts/pause:latest', Labels: label, HostConfig: { NetworkMode: 'bridge', IpcMode: 'shareable' } });
+      await dockerCall('POST', `/containers/${sb.Id}/start`);
+      const app = await dockerCall('POST', '/containers/create', {
+        Image: 'k8ts/busybox:latest', Cmd: ['sleep', '3600'], Labels: label,
+        HostConfig: { NetworkMode: `container:${sb.Id}`, IpcMode: `container:${sb.Id}` },
+      });
+      await dockerCall('POST', `/containers/${app.Id}/start`);
+      raw.push(performance.now() - t0);
+    }
+    const mine = await dockerCall('GET', `/containers/json?all=true&filters=${encodeURIComponent(JSON.stringify({ label: [`io.k8ts.bench=${process.pid}`] }))}`);
+    await Promise.all(mine.map((c) => dockerCall('DELETE', `/containers/${c.Id}?force=true`)));
+
+    await req('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
+    const list = await req('GET', '/api/v1/namespaces/bench/pods');
+    const waiting = new Map();
+    const ac = new AbortController();
+    const watch = await http.request({ method: 'GET', path: `/api/v1/namespaces/bench/pods?watch=true&resourceVersion=${list.metadata.resourceVersion}`, signal: ac.signal, bodyTimeout: 0 });
+    let buf = '';
+    watch.body.on('data', (chunk) => {
+      buf += chunk.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const ev = JSON.parse(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        if (ev.object?.status?.phase === 'Running') waiting.get(ev.object.metadata.name)?.();
+      }
+    });
+    watch.body.on('error', () => undefined);
+    const k8ts = [];
+    for (let i = 0; i < PODS; i++) {
+      const name = `p${i}`;
+      const running = new Promise((r) => waiting.set(name, r));
+      const t0 = performance.now();
+      await req('POST', '/api/v1/namespaces/bench/pods', {
+        metadata: { name }, spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'k8ts/busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+      });
+      await running;
+      k8ts.push(performance.now() - t0);
+    }
+    ac.abort();
+    for (let i = 0; i < PODS; i++) await req('DELETE', `/api/v1/namespaces/bench/pods/p${i}`, { gracePeriodSeconds: 0 });
+    const [k50, k99, r50, r99] = [pct(k8ts, 50), pct(k8ts, 99), pct(raw, 50), pct(raw, 99)];
+    console.log(`pod startup p50: k8ts ${fmt(k50, 0)} ms   raw Docker create+start (pause + app) ${fmt(r50, 0)} ms   ratio ${fmt(k50 / r50, 2)}`);
+    console.log(`pod startup p99: k8ts ${fmt(k99, 0)} ms   raw Docker create+start (pause + app) ${fmt(r99, 0)} ms   ratio ${fmt(k99 / r99, 2)}   (${PODS} pods, one at a time)`);
+  } finally {
+    await http.close();
+    // The kubelet removes the pods' containers when it sees them gone; give it a bounded moment, then stop it.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const left = await dockerCall('GET', `/containers/json?all=true&filters=${encodeURIComponent(JSON.stringify({ label: [`io.kubernetes.node.name=${node}`] }))}`).catch(() => []);
+      if (!left.length || Date.now() > deadline) {
+        await Promise.all(left.map((c) => dockerCall('DELETE', `/containers/${c.Id}?force=true`).catch(() => undefined)));
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await kubelet.stop();
+    await apiserver.stop();
+    await etcd.stop();
+    await docker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (!args.only || args.only === 'apiserver') await benchApiserver();
+if (!args.only || args.only === 'pods') await benchPodStartup();

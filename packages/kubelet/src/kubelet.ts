@@ -1,8 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import type {
-  ApiClient} from '@k8ts/api';
-import { ApiError, EventRecorder, eventTarget, findResource, Informer, silentLogger, WorkQueue,
-  type ConfigMap, type Logger, type Pod, type Secret,
+import {
+  ApiError, EventRecorder, eventTarget, findResource, Informer, realClock, silentLogger, sleep, WorkQueue,
+  type ApiClient, type ConfigMap, type Logger, type Pod, type Secret,
 } from '@k8ts/api';
 import type { ObjectSource } from './env.js';
 import { NodeAgent } from './node-status.js';
@@ -236,7 +235,7 @@ export class Kubelet {
       } catch (err) {
         this.log.warn({ err, dir }, 'reading static pod manifests failed');
       }
-      await new Promise((r) => { const t = setTimeout(r, 3_000); signal.addEventListener('abort', () => { clearTimeout(t); r(undefined); }, { once: true }); });
+      await sleep(realClock, 3_000, signal);
     }
   }
 
@@ -259,7 +258,7 @@ export class Kubelet {
       } catch (err) {
         this.log.warn({ err }, 'relisting containers failed');
       }
-      await new Promise((r) => { const t = setTimeout(r, every); signal.addEventListener('abort', () => { clearTimeout(t); r(undefined); }, { once: true }); });
+      await sleep(realClock, every, signal);
     }
   }
 
