@@ -8,7 +8,7 @@ export type {
   KubeObject, KubeList, WatchEvent, ObjectMeta, ListMeta, OwnerReference, LabelSelector, Condition, Time,
   Pod, PodSpec, PodStatus, Container, Node, Namespace, Service, Endpoints, ConfigMap, Secret, Event, ServiceAccount,
   Binding, PodTemplateSpec, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, Lease, EndpointSlice,
-  HorizontalPodAutoscaler,
+  HorizontalPodAutoscaler, PriorityClass,
 } from './types.js';
 export { createLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';

@@ -83,6 +83,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     shortNames: ['hpa'], categories: ['all'], subresources: [STATUS('autoscaling', 'v2', 'HorizontalPodAutoscaler')],
   }),
   def('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
+  def('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, { shortNames: ['pc'] }),
 ];
 
 /** `v1` or `apps/v1`. */

@@ -13,6 +13,7 @@ export type { Job } from 'kubernetes-types/batch/v1.js';
 export type { Lease } from 'kubernetes-types/coordination/v1.js';
 export type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 export type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+export type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 
 /** Any Kubernetes object: typed metadata, everything else open (objects round-trip intact). */
 export interface KubeObject {

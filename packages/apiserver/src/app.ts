@@ -14,6 +14,7 @@ import { decodeBody, intParam, patchType, rvParam, wantedFormat } from './http.j
 import { handleMetrics, METRICS_GROUP, METRICS_VERSION, type MetricsContext } from './metrics.js';
 import { NamespaceLifecycle } from './namespaces.js';
 import { OpenApi } from './openapi.js';
+import { bootstrapSystemPriorityClasses, PriorityAdmission } from './priority.js';
 import { ResourceStore, type DeleteOptions, type ListQuery } from './rest-store.js';
 import { ServiceAllocator } from './services.js';
 import { Storage } from './storage.js';
@@ -60,6 +61,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const stores = new Map<ResourceDef, ResourceStore>();
   const namespaces = new NamespaceLifecycle(log);
   const services = new ServiceAllocator();
+  const priority = new PriorityAdmission();
   for (const def of RESOURCES) {
     const cache = new WatchCache(def, storage, log, opts.watchCacheSize);
     caches.set(def, cache);
@@ -67,6 +69,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       beforeCreate: async (d, obj) => {
         await namespaces.admit(d, obj);
         if (d.resource === 'services' && d.group === '') services.allocate(obj);
+        await priority.admit(d, obj);
       },
     }));
   }
@@ -74,6 +77,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await Promise.all([...caches.values()].map((c) => c.start()));
   namespaces.attach(stores);
   services.attach(caches.get(findResource('', 'v1', 'services')!)!);
+  priority.attach(storeOf(findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!));
   await bootstrap(stores);
 
   const app = Fastify({
@@ -198,6 +202,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         return send(object, created ? 201 : 200);
       }
       case 'DELETE': {
+        priority.checkDelete(t.def, name);
         const { object } = await store.delete(t.namespace, name, deleteOptions(body(), query), { dryRun });
         return send(object, 200);
       }
@@ -475,7 +480,7 @@ function toScale(def: ResourceDef, obj: any) {
   };
 }
 
-/** Objects every cluster starts with: the four namespaces and the `kubernetes` service. */
+/** Objects every cluster starts with: the four namespaces, the system priority classes and the `kubernetes` service. */
 async function bootstrap(stores: Map<ResourceDef, ResourceStore>): Promise<void> {
   const ns = stores.get(findResource('', 'v1', 'namespaces')!)!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -483,6 +488,7 @@ async function bootstrap(stores: Map<ResourceDef, ResourceStore>): Promise<void>
       if (!(err instanceof ApiError && err.isAlreadyExists)) throw err;
     });
   }
+  await bootstrapSystemPriorityClasses(stores.get(findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!)!);
   const svc = stores.get(findResource('', 'v1', 'services')!)!;
   const exists = await svc.get('default', 'kubernetes').then(() => true, (err: unknown) => {
     if (err instanceof ApiError && err.isNotFound) return false;

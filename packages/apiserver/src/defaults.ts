@@ -284,6 +284,15 @@ function defaultEndpointSlice(slice: Obj): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// scheduling.k8s.io/v1
+
+function defaultPriorityClass(pc: Obj): void {
+  // value is a plain int32 upstream: a class sent without one decodes, and is stored, as 0.
+  fill(pc, 'value', 0);
+  fill(pc, 'preemptionPolicy', 'PreemptLowerPriority');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 const DEFAULTERS: Record<string, (obj: Obj) => void> = {
   '/Pod': defaultPod,
@@ -300,6 +309,7 @@ const DEFAULTERS: Record<string, (obj: Obj) => void> = {
   'batch/Job': defaultJob,
   'autoscaling/HorizontalPodAutoscaler': defaultHPA,
   'discovery.k8s.io/EndpointSlice': defaultEndpointSlice,
+  'scheduling.k8s.io/PriorityClass': defaultPriorityClass,
 };
 
 /** Fills in upstream's defaults in place for a new or updated object of this kind (group/kind). Idempotent. */

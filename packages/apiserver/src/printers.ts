@@ -1,6 +1,7 @@
 import type {
   ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, HorizontalPodAutoscaler, Job, KubeObject,
-  LabelSelector, Lease, Namespace, Node, ObjectMeta, Pod, ReplicaSet, Secret, Service, ServiceAccount, StatefulSet,
+  LabelSelector, Lease, Namespace, Node, ObjectMeta, Pod, PriorityClass, ReplicaSet, Secret, Service, ServiceAccount,
+  StatefulSet,
 } from '@k8ts/api';
 
 /** One column of a meta.k8s.io/v1 Table. */
@@ -599,6 +600,20 @@ const endpointslices: Printer = {
   },
 };
 
+const priorityclasses: Printer = {
+  columns: [
+    NAME,
+    column('Value', 'The priority pods of this class receive.', 0, 'integer'),
+    column('Global-Default', 'Whether pods without a priority class get this one.', 0, 'boolean'),
+    AGE,
+    column('PreemptionPolicy', 'Whether pods of this class may preempt lower-priority pods: PreemptLowerPriority or Never.'),
+  ],
+  row(obj, now) {
+    const pc = obj as unknown as PriorityClass;
+    return [nameOf(pc), pc.value ?? 0, pc.globalDefault ?? false, age(pc, now), pc.preemptionPolicy ?? ''];
+  },
+};
+
 // ---------------------------------------------------------------------------------------------------------------
 
 const defaultPrinter: Printer = {
@@ -612,6 +627,7 @@ const PRINTERS: Record<string, Printer> = {
   'apps/deployments': deployments, 'apps/replicasets': replicasets, 'apps/daemonsets': daemonsets,
   'apps/statefulsets': statefulsets, 'batch/jobs': jobs, 'coordination.k8s.io/leases': leases,
   'autoscaling/horizontalpodautoscalers': horizontalpodautoscalers, 'discovery.k8s.io/endpointslices': endpointslices,
+  'scheduling.k8s.io/priorityclasses': priorityclasses,
 };
 
 /** The Table printer for a resource (keyed by group + '/' + resource, e.g. '/pods', 'apps/deployments'); a default NAME/AGE printer for anything else. */

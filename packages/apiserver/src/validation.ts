@@ -4,6 +4,7 @@ import {
   matchesLabels, maxLenError, regexError, RESOURCES,
 } from '@k8ts/api';
 import type { FieldError, KubeObject, LabelSelector } from '@k8ts/api';
+import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASS_PREFIX, unknownSystemPriorityClass } from './priority.js';
 
 /*
  * Upstream's validation (pkg/apis/<group>/validation, apimachinery util/validation) for the kinds k8ts serves: the rules
@@ -572,6 +573,41 @@ function validateEndpointSlice(slice: Obj): Errors {
   return types.includes(slice.addressType) ? [] : [notSupported('addressType', slice.addressType, types)];
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// scheduling.k8s.io/v1
+
+const PREEMPTION_POLICIES = ['PreemptLowerPriority', 'Never'];
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/** ValidatePriorityClass on create (the `system-` prefix and the user ceiling), ValidatePriorityClassUpdate on update. */
+function validatePriorityClass(pc: Obj, old?: Obj): Errors {
+  const errs: Errors = [];
+  const value = pc.value;
+  if (old) {
+    if (!sameJSON(value, old.value)) errs.push(forbidden('value', 'may not be changed in an update.'));
+    if (!sameJSON(pc.preemptionPolicy, old.preemptionPolicy)) errs.push(immutable('preemptionPolicy', pc.preemptionPolicy));
+    return errs;
+  }
+  const name = String(asObj(pc.metadata).name ?? '');
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
+    // Upstream's decoder refuses a non-int32 value before validation; here it is a field error.
+    errs.push(invalid('value', value, 'must be a 32-bit integer'));
+  } else if (name.startsWith(SYSTEM_PRIORITY_CLASS_PREFIX)) {
+    const why = unknownSystemPriorityClass(name, value, pc.globalDefault === true);
+    if (why) {
+      errs.push(forbidden('metadata.name', `priority class names with '${SYSTEM_PRIORITY_CLASS_PREFIX}' prefix are reserved for system use only. error: ${why}`));
+    }
+  } else if (value > HIGHEST_USER_DEFINABLE_PRIORITY) {
+    errs.push(forbidden('value', `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`));
+  }
+  if (isSet(pc.preemptionPolicy)) {
+    if (pc.preemptionPolicy === '') errs.push(required('preemptionPolicy'));
+    else if (!PREEMPTION_POLICIES.includes(pc.preemptionPolicy)) errs.push(notSupported('preemptionPolicy', pc.preemptionPolicy, PREEMPTION_POLICIES));
+  }
+  return errs;
+}
+
 const VALIDATORS: Record<string, (obj: Obj, old?: Obj) => Errors> = {
   '/Pod': validatePod,
   '/Service': validateService,
@@ -585,6 +621,7 @@ const VALIDATORS: Record<string, (obj: Obj, old?: Obj) => Errors> = {
   'batch/Job': validateJob,
   'autoscaling/HorizontalPodAutoscaler': validateHPA,
   'discovery.k8s.io/EndpointSlice': validateEndpointSlice,
+  'scheduling.k8s.io/PriorityClass': validatePriorityClass,
 };
 
 /** The name rule of each kind: DNS-1123 subdomain unless listed. */

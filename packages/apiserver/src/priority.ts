@@ -1,0 +1,152 @@
+import { ApiError, qualifiedResource, type KubeObject, type ResourceDef } from '@k8ts/api';
+import type { ResourceStore } from './rest-store.js';
+
+/*
+ * scheduling.k8s.io/v1 PriorityClass support: upstream's Priority admission plugin
+ * (plugin/pkg/admission/priority), the built-in `system-*` classes (pkg/apis/scheduling) and the post-start hook
+ * that creates them (pkg/registry/scheduling/rest).
+ */
+
+/** The highest value a user-defined PriorityClass may have (upstream's HighestUserDefinablePriority). */
+export const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
+/** The value of system-cluster-critical; system-node-critical is 1000 above it. */
+export const SYSTEM_CRITICAL_PRIORITY = 2 * HIGHEST_USER_DEFINABLE_PRIORITY;
+/** Class names with this prefix are reserved for the built-in classes. */
+export const SYSTEM_PRIORITY_CLASS_PREFIX = 'system-';
+const DEFAULT_PREEMPTION_POLICY = 'PreemptLowerPriority';
+
+/** The built-in classes every cluster has, as upstream's SystemPriorityClasses(). */
+export const SYSTEM_PRIORITY_CLASSES: readonly { name: string; value: number; description: string }[] = [
+  { name: 'system-node-critical', value: SYSTEM_CRITICAL_PRIORITY + 1000, description: 'Used for system critical pods that must not be moved from their current node.' },
+  { name: 'system-cluster-critical', value: SYSTEM_CRITICAL_PRIORITY, description: 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.' },
+];
+
+/**
+ * Why a `system-` class is not one of the built-in ones, as upstream's IsKnownSystemPriorityClass words it; ''
+ * when it is (same name, value and globalDefault; description, labels and the rest do not matter).
+ */
+export function unknownSystemPriorityClass(name: string, value: number, globalDefault: boolean): string {
+  const known = SYSTEM_PRIORITY_CLASSES.find((c) => c.name === name);
+  if (!known) return `${name} is not a known system priority class`;
+  if (known.value !== value) return `value of ${name} PriorityClass must be ${known.value}`;
+  if (globalDefault) return `globalDefault of ${name} PriorityClass must be false`;
+  return '';
+}
+
+interface PriorityClassLike { metadata?: { name?: string }; value?: number; globalDefault?: boolean; preemptionPolicy?: string }
+
+/** The global default among these classes: the lowest-valued one when a race left several (as upstream). */
+export function defaultPriorityClass(classes: Iterable<KubeObject>): PriorityClassLike | undefined {
+  let found: PriorityClassLike | undefined;
+  for (const obj of classes) {
+    const pc = obj as PriorityClassLike;
+    if (pc.globalDefault === true && (!found || (found.value ?? 0) > (pc.value ?? 0))) found = pc;
+  }
+  return found;
+}
+
+/** A 403 as upstream's admission.NewForbidden builds it: `pods "x" is forbidden: <why>`. */
+function forbidden(def: ResourceDef, name: string, why: string): ApiError {
+  return new ApiError(403, 'Forbidden', `${qualifiedResource(def.resource, def.group)} "${name}" is forbidden: ${why}`,
+    { name, ...(def.group ? { group: def.group } : {}), kind: def.resource });
+}
+
+const isPods = (def: ResourceDef) => def.group === '' && def.resource === 'pods';
+const isPriorityClasses = (def: ResourceDef) => def.group === 'scheduling.k8s.io' && def.resource === 'priorityclasses';
+
+/**
+ * Upstream's Priority admission: on pod create, resolves spec.priorityClassName (or the global default class) to
+ * spec.priority and spec.preemptionPolicy, refusing unknown classes and contradicting values; on PriorityClass
+ * create, keeps the cluster to one global default. Reads classes from the priorityclasses watch cache, as
+ * upstream reads its informer, and asks etcd when the cache may lag.
+ */
+export class PriorityAdmission {
+  private classes: ResourceStore | undefined;
+  /** Until when (ms) a default class created through this server may still be missing from the watch cache. */
+  private freshUntil = 0;
+
+  /** @param freshMs how long after a default class is created pods resolve the default from etcd, not the cache. */
+  constructor(private readonly now: () => number = Date.now, private readonly freshMs = 5000) {}
+
+  attach(classes: ResourceStore): void {
+    this.classes = classes;
+  }
+
+  /** Admission for creates (the StoreHooks.beforeCreate hook): pods and PriorityClasses; anything else passes. */
+  async admit(def: ResourceDef, obj: KubeObject): Promise<void> {
+    if (!this.classes) return;
+    if (isPods(def)) await this.admitPod(def, obj);
+    else if (isPriorityClasses(def)) await this.admitPriorityClass(def, obj);
+  }
+
+  /** Refuses deleting a built-in class (upstream's priorityclasses REST Delete). */
+  checkDelete(def: ResourceDef, name: string): void {
+    if (isPriorityClasses(def) && SYSTEM_PRIORITY_CLASSES.some((c) => c.name === name)) {
+      throw forbidden(def, name, 'this is a system priority class and cannot be deleted');
+    }
+  }
+
+  /** Sets spec.priority, spec.preemptionPolicy and (from the global default) spec.priorityClassName of a new pod. */
+  async admitPod(def: ResourceDef, pod: KubeObject): Promise<void> {
+    const spec = ((pod as { spec?: Record<string, any> }).spec ??= {});
+    const name = pod.metadata?.name ?? '';
+    let pc: PriorityClassLike | undefined;
+    if (!spec.priorityClassName) {
+      pc = await this.defaultClass();
+      if (pc) spec.priorityClassName = pc.metadata?.name;
+    } else {
+      pc = await this.lookup(String(spec.priorityClassName));
+      if (!pc) throw forbidden(def, name, `no PriorityClass with name ${String(spec.priorityClassName)} was found`);
+    }
+    const priority = pc?.value ?? 0;
+    if (spec.priority !== undefined && spec.priority !== null && spec.priority !== priority) {
+      throw forbidden(def, name, `the integer value of priority (${String(spec.priority)}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`);
+    }
+    spec.priority = priority;
+    // A class stored without a policy leaves the pod's alone, as upstream; no class at all means the default.
+    const policy = pc ? pc.preemptionPolicy : DEFAULT_PREEMPTION_POLICY;
+    if (policy) {
+      if (spec.preemptionPolicy !== undefined && spec.preemptionPolicy !== null && spec.preemptionPolicy !== policy) {
+        throw forbidden(def, name, `the string value of PreemptionPolicy (${String(spec.preemptionPolicy)}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`);
+      }
+      spec.preemptionPolicy = policy;
+    }
+  }
+
+  /** Refuses a second global default. Reads etcd, not the cache: class writes are rare and this must not race. */
+  async admitPriorityClass(def: ResourceDef, pc: KubeObject): Promise<void> {
+    if ((pc as PriorityClassLike).globalDefault !== true) return;
+    this.freshUntil = this.now() + this.freshMs;
+    const current = defaultPriorityClass((await this.classes!.list(undefined, {})).items);
+    if (current) {
+      throw forbidden(def, pc.metadata?.name ?? '', `PriorityClass ${current.metadata?.name ?? ''} is already marked as default. Only one default can exist`);
+    }
+  }
+
+  private async lookup(name: string): Promise<PriorityClassLike | undefined> {
+    const cached = this.classes!.cache.objects.get(`/${name}`);
+    if (cached) return cached as PriorityClassLike;
+    // The cache may lag a class created a moment ago: ask etcd before refusing.
+    try {
+      return await this.classes!.get(undefined, name) as PriorityClassLike;
+    } catch (err) {
+      if (err instanceof ApiError && err.isNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  private async defaultClass(): Promise<PriorityClassLike | undefined> {
+    // Right after a class was created here the cache may not hold it yet; a missing default is silent, so read etcd.
+    const classes = this.now() < this.freshUntil ? (await this.classes!.list(undefined, {})).items : this.classes!.cache.objects.values();
+    return defaultPriorityClass(classes);
+  }
+}
+
+/** Creates the built-in classes that are missing (upstream's AddSystemPriorityClasses post-start hook). Idempotent. */
+export async function bootstrapSystemPriorityClasses(store: ResourceStore): Promise<void> {
+  for (const c of SYSTEM_PRIORITY_CLASSES) {
+    await store.create(undefined, { metadata: { name: c.name }, value: c.value, description: c.description }).catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.isAlreadyExists)) throw err;
+    });
+  }
+}
