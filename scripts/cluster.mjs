@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ensureDockerEngine, ensureImages, pingDocker } from './lib/docker.mjs';
 import {
-  APISERVER_MAIN, KUBELET_MAIN, ROOT, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
-  startKubelet, stopPid, writeKubeconfig,
+  APISERVER_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
+  startKubelet, startScheduler, stopPid, writeKubeconfig,
 } from './lib/processes.mjs';
 
 const DEFAULT_STATE_DIR = path.join(ROOT, '.k8ts');
@@ -38,6 +38,14 @@ const BASE_COMPONENTS = [
       });
       ctx.apiserverUrl = api.url;
       return { started: api, url: api.url, ports: { port: api.port } };
+    },
+  },
+  {
+    name: 'scheduler',
+    healthPath: '/healthz',
+    async start(ctx) {
+      const sched = await startScheduler({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('scheduler'), detached: true });
+      return { started: sched, url: sched.url, ports: { port: sched.port } };
     },
   },
 ];
@@ -261,7 +269,7 @@ function buildIfStale() {
 function staleBuildReason() {
   const rel = (file) => path.relative(ROOT, file);
   // tsc -b may leave main.js untouched when only a dependency changed; it then refreshes the tsbuildinfo.
-  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet']]) {
+  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet'], [SCHEDULER_MAIN, 'scheduler']]) {
     if (!fs.existsSync(main)) return `${rel(main)} is missing`;
     const dir = path.join(ROOT, 'packages', pkg);
     const built = Math.max(...[main, path.join(dir, 'tsconfig.tsbuildinfo'), path.join(dir, 'dist/tsconfig.tsbuildinfo')]
@@ -362,7 +370,7 @@ Examples:
   scripts/cluster down                stop a detached cluster`);
 
 program.command('up')
-  .description('start etcd, the apiserver and --nodes kubelets (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
+  .description('start etcd, the apiserver, the scheduler and --nodes kubelets (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
   .option('-d, --detach', 'run in the background (own process groups, output to logs/) and return once healthy')
   .addOption(new Option('--port <port>', 'apiserver port; when the default is taken a free one is used, 0 always picks one')
     .default(DEFAULT_PORT).argParser(intArg(0)))

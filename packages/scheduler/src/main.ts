@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Command, Option } from 'commander';
+import { ApiClient, createLogger, LeaderElector } from '@k8ts/api';
+import { defaultProfile, loadProfile } from './plugins/registry.js';
+import { Scheduler } from './scheduler.js';
+
+const program = new Command('k8ts-scheduler')
+  .description('The k8ts scheduler: binds pending pods to nodes (filter and score plugins, as kube-scheduler\'s default profile).')
+  .addOption(new Option('--kubeconfig <path>', 'kubeconfig to reach the apiserver').env('KUBECONFIG'))
+  .addOption(new Option('--apiserver <url>', 'apiserver URL (instead of a kubeconfig)').env('K8TS_APISERVER'))
+  .addOption(new Option('--config <file>', 'a KubeSchedulerConfiguration-like YAML: enabled/disabled plugins and score weights'))
+  .addOption(new Option('--scheduler-name <name>', 'spec.schedulerName of the pods this scheduler takes').default('default-scheduler'))
+  .addOption(new Option('--leader-elect <bool>', 'elect a leader through the kube-system/kube-scheduler Lease, so that several may run').default('true'))
+  .addOption(new Option('--bind-address <ip>', 'address of the /healthz endpoint').default('127.0.0.1'))
+  .addOption(new Option('--port <port>', 'port of the /healthz endpoint (0 disables it)').env('SCHEDULER_PORT').default('10259'))
+  .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
+  .parse();
+
+const o = program.opts<Record<string, string>>();
+const log = createLogger('scheduler', o.logLevel);
+
+async function main(): Promise<void> {
+  const client = o.apiserver ? new ApiClient({ server: o.apiserver, userAgent: 'k8ts-scheduler', log }) : ApiClient.fromKubeconfig(o.kubeconfig, { userAgent: 'k8ts-scheduler', log });
+  const profile = o.config ? loadProfile(readFileSync(o.config, 'utf8')) : defaultProfile();
+  const ac = new AbortController();
+  const health = Number(o.port) ? createServer((req, res) => {
+    res.writeHead(req.url === '/healthz' || req.url === '/readyz' ? 200 : 404, { 'content-type': 'text/plain' }).end('ok');
+  }) : undefined;
+  if (health) await new Promise<void>((resolve, reject) => health.once('error', reject).listen(Number(o.port), o.bindAddress, resolve));
+  const stop = (signal: string) => { log.info({ signal }, 'shutting down'); ac.abort(); };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  const schedule = (signal: AbortSignal) => new Scheduler({ client, profile, log, schedulerNames: [o.schedulerName] }).run(signal);
+  if (o.leaderElect === 'false') {
+    await schedule(ac.signal);
+  } else {
+    const elector = new LeaderElector({ client, namespace: 'kube-system', name: 'kube-scheduler', identity: `${hostname()}_${randomUUID()}`, log });
+    await elector.run(ac.signal, {
+      onStartedLeading: (leading) => { log.info('became leader; scheduling'); return schedule(leading); },
+      onStoppedLeading: () => { if (!ac.signal.aborted) { log.error('lost leadership; exiting so that a fresh process campaigns again'); process.exitCode = 1; ac.abort(); } },
+      onNewLeader: (id) => log.info({ leader: id }, 'another scheduler leads'),
+    });
+  }
+  health?.close();
+  await client.close();
+}
+
+main().catch((err: unknown) => {
+  log.error({ err }, 'scheduler failed');
+  process.exit(1);
+});

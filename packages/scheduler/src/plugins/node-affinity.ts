@@ -1,0 +1,83 @@
+import { matchesLabels, type LabelRequirement, type Node, type Pod } from '@k8ts/api';
+import { MAX_NODE_SCORE, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../types.js';
+
+type NodeAffinity = NonNullable<NonNullable<NonNullable<Pod['spec']>['affinity']>['nodeAffinity']>;
+export type NodeSelectorTerm = NonNullable<NodeAffinity['requiredDuringSchedulingIgnoredDuringExecution']>['nodeSelectorTerms'][number];
+export type NodeSelectorRequirement = NonNullable<NodeSelectorTerm['matchExpressions']>[number];
+
+export const NODE_AFFINITY = 'NodeAffinity';
+export const ERR_REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
+
+const OPERATORS: Record<string, LabelRequirement['operator']> = {
+  In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!', Gt: 'gt', Lt: 'lt',
+};
+
+/** A node selector requirement as a label requirement, or undefined when it is invalid (upstream drops such terms). */
+function labelRequirement(r: NodeSelectorRequirement): LabelRequirement | undefined {
+  const operator = OPERATORS[r.operator];
+  const values = r.values ?? [];
+  if (!operator) return undefined;
+  if ((operator === 'in' || operator === 'notin') && values.length === 0) return undefined;
+  if ((operator === 'exists' || operator === '!') && values.length !== 0) return undefined;
+  if ((operator === 'gt' || operator === 'lt') && (values.length !== 1 || !/^[-+]?\d+$/.test(values[0]))) return undefined;
+  return { key: r.key, operator, values };
+}
+
+/** matchFields: only `metadata.name` with In/NotIn and exactly one value is valid, as upstream's field selector. */
+function fieldMatches(r: NodeSelectorRequirement, node: Node): boolean {
+  const values = r.values ?? [];
+  if (r.key !== 'metadata.name' || values.length !== 1) return false;
+  const name = node.metadata?.name ?? '';
+  if (r.operator === 'In') return name === values[0];
+  if (r.operator === 'NotIn') return name !== values[0];
+  return false;
+}
+
+/** One nodeSelectorTerm: its expressions and fields are ANDed; an empty or invalid term matches no node. */
+export function nodeMatchesTerm(term: NodeSelectorTerm, node: Node): boolean {
+  const exprs = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (exprs.length === 0 && fields.length === 0) return false;
+  const reqs = exprs.map(labelRequirement);
+  if (reqs.some((r) => r === undefined)) return false;
+  return matchesLabels(reqs as LabelRequirement[], node.metadata?.labels) && fields.every((f) => fieldMatches(f, node));
+}
+
+/** spec.nodeSelector (every label equal) and required node affinity (terms ORed) both hold for the node. */
+export function matchesRequiredNodeAffinity(pod: Pod, node: Node): boolean {
+  const labels = node.metadata?.labels ?? {};
+  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  return !required || required.nodeSelectorTerms.some((t) => nodeMatchesTerm(t, node));
+}
+
+/** Sum of the weights of the pod's preferred node affinity terms that the node matches. */
+export function preferredNodeAffinityScore(pod: Pod, node: Node): number {
+  let sum = 0;
+  for (const t of pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) {
+    if (t.weight !== 0 && nodeMatchesTerm(t.preference, node)) sum += t.weight;
+  }
+  return sum;
+}
+
+/**
+ * Upstream's helper.DefaultNormalizeScore: scales so the highest score becomes MAX_NODE_SCORE (integer math);
+ * `reverse` then flips them (fewer is better). All zero: 0 everywhere, or MAX_NODE_SCORE when reversed.
+ */
+export function defaultNormalizeScore(scores: Map<string, number>, reverse: boolean): void {
+  const max = Math.max(0, ...scores.values());
+  for (const [name, s] of scores) {
+    const scaled = max === 0 ? 0 : Math.floor((MAX_NODE_SCORE * s) / max);
+    scores.set(name, reverse ? MAX_NODE_SCORE - scaled : scaled);
+  }
+}
+
+/** NodeAffinity: filters by nodeSelector and required node affinity; scores preferred node affinity weights. */
+export function nodeAffinity(): FilterPlugin & ScorePlugin {
+  return {
+    name: NODE_AFFINITY,
+    filter: (pod: Pod, info: NodeInfo) => matchesRequiredNodeAffinity(pod, info.node) ? SUCCESS : unresolvable(ERR_REASON_NODE_AFFINITY),
+    score: (pod: Pod, info: NodeInfo) => preferredNodeAffinityScore(pod, info.node),
+    normalize: (_pod: Pod, scores: Map<string, number>) => defaultNormalizeScore(scores, false),
+  };
+}

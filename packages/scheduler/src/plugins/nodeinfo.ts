@@ -1,0 +1,54 @@
+import { cpuMillis, quantityValue, type Node, type Pod } from '@k8ts/api';
+import type { NodeInfo, Resources } from '../types.js';
+import { hostPortKeys } from './node-ports.js';
+import { podRequests } from './node-resources-fit.js';
+
+/** A node's status.allocatable as the scheduler counts it; a missing entry counts as 0, as upstream. */
+export function nodeAllocatable(node: Node): Resources {
+  const a = node.status?.allocatable ?? {};
+  return {
+    milliCPU: a.cpu !== undefined ? cpuMillis(a.cpu) : 0,
+    memory: a.memory !== undefined ? quantityValue(a.memory) : 0,
+    pods: a.pods !== undefined ? quantityValue(a.pods) : 0,
+  };
+}
+
+/** A fresh NodeInfo for the node holding the given pods (requests summed, host ports collected). */
+export function newNodeInfo(node: Node, pods: readonly Pod[] = []): NodeInfo {
+  const info: NodeInfo = { node, pods: [], requested: { milliCPU: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedPorts: new Set() };
+  for (const p of pods) addPod(info, p);
+  return info;
+}
+
+/** Adds the pod to the NodeInfo in place: its requests to `requested`, its host ports to `usedPorts`. */
+export function addPod(info: NodeInfo, pod: Pod): void {
+  const r = podRequests(pod);
+  info.pods.push(pod);
+  info.requested.milliCPU += r.milliCPU;
+  info.requested.memory += r.memory;
+  info.requested.pods = info.pods.length;
+  for (const k of hostPortKeys(pod)) info.usedPorts.add(k);
+}
+
+const samePod = (a: Pod, b: Pod): boolean => a.metadata?.uid && b.metadata?.uid
+  ? a.metadata.uid === b.metadata.uid
+  : a.metadata?.namespace === b.metadata?.namespace && a.metadata?.name === b.metadata?.name;
+
+/**
+ * Removes the pod (matched by uid, else namespace/name) from the NodeInfo in place, taking back its requests and
+ * host ports. Returns false when the pod was not there.
+ */
+export function removePod(info: NodeInfo, pod: Pod): boolean {
+  const i = info.pods.findIndex((p) => samePod(p, pod));
+  if (i < 0) return false;
+  // Subtract what the stored copy added: the caller's copy may carry a different spec (an update).
+  const r = podRequests(info.pods[i]);
+  info.pods.splice(i, 1);
+  info.requested.milliCPU -= r.milliCPU;
+  info.requested.memory -= r.memory;
+  info.requested.pods = info.pods.length;
+  // Rebuilt rather than deleted key by key, so a port another pod on the node also lists stays marked.
+  info.usedPorts.clear();
+  for (const k of info.pods.flatMap(hostPortKeys)) info.usedPorts.add(k);
+  return true;
+}
