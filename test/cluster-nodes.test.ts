@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '@k8ts/kubelet';
 // @ts-expect-error plain JS module shared with scripts/
-import { freePort } from '../scripts/lib/processes.mjs';
+import { freePort, startKubelet } from '../scripts/lib/processes.mjs';
 import { eventually } from './harness.js';
 
 const run = promisify(execFile);
@@ -70,5 +70,64 @@ spec:
     expect((await runtime.listContainers(uid)).filter((c) => c.state === 'running')).toHaveLength(2); // pause + main
     expect(await kubectl('delete', 'pod', 'hello')).toBe('pod "hello" deleted\n');
     await eventually(async () => (await runtime.listContainers(uid)).length === 0, 'containers removed', 60_000);
+  });
+
+  it('schedules pods applied with kubectl over both nodes, with Scheduled events, and keeps a too-big pod Pending until a big node joins', async () => {
+    const file = path.join(dir, 'pods.yaml');
+    writeFileSync(file, [0, 1, 2, 3].map((i) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: spread-${i}
+  labels: { app: spread }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: k8ts/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "echo I am spread-${i}; exec sleep 3600"]
+    resources: { requests: { cpu: 100m, memory: 16Mi } }
+`).join('---\n'));
+    await kubectl('apply', '-f', file);
+    const wide = await eventually(async () => {
+      const o = await kubectl('get', 'pods', '-l', 'app=spread', '-o', 'wide', '--no-headers');
+      return o.trim().split('\n').length === 4 && o.trim().split('\n').every((l) => /1\/1\s+Running/.test(l)) && o;
+    }, 'four spread pods Running', 120_000);
+    expect(wide).toMatch(/node-1/);
+    expect(wide).toMatch(/node-2/);
+    expect(await kubectl('describe', 'pod', 'spread-0')).toMatch(/Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned default\/spread-0 to node-[12]/);
+    expect(await kubectl('logs', 'spread-3')).toBe('I am spread-3\n');
+
+    const big = path.join(dir, 'big.yaml');
+    writeFileSync(big, `apiVersion: v1
+kind: Pod
+metadata:
+  name: big
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: k8ts/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "echo big enough; exec sleep 3600"]
+    resources: { requests: { cpu: "32" } }
+`);
+    await kubectl('apply', '-f', big);
+    const describe = await eventually(async () => { const d = await kubectl('describe', 'pod', 'big'); return /FailedScheduling/.test(d) && d; }, 'FailedScheduling', 60_000);
+    expect(describe).toMatch(/Warning\s+FailedScheduling\s+\S+\s+default-scheduler\s+0\/2 nodes are available: 2 Insufficient cpu\./);
+    expect(await kubectl('get', 'pod', 'big', '--no-headers')).toMatch(/big\s+0\/1\s+Pending/);
+    const dockerHost = /DOCKER_HOST=(\S+)/.exec((await cluster('env')).stdout)![1];
+    const node3 = await startKubelet({
+      apiserverUrl: (await kubectl('config', 'view', '-o', 'jsonpath={.clusters[0].cluster.server}')).trim(),
+      nodeName: 'node-3', nodeIP: '127.0.1.3', port: await freePort('127.0.1.3'), dockerSocket: dockerHost,
+      rootDir: path.join(dir, 'node-3'), logFile: path.join(dir, 'node-3.log'), extraArgs: ['--cpu', '64'],
+    });
+    try {
+      // The node-3 kubelet reports 64 CPUs: the scheduler binds the pod there as soon as the node is Ready.
+      await eventually(async () => /big\s+1\/1\s+Running\s+0\s+\S+\s+\S+\s+node-3/.test(await kubectl('get', 'pod', 'big', '-o', 'wide', '--no-headers')), 'big Running on node-3', 120_000);
+      await kubectl('delete', '-f', file, '-f', big);
+    } finally {
+      await node3.stop();
+    }
   });
 });

@@ -218,18 +218,19 @@ export async function startScheduler({ apiserverUrl, host = '127.0.0.1', port, l
  * Starts the built kubelet (packages/kubelet/dist/main.js) for one node and waits (30 s) until its /healthz
  * answers on nodeIP:port.
  * @param {{ apiserverUrl: string, nodeName: string, nodeIP: string, port: number, dockerSocket: string,
- *           rootDir: string, manifestDir?: string, logFile?: string, detached?: boolean, main?: string }} options
+ *           rootDir: string, manifestDir?: string, logFile?: string, detached?: boolean, main?: string,
+ *           extraArgs?: string[] }} options
  * @returns {Promise<Started & { url: string, port: number }>}
  */
 export async function startKubelet({ apiserverUrl, nodeName, nodeIP, port, dockerSocket, rootDir, manifestDir, logFile,
-                                     detached = false, main = KUBELET_MAIN }) {
+                                     detached = false, main = KUBELET_MAIN, extraArgs = [] }) {
   if (!fs.existsSync(main)) throw new Error(`${main} does not exist: run \`npm run build\` first`);
   const url = `http://${nodeIP}:${port}`;
   const started = await launch({
     name: `kubelet ${nodeName}`,
     command: process.execPath,
     args: [main, '--apiserver', apiserverUrl, '--node-name', nodeName, '--node-ip', nodeIP, '--port', String(port),
-      '--docker-socket', dockerSocket, '--root-dir', rootDir, ...(manifestDir ? ['--pod-manifest-path', manifestDir] : [])],
+      '--docker-socket', dockerSocket, '--root-dir', rootDir, ...(manifestDir ? ['--pod-manifest-path', manifestDir] : []), ...extraArgs],
     logFile, detached,
     healthy: () => isHealthy(`${url}/healthz`),
   });
