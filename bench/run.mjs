@@ -14,6 +14,7 @@ const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' }, 'watch-samples': { type: 'string', default: '300' },
     pods: { type: 'string', default: '40' }, only: { type: 'string' },
+    'sched-pods': { type: 'string', default: '5000' }, 'sched-nodes': { type: 'string', default: '100,1000' },
   },
 });
 const N = Number(args.n);
@@ -207,5 +208,76 @@ async function benchPodStartup() {
   }
 }
 
+/**
+ * Scheduler throughput: N fake nodes, P pending pods created up front, time until all are bound through the real
+ * apiserver and etcd (pods/s); and the in-process decision rate (filter + score + assume, no binding) on the same
+ * shapes, so the API's share shows.
+ */
+async function benchScheduler() {
+  const { ApiClient } = await import('../packages/api/dist/index.js');
+  const { Scheduler, defaultProfile } = await import('../packages/scheduler/dist/index.js');
+  const P = Number(args['sched-pods']);
+  const fakeNode = (name) => ({
+    apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+    status: {
+      capacity: { cpu: '32', memory: '64Gi', pods: '110' }, allocatable: { cpu: '32', memory: '64Gi', pods: '110' },
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
+    },
+  });
+  const fakePod = (i) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, namespace: 'sched', uid: `uid-${i}`, labels: { app: `a${i % 50}` } },
+    spec: { schedulerName: 'default-scheduler', containers: [{ name: 'app', image: 'k8ts/busybox:latest', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+    status: { phase: 'Pending' },
+  });
+  for (const N of args['sched-nodes'].split(',').map(Number)) {
+    // In-process decisions: the same plugins over a cache holding N nodes, each pod assumed onto its node.
+    const offline = new Scheduler({ client: new ApiClient({ server: 'http://127.0.0.1:1' }), profile: defaultProfile() });
+    for (let i = 0; i < N; i++) offline.cache.addNode(fakeNode(`n-${i}`));
+    let t0 = performance.now();
+    for (let i = 0; i < P; i++) {
+      const pod = fakePod(i);
+      const r = offline.schedulePod(pod, offline.cache.snapshot());
+      if (r.node === undefined) throw new Error(`pod ${i} did not fit`);
+      offline.cache.assume(pod, r.node);
+    }
+    const decisions = P / ((performance.now() - t0) / 1000);
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-sched-'));
+    const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+    const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
+    const http = new Pool(apiserver.url, { connections: C });
+    const post = async (p, body) => {
+      const res = await http.request({ method: 'POST', path: p, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const text = await res.body.text();
+      if (res.statusCode >= 300) throw new Error(`POST ${p}: ${res.statusCode} ${text}`);
+    };
+    const client = new ApiClient({ server: apiserver.url });
+    try {
+      await post('/api/v1/namespaces', { metadata: { name: 'sched' } });
+      await throughput(N, C, (i) => post('/api/v1/nodes', fakeNode(`n-${i}`)));
+      await throughput(P, C, (i) => { const { uid: _u, ...metadata } = fakePod(i).metadata; return post('/api/v1/namespaces/sched/pods', { ...fakePod(i), metadata, status: undefined }); });
+      const sched = new Scheduler({ client, profile: defaultProfile() });
+      const ac = new AbortController();
+      t0 = performance.now();
+      const running = sched.run(ac.signal);
+      const deadline = Date.now() + 600_000;
+      while (sched.stats.scheduled < P && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const bound = sched.stats.scheduled;
+      const seconds = (performance.now() - t0) / 1000;
+      ac.abort();
+      await running;
+      if (bound < P) throw new Error(`only ${bound}/${P} pods bound within 600 s`);
+      console.log(`scheduler ${N} nodes: ${fmt(P / seconds, 0)} pods/s bound through the apiserver (${P} pods in ${fmt(seconds, 1)} s)   in-process decisions ${fmt(decisions, 0)} pods/s   ratio ${fmt(P / seconds / decisions, 2)}`);
+    } finally {
+      await client.close();
+      await http.close();
+      await apiserver.stop();
+      await etcd.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 if (!args.only || args.only === 'apiserver') await benchApiserver();
+if (!args.only || args.only === 'scheduler') await benchScheduler();
 if (!args.only || args.only === 'pods') await benchPodStartup();

@@ -404,3 +404,25 @@ clusters: [{ name: c, cluster: { server: "${server.url}" } }]
     expect(() => ApiClient.fromKubeconfig(write('noctx', 'current-context: x\n'))).toThrow(/context "x" not found/);
   });
 });
+
+describe('ApiClient throttling', () => {
+  it('retries a 429 after its Retry-After, then succeeds', async () => {
+    let calls = 0;
+    const server = createServer((_req, res) => {
+      calls++;
+      if (calls < 3) { res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end('{"kind":"Status","apiVersion":"v1","code":429,"reason":"TooManyRequests","message":"slow down"}'); return; }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"x"}}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const client = new ApiClient({ server: `http://127.0.0.1:${port}` });
+    try {
+      const got = await client.get(findResource('', 'v1', 'configmaps')!, 'default', 'x');
+      expect(got.metadata?.name).toBe('x');
+      expect(calls).toBe(3);
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+});

@@ -213,15 +213,24 @@ export class ApiClient {
     }
     const fullPath = this.basePath + path + queryString(opts.query);
     let res: Dispatcher.ResponseData;
-    try {
-      res = await this.pool.request({
-        method, path: fullPath, headers, body, signal: opts.signal,
-        // Watches and streamed logs may stay quiet for minutes.
-        ...(stream ? { bodyTimeout: 0 } : {}),
-      });
-    } catch (err) {
-      if (opts.signal?.aborted) throw err;
-      throw this.unreachable(err);
+    // A 429 with Retry-After is retried after that many seconds (at most 10 times), as client-go does.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await this.pool.request({
+          method, path: fullPath, headers, body, signal: opts.signal,
+          // Watches and streamed logs may stay quiet for minutes.
+          ...(stream ? { bodyTimeout: 0 } : {}),
+        });
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        throw this.unreachable(err);
+      }
+      const retryAfter = Number(res.headers['retry-after']);
+      if (res.statusCode !== 429 || !(retryAfter >= 0) || attempt >= 10) break;
+      await res.body.dump();
+      this.log.debug({ method, path: fullPath, retryAfter, attempt }, 'throttled by the apiserver; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(retryAfter, 10) * 1000 * (0.5 + Math.random() / 2)));
+      if (opts.signal?.aborted) throw opts.signal.reason;
     }
     this.log.debug({ method, path: fullPath, status: res.statusCode }, 'api request');
     if (res.statusCode >= 200 && res.statusCode < 300) return res;

@@ -30,6 +30,7 @@ export type ScheduleResult =
   | { node?: undefined; reasons: Map<string, Status>; numNodes: number };
 
 const MIN_FEASIBLE_NODES_TO_FIND = 100;
+const MAX_CONCURRENT_BINDS = 64;
 const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
 
 /**
@@ -148,6 +149,9 @@ export class Scheduler {
     }
     const bind = this.bind(qp, pod, node).finally(() => this.binding.delete(bind));
     this.binding.add(bind);
+    // Bindings run in the background, but not without bound: a burst of thousands would only meet the
+    // apiserver's in-flight limit (429) and come back as retries.
+    while (this.binding.size >= MAX_CONCURRENT_BINDS) await Promise.race(this.binding);
   }
 
   /** Filters and scores every node (or enough of them) for one pod. Pure: reads the snapshot only. */

@@ -16,6 +16,19 @@ export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
  * `nonZero` (scoring only), the upstream defaults per container. `pods` is always 1.
  */
 export function podRequests(pod: Pod, opts: { nonZero?: boolean } = {}): Resources {
+  // Pods are never mutated (informer objects are replaced on change), so the sums are cached per object: the
+  // scheduler asks for them once per node and plugin, and parsing quantities dominated a scheduling cycle.
+  const cache = opts.nonZero ? NON_ZERO_REQUESTS : REQUESTS;
+  let r = cache.get(pod);
+  if (!r) cache.set(pod, (r = computePodRequests(pod, opts.nonZero ?? false)));
+  return r;
+}
+
+const REQUESTS = new WeakMap<Pod, Resources>();
+const NON_ZERO_REQUESTS = new WeakMap<Pod, Resources>();
+
+function computePodRequests(pod: Pod, nonZero: boolean): Resources {
+  const opts = { nonZero };
   const request = (c: Container): [number, number] => {
     const r = c.resources?.requests ?? {};
     return [
