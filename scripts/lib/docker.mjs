@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, cmdline, isAlive, isSameProcess, stopPid, tailFile, waitFor } from './processes.mjs';
+import { ROOT, cmdline, isAlive, isExecutable, isSameProcess, stopPid, tailFile, waitFor, which } from './processes.mjs';
 
 /**
  * Where an engine we start keeps its state, socket, pid file and log. One well-known place for scripts and tests
@@ -446,24 +446,5 @@ function aptInstall(packages, why) {
     // stdout goes to stderr so that the caller's stdout stays machine-readable.
     const res = spawnSync(cmd, rest, { stdio: ['ignore', process.stderr, 'inherit'] });
     if (res.status !== 0) throw new Error(`\`${args.join(' ')}\` failed (${res.error?.message ?? `exit ${res.status}`})`);
-  }
-}
-
-/** @param {string} cmd */
-function which(cmd) {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const file = path.join(dir || '.', cmd);
-    if (isExecutable(file)) return file;
-  }
-  return undefined;
-}
-
-/** @param {string} file */
-function isExecutable(file) {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
   }
 }

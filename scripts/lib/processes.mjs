@@ -426,7 +426,12 @@ function lastLines(text, n) {
   return text.trimEnd().split('\n').slice(-n).join('\n');
 }
 
-function which(cmd) {
+/**
+ * The path of an executable on PATH, or undefined.
+ * @param {string} cmd
+ * @returns {string | undefined}
+ */
+export function which(cmd) {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const file = path.join(dir || '.', cmd);
     if (isExecutable(file)) return file;
@@ -434,7 +439,12 @@ function which(cmd) {
   return undefined;
 }
 
-function isExecutable(file) {
+/**
+ * Whether `file` is an executable regular file.
+ * @param {string} file
+ * @returns {boolean}
+ */
+export function isExecutable(file) {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();
