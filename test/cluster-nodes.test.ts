@@ -125,7 +125,10 @@ spec:
     try {
       // The node-3 kubelet reports 64 CPUs: the scheduler binds the pod there as soon as the node is Ready.
       await eventually(async () => /big\s+1\/1\s+Running\s+0\s+\S+\s+\S+\s+node-3/.test(await kubectl('get', 'pod', 'big', '-o', 'wide', '--no-headers')), 'big Running on node-3', 120_000);
+      const uids = (await kubectl('get', 'pods', '-o', 'jsonpath={.items[*].metadata.uid}')).trim().split(/\s+/);
       await kubectl('delete', '-f', file, '-f', big);
+      const runtime = new DockerRuntime({ socket: dockerHost });
+      await eventually(async () => (await runtime.listContainers()).every((c) => !uids.includes(c.pod.uid)), 'scheduled pods\' containers removed', 60_000);
     } finally {
       await node3.stop();
     }
