@@ -44,3 +44,9 @@ export interface ScorePlugin extends Plugin {
   score(pod: Pod, nodeInfo: NodeInfo, state: CycleState): number;
   normalize?(pod: Pod, scores: Map<string, number>, state: CycleState): void;
 }
+
+/** Per-cycle data computed once under `key` (preFilter normally does; a filter run without it, as in preemption, computes here). */
+export function cycleData<T>(state: CycleState, key: string, compute: () => T): T {
+  if (!state.data.has(key)) state.data.set(key, compute());
+  return state.data.get(key) as T;
+}

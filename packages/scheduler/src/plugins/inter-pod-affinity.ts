@@ -1,7 +1,7 @@
 import { labelSelectorRequirements, matchesLabels, type LabelRequirement, type Node, type Pod } from '@k8ts/api';
 import {
-  MAX_NODE_SCORE, SUCCESS, unresolvable, unschedulable,
-  type CycleState, type FilterPlugin, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status,
+  cycleData, MAX_NODE_SCORE, SUCCESS, unresolvable, unschedulable,
+  type FilterPlugin, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status,
 } from '../types.js';
 
 type Affinity = NonNullable<NonNullable<Pod['spec']>['affinity']>;
@@ -158,12 +158,6 @@ export function topologyScores(pod: Pod, allNodes: readonly NodeInfo[]): Map<str
 const FILTER_KEY = `PreFilter${INTER_POD_AFFINITY}`;
 const SCORE_KEY = `PreScore${INTER_POD_AFFINITY}`;
 
-/** Computes once per cycle (preFilter normally does; a filter run without it, as in preemption, computes here). */
-function cached<T>(state: CycleState, key: string, compute: () => T): T {
-  if (!state.data.has(key)) state.data.set(key, compute());
-  return state.data.get(key) as T;
-}
-
 /** InterPodAffinity: required pod affinity and anti-affinity (both ways) as a filter; preferred terms as a score. */
 export function interPodAffinity(): PreFilterPlugin & FilterPlugin & ScorePlugin {
   return {
@@ -172,9 +166,9 @@ export function interPodAffinity(): PreFilterPlugin & FilterPlugin & ScorePlugin
       state.data.set(FILTER_KEY, affinityCounts(pod, state.allNodes));
       return SUCCESS;
     },
-    filter: (pod, info, state) => interPodAffinityStatus(pod, info.node, cached(state, FILTER_KEY, () => affinityCounts(pod, state.allNodes))),
+    filter: (pod, info, state) => interPodAffinityStatus(pod, info.node, cycleData(state, FILTER_KEY, () => affinityCounts(pod, state.allNodes))),
     score(pod, info, state) {
-      const scores = cached(state, SCORE_KEY, () => topologyScores(pod, state.allNodes));
+      const scores = cycleData(state, SCORE_KEY, () => topologyScores(pod, state.allNodes));
       let sum = 0;
       for (const [k, v] of Object.entries(labelsOf(info.node))) sum += scores.get(pair(k, v)) ?? 0;
       return sum;

@@ -1,7 +1,7 @@
 import { labelSelectorRequirements, matchesLabels, type LabelRequirement, type Node, type Pod } from '@k8ts/api';
 import {
-  MAX_NODE_SCORE, SUCCESS, unresolvable, unschedulable,
-  type CycleState, type FilterPlugin, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status,
+  cycleData, MAX_NODE_SCORE, SUCCESS, unresolvable, unschedulable,
+  type FilterPlugin, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status,
 } from '../types.js';
 import { matchesRequiredNodeAffinity } from './node-affinity.js';
 import { untoleratedTaint } from './taint-toleration.js';
@@ -187,12 +187,6 @@ function filterState(pod: Pod, allNodes: readonly NodeInfo[]): FilterState {
   return { constraints, counts: domainCounts(pod, constraints, allNodes) };
 }
 
-/** Computes once per cycle (preFilter normally does; a filter run without it, as in preemption, computes here). */
-function cached<T>(state: CycleState, key: string, compute: () => T): T {
-  if (!state.data.has(key)) state.data.set(key, compute());
-  return state.data.get(key) as T;
-}
-
 /** PodTopologySpread: DoNotSchedule constraints filter; ScheduleAnyway constraints (or the system defaults) score. */
 export function podTopologySpread(): PreFilterPlugin & FilterPlugin & ScorePlugin {
   return {
@@ -202,12 +196,12 @@ export function podTopologySpread(): PreFilterPlugin & FilterPlugin & ScorePlugi
       return SUCCESS;
     },
     filter(pod, info, state) {
-      const s = cached(state, FILTER_KEY, () => filterState(pod, state.allNodes));
+      const s = cycleData(state, FILTER_KEY, () => filterState(pod, state.allNodes));
       return s.constraints.length ? spreadStatus(pod, info.node, s.constraints, s.counts) : SUCCESS;
     },
-    score: (pod, info, state) => spreadScore(info, cached(state, SCORE_KEY, () => spreadScoreState(pod, state.allNodes))),
+    score: (pod, info, state) => spreadScore(info, cycleData(state, SCORE_KEY, () => spreadScoreState(pod, state.allNodes))),
     normalize(pod, scores, state) {
-      const s = cached(state, SCORE_KEY, () => spreadScoreState(pod, state.allNodes));
+      const s = cycleData(state, SCORE_KEY, () => spreadScoreState(pod, state.allNodes));
       // No constraints: upstream skips the plugin, so every node keeps 0.
       if (s.constraints.length) normalizeSpreadScores(scores, s.ignored);
     },
