@@ -353,7 +353,7 @@ const stateDirOption = () => new Option('--state-dir <dir>', 'directory holding 
   .env('K8TS_STATE_DIR').default(DEFAULT_STATE_DIR, '<repo>/.k8ts');
 
 const program = new Command('scripts/cluster')
-  .description('Runs a local k8ts cluster (etcd + apiserver) as processes on 127.0.0.1.')
+  .description('Runs a local k8ts cluster (etcd, apiserver, scheduler, kubelets on 127.0.1.N) as processes on this machine.')
   .showHelpAfterError('(scripts/cluster --help, or scripts/cluster COMMAND --help, lists what it accepts)')
   .addHelpText('after', `
 State directory (--state-dir or K8TS_STATE_DIR, default <repo>/.k8ts):
