@@ -12,6 +12,7 @@ export default defineConfig({
       '@k8ts/api': src('./packages/api/src/index.ts'),
       '@k8ts/apiserver': src('./packages/apiserver/src/index.ts'),
       '@k8ts/kubelet': src('./packages/kubelet/src/index.ts'),
+      '@k8ts/controller-manager': src('./packages/controller-manager/src/index.ts'),
       '@k8ts/scheduler': src('./packages/scheduler/src/index.ts'),
     },
   },

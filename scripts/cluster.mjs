@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ensureDockerEngine, ensureImages, pingDocker } from './lib/docker.mjs';
 import {
-  APISERVER_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
-  startKubelet, startScheduler, stopPid, writeKubeconfig,
+  APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
+  startControllerManager, startKubelet, startScheduler, stopPid, writeKubeconfig,
 } from './lib/processes.mjs';
 
 const DEFAULT_STATE_DIR = path.join(ROOT, '.k8ts');
@@ -17,7 +17,6 @@ const EXIT_DOWN = 3;
  * The cluster's processes in start order (stopped in reverse). `start(ctx)` starts one detached and healthy and
  * may leave values in ctx for the rows after it; `healthPath` is what `status` asks (or `healthy(c)` when it is
  * not plain HTTP). A row whose start returns no `started` ran nothing of ours (a reused Docker engine).
- * The scheduler and controller-manager join as rows.
  */
 const BASE_COMPONENTS = [
   {
@@ -46,6 +45,14 @@ const BASE_COMPONENTS = [
     async start(ctx) {
       const sched = await startScheduler({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('scheduler'), detached: true });
       return { started: sched, url: sched.url, ports: { port: sched.port } };
+    },
+  },
+  {
+    name: 'controller-manager',
+    healthPath: '/healthz',
+    async start(ctx) {
+      const cm = await startControllerManager({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('controller-manager'), detached: true });
+      return { started: cm, url: cm.url, ports: { port: cm.port } };
     },
   },
 ];
@@ -269,7 +276,7 @@ function buildIfStale() {
 function staleBuildReason() {
   const rel = (file) => path.relative(ROOT, file);
   // tsc -b may leave main.js untouched when only a dependency changed; it then refreshes the tsbuildinfo.
-  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet'], [SCHEDULER_MAIN, 'scheduler']]) {
+  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet'], [SCHEDULER_MAIN, 'scheduler'], [CONTROLLER_MANAGER_MAIN, 'controller-manager']]) {
     if (!fs.existsSync(main)) return `${rel(main)} is missing`;
     const dir = path.join(ROOT, 'packages', pkg);
     const built = Math.max(...[main, path.join(dir, 'tsconfig.tsbuildinfo'), path.join(dir, 'dist/tsconfig.tsbuildinfo')]
@@ -353,7 +360,7 @@ const stateDirOption = () => new Option('--state-dir <dir>', 'directory holding 
   .env('K8TS_STATE_DIR').default(DEFAULT_STATE_DIR, '<repo>/.k8ts');
 
 const program = new Command('scripts/cluster')
-  .description('Runs a local k8ts cluster (etcd, apiserver, scheduler, kubelets on 127.0.1.N) as processes on this machine.')
+  .description('Runs a local k8ts cluster (etcd, apiserver, scheduler, controller-manager, kubelets on 127.0.1.N) as processes on this machine.')
   .showHelpAfterError('(scripts/cluster --help, or scripts/cluster COMMAND --help, lists what it accepts)')
   .addHelpText('after', `
 State directory (--state-dir or K8TS_STATE_DIR, default <repo>/.k8ts):
@@ -370,7 +377,7 @@ Examples:
   scripts/cluster down                stop a detached cluster`);
 
 program.command('up')
-  .description('start etcd, the apiserver, the scheduler and --nodes kubelets (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
+  .description('start etcd, the apiserver, the scheduler, the controller-manager and --nodes kubelets (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
   .option('-d, --detach', 'run in the background (own process groups, output to logs/) and return once healthy')
   .addOption(new Option('--port <port>', 'apiserver port; when the default is taken a free one is used, 0 always picks one')
     .default(DEFAULT_PORT).argParser(intArg(0)))

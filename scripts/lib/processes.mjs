@@ -13,6 +13,7 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\
 export const APISERVER_MAIN = path.join(ROOT, 'packages/apiserver/dist/main.js');
 export const KUBELET_MAIN = path.join(ROOT, 'packages/kubelet/dist/main.js');
 export const SCHEDULER_MAIN = path.join(ROOT, 'packages/scheduler/dist/main.js');
+export const CONTROLLER_MANAGER_MAIN = path.join(ROOT, 'packages/controller-manager/dist/main.js');
 
 /**
  * A process started by these helpers.
@@ -207,6 +208,28 @@ export async function startScheduler({ apiserverUrl, host = '127.0.0.1', port, l
       name: 'scheduler',
       command: process.execPath,
       args: [main, '--apiserver', apiserverUrl, '--bind-address', host, '--port', String(p)],
+      logFile, detached,
+      healthy: () => isHealthy(`${url}/healthz`),
+    });
+    return { ...started, url, port: p };
+  });
+}
+
+/**
+ * Starts the built controller manager (packages/controller-manager/dist/main.js) and waits (30 s) until its
+ * /healthz answers.
+ * @param {{ apiserverUrl: string, host?: string, port?: number, logFile?: string, detached?: boolean, main?: string, extraArgs?: string[] }} options
+ * @returns {Promise<Started & { url: string, port: number }>}
+ */
+export async function startControllerManager({ apiserverUrl, host = '127.0.0.1', port, logFile, detached = false, main = CONTROLLER_MANAGER_MAIN, extraArgs = [] }) {
+  if (!fs.existsSync(main)) throw new Error(`${main} does not exist: run \`npm run build\` first`);
+  return retryOnPortClash(port === undefined, async () => {
+    const p = port ?? await freePort(host);
+    const url = `http://${host}:${p}`;
+    const started = await launch({
+      name: 'controller-manager',
+      command: process.execPath,
+      args: [main, '--apiserver', apiserverUrl, '--bind-address', host, '--port', String(p), ...extraArgs],
       logFile, detached,
       healthy: () => isHealthy(`${url}/healthz`),
     });

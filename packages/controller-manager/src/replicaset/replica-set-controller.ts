@@ -37,7 +37,7 @@ export function selectorOf(def: ResourceDef, obj: ReplicatedObject): LabelRequir
   if (def.kind === 'ReplicationController') {
     const map = (sel ?? obj.spec?.template?.metadata?.labels) as Record<string, string> | undefined;
     if (!map || Object.keys(map).length === 0) return null;
-    return Object.entries(map).map(([key, value]) => ({ key, operator: 'In', values: [value] }) as LabelRequirement);
+    return Object.entries(map).map(([key, value]) => ({ key, operator: '=', values: [value] }) as LabelRequirement);
   }
   const reqs = labelSelectorRequirements(sel as never);
   // An empty selector would match every pod of the namespace: upstream's validation refuses it; match nothing.
@@ -240,13 +240,11 @@ export class ReplicaSetController {
           const created = await this.deps.client.create<Pod>(PODS, rs.metadata!.namespace, pod);
           void this.events.record(eventTarget(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata!.name}`);
         } catch (e) {
-          // The pod will never show up: stop waiting for it.
-          this.expectations.creationObserved(key);
           void this.events.record(eventTarget(rs), 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
           throw e;
         }
       });
-      // Creates skipped after a failed batch will not be seen either.
+      // Creates that failed or were skipped after a failed batch will never be seen: stop waiting for them.
       for (let i = successes; i < n; i++) this.expectations.creationObserved(key);
       if (error) throw error;
       return;
