@@ -5,6 +5,7 @@ import {
   type PodTemplateSpec, type ResourceDef, type SharedInformer,
 } from '@k8ts/api';
 import { ControllerExpectations } from '../expectations.js';
+import { claim } from '../ref-manager.js';
 import {
   deletionOrder, isPodActive, isPodAvailable, isPodReady, podFromTemplate, rankByRelatedOnSameNode, slowStartBatch,
 } from '../pods.js';
@@ -163,7 +164,7 @@ export class ReplicaSetController {
     }
     const needsSync = this.expectations.satisfied(key) && !rs.metadata?.deletionTimestamp;
     const all = this.pods.lister().listNamespace(rs.metadata!.namespace!).filter(isPodActive);
-    const pods = await this.claimPods(rs, selector, all);
+    const pods = await claim({ client: this.deps.client, owner: rs, ownerDef: this.def, dependentDef: PODS, selector }, all);
     let err: unknown;
     if (needsSync) {
       try {
@@ -179,49 +180,6 @@ export class ReplicaSetController {
     const want = rs.spec?.replicas ?? 1;
     if (updated && minReady > 0 && updated.status?.readyReplicas === want && updated.status?.availableReplicas !== want) {
       this.enqueue(rs, minReady * 1000);
-    }
-  }
-
-  /**
-   * The pods this controller owns after adoption and release (upstream's ControllerRefManager.ClaimPods): its own
-   * that still match, plus matching orphans it adopts; owned pods that stopped matching are released.
-   */
-  private async claimPods(rs: ReplicatedObject, selector: LabelRequirement[], candidates: Pod[]): Promise<Pod[]> {
-    const uid = rs.metadata!.uid!;
-    const claimed: Pod[] = [];
-    let freshChecked = false;
-    for (const pod of candidates) {
-      const ref = getControllerOf(pod);
-      const matches = matchesLabels(selector, pod.metadata?.labels);
-      if (ref) {
-        if (ref.uid !== uid) continue;
-        if (matches) { claimed.push(pod); continue; }
-        if (rs.metadata?.deletionTimestamp) continue;
-        await this.patchOwner(pod, { metadata: { ownerReferences: [{ $patch: 'delete', uid }], uid: pod.metadata!.uid } });
-        continue;
-      }
-      if (!matches || rs.metadata?.deletionTimestamp || pod.metadata?.deletionTimestamp) continue;
-      if (!freshChecked) {
-        // Adoption must not race a delete of the controller: recheck it from the apiserver once (upstream's canAdopt).
-        const fresh = await this.deps.client.get<ReplicatedObject>(this.def, rs.metadata!.namespace, rs.metadata!.name!);
-        if (fresh.metadata?.uid !== uid) throw new Error(`original ${objectKey(rs)} is gone: got uid ${fresh.metadata?.uid}, wanted ${uid}`);
-        if (fresh.metadata?.deletionTimestamp) throw new Error(`${objectKey(rs)} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
-        freshChecked = true;
-      }
-      const ownerRef = newControllerRef(rs, this.def);
-      if (await this.patchOwner(pod, { metadata: { ownerReferences: [ownerRef], uid: pod.metadata!.uid } })) claimed.push(pod);
-    }
-    return claimed;
-  }
-
-  /** A strategic merge patch of a pod's ownerReferences; false when the pod is gone. */
-  private async patchOwner(pod: Pod, patch: unknown): Promise<boolean> {
-    try {
-      await this.deps.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, patch, 'strategic');
-      return true;
-    } catch (e) {
-      if (e instanceof ApiError && e.isNotFound) return false;
-      throw e;
     }
   }
 
