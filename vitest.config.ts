@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: {
     // Tests run against sources: no build needed to test one package against another.
     alias: {
+      // The longer name first: '@k8ts/api' would also match '@k8ts/api/testing'.
+      '@k8ts/api/testing': src('./packages/api/src/testing.ts'),
       '@k8ts/api': src('./packages/api/src/index.ts'),
       '@k8ts/apiserver': src('./packages/apiserver/src/index.ts'),
       '@k8ts/kubelet': src('./packages/kubelet/src/index.ts'),

@@ -4,8 +4,10 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import { Pool, type Dispatcher } from 'undici';
 import { parse as parseYaml } from 'yaml';
+import { realClock, sleep, type Clock } from './clock.js';
 import { ApiError, errors } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import { TokenBucketRateLimiter } from './rate-limiter.js';
 import { resourcePath, type ResourceDef } from './registry.js';
 import type { KubeList, KubeObject, WatchEvent } from './types.js';
 
@@ -26,7 +28,21 @@ export interface ApiClientOptions {
   /** Sent as `Authorization: Bearer …`; never logged. */
   token?: string;
   tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; insecureSkipVerify?: boolean };
+  /**
+   * Client-side rate limit (client-go's rest.Config QPS and Burst, the components' `--kube-api-qps` and
+   * `--kube-api-burst`): every request, retries included, waits for a token. Unset or 0: no client-side limit.
+   */
+  qps?: number;
+  /** Requests allowed at once above the steady `qps` (default: `qps`, at least 1). */
+  burst?: number;
+  /** Where throttling and 429 retries wait (tests pass a FakeClock). */
+  clock?: Clock;
+  /** Jitter of 429 retries. */
+  random?: () => number;
 }
+
+/** The options of ApiClient.fromKubeconfig besides the file: who is asking, and how fast. */
+export type KubeconfigClientOptions = Pick<ApiClientOptions, 'userAgent' | 'log' | 'qps' | 'burst' | 'clock'> & { context?: string };
 
 export type QueryValue = string | number | boolean | undefined;
 
@@ -80,6 +96,9 @@ export class ApiClient {
   private readonly userAgent: string;
   private readonly token: string | undefined;
   private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly limiter: TokenBucketRateLimiter | undefined;
 
   constructor(opts: ApiClientOptions) {
     const url = new URL(opts.server);
@@ -88,6 +107,9 @@ export class ApiClient {
     this.userAgent = opts.userAgent ?? 'k8ts/0.1.0';
     this.token = opts.token;
     this.log = opts.log ?? silentLogger;
+    this.clock = opts.clock ?? realClock;
+    this.random = opts.random ?? Math.random;
+    this.limiter = opts.qps ? new TokenBucketRateLimiter({ qps: opts.qps, burst: Math.max(1, opts.burst ?? Math.ceil(opts.qps)), clock: this.clock }) : undefined;
     const tls = opts.tls;
     this.pool = new Pool(url.origin, {
       keepAliveTimeout: 30_000,
@@ -99,9 +121,10 @@ export class ApiClient {
    * A client for the current context of a kubeconfig: `path`, else `$KUBECONFIG` (files joined by ':', first
    * value wins as in kubectl), else `~/.kube/config`.
    */
-  static fromKubeconfig(path?: string, opts: { userAgent?: string; log?: Logger; context?: string } = {}): ApiClient {
+  static fromKubeconfig(path?: string, opts: KubeconfigClientOptions = {}): ApiClient {
     const files = path ? [path] : process.env.KUBECONFIG ? process.env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(homedir(), '.kube', 'config')];
-    return new ApiClient({ ...kubeconfigServer(files, opts.context), userAgent: opts.userAgent, log: opts.log });
+    const { context, ...rest } = opts;
+    return new ApiClient({ ...kubeconfigServer(files, context), ...rest });
   }
 
   /** Closes all connections, aborting open watches. */
@@ -215,6 +238,7 @@ export class ApiClient {
     let res: Dispatcher.ResponseData;
     // A 429 with Retry-After is retried after that many seconds (at most 10 times), as client-go does.
     for (let attempt = 1; ; attempt++) {
+      await this.limiter?.wait(opts.signal);
       try {
         res = await this.pool.request({
           method, path: fullPath, headers, body, signal: opts.signal,
@@ -229,7 +253,7 @@ export class ApiClient {
       if (res.statusCode !== 429 || !(retryAfter >= 0) || attempt >= 10) break;
       await res.body.dump();
       this.log.debug({ method, path: fullPath, retryAfter, attempt }, 'throttled by the apiserver; retrying');
-      await new Promise((r) => setTimeout(r, Math.min(retryAfter, 10) * 1000 * (0.5 + Math.random() / 2)));
+      await sleep(this.clock, Math.min(retryAfter, 10) * 1000 * (0.5 + this.random() / 2), opts.signal);
       if (opts.signal?.aborted) throw opts.signal.reason;
     }
     this.log.debug({ method, path: fullPath, status: res.statusCode }, 'api request');

@@ -2,11 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { ApiClient } from './client.js';
 import { ApiError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
-import { findResource } from './registry.js';
+import { EVENTS } from './resources.js';
+import { rfc3339 } from './time.js';
 import type { KubeObject } from './types.js';
-
-const EVENTS = findResource('', 'v1', 'events')!;
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** What an event is about, as core/v1 Event.involvedObject. */
 export interface EventTarget {

@@ -4,6 +4,10 @@ export {
   RESOURCES, groupVersion, apiVersionOf, parseApiVersion, findResource, findKind, resolveResource, resourcePath,
 } from './registry.js';
 export type { ResourceDef, SubresourceDef } from './registry.js';
+export {
+  NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS, EVENTS, SERVICEACCOUNTS, DEPLOYMENTS, REPLICASETS,
+  DAEMONSETS, STATEFULSETS, JOBS, LEASES, HORIZONTALPODAUTOSCALERS, ENDPOINTSLICES, PRIORITYCLASSES,
+} from './resources.js';
 export type {
   KubeObject, KubeList, WatchEvent, ObjectMeta, ListMeta, OwnerReference, LabelSelector, Condition, Time,
   Pod, PodSpec, PodStatus, Container, Node, Namespace, Service, Endpoints, ConfigMap, Secret, Event, ServiceAccount,
@@ -25,14 +29,23 @@ export {
 export { parseQuantity, cpuMillis, quantityValue, formatQuantity, compareQuantities } from './quantity.js';
 export { WorkQueue } from './workqueue.js';
 export type { WorkQueueOptions } from './workqueue.js';
+export { runWorkers } from './run-workers.js';
+export type { RunWorkersOptions } from './run-workers.js';
+export { TokenBucketRateLimiter } from './rate-limiter.js';
+export { rfc3339, microTime } from './time.js';
+export { getControllerOf, newControllerRef, isControlledBy } from './controller-ref.js';
 export { ApiClient, JsonObjectDecoder } from './client.js';
 export type {
-  ApiClientOptions, KubeObjectLike, ListOptions, WatchOptions, WriteOptions, PatchType, RequestOptions, QueryValue,
+  ApiClientOptions, KubeconfigClientOptions, KubeObjectLike, ListOptions, WatchOptions, WriteOptions, PatchType, RequestOptions, QueryValue,
   DeleteOptions,
 } from './client.js';
-export { Informer, objectKey } from './informer.js';
-export type { InformerHandler, InformerOptions } from './informer.js';
-export { LeaderElector, microTime } from './leader-election.js';
+export { Informer, InformerCache, objectKey } from './informer.js';
+export type { InformerHandler, InformerOptions, SharedInformer } from './informer.js';
+export { Indexer, Lister, NAMESPACE_INDEX, byNamespace, byOwnerUid, byNodeName } from './indexer.js';
+export type { IndexFunc, Indexers } from './indexer.js';
+export { SharedInformerFactory } from './informer-factory.js';
+export type { InformerFactory, InformerRequest, SharedInformerFactoryOptions } from './informer-factory.js';
+export { LeaderElector } from './leader-election.js';
 export type { LeaderElectorOptions, LeaderCallbacks } from './leader-election.js';
 export { EventRecorder, eventTarget } from './events.js';
 export type { EventTarget } from './events.js';

@@ -1,6 +1,7 @@
 import type { ApiClient, KubeObjectLike } from './client.js';
 import { realClock, sleep, type Clock } from './clock.js';
 import { ApiError } from './errors.js';
+import { Indexer, Lister, type Indexers } from './indexer.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ResourceDef } from './registry.js';
 import type { KubeObject } from './types.js';
@@ -12,7 +13,7 @@ export interface InformerHandler<T> {
   onDelete?(obj: T): void;
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObjectLike = KubeObject> {
   client: ApiClient;
   def: ResourceDef;
   /** Watch one namespace; all namespaces when omitted. */
@@ -27,6 +28,8 @@ export interface InformerOptions {
   /** Page size of lists (0: unpaged). */
   pageSize?: number;
   random?: () => number;
+  /** Indexes kept beside the namespace index (see `addIndexers`). */
+  indexers?: Indexers<T>;
 }
 
 /** The cache key of an object: `namespace/name`, or `name` for cluster-scoped objects. */
@@ -37,61 +40,79 @@ export function objectKey(obj: KubeObjectLike): string {
 }
 
 /**
- * A list-watch cache of one resource (client-go's reflector + shared informer): lists, then watches from the
- * list's resourceVersion; on a dropped or ended stream it re-watches from the last resourceVersion seen (jittered
- * backoff); on 410 it relists and reconciles the cache, emitting adds, updates and deletes for what changed.
- * Handlers run in event order, one at a time; the cache holds exactly what the server sent.
+ * What a controller sees of an informer (client-go's SharedIndexInformer): handlers, the cache and its indexes,
+ * whether it has synced. The real one is `Informer`; tests use `FakeInformer` from `@k8ts/api/testing`.
  */
-export class Informer<T extends KubeObjectLike = KubeObject> {
-  private readonly opts: InformerOptions;
-  private readonly log: Logger;
-  private readonly clock: Clock;
-  private readonly random: () => number;
-  private readonly minBackoffMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly cache = new Map<string, T>();
+export interface SharedInformer<T extends KubeObjectLike = KubeObject> {
+  /** Registers handlers; objects already cached are replayed to `onAdd` at once. Returns an unregister function. */
+  addHandler(handler: InformerHandler<T>): () => void;
+  /** The cached object under `key` (`ns/name`, or `name` when cluster-scoped). */
+  get(key: string): T | undefined;
+  /** Every cached object. */
+  list(): T[];
+  /** The cached objects indexed under `value` by the index `name` (`namespace` always exists). */
+  byIndex(name: string, value: string): T[];
+  /** Adds indexes over the cache (the same function under the same name again is a no-op). */
+  addIndexers(indexers: Indexers<T>): void;
+  /** Namespace, name, label selector and index reads over the cache. */
+  lister(): Lister<T>;
+  /** True once the first list has been applied to the cache. */
+  hasSynced(): boolean;
+  /** Resolves once synced; rejects with the signal's reason if it aborts first. */
+  waitForSync(signal: AbortSignal): Promise<void>;
+  /** Fills the cache until `signal` aborts; never rejects. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * The cache half of an informer: an indexed store, handlers called in order one at a time, and the synced
+ * flag. Subclasses fill it through `upsert`, `remove` and `markSynced`.
+ */
+export abstract class InformerCache<T extends KubeObjectLike = KubeObject> implements SharedInformer<T> {
+  protected readonly cache: Indexer<T>;
+  protected readonly log: Logger;
   private readonly handlers = new Set<InformerHandler<T>>();
   private readonly syncWaiters = new Set<() => void>();
   private synced = false;
-  private lastResourceVersion = '';
+  private cachedLister: Lister<T> | undefined;
 
-  constructor(opts: InformerOptions) {
-    this.opts = opts;
-    this.log = (opts.log ?? silentLogger).child({ resource: opts.def.resource, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
-    this.clock = opts.clock ?? realClock;
-    this.random = opts.random ?? Math.random;
-    this.minBackoffMs = opts.minBackoffMs ?? 100;
-    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+  constructor(log: Logger, indexers?: Indexers<T>) {
+    this.log = log;
+    this.cache = new Indexer<T>(indexers);
   }
 
-  /** Registers handlers; objects already cached are replayed to `onAdd` at once. Returns an unregister function. */
+  abstract run(signal: AbortSignal): Promise<void>;
+
   addHandler(handler: InformerHandler<T>): () => void {
     this.handlers.add(handler);
-    for (const obj of this.cache.values()) this.call(handler, 'onAdd', obj);
+    for (const obj of this.cache.list()) this.call(handler, 'onAdd', obj);
     return () => this.handlers.delete(handler);
   }
 
-  /** The cached object under `key` (`ns/name`, or `name` when cluster-scoped). */
   get(key: string): T | undefined {
     return this.cache.get(key);
   }
 
-  /** Every cached object. */
   list(): T[] {
-    return [...this.cache.values()];
+    return this.cache.list();
   }
 
-  /** True once the first list has been applied to the cache. */
+  byIndex(name: string, value: string): T[] {
+    return this.cache.byIndex(name, value);
+  }
+
+  addIndexers(indexers: Indexers<T>): void {
+    this.cache.addIndexers(indexers);
+  }
+
+  lister(): Lister<T> {
+    return (this.cachedLister ??= new Lister(this.cache));
+  }
+
   hasSynced(): boolean {
     return this.synced;
   }
 
-  /** The resourceVersion the informer would resume watching from. */
-  lastSyncResourceVersion(): string {
-    return this.lastResourceVersion;
-  }
-
-  /** Resolves once synced; rejects with the signal's reason if it aborts first. */
   waitForSync(signal: AbortSignal): Promise<void> {
     if (this.synced) return Promise.resolve();
     if (signal.aborted) return Promise.reject(signal.reason as Error);
@@ -107,6 +128,74 @@ export class Informer<T extends KubeObjectLike = KubeObject> {
       this.syncWaiters.add(done);
       signal.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** Marks the cache synced (once) and wakes `waitForSync` callers. */
+  protected markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    for (const done of this.syncWaiters) done();
+    this.syncWaiters.clear();
+  }
+
+  /** Adds or replaces an object; an unchanged resourceVersion is a replay and emits nothing. */
+  protected upsert(key: string, obj: T): void {
+    const old = this.cache.get(key);
+    this.cache.set(key, obj);
+    if (!old) this.emit('onAdd', obj);
+    else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion || !obj.metadata?.resourceVersion) this.emit('onUpdate', old, obj);
+  }
+
+  /** Removes `key` and emits `onDelete` with `obj` (the final state), or with the cached one; nothing if absent. */
+  protected remove(key: string, obj?: T): void {
+    const old = this.cache.delete(key);
+    // Deleting what we never had (a replay) would only be noise.
+    if (old) this.emit('onDelete', obj ?? old);
+  }
+
+  private emit(kind: 'onAdd' | 'onDelete', obj: T): void;
+  private emit(kind: 'onUpdate', old: T, obj: T): void;
+  private emit(kind: keyof InformerHandler<T>, a: T, b?: T): void {
+    for (const handler of this.handlers) this.call(handler, kind, a, b);
+  }
+
+  /** Handlers are a boundary: one that throws is logged and the others still run. */
+  private call(handler: InformerHandler<T>, kind: keyof InformerHandler<T>, a: T, b?: T): void {
+    try {
+      if (kind === 'onUpdate') handler.onUpdate?.(a, b as T);
+      else handler[kind]?.(a);
+    } catch (err) {
+      this.log.error({ err, handler: kind, key: objectKey(b ?? a) }, 'informer handler failed');
+    }
+  }
+}
+
+/**
+ * A list-watch cache of one resource (client-go's reflector + shared informer): lists, then watches from the
+ * list's resourceVersion; on a dropped or ended stream it re-watches from the last resourceVersion seen (jittered
+ * backoff); on 410 it relists and reconciles the cache, emitting adds, updates and deletes for what changed.
+ * Handlers run in event order, one at a time; the cache holds exactly what the server sent.
+ */
+export class Informer<T extends KubeObjectLike = KubeObject> extends InformerCache<T> {
+  private readonly opts: InformerOptions<T>;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly minBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private lastResourceVersion = '';
+
+  constructor(opts: InformerOptions<T>) {
+    super((opts.log ?? silentLogger).child({ resource: opts.def.resource, ...(opts.namespace ? { namespace: opts.namespace } : {}) }), opts.indexers);
+    this.opts = opts;
+    this.clock = opts.clock ?? realClock;
+    this.random = opts.random ?? Math.random;
+    this.minBackoffMs = opts.minBackoffMs ?? 100;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+  }
+
+  /** The resourceVersion the informer would resume watching from. */
+  lastSyncResourceVersion(): string {
+    return this.lastResourceVersion;
   }
 
   /** Lists and watches until `signal` aborts; never rejects (failures are logged and retried). */
@@ -174,20 +263,11 @@ export class Informer<T extends KubeObjectLike = KubeObject> {
     const apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
     const fresh = new Map<string, T>();
     for (const item of items) fresh.set(objectKey(item), item.kind ? item : { apiVersion, kind, ...item });
-    for (const [key, old] of this.cache) {
-      if (!fresh.has(key)) {
-        this.cache.delete(key);
-        this.emit('onDelete', old);
-      }
-    }
+    for (const key of this.cache.keys()) if (!fresh.has(key)) this.remove(key);
     for (const [key, obj] of fresh) this.upsert(key, obj);
     this.lastResourceVersion = resourceVersion;
     this.log.debug({ resourceVersion, count: fresh.size }, 'listed');
-    if (!this.synced) {
-      this.synced = true;
-      for (const done of this.syncWaiters) done();
-      this.syncWaiters.clear();
-    }
+    this.markSynced();
   }
 
   /** One watch from the last resourceVersion, until the stream ends; marks `round` on the first event. */
@@ -207,41 +287,9 @@ export class Informer<T extends KubeObjectLike = KubeObject> {
         continue;
       }
       const key = objectKey(obj);
-      if (ev.type === 'DELETED') {
-        const old = this.cache.get(key);
-        // Deleting what we never had (a replay) would only be noise.
-        if (old) {
-          this.cache.delete(key);
-          this.emit('onDelete', obj);
-        }
-      } else {
-        this.upsert(key, obj);
-      }
+      if (ev.type === 'DELETED') this.remove(key, obj);
+      else this.upsert(key, obj);
       if (rv) this.lastResourceVersion = rv;
-    }
-  }
-
-  /** Adds or replaces an object; an unchanged resourceVersion is a replay and emits nothing. */
-  private upsert(key: string, obj: T): void {
-    const old = this.cache.get(key);
-    this.cache.set(key, obj);
-    if (!old) this.emit('onAdd', obj);
-    else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion || !obj.metadata?.resourceVersion) this.emit('onUpdate', old, obj);
-  }
-
-  private emit(kind: 'onAdd' | 'onDelete', obj: T): void;
-  private emit(kind: 'onUpdate', old: T, obj: T): void;
-  private emit(kind: keyof InformerHandler<T>, a: T, b?: T): void {
-    for (const handler of this.handlers) this.call(handler, kind, a, b);
-  }
-
-  /** Handlers are a boundary: one that throws is logged and the others still run. */
-  private call(handler: InformerHandler<T>, kind: keyof InformerHandler<T>, a: T, b?: T): void {
-    try {
-      if (kind === 'onUpdate') handler.onUpdate?.(a, b as T);
-      else handler[kind]?.(a);
-    } catch (err) {
-      this.log.error({ err, handler: kind, key: objectKey(b ?? a) }, 'informer handler failed');
     }
   }
 }

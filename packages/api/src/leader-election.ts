@@ -2,15 +2,12 @@ import type { ApiClient } from './client.js';
 import { realClock, sleep, type Clock } from './clock.js';
 import { ApiError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
-import { findResource } from './registry.js';
+import { LEASES } from './resources.js';
+import { microTime } from './time.js';
 import type { Lease } from './types.js';
 
-const LEASES = findResource('coordination.k8s.io', 'v1', 'leases')!;
-
-/** A metav1.MicroTime string: `2026-11-24T07:32:17.123456Z`. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
+/** Where leases' acquireTime and renewTime are formatted; re-exported for callers that imported it from here. */
+export { microTime };
 
 export interface LeaderElectorOptions {
   client: ApiClient;

@@ -1,4 +1,5 @@
 import { realClock, type Clock } from './clock.js';
+import { TokenBucketRateLimiter } from './rate-limiter.js';
 
 /** Tuning of a WorkQueue's rate limiter; the defaults are client-go's DefaultControllerRateLimiter. */
 export interface WorkQueueOptions {
@@ -20,8 +21,7 @@ export class WorkQueue<K = string> {
   private readonly clock: Clock;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
-  private readonly qps: number;
-  private readonly burst: number;
+  private readonly bucket: TokenBucketRateLimiter;
 
   private readonly queue: K[] = [];
   private head = 0;
@@ -31,18 +31,13 @@ export class WorkQueue<K = string> {
   private readonly waiters: ((key: K | undefined) => void)[] = [];
   private readonly delayed = new Map<K, { at: number; handle: unknown }>();
   private readonly failures = new Map<K, number>();
-  private tokens: number;
-  private tokensAt: number;
   private shuttingDown = false;
 
   constructor(opts: WorkQueueOptions = {}) {
     this.clock = opts.clock ?? realClock;
     this.baseDelayMs = opts.baseDelayMs ?? 5;
     this.maxDelayMs = opts.maxDelayMs ?? 1_000_000;
-    this.qps = opts.qps ?? 10;
-    this.burst = opts.burst ?? 100;
-    this.tokens = this.burst;
-    this.tokensAt = this.clock.now();
+    this.bucket = new TokenBucketRateLimiter({ qps: opts.qps ?? 10, burst: opts.burst ?? 100, clock: this.clock });
   }
 
   /** Queues `key` unless it is already waiting; if it is in flight, it is queued again when `done`. */
@@ -147,15 +142,6 @@ export class WorkQueue<K = string> {
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
     const backoff = failures >= 60 ? this.maxDelayMs : Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** failures);
-    return Math.max(backoff, this.reserveToken());
-  }
-
-  /** Takes a token (the balance may go negative) and returns how long until it would have been available. */
-  private reserveToken(): number {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) * this.qps) / 1000);
-    this.tokensAt = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
+    return Math.max(backoff, this.bucket.reserve());
   }
 }

@@ -1,0 +1,29 @@
+import { findResource, type ResourceDef } from './registry.js';
+
+function must(group: string, version: string, resource: string): ResourceDef {
+  const def = findResource(group, version, resource);
+  if (!def) throw new Error(`resource ${resource} of ${group || 'core'}/${version} is not in the registry`);
+  return def;
+}
+
+// One constant per registry row (as client-go's typed clients: `corev1.SchemeGroupVersion.WithResource("pods")`),
+// so components say `PODS` instead of looking the row up and asserting it exists.
+
+export const NAMESPACES = must('', 'v1', 'namespaces');
+export const NODES = must('', 'v1', 'nodes');
+export const PODS = must('', 'v1', 'pods');
+export const SERVICES = must('', 'v1', 'services');
+export const ENDPOINTS = must('', 'v1', 'endpoints');
+export const CONFIGMAPS = must('', 'v1', 'configmaps');
+export const SECRETS = must('', 'v1', 'secrets');
+export const EVENTS = must('', 'v1', 'events');
+export const SERVICEACCOUNTS = must('', 'v1', 'serviceaccounts');
+export const DEPLOYMENTS = must('apps', 'v1', 'deployments');
+export const REPLICASETS = must('apps', 'v1', 'replicasets');
+export const DAEMONSETS = must('apps', 'v1', 'daemonsets');
+export const STATEFULSETS = must('apps', 'v1', 'statefulsets');
+export const JOBS = must('batch', 'v1', 'jobs');
+export const LEASES = must('coordination.k8s.io', 'v1', 'leases');
+export const HORIZONTALPODAUTOSCALERS = must('autoscaling', 'v2', 'horizontalpodautoscalers');
+export const ENDPOINTSLICES = must('discovery.k8s.io', 'v1', 'endpointslices');
+export const PRIORITYCLASSES = must('scheduling.k8s.io', 'v1', 'priorityclasses');

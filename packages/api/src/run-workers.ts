@@ -1,0 +1,50 @@
+import { silentLogger, type Logger } from './logger.js';
+import type { WorkQueue } from './workqueue.js';
+
+export interface RunWorkersOptions {
+  /** How many keys are synced at once (never the same key twice: the queue sees to that). */
+  workers?: number;
+  log?: Logger;
+  /** Shuts the queue down when it aborts; the workers return once their current syncs end. */
+  signal?: AbortSignal;
+  /** The log field naming the key (`pod`, `replicaset`, …); `key` by default. */
+  keyField?: string;
+  /** After this many retries in a row a key is dropped (forgotten, not re-added) until something adds it again. */
+  maxRetries?: number;
+}
+
+/**
+ * The one worker loop of every controller (sample-controller's runWorker/processNextWorkItem): take a key,
+ * sync it, then forget its backoff on success or re-add it rate-limited (per-key exponential backoff) when the
+ * sync throws, and mark it done. Resolves when the queue is shut down and every worker has finished.
+ */
+export async function runWorkers<K>(queue: WorkQueue<K>, sync: (key: K) => Promise<void>, opts: RunWorkersOptions = {}): Promise<void> {
+  const log = opts.log ?? silentLogger;
+  const field = opts.keyField ?? 'key';
+  const { signal, maxRetries } = opts;
+  if (signal?.aborted) queue.shutDown();
+  else signal?.addEventListener('abort', () => queue.shutDown(), { once: true });
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      try {
+        await sync(key);
+        queue.forget(key);
+      } catch (err) {
+        // A sync that throws is a transient failure: try again later, later each time.
+        if (maxRetries !== undefined && queue.numRequeues(key) >= maxRetries) {
+          log.warn({ err, [field]: key, retries: queue.numRequeues(key) }, 'sync failed too often; dropping the key');
+          queue.forget(key);
+        } else {
+          log.warn({ err, [field]: key }, 'sync failed; retrying');
+          queue.addRateLimited(key);
+        }
+      } finally {
+        queue.done(key);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.workers ?? 1) }, worker));
+}
