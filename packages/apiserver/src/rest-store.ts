@@ -5,6 +5,7 @@ import {
   ApiError, apiVersionOf, errors, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector,
   type FieldRequirement, type KubeObject, type LabelRequirement, type Logger, type ResourceDef,
 } from '@k8ts/api';
+import { unrecognized } from './http.js';
 import { AdmissionChain, type AdmissionAttributes, type Operation } from './admission/chain.js';
 import { strategicMergePatch } from './patch/strategic-merge.js';
 import { mergePatch } from './patch/merge-patch.js';
@@ -335,11 +336,13 @@ export class ResourceStore {
 
   /** Checks a request body is an object of this resource's kind and sets kind, apiVersion and namespace. */
   checkBody(body: unknown, namespace: string | undefined): KubeObject {
-    if (!isObject(body)) throw errors.badRequest('the body of the request was in an unknown format: expected a JSON or YAML object');
-    const obj = structuredClone(body) as KubeObject;
     const want = apiVersionOf(this.def);
+    if (!isObject(body)) {
+      throw unrecognized(this.def.kind, `couldn't get version/kind; json parse error: expected an object, got ${Array.isArray(body) ? 'an array' : typeof body}`, JSON.stringify(body) ?? '');
+    }
+    const obj = structuredClone(body) as KubeObject;
     if (obj.kind !== undefined && obj.kind !== this.def.kind) {
-      throw errors.badRequest(`the API version in the data (${String(obj.apiVersion ?? '')}) does not match the expected API version (${want}): kind ${String(obj.kind)} does not match the expected kind ${this.def.kind}`);
+      throw unrecognized(this.def.kind, `converting (${String(obj.apiVersion ?? '')}.${String(obj.kind)}) to (${want}.${this.def.kind}): unknown conversion`, JSON.stringify(body));
     }
     if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
       throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);

@@ -1,24 +1,34 @@
 import { findKind, RESOURCES, type FieldError, type KubeObject, type ResourceDef } from '@k8ts/api';
-import { compilePatchMeta, OBJECT_META, under, type PatchMeta } from '../patch/patch-meta.js';
+import { compilePatchMeta, type PatchMeta } from '../patch/patch-meta.js';
+import { controllerRevisionStrategy } from './apps/controllerrevision.js';
 import { daemonSetStrategy } from './apps/daemonset.js';
 import { deploymentStrategy } from './apps/deployment.js';
 import { replicaSetStrategy } from './apps/replicaset.js';
 import { statefulSetStrategy } from './apps/statefulset.js';
 import { horizontalPodAutoscalerStrategy } from './autoscaling/horizontalpodautoscaler.js';
+import { cronJobStrategy } from './batch/cronjob.js';
 import { jobStrategy } from './batch/job.js';
 import { leaseStrategy } from './coordination/lease.js';
 import { configMapStrategy } from './core/configmap.js';
 import { endpointsStrategy } from './core/endpoints.js';
 import { eventStrategy } from './core/event.js';
+import { limitRangeStrategy } from './core/limitrange.js';
 import { namespaceStrategy } from './core/namespace.js';
 import { nodeStrategy } from './core/node.js';
+import { persistentVolumeStrategy } from './core/persistentvolume.js';
+import { persistentVolumeClaimStrategy } from './core/persistentvolumeclaim.js';
 import { podStrategy } from './core/pod.js';
+import { podTemplateStrategy } from './core/podtemplate.js';
+import { replicationControllerStrategy } from './core/replicationcontroller.js';
+import { resourceQuotaStrategy } from './core/resourcequota.js';
 import { secretStrategy } from './core/secret.js';
 import { serviceStrategy } from './core/service.js';
 import { serviceAccountStrategy } from './core/serviceaccount.js';
 import { endpointSliceStrategy } from './discovery/endpointslice.js';
+import { ingressStrategy } from './networking/ingress.js';
+import { ingressClassStrategy } from './networking/ingressclass.js';
+import { podDisruptionBudgetStrategy } from './policy/poddisruptionbudget.js';
 import { priorityClassStrategy } from './scheduling/priorityclass.js';
-import { POD_TEMPLATE, WORKLOAD_PATCH } from './shared/pod.js';
 import { defaultPrinter, type Printer } from './shared/printing.js';
 import { validateObjectMeta } from './shared/validation.js';
 import type { Strategy } from './strategy.js';
@@ -26,9 +36,11 @@ import type { Strategy } from './strategy.js';
 /** Every kind's strategy, one file each (upstream's pkg/registry/<group>/<kind>). */
 const STRATEGIES: readonly Strategy[] = [
   namespaceStrategy, nodeStrategy, podStrategy, serviceStrategy, endpointsStrategy, configMapStrategy, secretStrategy,
-  eventStrategy, serviceAccountStrategy,
-  deploymentStrategy, replicaSetStrategy, daemonSetStrategy, statefulSetStrategy,
-  jobStrategy, leaseStrategy, horizontalPodAutoscalerStrategy, endpointSliceStrategy, priorityClassStrategy,
+  eventStrategy, serviceAccountStrategy, replicationControllerStrategy, podTemplateStrategy, persistentVolumeStrategy,
+  persistentVolumeClaimStrategy, limitRangeStrategy, resourceQuotaStrategy,
+  deploymentStrategy, replicaSetStrategy, daemonSetStrategy, statefulSetStrategy, controllerRevisionStrategy,
+  jobStrategy, cronJobStrategy, leaseStrategy, horizontalPodAutoscalerStrategy, endpointSliceStrategy, priorityClassStrategy,
+  ingressStrategy, ingressClassStrategy, podDisruptionBudgetStrategy,
 ];
 
 const byDef = new Map<ResourceDef, Strategy>(STRATEGIES.map((s) => [s.def, s]));
@@ -64,16 +76,10 @@ export function printerFor(group: string, resource: string): Printer {
   return STRATEGIES.find((s) => s.def.group === group && s.def.resource === resource)?.printer ?? defaultPrinter;
 }
 
-// Kinds kubectl has compiled-in patch metadata for that no strategy serves yet.
-const UNSERVED: Record<string, PatchMeta> = {
-  'v1/PodTemplate': compilePatchMeta(under('template', POD_TEMPLATE)),
-  'v1/ReplicationController': compilePatchMeta(WORKLOAD_PATCH),
-  'batch/v1/CronJob': compilePatchMeta(under('spec.jobTemplate', { ...under('metadata', OBJECT_META), ...under('spec.template', POD_TEMPLATE) })),
-};
 const metadataOnly = compilePatchMeta({});
 
 /** Strategic-merge metadata by apiVersion and kind; for other kinds, only metadata's (ownerReferences by uid, finalizers). */
 export function patchMetaFor(apiVersion: string, kind: string): PatchMeta {
   const def = findKind(apiVersion, kind);
-  return (def && byDef.get(def)?.patchMeta) ?? UNSERVED[`${apiVersion}/${kind}`] ?? metadataOnly;
+  return (def && byDef.get(def)?.patchMeta) ?? metadataOnly;
 }

@@ -9,7 +9,8 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
   const store = ctx.stores.get(t.def)!;
   const dryRun = query.dryRun === 'All';
   if (query.dryRun !== undefined && query.dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${query.dryRun}: supported values: "All"`);
-  const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type']);
+  const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type'],
+    !t.subresource && (req.method === 'POST' || req.method === 'PUT') ? t.def.kind : undefined);
   const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
   if (!t.name) {
     switch (req.method) {
