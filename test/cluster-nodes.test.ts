@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -65,7 +65,7 @@ spec:
     const describe = await kubectl('describe', 'pod', 'hello');
     expect(describe).toMatch(/Started\s+\S+\s+kubelet\s+Started container main/);
     const dockerHost = /DOCKER_HOST=(\S+)/.exec((await cluster('env')).stdout)![1];
-    const runtime = new DockerRuntime({ socket: dockerHost });
+    const runtime = new DockerRuntime({ socket: dockerHost, nodeName: 'node-2' });
     const uid = (await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.metadata.uid}')).trim();
     expect((await runtime.listContainers(uid)).filter((c) => c.state === 'running')).toHaveLength(2); // pause + main
     expect(await kubectl('delete', 'pod', 'hello')).toBe('pod "hello" deleted\n');
@@ -127,10 +127,79 @@ spec:
       await eventually(async () => /big\s+1\/1\s+Running\s+0\s+\S+\s+\S+\s+node-3/.test(await kubectl('get', 'pod', 'big', '-o', 'wide', '--no-headers')), 'big Running on node-3', 120_000);
       const uids = (await kubectl('get', 'pods', '-o', 'jsonpath={.items[*].metadata.uid}')).trim().split(/\s+/);
       await kubectl('delete', '-f', file, '-f', big);
-      const runtime = new DockerRuntime({ socket: dockerHost });
-      await eventually(async () => (await runtime.listContainers()).every((c) => !uids.includes(c.pod.uid)), 'scheduled pods\' containers removed', 60_000);
+      const runtimes = ['node-1', 'node-2', 'node-3'].map((nodeName) => new DockerRuntime({ socket: dockerHost, nodeName }));
+      const left = async () => (await Promise.all(runtimes.map((r) => r.listContainers()))).flat().filter((c) => uids.includes(c.pod.uid));
+      await eventually(async () => (await left()).length === 0, 'scheduled pods\' containers removed', 60_000);
     } finally {
       await node3.stop();
+    }
+  });
+  it('keeps every pod\'s containers on two nodes sharing one engine, and a kubelet killed with -9 adopts its own and touches no other', async () => {
+    const file = path.join(dir, 'steady.yaml');
+    const pods = [['steady-0', 'node-1'], ['steady-1', 'node-1'], ['steady-2', 'node-2'], ['steady-3', 'node-2']];
+    writeFileSync(file, pods.map(([name, node]) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  labels: { app: steady }
+spec:
+  nodeName: ${node}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: k8ts/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "echo I am ${name}; exec sleep 3600"]
+`).join('---\n'));
+    await kubectl('apply', '-f', file);
+    await eventually(async () => {
+      const o = (await kubectl('get', 'pods', '-l', 'app=steady', '--no-headers')).trim().split('\n');
+      return o.length === 4 && o.every((l) => /1\/1\s+Running\s+0\s/.test(l));
+    }, 'four steady pods Running', 120_000);
+    const dockerHost = /DOCKER_HOST=(\S+)/.exec((await cluster('env')).stdout)![1];
+    const runtimes = { 'node-1': new DockerRuntime({ socket: dockerHost, nodeName: 'node-1' }), 'node-2': new DockerRuntime({ socket: dockerHost, nodeName: 'node-2' }) };
+    const uidOf = async (name: string) => (await kubectl('get', 'pod', name, '-o', 'jsonpath={.metadata.uid}')).trim();
+    const uids = await Promise.all(pods.map(([name]) => uidOf(name)));
+    /** Each pod's containers (ids and states), read from the engine through its own node's view. */
+    const snapshot = async () => Promise.all(pods.map(async ([, node], i) =>
+      (await runtimes[node as 'node-1' | 'node-2'].listContainers(uids[i])).map((c) => `${c.id}:${c.state}`).sort().join(',')));
+    const before = await snapshot();
+    expect(before.every((s) => s.split(',').length === 2 && !s.includes(':exited'))).toBe(true); // pause + main, running
+    // 30 s of relists (every second on each kubelet): not one container replaced. Bounded: 15 looks, 2 s apart.
+    const started = Date.now();
+    for (let i = 0; i < 15 && Date.now() - started < 40_000; i++) {
+      expect(await snapshot()).toEqual(before);
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+    for (const [name] of pods) expect(await kubectl('logs', name)).toBe(`I am ${name}\n`);
+    const restarts = async () => (await kubectl('get', 'pods', '-l', 'app=steady', '-o', 'jsonpath={.items[*].status.containerStatuses[*].restartCount}')).trim();
+    expect(await restarts()).toBe('0 0 0 0');
+
+    // kill -9 node-1's kubelet, then start it again as the cluster did.
+    const recorded = JSON.parse(readFileSync(path.join(state(), 'pids.json'), 'utf8')).components.find((c: { name: string }) => c.name === 'kubelet-node-1');
+    process.kill(recorded.pid, 'SIGKILL');
+    const flag = (f: string) => recorded.argv[recorded.argv.indexOf(f) + 1];
+    const logFile = path.join(dir, 'node-1-again.log');
+    const again = await startKubelet({
+      apiserverUrl: flag('--apiserver'), nodeName: 'node-1', nodeIP: '127.0.1.1', port: Number(flag('--port')), dockerSocket: flag('--docker-socket'),
+      rootDir: flag('--root-dir'), manifestDir: flag('--pod-manifest-path'), logFile,
+    });
+    try {
+      await eventually(async () => readFileSync(logFile, 'utf8').includes('kubelet synced its pods'), 'restarted kubelet synced', 60_000);
+      // Several relists and a full resync of the restarted kubelet: still the same containers everywhere.
+      const resynced = Date.now();
+      for (let i = 0; i < 8 && Date.now() - resynced < 20_000; i++) {
+        expect(await snapshot()).toEqual(before);
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+      expect(readFileSync(logFile, 'utf8')).not.toContain('removing containers of a pod this node no longer runs');
+      expect(await restarts()).toBe('0 0 0 0');
+      for (const [name] of pods) expect(await kubectl('logs', name)).toBe(`I am ${name}\n`);
+      await kubectl('delete', '-f', file);
+      await eventually(async () => (await snapshot()).every((s) => s === ''), 'steady pods\' containers removed', 60_000);
+    } finally {
+      await again.stop();
+      await Promise.all(Object.values(runtimes).map((r) => r.close()));
     }
   });
 });

@@ -59,7 +59,7 @@ describe.skipIf(!existsSync(KUBELET))('kubelet with a real Docker engine', { tim
     const engine = await ensureDockerEngine({});
     socket = engine.socket;
     await ensureImages(socket);
-    runtime = new DockerRuntime({ socket });
+    runtime = new DockerRuntime({ socket, nodeName: NODE });
     s = await startTestApiserver();
     port = await freePort(NODE_IP);
     kubelet = startKubelet();
@@ -69,9 +69,7 @@ describe.skipIf(!existsSync(KUBELET))('kubelet with a real Docker engine', { tim
   afterAll(async () => {
     await stopKubelet();
     // Remove whatever this test's pods left behind in the shared engine.
-    for (const ctr of await runtime?.listContainers().catch(() => []) ?? []) {
-      if (ctr.labels['io.kubernetes.node.name'] === NODE) await runtime.removeContainer(ctr.id);
-    }
+    for (const ctr of await runtime?.listContainers().catch(() => []) ?? []) await runtime.removeContainer(ctr.id);
     await s?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);

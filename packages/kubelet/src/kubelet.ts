@@ -7,7 +7,7 @@ import type { ObjectSource } from './env.js';
 import { NodeAgent } from './node-status.js';
 import { gracePeriod, PodSyncer, type BackoffOptions } from './pod-sync.js';
 import { ProbeManager } from './probes.js';
-import type { ContainerRuntime, RuntimeContainer, SandboxConfig } from './runtime.js';
+import { LABELS, type ContainerRuntime, type RuntimeContainer, type SandboxConfig } from './runtime.js';
 import { readStaticPods, STATIC } from './static-pods.js';
 import { VolumeManager } from './volumes.js';
 
@@ -246,7 +246,7 @@ export class Kubelet {
     this.fingerprints.delete(uid);
   }
 
-  /** Upstream's PLEG: relists containers, queues pods whose containers changed, and removes orphans. */
+  /** Upstream's PLEG: relists containers every interval. */
   private async relistLoop(signal: AbortSignal): Promise<void> {
     const every = this.opts.relistIntervalMs ?? 1000;
     const resync = this.opts.resyncIntervalMs ?? 10_000;
@@ -262,8 +262,13 @@ export class Kubelet {
     }
   }
 
-  private async relist(all: boolean): Promise<void> {
-    this.containers = await this.opts.runtime.listContainers();
+  /**
+   * One PLEG relist: queues pods whose containers changed (all pods when `all`) and removes orphans. Only containers
+   * labelled with this node count: kubelets of several nodes may share one engine, and an orphan is never another
+   * node's (nor one an older kubelet left without a node label).
+   */
+  async relist(all: boolean): Promise<void> {
+    this.containers = (await this.opts.runtime.listContainers()).filter((c) => c.labels[LABELS.nodeName] === this.opts.nodeName);
     const byUid = new Map<string, RuntimeContainer[]>();
     for (const c of this.containers) {
       const list = byUid.get(c.pod.uid) ?? [];

@@ -32,7 +32,7 @@ const log = createLogger('kubelet', o.logLevel).child({ node: o.nodeName });
 
 async function main(): Promise<void> {
   const client = o.apiserver ? new ApiClient({ server: o.apiserver, userAgent: 'k8ts-kubelet', log }) : ApiClient.fromKubeconfig(o.kubeconfig, { userAgent: 'k8ts-kubelet', log });
-  const runtime = new DockerRuntime({ socket: o.dockerSocket, log });
+  const runtime = new DockerRuntime({ socket: o.dockerSocket, nodeName: o.nodeName, log });
   const kubelet = new Kubelet({
     client, runtime, log, nodeName: o.nodeName, nodeIP: o.nodeIp, port: Number(o.port), network: o.podNetwork,
     rootDir: path.resolve(o.rootDir),

@@ -38,14 +38,48 @@ function terminated(c: RuntimeContainer): State {
   } as State;
 }
 
+/** Upstream's state for a container the runtime no longer has although it was running (kubelet_pods.go). */
+const LOST: State = {
+  terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated' },
+} as State;
+
+/** The status last reported for a container, from the pod object. */
+function reportedStatus(pod: Pod, name: string, init: boolean): ContainerStatus | undefined {
+  return (init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses)?.find((s) => s.name === name);
+}
+
+/**
+ * The restart count a new instance of a container gets when the runtime has no instance of it: the count carries
+ * on from the reported status when the container ran before (its instances were removed behind the kubelet's back),
+ * as upstream recovers it instead of starting again from 0.
+ */
+export function restartCountWithoutInstances(pod: Pod, name: string, init: boolean): number {
+  const reported = reportedStatus(pod, name, init);
+  if (!reported) return 0;
+  if (reported.containerID) return reported.restartCount + 1;
+  return reported.state?.terminated?.reason === LOST.terminated!.reason ? reported.restartCount : 0;
+}
+
 function containerStatus(spec: Container, all: RuntimeContainer[], init: boolean, input: StatusInput): ContainerStatus {
   const [latest, previous] = instancesOf(all, spec.name, init);
   const waiting = input.waiting.get(spec.name);
+  const reported = reportedStatus(input.pod, spec.name, init);
+  // Reported as running with an instance the runtime no longer has (removed behind the kubelet's back).
+  const lost = !!reported?.state?.running && !!reported.containerID && !all.some((c) => `docker://${c.id}` === reported.containerID);
   let state: State;
   let lastState: State = {};
+  if (!latest && (lost || reported?.state?.terminated?.reason === LOST.terminated!.reason)) {
+    // Never claim Running for a container that is gone: upstream reports it terminated, with the restart counted.
+    return {
+      name: spec.name, state: LOST, lastState: reported!.lastState ?? {}, ready: false,
+      restartCount: lost ? reported!.restartCount + 1 : reported!.restartCount,
+      image: spec.image ?? '', imageID: '', started: false,
+    } as ContainerStatus;
+  }
   if (latest?.state === 'running') {
     state = { running: { startedAt: rfc3339(latest.startedAt) } } as State;
     if (previous) lastState = terminated(previous);
+    else if (lost) lastState = LOST;
   } else if (latest && (latest.state === 'exited' || latest.state === 'unknown') && !waiting) {
     state = terminated(latest);
     if (previous) lastState = terminated(previous);

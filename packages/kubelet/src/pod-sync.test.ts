@@ -1,57 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock, type Pod } from '@k8ts/api';
+import { FakeRuntime } from '../test/fake-runtime.js';
 import { PodSyncer, containerHash } from './pod-sync.js';
-import { ImagePullError, type ContainerConfig, type ContainerRuntime, type RuntimeContainer } from './runtime.js';
-
-/** An in-memory runtime: containers "run" until the test makes them exit. */
-class FakeRuntime implements ContainerRuntime {
-  containers: RuntimeContainer[] = [];
-  calls: string[] = [];
-  missingImages = new Set<string>();
-  private seq = 0;
-  constructor(private readonly clock: FakeClock) {}
-  private iso() { return new Date(this.clock.now()).toISOString(); }
-  async version() { return { runtimeName: 'fake', runtimeVersion: '1' }; }
-  async listContainers(uid?: string) { return structuredClone(this.containers.filter((c) => !uid || c.pod.uid === uid)); }
-  async inspect(id: string) { return this.containers.find((c) => c.id === id); }
-  async ensureImage(image: string) {
-    if (this.missingImages.has(image)) throw new ImagePullError(`pull access denied for ${image}`, 'ErrImagePull');
-    return { imageID: `sha256:${image}`, pulled: false };
-  }
-  async runSandbox(config: { pod: RuntimeContainer['pod'] }) {
-    const id = `sb${++this.seq}`;
-    this.containers.push(this.make(id, 'POD', config.pod, { sandbox: true, state: 'running', startedAt: this.iso(), ip: '10.0.0.5' }));
-    this.calls.push(`sandbox ${id}`);
-    return { id, ip: '10.0.0.5' };
-  }
-  async createContainer(_sb: string, cfg: ContainerConfig) {
-    const id = `c${++this.seq}`;
-    this.containers.push(this.make(id, cfg.name, cfg.pod, { init: cfg.init, restartCount: cfg.restartCount, hash: cfg.hash, state: 'created' }));
-    this.calls.push(`create ${cfg.name}#${cfg.restartCount}`);
-    return id;
-  }
-  async startContainer(id: string) { Object.assign(this.containers.find((c) => c.id === id)!, { state: 'running', startedAt: this.iso() }); }
-  async stopContainer(id: string) {
-    const c = this.containers.find((x) => x.id === id);
-    if (c?.state === 'running') Object.assign(c, { state: 'exited', exitCode: 137, reason: 'Error', finishedAt: this.iso() });
-    this.calls.push(`stop ${c?.name}`);
-  }
-  async removeContainer(id: string) { this.containers = this.containers.filter((c) => c.id !== id); }
-  async exec() { return { exitCode: 0, stdout: '', stderr: '' }; }
-  async logs(): Promise<never> { throw new Error('no logs'); }
-  async stats() { return { cpuCoreNanoSeconds: 0, memoryWorkingSetBytes: 0, timestamp: this.iso() }; }
-  /** The test's hand: the running instance of `name` exits with `code`. */
-  exit(name: string, code: number) {
-    const c = this.containers.find((x) => x.name === name && x.state === 'running')!;
-    Object.assign(c, { state: 'exited', exitCode: code, reason: code ? 'Error' : 'Completed', finishedAt: this.iso() });
-  }
-  private make(id: string, name: string, pod: RuntimeContainer['pod'], o: Partial<RuntimeContainer>): RuntimeContainer {
-    return {
-      id, name, pod, sandbox: false, init: false, restartCount: 0, hash: '', image: 'img', imageID: 'sha256:img', state: 'created',
-      createdAt: `${this.iso()}#${String(this.seq).padStart(4, '0')}`, startedAt: '', finishedAt: '', exitCode: 0, reason: '', labels: {}, ...o,
-    };
-  }
-}
 
 function setup(pod: Pod) {
   const clock = new FakeClock();
@@ -92,6 +42,34 @@ describe('PodSyncer', () => {
     runtime.calls = [];
     await sync();
     expect(runtime.calls).toEqual([]); // level-triggered: nothing to do
+  });
+
+  it('counts a restart and never reports Running when the containers were removed behind its back', async () => {
+    const pod = newPod({});
+    const { runtime, sync, clock } = setup(pod);
+    await sync();
+    const first = pod.status!.containerStatuses![0];
+    expect(first).toMatchObject({ restartCount: 0, ready: true });
+    // Another party (an older kubelet sharing the engine, `docker rm -f`) removes everything; the image is gone too.
+    runtime.containers = [];
+    runtime.missingImages.add('k8ts/busybox:latest');
+    let s = (await sync()).status.containerStatuses![0];
+    expect(s.state).toEqual({ terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated' } });
+    expect(s).toMatchObject({ ready: false, restartCount: 1, started: false });
+    expect(pod.status!.conditions!.find((c) => c.type === 'Ready')!.status).toBe('False');
+    s = (await sync()).status.containerStatuses![0]; // still missing: the count does not grow by itself
+    expect(s).toMatchObject({ restartCount: 1, state: { terminated: { reason: 'ContainerStatusUnknown' } } });
+    runtime.missingImages.clear();
+    clock.advance(60_000); // past the image pull back-off
+    s = (await sync()).status.containerStatuses![0];
+    expect(s).toMatchObject({ restartCount: 1, ready: true });
+    expect(s.state!.running).toBeTruthy();
+    expect(runtime.containers.find((c) => c.name === 'app')!.restartCount).toBe(1);
+    // Removed again while running, and recreated in the same sync: counted once more, with the lost run as lastState.
+    runtime.containers = [];
+    s = (await sync()).status.containerStatuses![0];
+    expect(s).toMatchObject({ restartCount: 2, ready: true, lastState: { terminated: { reason: 'ContainerStatusUnknown', exitCode: 137 } } });
+    expect(s.containerID).toBe(`docker://${runtime.containers.find((c) => c.name === 'app')!.id}`);
   });
 
   it('backs off restarts 10s, 20s, 40s, then caps, with CrashLoopBackOff while waiting', async () => {

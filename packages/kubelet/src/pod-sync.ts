@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cpuMillis, quantityValue, realClock, silentLogger, type Clock, type Container, type Logger, type Pod, type PodStatus } from '@k8ts/api';
 import { containerEnv, EnvError, expandVars, type ObjectSource } from './env.js';
-import { computePodStatus, instancesOf, type Waiting } from './pod-status.js';
+import { computePodStatus, instancesOf, restartCountWithoutInstances, type Waiting } from './pod-status.js';
 import type { ProbeManager } from './probes.js';
 import { ImagePullError, LABELS, type ContainerRuntime, type RuntimeContainer, type SandboxConfig } from './runtime.js';
 import type { VolumeManager } from './volumes.js';
@@ -164,7 +164,8 @@ export class PodSyncer {
       return true;
     }
     if (latest?.state === 'created') await this.deps.runtime.removeContainer(latest.id);
-    const restartCount = latest && latest.state !== 'created' ? latest.restartCount + 1 : latest?.restartCount ?? 0;
+    const restartCount = latest && latest.state !== 'created' ? latest.restartCount + 1
+      : latest?.restartCount ?? restartCountWithoutInstances(pod, spec.name, init);
     if (latest && latest.state !== 'created') {
       const policy = pod.spec?.restartPolicy ?? 'Always';
       const restart = init ? policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0);

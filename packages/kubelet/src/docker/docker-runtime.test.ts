@@ -17,6 +17,7 @@ const BUSYBOX = 'k8ts/busybox:latest';
 const RUN = randomBytes(4).toString('hex');
 /** Every container this run creates carries it, so that afterAll removes exactly ours from the shared engine. */
 const RUN_LABEL = 'io.k8ts.test.run';
+const NODE = `docker-test-${RUN}`;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 let runtime: DockerRuntime;
@@ -60,7 +61,7 @@ describe('DockerRuntime with a real Docker engine', () => {
   beforeAll(async () => {
     const engine = await ensureDockerEngine({});
     await ensureImages(engine.socket);
-    runtime = new DockerRuntime({ socket: engine.socket });
+    runtime = new DockerRuntime({ socket: engine.socket, nodeName: NODE });
     hostDir = mkdtempSync(path.join(tmpdir(), 'k8ts-docker-runtime-'));
   }, 300_000);
 
@@ -72,6 +73,35 @@ describe('DockerRuntime with a real Docker engine', () => {
     }
     if (hostDir) rmSync(hostDir, { recursive: true, force: true });
   }, 60_000);
+
+  it('sees only its own node\'s containers on an engine shared by several nodes, and never unlabelled ones', async () => {
+    const other = new DockerRuntime({ socket: runtime.docker.socketPath, nodeName: `${NODE}-other` });
+    try {
+      const mine = pod();
+      const theirs = pod();
+      const mineId = await sandbox(mine);
+      const theirsId = (await other.runSandbox({ pod: theirs, hostname: theirs.name, network: 'bridge', ports: [], labels: { [RUN_LABEL]: RUN } })).id;
+      // What an older kubelet made: pod labels, but no node label.
+      const legacy = await runtime.docker.createContainer(`k8ts-legacy-${RUN}`, {
+        Image: 'k8ts/pause:latest', Labels: { [LABELS.podUid]: `legacy-${RUN}`, [RUN_LABEL]: RUN },
+      });
+      try {
+        expect((await runtime.listContainers()).map((c) => c.id)).toContain(mineId);
+        expect((await runtime.listContainers()).map((c) => c.id)).not.toContain(theirsId);
+        expect((await other.listContainers()).map((c) => c.id)).toEqual([theirsId]);
+        expect(await runtime.listContainers(theirs.uid)).toEqual([]);
+        expect(await runtime.inspect(theirsId)).toBeUndefined();
+        expect(await runtime.inspect(legacy.Id)).toBeUndefined();
+        expect((await other.inspect(theirsId))!.labels[LABELS.nodeName]).toBe(`${NODE}-other`);
+        expect((await runtime.inspect(mineId))!.labels[LABELS.nodeName]).toBe(NODE);
+      } finally {
+        await other.removeContainer(theirsId);
+        await runtime.docker.removeContainer(legacy.Id, { force: true });
+      }
+    } finally {
+      await other.close();
+    }
+  });
 
   it('reports the engine version', async () => {
     const v = await runtime.version();

@@ -16,6 +16,11 @@ const MAX_EXEC_OUTPUT = 1024 * 1024;
 export interface DockerRuntimeOptions {
   /** `unix:///path/to/docker.sock` or a path. */
   socket: string;
+  /**
+   * The node this kubelet runs. Kubelets of several nodes may share one engine: every listing is filtered on the
+   * `io.kubernetes.node.name` label at the Engine API, so containers of other nodes (or unlabelled ones) are never seen.
+   */
+  nodeName: string;
   log?: Logger;
   pauseImage?: string;
 }
@@ -29,9 +34,11 @@ export class DockerRuntime implements ContainerRuntime {
   readonly docker: DockerClient;
   private readonly log: Logger;
   private readonly pauseImage: string;
+  readonly nodeName: string;
 
   constructor(opts: DockerRuntimeOptions) {
     this.docker = new DockerClient(opts.socket);
+    this.nodeName = opts.nodeName;
     this.log = opts.log ?? silentLogger;
     this.pauseImage = opts.pauseImage ?? PAUSE_IMAGE;
   }
@@ -46,15 +53,19 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listContainers(podUid?: string): Promise<RuntimeContainer[]> {
-    const list = await this.docker.listContainers({ all: true, labels: [podUid ? `${LABELS.podUid}=${podUid}` : LABELS.podUid] });
+    const list = await this.docker.listContainers({
+      all: true, labels: [podUid ? `${LABELS.podUid}=${podUid}` : LABELS.podUid, `${LABELS.nodeName}=${this.nodeName}`],
+    });
     // The list lacks start/finish times and exit details: inspect each. One removed meanwhile is simply gone.
     const all = await Promise.all(list.map((c) => this.inspect(c.Id)));
     return all.filter((c): c is RuntimeContainer => c !== undefined);
   }
 
+  /** The container, when it exists and belongs to this node. */
   async inspect(id: string): Promise<RuntimeContainer | undefined> {
     try {
-      return toRuntimeContainer(await this.docker.inspectContainer(id));
+      const c = toRuntimeContainer(await this.docker.inspectContainer(id));
+      return c.labels[LABELS.nodeName] === this.nodeName ? c : undefined;
     } catch (err) {
       if (err instanceof DockerError && err.isNotFound) return undefined;
       throw err;
@@ -100,7 +111,7 @@ export class DockerRuntime implements ContainerRuntime {
     const body: ContainerCreateBody = {
       Image: this.pauseImage,
       Hostname: config.hostname,
-      Labels: podLabels(config.pod, config.labels, { [LABELS.containerName]: 'POD', [LABELS.type]: 'podsandbox', [LABELS.restartCount]: '0' }),
+      Labels: podLabels(config.pod, this.nodeName, config.labels, { [LABELS.containerName]: 'POD', [LABELS.type]: 'podsandbox', [LABELS.restartCount]: '0' }),
       ExposedPorts: Object.fromEntries(ports.map((p) => [p.key, {}])),
       HostConfig: {
         NetworkMode: config.network,
@@ -135,7 +146,7 @@ export class DockerRuntime implements ContainerRuntime {
       ...(config.args?.length ? { Cmd: config.args } : {}),
       Env: config.env.map((e) => `${e.name}=${e.value}`),
       ...(config.workingDir ? { WorkingDir: config.workingDir } : {}),
-      Labels: podLabels(pod, config.labels, {
+      Labels: podLabels(pod, this.nodeName, config.labels, {
         [LABELS.containerName]: config.name, [LABELS.type]: 'container', [LABELS.kind]: config.init ? 'init' : 'app',
         [LABELS.restartCount]: String(config.restartCount), [LABELS.hash]: config.hash,
       }),
@@ -259,9 +270,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 }
 
-/** The kubelet's labels: the caller's, then the pod identity and `own` (which always win). */
-function podLabels(pod: ContainerConfig['pod'], labels: Record<string, string>, own: Record<string, string>): Record<string, string> {
-  return { ...labels, [LABELS.podUid]: pod.uid, [LABELS.podName]: pod.name, [LABELS.podNamespace]: pod.namespace, ...own };
+/** The kubelet's labels: the caller's, then the pod identity, the node and `own` (which always win). */
+function podLabels(pod: ContainerConfig['pod'], nodeName: string, labels: Record<string, string>, own: Record<string, string>): Record<string, string> {
+  return {
+    ...labels, [LABELS.podUid]: pod.uid, [LABELS.podName]: pod.name, [LABELS.podNamespace]: pod.namespace,
+    [LABELS.nodeName]: nodeName, ...own,
+  };
 }
 
 /** The runtime's view of an inspected container. */
