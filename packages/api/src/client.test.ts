@@ -7,12 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeApiServer, waitFor } from '../test/fake-apiserver.js';
 import { ApiClient, JsonObjectDecoder } from './client.js';
 import { ApiError } from './errors.js';
-import { findResource } from './registry.js';
+import { CONFIGMAPS, DEPLOYMENTS, NODES, PODS } from './resources.js';
 import type { KubeObject, WatchEvent } from './types.js';
-
-const PODS = findResource('', 'v1', 'pods')!;
-const NODES = findResource('', 'v1', 'nodes')!;
-const DEPLOYMENTS = findResource('apps', 'v1', 'deployments')!;
 
 const pod = (name: string, extra: Partial<KubeObject> = {}): KubeObject =>
   ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] }, ...extra });
@@ -417,7 +413,7 @@ describe('ApiClient throttling', () => {
     const { port } = server.address() as { port: number };
     const client = new ApiClient({ server: `http://127.0.0.1:${port}` });
     try {
-      const got = await client.get(findResource('', 'v1', 'configmaps')!, 'default', 'x');
+      const got = await client.get(CONFIGMAPS, 'default', 'x');
       expect(got.metadata?.name).toBe('x');
       expect(calls).toBe(3);
     } finally {

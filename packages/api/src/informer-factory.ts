@@ -1,8 +1,6 @@
-import type { ApiClient, KubeObjectLike } from './client.js';
-import type { Clock } from './clock.js';
+import type { KubeObjectLike } from './client.js';
 import type { Indexers } from './indexer.js';
-import { Informer, type SharedInformer } from './informer.js';
-import { silentLogger, type Logger } from './logger.js';
+import { Informer, type InformerOptions, type SharedInformer } from './informer.js';
 import type { ResourceDef } from './registry.js';
 
 /** Which objects of a resource an informer holds, and the indexes a caller needs over them. */
@@ -30,16 +28,8 @@ export interface InformerFactory {
   shutdown(): Promise<void>;
 }
 
-export interface SharedInformerFactoryOptions {
-  client: ApiClient;
-  log?: Logger;
-  clock?: Clock;
-  /** Passed to every informer (see InformerOptions). */
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
-  pageSize?: number;
-  random?: () => number;
-}
+/** The client and the tuning every informer of the factory gets (see InformerOptions). */
+export type SharedInformerFactoryOptions = Pick<InformerOptions, 'client' | 'log' | 'clock' | 'minBackoffMs' | 'maxBackoffMs' | 'pageSize' | 'random'>;
 
 /** What tells shared informers of one resource apart. */
 export type InformerSelectors = Pick<InformerRequest<unknown>, 'namespace' | 'labelSelector' | 'fieldSelector'>;
@@ -63,10 +53,8 @@ export class SharedInformerFactory implements InformerFactory {
     const key = informerKey(def, request);
     let informer = this.informers.get(key) as Informer<T> | undefined;
     if (!informer) {
-      const { client, log, clock, minBackoffMs, maxBackoffMs, pageSize, random } = this.opts;
       informer = new Informer<T>({
-        client, def, namespace: request.namespace, labelSelector: request.labelSelector, fieldSelector: request.fieldSelector,
-        log: log ?? silentLogger, clock, minBackoffMs, maxBackoffMs, pageSize, random,
+        ...this.opts, def, namespace: request.namespace, labelSelector: request.labelSelector, fieldSelector: request.fieldSelector,
       });
       this.informers.set(key, informer as unknown as Informer<KubeObjectLike>);
     }

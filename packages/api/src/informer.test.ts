@@ -2,10 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeApiServer, waitFor } from '../test/fake-apiserver.js';
 import { ApiClient } from './client.js';
 import { Informer, objectKey } from './informer.js';
-import { findResource } from './registry.js';
+import { PODS } from './resources.js';
 import type { KubeObject, Pod } from './types.js';
 
-const PODS = findResource('', 'v1', 'pods')!;
 const PODS_PATH = '/api/v1/namespaces/default/pods';
 
 const pod = (name: string, labels: Record<string, string> = {}, ns = 'default'): KubeObject =>

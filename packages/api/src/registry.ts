@@ -40,7 +40,7 @@ function def(group: string, version: string, kind: string, resource: string, nam
   };
 }
 
-/** Every resource k8ts serves. Adding a resource is adding a row here (plus its printer/defaults in the apiserver). */
+/** Every resource k8ts serves. Adding a resource is adding a row here plus its strategy file in packages/apiserver/src/registry. */
 export const RESOURCES: readonly ResourceDef[] = [
   def('', 'v1', 'Namespace', 'namespaces', false, {
     shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
@@ -65,6 +65,16 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('', 'v1', 'Secret', 'secrets', true),
   def('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
   def('', 'v1', 'ServiceAccount', 'serviceaccounts', true, { shortNames: ['sa'] }),
+  def('', 'v1', 'ReplicationController', 'replicationcontrollers', true, {
+    shortNames: ['rc'], categories: ['all'], subresources: [STATUS('', 'v1', 'ReplicationController'), SCALE],
+  }),
+  def('', 'v1', 'PodTemplate', 'podtemplates', true),
+  def('', 'v1', 'PersistentVolume', 'persistentvolumes', false, { shortNames: ['pv'], subresources: [STATUS('', 'v1', 'PersistentVolume')] }),
+  def('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, {
+    shortNames: ['pvc'], subresources: [STATUS('', 'v1', 'PersistentVolumeClaim')],
+  }),
+  def('', 'v1', 'LimitRange', 'limitranges', true, { shortNames: ['limits'] }),
+  def('', 'v1', 'ResourceQuota', 'resourcequotas', true, { shortNames: ['quota'], subresources: [STATUS('', 'v1', 'ResourceQuota')] }),
   def('apps', 'v1', 'Deployment', 'deployments', true, {
     shortNames: ['deploy'], categories: ['all'], subresources: [STATUS('apps', 'v1', 'Deployment'), SCALE],
   }),
@@ -77,13 +87,20 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('apps', 'v1', 'StatefulSet', 'statefulsets', true, {
     shortNames: ['sts'], categories: ['all'], subresources: [STATUS('apps', 'v1', 'StatefulSet'), SCALE],
   }),
+  def('apps', 'v1', 'ControllerRevision', 'controllerrevisions', true),
   def('batch', 'v1', 'Job', 'jobs', true, { categories: ['all'], subresources: [STATUS('batch', 'v1', 'Job')] }),
+  def('batch', 'v1', 'CronJob', 'cronjobs', true, { shortNames: ['cj'], categories: ['all'], subresources: [STATUS('batch', 'v1', 'CronJob')] }),
   def('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
   def('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
     shortNames: ['hpa'], categories: ['all'], subresources: [STATUS('autoscaling', 'v2', 'HorizontalPodAutoscaler')],
   }),
   def('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
   def('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, { shortNames: ['pc'] }),
+  def('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, { shortNames: ['ing'], subresources: [STATUS('networking.k8s.io', 'v1', 'Ingress')] }),
+  def('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false),
+  def('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, {
+    shortNames: ['pdb'], subresources: [STATUS('policy', 'v1', 'PodDisruptionBudget')],
+  }),
 ];
 
 /** `v1` or `apps/v1`. */

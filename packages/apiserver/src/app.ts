@@ -1,25 +1,19 @@
-import type { ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Etcd3 } from 'etcd3';
-import { request as undiciRequest, type Dispatcher } from 'undici';
-import YAML from 'yaml';
-import {
-  ApiError, errors, findResource, formatLabelSelector, labelSelectorRequirements, reasonForCode, RESOURCES, silentLogger,
-  type KubeObject, type Logger, type ResourceDef,
-} from '@k8ts/api';
-import {
-  aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated,
-} from './discovery.js';
-import { decodeBody, intParam, patchType, rvParam, wantedFormat } from './http.js';
-import { handleMetrics, METRICS_GROUP, METRICS_VERSION, type MetricsContext } from './metrics.js';
-import { NamespaceLifecycle } from './namespaces.js';
-import { OpenApi } from './openapi.js';
-import { bootstrapSystemPriorityClasses, PriorityAdmission } from './priority.js';
-import { ResourceStore, type DeleteOptions, type ListQuery } from './rest-store.js';
-import { ServiceAllocator } from './services.js';
+import { ApiError, errors, findResource, reasonForCode, RESOURCES, silentLogger, type Logger, type ResourceDef } from '@k8ts/api';
+import { AdmissionChain } from './admission/chain.js';
+import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { PriorityAdmission } from './admission/priority.js';
+import { ServiceAllocator } from './admission/service-allocation.js';
+import { POST_START_HOOKS } from './bootstrap.js';
+import { NamespaceController } from './namespace-controller.js';
+import { strategyFor } from './registry/index.js';
+import { ResourceStore } from './rest-store.js';
+import { notFound, type ApiContext } from './routes/context.js';
+import { registerDiscoveryRoutes } from './routes/discovery.js';
+import { registerResourceRoutes } from './routes/resources.js';
 import { Storage } from './storage.js';
-import { toTable, toTableRowEvent } from './table.js';
-import { WatchCache, type CacheEvent } from './watch-cache.js';
+import { WatchCache } from './watch-cache.js';
 
 export interface AppOptions {
   /** etcd client URLs. */
@@ -37,62 +31,45 @@ export interface AppOptions {
   maxRequestsInflight?: number;
 }
 
-const VERSION = {
-  major: '1', minor: '32', gitVersion: 'v1.32.4-k8ts', gitCommit: '0000000000000000000000000000000000000000',
-  gitTreeState: 'clean', buildDate: '2026-11-24T00:00:00Z', goVersion: 'go1.23.8', compiler: 'gc', platform: 'linux/amd64',
-};
-
-interface Target {
-  def: ResourceDef;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
-  watch: boolean;
-}
-
-type Query = Record<string, string | undefined>;
-
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const log = opts.log ?? silentLogger;
-  const etcd = new Etcd3({ hosts: opts.etcdServers, dialTimeout: 5000 });
-  const storage = new Storage(etcd, log);
+  const storage = new Storage(new Etcd3({ hosts: opts.etcdServers, dialTimeout: 5000 }), log);
+
+  // Admission, as upstream's default plugin order: lifecycle first, then the plugins that fill fields in.
+  const lifecycle = new NamespaceLifecycle();
+  const priority = new PriorityAdmission();
+  const services = new ServiceAllocator();
+  const admission = new AdmissionChain([lifecycle, priority, services]);
+
   const caches = new Map<ResourceDef, WatchCache>();
   const stores = new Map<ResourceDef, ResourceStore>();
-  const namespaces = new NamespaceLifecycle(log);
-  const services = new ServiceAllocator();
-  const priority = new PriorityAdmission();
   for (const def of RESOURCES) {
     const cache = new WatchCache(def, storage, log, opts.watchCacheSize);
     caches.set(def, cache);
-    stores.set(def, new ResourceStore(def, storage, cache, log, {
-      beforeCreate: async (d, obj) => {
-        await namespaces.admit(d, obj);
-        if (d.resource === 'services' && d.group === '') services.allocate(obj);
-        await priority.admit(d, obj);
-      },
-    }));
+    stores.set(def, new ResourceStore(strategyFor(def), storage, cache, log, admission));
   }
-  const storeOf = (def: ResourceDef) => stores.get(def)!;
+  const of = (group: string, version: string, resource: string) => findResource(group, version, resource)!;
   await Promise.all([...caches.values()].map((c) => c.start()));
-  namespaces.attach(stores);
-  services.attach(caches.get(findResource('', 'v1', 'services')!)!);
-  priority.attach(storeOf(findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!));
-  await bootstrap(stores);
+  lifecycle.attach(stores.get(of('', 'v1', 'namespaces'))!);
+  priority.attach(stores.get(of('scheduling.k8s.io', 'v1', 'priorityclasses'))!);
+  services.attach(caches.get(of('', 'v1', 'services'))!);
+  const namespaceController = new NamespaceController(log);
+  namespaceController.start(stores);
+  for (const hook of POST_START_HOOKS) {
+    await hook.run(stores);
+    log.debug({ hook: hook.name }, 'post-start hook done');
+  }
+  const stopCompaction = storage.startCompaction(opts.compactionIntervalMs ?? 5 * 60_000, (revision) => {
+    for (const c of caches.values()) c.compacted(revision);
+  });
 
   const app = Fastify({
     // Our own pino logger reports failures (setErrorHandler); fastify's per-request logging stays off.
     logger: false, bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: true,
   });
-  const openapi = new OpenApi();
-  const bookmarkMs = opts.bookmarkIntervalMs ?? 60_000;
-  const maxInflight = opts.maxRequestsInflight ?? 600;
-  let inflight = 0;
-  const watchers = new Set<() => void>();
-
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-
   app.setErrorHandler((err: unknown, req, reply) => {
     let apiErr: ApiError;
     if (err instanceof ApiError) apiErr = err;
@@ -110,411 +87,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     void reply.code(apiErr.code).type('application/json').send(apiErr.toStatus());
   });
   app.setNotFoundHandler((_req, reply) => {
-    void reply.code(404).type('application/json').send(new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
+    void reply.code(404).type('application/json').send(notFound().toStatus());
   });
 
-  app.get('/version', async () => VERSION);
-  for (const p of ['/healthz', '/livez', '/readyz']) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
-  app.get('/openapi/v3', async () => openapi.index());
-  app.get('/openapi/v3/*', async (req, reply) => {
-    const doc = openapi.document((req.params as { '*': string })['*']);
-    if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    return reply.type('application/json').send(doc);
-  });
+  const ctx: ApiContext = { stores, caches, log, bookmarkMs: opts.bookmarkIntervalMs ?? 60_000, watchers: new Set() };
+  registerDiscoveryRoutes(app);
+  registerResourceRoutes(app, ctx, opts.maxRequestsInflight ?? 600);
 
-  const metrics: MetricsContext = {
-    // From the watch caches (resourceVersion 0), as metrics-server reads its informers.
-    list: async (resource, namespace, selectors) =>
-      (await storeOf(findResource('', 'v1', resource)!).list(namespace, { ...selectors, resourceVersion: '0' })).items,
-    get: (resource, namespace, name) => storeOf(findResource('', 'v1', resource)!).get(namespace, name),
-    log,
-  };
-
-  const discovery = (core: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
-    if (wantsAggregated(req.headers.accept)) return reply.header('content-type', AGGREGATED_CONTENT_TYPE).send(Buffer.from(JSON.stringify(aggregatedDiscovery(core))));
-    return core ? apiVersions() : apiGroupList();
-  };
-  app.get('/api', discovery(true));
-  app.get('/apis', discovery(false));
-
-  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const path = (req.params as { '*': string })['*'];
-    const core = req.url.startsWith('/api/');
-    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
-    const [group, version, rest] = core ? ['', segs[0], segs.slice(1)] : [segs[0], segs[1], segs.slice(2)];
-    if (!version) {
-      const doc = !core && group ? apiGroupDoc(group) : undefined;
-      if (req.method === 'GET' && doc) return doc;
-      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    }
-    if (rest.length === 0) {
-      const doc = req.method === 'GET' ? apiResourceList(group, version) : undefined;
-      if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-      return doc;
-    }
-    if (!core && group === METRICS_GROUP && version === METRICS_VERSION) return handleMetrics(req.method, rest, req.query as Query, metrics);
-    const target = resolveTarget(group, version, rest);
-    const query = req.query as Query;
-    const watch = target.watch || query.watch === 'true' || query.watch === '1';
-    if (watch && req.method === 'GET' && !target.name) return serveWatch(req, reply, target, query);
-    if (inflight >= maxInflight) throw errors.tooManyRequests('Too many requests, please try again later.');
-    inflight++;
-    try {
-      return await serve(req, reply, target, query);
-    } finally {
-      inflight--;
-    }
-  };
-  app.all('/api/*', handler);
-  app.all('/apis/*', handler);
-
-  async function serve(req: FastifyRequest, reply: FastifyReply, t: Target, query: Query): Promise<unknown> {
-    const store = storeOf(t.def);
-    const dryRun = query.dryRun === 'All';
-    if (query.dryRun !== undefined && query.dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${query.dryRun}: supported values: "All"`);
-    const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type']);
-    const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
-    if (!t.name) {
-      switch (req.method) {
-        case 'GET': {
-          const list = await store.list(t.namespace, listQuery(query));
-          return respondList(req, reply, t.def, list.items, { resourceVersion: String(list.revision), continue: list.continue }, query);
-        }
-        case 'POST': {
-          if (t.def.namespaced && !t.namespace) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
-          return send(await store.create(t.namespace, body(), { dryRun }), 201);
-        }
-        case 'DELETE': {
-          const list = await store.deleteCollection(t.namespace, listQuery(query), deleteOptions(body(), query), { dryRun });
-          return respondList(req, reply, t.def, list.items, { resourceVersion: String(list.revision) }, query);
-        }
-        default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
-      }
-    }
-    const name = t.name;
-    if (t.subresource) return serveSubresource(req, reply, t, store, name, query, body, dryRun);
-    switch (req.method) {
-      case 'GET': return send(await store.get(t.namespace, name));
-      case 'PUT': return send(await store.update(t.namespace, name, body(), { dryRun }));
-      case 'PATCH': {
-        const type = patchType(req.headers['content-type']);
-        const { object, created } = await store.patch(t.namespace, name, type, body() ?? {}, { dryRun });
-        return send(object, created ? 201 : 200);
-      }
-      case 'DELETE': {
-        priority.checkDelete(t.def, name);
-        const { object } = await store.delete(t.namespace, name, deleteOptions(body(), query), { dryRun });
-        return send(object, 200);
-      }
-      default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
-    }
-  }
-
-  async function serveSubresource(req: FastifyRequest, reply: FastifyReply, t: Target, store: ResourceStore, name: string,
-    query: Query, body: () => unknown, dryRun: boolean): Promise<unknown> {
-    const sub = t.def.subresources.find((s) => s.name === t.subresource);
-    if (!sub) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
-    switch (`${sub.name} ${req.method}`) {
-      case 'status GET': return send(await store.get(t.namespace, name));
-      case 'status PUT': {
-        const obj = store.checkBody(body(), t.namespace);
-        if (obj.metadata?.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
-        return send(await store.update(t.namespace, name, obj, { dryRun, subresource: 'status' }));
-      }
-      case 'status PATCH': {
-        const type = patchType(req.headers['content-type']);
-        return send((await store.patch(t.namespace, name, type === 'apply' ? 'strategic' : type, body() ?? {}, { dryRun, subresource: 'status' })).object);
-      }
-      case 'scale GET': return reply.send(toScale(t.def, await store.get(t.namespace, name)));
-      case 'scale PUT':
-      case 'scale PATCH': return reply.send(await writeScale(req, t, store, name, body(), dryRun));
-      case 'binding POST': {
-        await bind(store, t.namespace, name, body(), dryRun);
-        return reply.code(201).send(success(201));
-      }
-      case 'eviction POST': {
-        const eviction = body() as { deleteOptions?: DeleteOptions } | undefined;
-        await store.delete(t.namespace, name, eviction?.deleteOptions ?? {}, { dryRun });
-        return reply.code(201).send(success(201));
-      }
-      case 'log GET': return proxyLog(req, reply, t.namespace!, name, query);
-      default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
-    }
-  }
-
-  /** pods/{name}/log: finds the pod's node and streams the kubelet's /containerLogs answer through. */
-  async function proxyLog(req: FastifyRequest, reply: FastifyReply, namespace: string, name: string, query: Query): Promise<unknown> {
-    const pod = await storeOf(findResource('', 'v1', 'pods')!).get(namespace, name) as any;
-    const names: string[] = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name);
-    const initNames: string[] = (pod.spec?.initContainers ?? []).map((c: { name: string }) => c.name);
-    let container = query.container;
-    if (!container) {
-      if (names.length !== 1) throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
-      container = names[0];
-    }
-    if (!names.includes(container) && !initNames.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
-    if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
-    const node = await storeOf(findResource('', 'v1', 'nodes')!).get(undefined, pod.spec.nodeName) as any;
-    const ip = node.status?.addresses?.find((a: { type: string }) => a.type === 'InternalIP')?.address;
-    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
-    if (!ip) throw errors.unavailable(`node ${pod.spec.nodeName} has no InternalIP: its kubelet cannot be reached`);
-    const params = new URLSearchParams();
-    for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'sinceTime', 'limitBytes']) if (query[k] !== undefined) params.set(k, query[k]!);
-    const ac = new AbortController();
-    req.raw.on('close', () => ac.abort());
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await undiciRequest(`http://${ip}:${port}/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${params}`,
-        { signal: ac.signal, bodyTimeout: 0, headersTimeout: 10_000 });
-    } catch (err) {
-      throw errors.unavailable(`the kubelet of node ${pod.spec.nodeName} at ${ip}:${port} did not answer: ${(err as Error).message}`, err);
-    }
-    if (res.statusCode >= 300) {
-      const text = await res.body.text();
-      let body: unknown = text;
-      try { body = JSON.parse(text); } catch { /* plain text */ }
-      throw ApiError.fromStatus(body, res.statusCode);
-    }
-    reply.hijack();
-    reply.raw.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
-    reply.raw.flushHeaders(); // `kubectl logs -f` prints as chunks arrive
-    res.body.on('data', (chunk: Buffer) => reply.raw.write(chunk));
-    res.body.on('end', () => reply.raw.end());
-    res.body.on('error', () => reply.raw.end());
-    return undefined;
-  }
-
-  async function writeScale(req: FastifyRequest, t: Target, store: ResourceStore, name: string, body: unknown, dryRun: boolean) {
-    for (let attempt = 0; ; attempt++) {
-      const obj = await store.get(t.namespace, name);
-      const current = toScale(t.def, obj);
-      let wanted: any;
-      if (req.method === 'PUT') {
-        wanted = body;
-        if (typeof wanted !== 'object' || wanted === null) throw errors.badRequest('the body of the request was in an unknown format: expected a Scale');
-        const rv = wanted.metadata?.resourceVersion;
-        if (rv && rv !== obj.metadata?.resourceVersion) throw store.conflict(name);
-      } else {
-        const type = patchType(req.headers['content-type']);
-        wanted = store.applyPatch(current as KubeObject, type === 'json' ? 'json' : 'merge', body ?? {});
-      }
-      const replicas = wanted?.spec?.replicas;
-      if (!Number.isInteger(replicas) || replicas < 0) {
-        throw errors.invalid('Scale', 'autoscaling', name, [{ field: 'spec.replicas', type: 'FieldValueInvalid', value: replicas, message: 'must be greater than or equal to 0' }]);
-      }
-      try {
-        const updated = await store.mutate(t.namespace, name, (o: any) => {
-          if (o.metadata.resourceVersion !== obj.metadata?.resourceVersion) throw store.conflict(name);
-          o.spec = { ...o.spec, replicas };
-          return o;
-        }, { dryRun });
-        return toScale(t.def, updated);
-      } catch (err) {
-        // A PATCH computed on a state that changed underneath is simply recomputed, as upstream's GuaranteedUpdate.
-        if (req.method === 'PATCH' && err instanceof ApiError && err.isConflict && attempt < 5) continue;
-        throw err;
-      }
-    }
-  }
-
-  async function bind(store: ResourceStore, namespace: string | undefined, name: string, body: unknown, dryRun: boolean) {
-    const target = (body as { target?: { name?: string; kind?: string } } | undefined)?.target;
-    if (!target?.name) throw errors.invalid('Binding', '', name, [{ field: 'target.name', type: 'FieldValueRequired', message: '' }]);
-    await store.mutate(namespace, name, (pod: any) => {
-      if (pod.metadata.deletionTimestamp) throw store.conflict(name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      if (pod.spec.nodeName) throw store.conflict(name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-      pod.spec.nodeName = target.name;
-      const conditions = (pod.status.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
-      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
-      pod.status = { ...pod.status, conditions };
-      return pod;
-    }, { dryRun, subresource: 'internal' });
-  }
-
-  function serveWatch(req: FastifyRequest, reply: FastifyReply, t: Target, query: Query): void {
-    const store = storeOf(t.def);
-    const cache = caches.get(t.def)!;
-    const sel = store.selector(query);
-    const from = rvParam(query.resourceVersion);
-    const timeoutSeconds = intParam(query.timeoutSeconds, 'timeoutSeconds') ?? 1800 + Math.floor(Math.random() * 1800);
-    const table = wantedFormat(req.headers.accept) === 'table';
-    const res: ServerResponse = reply.raw;
-    reply.hijack();
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-    res.flushHeaders(); // kubectl waits for headers before it trusts a quiet watch (kubectl-wire.md §5)
-    let closed = false;
-    let sent = from ?? 0;
-    const write = (type: string, object: unknown) => {
-      if (closed) return;
-      res.write(JSON.stringify({ type, object }) + '\n');
-      // A watcher that cannot keep up is dropped; it re-watches from its last resourceVersion.
-      if (res.writableLength > 32 * 1024 * 1024) close();
-    };
-    const inScope = (o: KubeObject | undefined) => !!o && (!t.namespace || o.metadata?.namespace === t.namespace) && store.matches(sel, o);
-    const deliver = (ev: CacheEvent) => {
-      const now = inScope(ev.object);
-      const before = ev.type === 'MODIFIED' ? inScope(ev.prev) : now;
-      let type: string | undefined = ev.type;
-      if (ev.type === 'MODIFIED' && now !== before) type = now ? 'ADDED' : 'DELETED';
-      else if (!now && !(ev.type === 'MODIFIED' && before)) type = undefined;
-      sent = Math.max(sent, ev.revision);
-      if (!type) return;
-      write(type, table ? toTableRowEvent(t.def, ev.object, query.includeObject) : ev.object);
-    };
-    const timers: NodeJS.Timeout[] = [];
-    let sub: { close(): void } | undefined;
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      sub?.close();
-      for (const tm of timers) clearTimeout(tm);
-      watchers.delete(close);
-      res.end();
-    };
-    watchers.add(close);
-    req.raw.on('close', close);
-    res.on('error', close);
-    timers.push(setTimeout(close, timeoutSeconds * 1000));
-    cache.ready.then(() => {
-      if (closed) return;
-      try {
-        sub = cache.subscribe(from, deliver, close);
-      } catch (err) {
-        if (err instanceof ApiError) { write('ERROR', err.toStatus()); close(); return; }
-        throw err;
-      }
-      if (query.allowWatchBookmarks === 'true') {
-        const tick = () => {
-          write('BOOKMARK', { kind: t.def.kind, apiVersion: store.withType({}).apiVersion, metadata: { resourceVersion: String(Math.max(sent, cache.revision)) } });
-          timers.push(setTimeout(tick, bookmarkMs));
-        };
-        timers.push(setTimeout(tick, bookmarkMs));
-      }
-    }).catch((err: unknown) => {
-      log.error({ err }, 'watch failed');
-      close();
-    });
-  }
-
-  function respond(req: FastifyRequest, reply: FastifyReply, def: ResourceDef, obj: KubeObject, code: number, query: Query) {
-    reply.code(code);
-    const format = wantedFormat(req.headers.accept);
-    if (format === 'table') return reply.send(toTable(def, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? '' }, query.includeObject));
-    if (format === 'yaml') return reply.type('application/yaml').send(YAML.stringify(obj));
-    return reply.type('application/json').send(obj);
-  }
-
-  function respondList(req: FastifyRequest, reply: FastifyReply, def: ResourceDef, items: KubeObject[],
-    meta: { resourceVersion: string; continue?: string }, query: Query) {
-    const format = wantedFormat(req.headers.accept);
-    const listMeta = { resourceVersion: meta.resourceVersion, ...(meta.continue ? { continue: meta.continue } : {}) };
-    if (format === 'table') return reply.send(toTable(def, items, listMeta, query.includeObject));
-    const list = { kind: def.listKind, apiVersion: storeOf(def).withType({}).apiVersion, metadata: listMeta, items: items.map(stripType) };
-    if (format === 'yaml') return reply.type('application/yaml').send(YAML.stringify(list));
-    return reply.type('application/json').send(list);
-  }
-
-  const compactor = startCompactor(storage, [...caches.values()], opts.compactionIntervalMs ?? 5 * 60_000, log);
   // Watches are long-lived: end them before the server waits for its connections to finish.
-  app.addHook('preClose', async () => { for (const close of [...watchers]) close(); });
+  app.addHook('preClose', async () => { for (const close of [...ctx.watchers]) close(); });
   app.addHook('onClose', async () => {
-    clearInterval(compactor);
-    namespaces.stop();
+    stopCompaction();
+    namespaceController.stop();
     await Promise.all([...caches.values()].map((c) => c.stop()));
-    etcd.close();
+    storage.close();
   });
   return app;
-}
-
-/** Resolves `/namespaces/{ns}/{resource}/{name}/{sub}` or `/{resource}/{name}/{sub}` (with a legacy `watch/` prefix). */
-function resolveTarget(group: string, version: string, rest: string[]): Target {
-  const notFound = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-  let watch = false;
-  if (rest[0] === 'watch') { watch = true; rest = rest.slice(1); }
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
-    const def = findResource(group, version, rest[2]);
-    if (def?.namespaced) {
-      if (rest.length > 5) throw notFound();
-      return { def, namespace: rest[1], name: rest[3], subresource: rest[4], watch };
-    }
-  }
-  const def = findResource(group, version, rest[0]);
-  if (!def || rest.length > 3) throw notFound();
-  return { def, name: rest[1], subresource: rest[2], watch };
-}
-
-function listQuery(q: Query): ListQuery {
-  const limit = intParam(q.limit, 'limit');
-  return { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector, limit: limit && limit > 0 ? limit : undefined, continue: q.continue || undefined, resourceVersion: q.resourceVersion };
-}
-
-function deleteOptions(body: unknown, q: Query): DeleteOptions {
-  const opts: DeleteOptions = typeof body === 'object' && body !== null ? { ...(body as DeleteOptions) } : {};
-  const grace = intParam(q.gracePeriodSeconds, 'gracePeriodSeconds');
-  if (grace !== undefined) opts.gracePeriodSeconds = grace;
-  if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;
-  return opts;
-}
-
-function stripType(obj: KubeObject): KubeObject {
-  const { apiVersion: _a, kind: _k, ...rest } = obj;
-  return rest as KubeObject;
-}
-
-function success(code: number) {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code };
-}
-
-/** autoscaling/v1 Scale of a deployment, replicaset or statefulset. */
-function toScale(def: ResourceDef, obj: any) {
-  const reqs = labelSelectorRequirements(obj.spec?.selector);
-  return {
-    kind: 'Scale', apiVersion: 'autoscaling/v1',
-    metadata: {
-      name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid,
-      resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp,
-    },
-    spec: { replicas: obj.spec?.replicas ?? 0 },
-    status: { replicas: obj.status?.replicas ?? 0, selector: reqs ? formatLabelSelector(reqs) : '' },
-  };
-}
-
-/** Objects every cluster starts with: the four namespaces, the system priority classes and the `kubernetes` service. */
-async function bootstrap(stores: Map<ResourceDef, ResourceStore>): Promise<void> {
-  const ns = stores.get(findResource('', 'v1', 'namespaces')!)!;
-  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    await ns.create(undefined, { metadata: { name } }).catch((err: unknown) => {
-      if (!(err instanceof ApiError && err.isAlreadyExists)) throw err;
-    });
-  }
-  await bootstrapSystemPriorityClasses(stores.get(findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!)!);
-  const svc = stores.get(findResource('', 'v1', 'services')!)!;
-  const exists = await svc.get('default', 'kubernetes').then(() => true, (err: unknown) => {
-    if (err instanceof ApiError && err.isNotFound) return false;
-    throw err;
-  });
-  if (exists) return;
-  await svc.create('default', {
-    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' },
-  });
-}
-
-/** Compacts etcd to the revision seen one interval ago, as upstream's compactor, and tells the watch caches. */
-function startCompactor(storage: Storage, caches: WatchCache[], intervalMs: number, log: Logger): NodeJS.Timeout {
-  let previous = 0;
-  const timer = setInterval(() => {
-    void (async () => {
-      const current = await storage.revision();
-      if (previous > 0) {
-        await storage.compact(previous);
-        for (const c of caches) c.compacted(previous);
-        log.info({ revision: previous }, 'compacted etcd');
-      }
-      previous = current;
-    })().catch((err: unknown) => log.warn({ err }, 'compaction failed'));
-  }, intervalMs || 2 ** 31 - 1);
-  timer.unref();
-  return timer;
 }

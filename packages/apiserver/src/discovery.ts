@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { groupVersion, RESOURCES, type ResourceDef } from '@k8ts/api';
 import { METRICS_GROUP, metricsApiGroup, metricsDiscoveryGroup, METRICS_VERSION, metricsResourceList } from './metrics.js';
 
@@ -14,6 +15,14 @@ function groups(): { name: string; versions: string[] }[] {
     if (!g.versions.includes(r.version)) g.versions.push(r.version);
   }
   return out;
+}
+
+/**
+ * A resource's storageVersionHash as upstream computes it (apiserver/pkg/endpoints/discovery StorageVersionHash):
+ * base64 of the first 8 bytes of sha256("<group>/<version>/<kind>") of the version it is stored in.
+ */
+export function storageVersionHash(def: ResourceDef): string {
+  return createHash('sha256').update(`${def.group}/${def.version}/${def.kind}`).digest().subarray(0, 8).toString('base64');
 }
 
 function resourcesOf(group: string, version: string): ResourceDef[] {
@@ -53,6 +62,7 @@ export function apiResourceList(group: string, version: string): unknown {
       name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs,
       ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
       ...(r.categories.length ? { categories: r.categories } : {}),
+      storageVersionHash: storageVersionHash(r),
     });
     for (const s of r.subresources) {
       resources.push({

@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { errors } from '@k8ts/api';
+import { errors, type ApiError } from '@k8ts/api';
 import type { PatchType } from './rest-store.js';
 
 /** The media type of a Content-Type header, lower-cased, without parameters; '' when absent. */
@@ -23,11 +23,24 @@ export function patchType(contentType: string | undefined): PatchType {
   return t;
 }
 
+/** The first bytes of a body for an error message, as upstream's summarizeData: JSON as text, anything else as hex. */
+export function summarizeBody(text: string, max = 30): string {
+  if (!text) return '<empty>';
+  const data = Buffer.from(text);
+  if (data[0] === 0x7b) return data.length > max ? `${data.subarray(0, max).toString()} ...` : text;
+  return data.length > max ? `${data.subarray(0, max).toString('hex')} ...` : data.toString('hex');
+}
+
+/** Upstream's 400 for a body that is not an object of the expected kind (transformDecodeError). */
+export function unrecognized(kind: string, why: string, text: string): ApiError {
+  return errors.badRequest(`the object provided is unrecognized (must be of type ${kind}): ${why} (${summarizeBody(text)})`);
+}
+
 /**
  * Decodes a request body by its Content-Type: JSON (also when the header is missing, as upstream), YAML,
  * and the patch types. Protobuf and anything else get 415; malformed documents 400.
  */
-export function decodeBody(body: Buffer | undefined, contentType: string | undefined): unknown {
+export function decodeBody(body: Buffer | undefined, contentType: string | undefined, kind?: string): unknown {
   const type = mediaType(contentType);
   if (!body || body.length === 0) return undefined;
   const text = body.toString('utf8');
@@ -35,6 +48,7 @@ export function decodeBody(body: Buffer | undefined, contentType: string | undef
     try {
       return JSON.parse(text);
     } catch (err) {
+      if (kind) throw unrecognized(kind, `couldn't get version/kind; json parse error: ${(err as Error).message}`, text);
       throw errors.badRequest(`the body of the request was in an unknown format: invalid JSON: ${(err as Error).message}`);
     }
   }
@@ -42,7 +56,11 @@ export function decodeBody(body: Buffer | undefined, contentType: string | undef
     const docs = YAML.parseAllDocuments(text);
     const list = Array.isArray(docs) ? docs : [docs];
     const bad = list.flatMap((d) => d.errors);
-    if (bad.length) throw errors.badRequest(`the body of the request was in an unknown format: invalid YAML: ${bad[0].message.split('\n')[0]}`);
+    if (bad.length) {
+      const why = bad[0].message.split('\n')[0];
+      if (kind) throw unrecognized(kind, `couldn't get version/kind; yaml parse error: ${why}`, text);
+      throw errors.badRequest(`the body of the request was in an unknown format: invalid YAML: ${why}`);
+    }
     if (list.length !== 1) throw errors.badRequest('the body of the request was in an unknown format: expected exactly one YAML document');
     return list[0].toJS();
   }

@@ -3,5 +3,5 @@ export type { AppOptions } from './app.js';
 export { Storage } from './storage.js';
 export { WatchCache } from './watch-cache.js';
 export { strategicMergePatch } from './patch/strategic-merge.js';
-export { patchMetaFor } from './patch/patch-meta.js';
+export { patchMetaFor } from './registry/index.js';
 export { mergePatch } from './patch/merge-patch.js';

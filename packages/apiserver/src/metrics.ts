@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { ApiError, errors, silentLogger, type KubeObject, type Logger, type Node, type Pod } from '@k8ts/api';
+import { ApiError, errors, rfc3339, silentLogger, type KubeObject, type Logger, type Node, type Pod } from '@k8ts/api';
 
 /** The resource metrics API (metrics-server's group), served by the apiserver itself from the kubelets' stats. */
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -194,8 +194,6 @@ export function bytesQuantity(bytes: number): string {
   while (v >= 1024n && v % 1024n === 0n && i < BINARY_SUFFIXES.length - 1) { v /= 1024n; i++; }
   return `${v}${BINARY_SUFFIXES[i]}`;
 }
-
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** List items carry no kind or apiVersion, as upstream encodes them. */
 function withoutType(obj: unknown): unknown {

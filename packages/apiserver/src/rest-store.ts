@@ -5,13 +5,13 @@ import {
   ApiError, apiVersionOf, errors, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector,
   type FieldRequirement, type KubeObject, type LabelRequirement, type Logger, type ResourceDef,
 } from '@k8ts/api';
-import { applyDefaults } from './defaults.js';
+import { unrecognized } from './http.js';
+import { AdmissionChain, type AdmissionAttributes, type Operation } from './admission/chain.js';
 import { strategicMergePatch } from './patch/strategic-merge.js';
-import { patchMetaFor } from './patch/patch-meta.js';
 import { mergePatch } from './patch/merge-patch.js';
+import { validateObject } from './registry/index.js';
+import { rfc3339, type Strategy } from './registry/strategy.js';
 import { NO_CHANGE, type ListPage, type Storage, type StoredObject } from './storage.js';
-import { hasStatus, initialStatus, selectableFields, tracksGeneration } from './strategy.js';
-import { validate } from './validation.js';
 import type { WatchCache } from './watch-cache.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
@@ -36,22 +36,20 @@ export interface ListQuery {
 /** A compiled label + field selector. */
 export interface Selector { labels: LabelRequirement[]; fields: FieldRequirement[] }
 
-/** Hooks other parts of the server plug into the generic store (admission, allocation). */
-export interface StoreHooks {
-  /** Runs before a new object is validated and written (namespace lifecycle, IP allocation...). */
-  beforeCreate?(def: ResourceDef, obj: KubeObject): Promise<void> | void;
-}
-
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-const rfc3339 = (d = new Date()) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * The generic REST logic of every resource, as upstream's registry Store: create/update/patch/delete with
- * defaults, validation, generation, status subresource rules, finalizers and graceful deletion.
+ * defaults, validation, generation, status subresource rules, finalizers and graceful deletion. What differs by
+ * kind is the strategy's; every write runs the admission chain.
  */
 export class ResourceStore {
-  constructor(readonly def: ResourceDef, private readonly storage: Storage, readonly cache: WatchCache,
-    private readonly log: Logger, private readonly hooks: StoreHooks = {}) {}
+  readonly def: ResourceDef;
+
+  constructor(readonly strategy: Strategy, private readonly storage: Storage, readonly cache: WatchCache,
+    private readonly log: Logger, private readonly admission = new AdmissionChain()) {
+    this.def = strategy.def;
+  }
 
   key(namespace: string | undefined, name: string): string {
     return this.storage.key(this.def, namespace, name);
@@ -61,7 +59,7 @@ export class ResourceStore {
   selector(query: { labelSelector?: string; fieldSelector?: string }): Selector {
     const labels = parseLabelSelector(query.labelSelector ?? '');
     const fields = parseFieldSelector(query.fieldSelector ?? '');
-    const known = Object.keys(selectableFields(this.def, {}));
+    const known = Object.keys(this.selectableFields({}));
     for (const f of fields) {
       if (!known.includes(f.field)) {
         throw errors.badRequest(`field label not supported: ${f.field}`);
@@ -72,7 +70,12 @@ export class ResourceStore {
 
   matches(sel: Selector, obj: KubeObject): boolean {
     return matchesLabels(sel.labels, obj.metadata?.labels) &&
-      (sel.fields.length === 0 || matchesFields(sel.fields, selectableFields(this.def, obj)));
+      (sel.fields.length === 0 || matchesFields(sel.fields, this.selectableFields(obj)));
+  }
+
+  /** The fields a field selector may use, with their values for one object. */
+  private selectableFields(obj: KubeObject): Record<string, string> {
+    return { 'metadata.name': obj.metadata?.name ?? '', 'metadata.namespace': obj.metadata?.namespace ?? '', ...this.strategy.fields(obj) };
   }
 
   async get(namespace: string | undefined, name: string): Promise<KubeObject> {
@@ -106,12 +109,14 @@ export class ResourceStore {
     for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) delete meta[f];
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339();
-    if (tracksGeneration(this.def)) meta.generation = 1; else delete meta.generation;
-    applyDefaults(this.def.group, this.def.kind, obj);
-    const status = initialStatus(this.def, obj);
+    if (this.strategy.tracksGeneration) meta.generation = 1; else delete meta.generation;
+    this.strategy.defaults(obj);
+    const status = this.strategy.initialStatus(obj);
     if (status === undefined) delete obj.status; else obj.status = status;
-    await this.hooks.beforeCreate?.(this.def, obj);
+    const attrs = this.attributes('CREATE', meta.namespace, meta.name ?? '', opts, obj);
+    await this.admission.mutate(attrs);
     this.validate(obj);
+    await this.admission.validate(attrs);
     if (opts.dryRun) return obj;
     const created = await this.storage.create(this.key(namespace, meta.name!), obj, () => this.alreadyExists(meta.name!));
     return this.withType(created);
@@ -184,7 +189,7 @@ export class ResourceStore {
       case 'strategic':
       case 'apply': {
         if (!isObject(patch)) throw errors.badRequest('a strategic merge patch must be a JSON object');
-        return strategicMergePatch(doc, patch, patchMetaFor(apiVersionOf(this.def), this.def.kind));
+        return strategicMergePatch(doc, patch, this.strategy.patchMeta);
       }
     }
   }
@@ -198,12 +203,18 @@ export class ResourceStore {
     produce: (current: StoredObject | undefined) => KubeObject, subresource?: 'status' | 'internal'): Promise<KubeObject> {
     const key = this.key(namespace, name);
     let result: KubeObject | undefined;
-    const { object, deleted } = await this.storage.guaranteedUpdate(key, (current) => {
+    const { object, deleted } = await this.storage.guaranteedUpdate(key, async (current) => {
       const wanted = structuredClone(produce(current));
       const old = current!.object;
       const next = this.merge(old, wanted, subresource);
       if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
-      if (subresource !== 'internal') this.validate(next, old);
+      // Internal writes (binding, finalization) are the server's own, as upstream's direct storage updates.
+      if (subresource !== 'internal') {
+        const attrs = this.attributes('UPDATE', namespace, name, opts, next, old, subresource ?? '');
+        await this.admission.mutate(attrs);
+        this.validate(next, old);
+        await this.admission.validate(attrs);
+      }
       const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length);
       if (opts.dryRun) { result = next; throw NO_CHANGE; }
       return finished ? null : next;
@@ -223,12 +234,8 @@ export class ResourceStore {
       next = { ...structuredClone(old), status: wanted.status };
     } else {
       next = wanted;
-      applyDefaults(def.group, def.kind, next);
-      // A namespace's spec (its finalizers) changes only through /finalize and the lifecycle, as upstream.
-      if (def.group === '' && def.resource === 'namespaces') next.spec = structuredClone(old.spec);
-      if (hasStatus(def) && def.resource !== 'nodes') {
-        if (old.status === undefined) delete next.status; else next.status = structuredClone(old.status);
-      }
+      this.strategy.defaults(next);
+      this.strategy.prepareForUpdate(next, old);
     }
     next.apiVersion = apiVersionOf(def);
     next.kind = def.kind;
@@ -246,7 +253,7 @@ export class ResourceStore {
       delete meta.deletionTimestamp;
       delete meta.deletionGracePeriodSeconds;
     }
-    if (tracksGeneration(def)) {
+    if (this.strategy.tracksGeneration) {
       meta.generation = (o.generation ?? 1) + (isDeepStrictEqual(next.spec, old.spec) ? 0 : 1);
     } else if (o.generation !== undefined) meta.generation = o.generation; else delete meta.generation;
     return next;
@@ -264,7 +271,7 @@ export class ResourceStore {
       throw errors.badRequest('gracePeriodSeconds: must be a non-negative integer');
     }
     let dry: KubeObject | undefined;
-    const { object, deleted } = await this.storage.guaranteedUpdate(this.key(namespace, name), (current) => {
+    const { object, deleted } = await this.storage.guaranteedUpdate(this.key(namespace, name), async (current) => {
       if (!current) throw this.notFound(name);
       const obj = structuredClone(current.object);
       const meta = obj.metadata ?? {};
@@ -275,6 +282,9 @@ export class ResourceStore {
       if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
         throw this.conflict(name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
       }
+      const attrs = this.attributes('DELETE', namespace, name, opts, undefined, current.object);
+      await this.admission.mutate(attrs);
+      await this.admission.validate(attrs);
       const next = this.markForDeletion(obj, options);
       if (opts.dryRun) { dry = next ?? obj; throw NO_CHANGE; }
       if (next && isDeepStrictEqual(next, current.object)) throw NO_CHANGE;
@@ -288,21 +298,8 @@ export class ResourceStore {
   private markForDeletion(obj: KubeObject, options: DeleteOptions): KubeObject | null {
     const meta = obj.metadata!;
     const now = Date.now();
-    let grace = 0;
-    if (this.def.group === '' && this.def.resource === 'pods') {
-      const pod = obj as any;
-      grace = options.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-      // As upstream: a pod no kubelet runs (unscheduled, or finished) has nothing to wait for.
-      if (!pod.spec?.nodeName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') grace = 0;
-    }
-    if (this.def.group === '' && this.def.resource === 'namespaces') {
-      // The namespace stays Terminating until its content is gone and spec.finalizers is empty.
-      if (!meta.deletionTimestamp) meta.deletionTimestamp = rfc3339(new Date(now));
-      meta.deletionGracePeriodSeconds = 0;
-      (obj as any).status = { ...(obj as any).status, phase: 'Terminating' };
-      const pending = ((obj as any).spec?.finalizers ?? []).length + (meta.finalizers?.length ?? 0);
-      return pending ? obj : null;
-    }
+    if (this.strategy.markForDeletion) return this.strategy.markForDeletion(obj, now);
+    const grace = this.strategy.gracePeriod(obj, options);
     if (grace > 0) {
       const deadline = now + grace * 1000;
       // A second delete may shorten the grace period, never lengthen it.
@@ -339,11 +336,13 @@ export class ResourceStore {
 
   /** Checks a request body is an object of this resource's kind and sets kind, apiVersion and namespace. */
   checkBody(body: unknown, namespace: string | undefined): KubeObject {
-    if (!isObject(body)) throw errors.badRequest('the body of the request was in an unknown format: expected a JSON or YAML object');
-    const obj = structuredClone(body) as KubeObject;
     const want = apiVersionOf(this.def);
+    if (!isObject(body)) {
+      throw unrecognized(this.def.kind, `couldn't get version/kind; json parse error: expected an object, got ${Array.isArray(body) ? 'an array' : typeof body}`, JSON.stringify(body) ?? '');
+    }
+    const obj = structuredClone(body) as KubeObject;
     if (obj.kind !== undefined && obj.kind !== this.def.kind) {
-      throw errors.badRequest(`the API version in the data (${String(obj.apiVersion ?? '')}) does not match the expected API version (${want}): kind ${String(obj.kind)} does not match the expected kind ${this.def.kind}`);
+      throw unrecognized(this.def.kind, `converting (${String(obj.apiVersion ?? '')}.${String(obj.kind)}) to (${want}.${this.def.kind}): unknown conversion`, JSON.stringify(body));
     }
     if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
       throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
@@ -351,13 +350,7 @@ export class ResourceStore {
     if (obj.metadata !== undefined && !isObject(obj.metadata)) throw errors.badRequest('metadata must be an object');
     obj.kind = this.def.kind;
     obj.apiVersion = want;
-    if (this.def.group === '' && this.def.resource === 'secrets' && isObject(obj.stringData)) {
-      // stringData is write-only convenience: merged into data (base64), as upstream's conversion does.
-      const data = { ...(isObject(obj.data) ? obj.data : {}) } as Record<string, unknown>;
-      for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
-      obj.data = data;
-      delete obj.stringData;
-    }
+    this.strategy.convert(obj);
     const meta = (obj.metadata ??= {});
     if (this.def.namespaced) {
       if (meta.namespace && namespace && meta.namespace !== namespace) {
@@ -371,8 +364,13 @@ export class ResourceStore {
   }
 
   private validate(obj: KubeObject, old?: KubeObject): void {
-    const causes = validate(this.def.group, this.def.kind, obj, old);
+    const causes = validateObject(this.strategy, obj, old);
     if (causes.length) throw errors.invalid(this.def.kind, this.def.group, obj.metadata?.name ?? '', causes);
+  }
+
+  private attributes(operation: Operation, namespace: string | undefined, name: string, opts: WriteOptions,
+    object?: KubeObject, oldObject?: KubeObject, subresource = ''): AdmissionAttributes {
+    return { operation, def: this.def, namespace: this.def.namespaced ? namespace : undefined, name, subresource, object, oldObject, dryRun: !!opts.dryRun };
   }
 
   withType(obj: KubeObject): KubeObject {

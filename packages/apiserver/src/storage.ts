@@ -23,6 +23,18 @@ export interface ListOptions {
   filter?: (obj: KubeObject) => boolean;
 }
 
+/** One change under a watched prefix, decoded: `object` is the new state (the last state for a delete). */
+export interface StorageEvent {
+  type: 'put' | 'delete';
+  object: KubeObject;
+  /** The state before this change, when there was one. */
+  prev?: KubeObject;
+  revision: number;
+}
+
+/** A running etcd watch. */
+export interface StorageWatch { cancel(): Promise<void> }
+
 /** Thrown by an update function to leave the object as it is (no write, no new revision). */
 export const NO_CHANGE = Symbol('no-change');
 
@@ -39,7 +51,12 @@ function prefixEnd(prefix: string): Buffer {
  * `/registry/{group}/{resource}/...`; values are JSON without resourceVersion, which is the etcd mod revision.
  */
 export class Storage {
-  constructor(readonly etcd: Etcd3, private readonly log: Logger) {}
+  constructor(private readonly etcd: Etcd3, private readonly log: Logger) {}
+
+  /** Closes the etcd client. */
+  close(): void {
+    this.etcd.close();
+  }
 
   /** The etcd prefix of a resource, or of one namespace of it. */
   prefix(def: ResourceDef, namespace?: string): string {
@@ -166,6 +183,49 @@ export class Storage {
   /** Compacts etcd history up to a revision (watches and continues older than it get 410). */
   async compact(revision: number): Promise<void> {
     await this.call(() => this.etcd.kv.compact({ revision, physical: false }), () => errors.gone('already compacted'));
+  }
+
+  /**
+   * Watches a prefix from a revision (inclusive), decoding every change; `onError` gets what ends the watch for
+   * good (e.g. the revision was compacted away), after which the caller lists and watches again.
+   */
+  async watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void, onError: (err: unknown) => void): Promise<StorageWatch> {
+    const watcher = await this.etcd.watch().prefix(prefix).startRevision(String(fromRevision)).withPreviousKV().create();
+    watcher.on('data', (res) => {
+      for (const ev of res.events) {
+        const revision = Number(ev.kv.mod_revision);
+        const prev = ev.prev_kv ? this.decode(ev.prev_kv.value, ev.prev_kv.mod_revision) : undefined;
+        if (ev.type === 'Delete') {
+          if (!ev.prev_kv) continue; // nothing to report: history gone
+          onEvent({ type: 'delete', object: this.decode(ev.prev_kv.value, revision), prev, revision });
+        } else {
+          onEvent({ type: 'put', object: this.decode(ev.kv.value, revision), prev, revision });
+        }
+      }
+    });
+    watcher.on('error', onError);
+    return { cancel: () => watcher.cancel() };
+  }
+
+  /**
+   * Compacts etcd every interval to the revision seen one interval earlier, as upstream's compactor, and reports
+   * each compaction (the watch caches forget what etcd no longer has). Returns the stop function; 0 disables.
+   */
+  startCompaction(intervalMs: number, onCompacted: (revision: number) => void): () => void {
+    let previous = 0;
+    const timer = setInterval(() => {
+      void (async () => {
+        const current = await this.revision();
+        if (previous > 0) {
+          await this.compact(previous);
+          onCompacted(previous);
+          this.log.info({ revision: previous }, 'compacted etcd');
+        }
+        previous = current;
+      })().catch((err: unknown) => this.log.warn({ err }, 'compaction failed'));
+    }, intervalMs || 2 ** 31 - 1);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Runs an etcd call, turning etcd failures into API errors that never leak internals. */

@@ -1,5 +1,5 @@
 import type { KubeObject, ResourceDef } from '@k8ts/api';
-import { printerFor } from './printers.js';
+import { printerFor } from './registry/index.js';
 
 /** The object a Table row carries: PartialObjectMetadata by default, the full object, or none (includeObject). */
 function rowObject(obj: KubeObject, includeObject: string | undefined): unknown {

@@ -1,7 +1,5 @@
-import type { Watcher } from 'etcd3';
-import type { IEvent } from 'etcd3/lib/rpc.js';
 import { errors, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
-import type { Storage } from './storage.js';
+import type { Storage, StorageEvent, StorageWatch } from './storage.js';
 
 /** One change to a resource as the watch cache saw it from etcd. */
 export interface CacheEvent {
@@ -28,7 +26,7 @@ export class WatchCache {
   private ring: CacheEvent[] = [];
   private head = 0; // index of the oldest event in ring once it is full
   private subscribers = new Set<Subscriber>();
-  private watcher: Watcher | undefined;
+  private watcher: StorageWatch | undefined;
   private stopped = false;
   private waiters: { revision: number; resolve: () => void }[] = [];
   /** The newest revision the cache has applied. */
@@ -55,15 +53,13 @@ export class WatchCache {
     this.head = 0;
     this.oldest = page.revision;
     this.setRevision(page.revision);
-    const watcher = await this.storage.etcd.watch().prefix(prefix).startRevision(String(page.revision + 1)).withPreviousKV().create();
-    if (this.stopped) { await watcher.cancel(); return; }
-    this.watcher = watcher;
-    watcher.on('data', (res) => { for (const ev of res.events) this.apply(ev); });
-    watcher.on('error', (err) => {
+    const watcher = await this.storage.watch(prefix, page.revision + 1, (ev) => this.apply(ev), (err) => {
       // Unrecoverable (e.g. our start revision was compacted away): drop every watcher, they relist and re-watch.
       this.log.warn({ err, resource: this.def.resource }, 'etcd watch failed; resyncing the watch cache');
       this.resync();
     });
+    if (this.stopped) { await watcher.cancel(); return; }
+    this.watcher = watcher;
   }
 
   private resync(): void {
@@ -82,18 +78,13 @@ export class WatchCache {
     return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
   }
 
-  private apply(ev: IEvent): void {
-    const revision = Number(ev.kv.mod_revision);
+  private apply(ev: StorageEvent): void {
+    const { object, prev, revision } = ev;
     let event: CacheEvent;
-    if (ev.type === 'Delete') {
-      if (!ev.prev_kv) return; // nothing to report: history gone
-      const object = this.storage.decode(ev.prev_kv.value, revision);
-      const prev = this.storage.decode(ev.prev_kv.value, ev.prev_kv.mod_revision);
+    if (ev.type === 'delete') {
       this.objects.delete(this.keyOf(object));
       event = { type: 'DELETED', object, prev, revision };
     } else {
-      const object = this.storage.decode(ev.kv.value, revision);
-      const prev = ev.prev_kv ? this.storage.decode(ev.prev_kv.value, ev.prev_kv.mod_revision) : undefined;
       this.objects.set(this.keyOf(object), object);
       event = { type: prev ? 'MODIFIED' : 'ADDED', object, prev, revision };
     }

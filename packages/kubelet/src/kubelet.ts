@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
-  ApiError, EventRecorder, eventTarget, findResource, Informer, realClock, silentLogger, sleep, WorkQueue,
-  type ApiClient, type ConfigMap, type Logger, type Pod, type Secret,
+  ApiError, CONFIGMAPS, EventRecorder, eventTarget, NODES, PODS, realClock, runWorkers, SECRETS, SharedInformerFactory, silentLogger,
+  sleep, WorkQueue, type ApiClient, type ConfigMap, type InformerFactory, type Logger, type Pod, type Secret, type SharedInformer,
 } from '@k8ts/api';
 import type { ObjectSource } from './env.js';
 import { NodeAgent } from './node-status.js';
@@ -11,13 +11,10 @@ import { LABELS, type ContainerRuntime, type RuntimeContainer, type SandboxConfi
 import { readStaticPods, STATIC } from './static-pods.js';
 import { VolumeManager } from './volumes.js';
 
-const PODS = findResource('', 'v1', 'pods')!;
-const CONFIGMAPS = findResource('', 'v1', 'configmaps')!;
-const SECRETS = findResource('', 'v1', 'secrets')!;
-const NODES = findResource('', 'v1', 'nodes')!;
-
 export interface KubeletOptions {
   client: ApiClient;
+  /** Where the pod informer comes from (main.ts's shared factory); the kubelet makes and runs its own if omitted. */
+  informers?: InformerFactory;
   runtime: ContainerRuntime;
   nodeName: string;
   /** The node's InternalIP: pods' hostIP, and where the kubelet serves. */
@@ -46,9 +43,10 @@ export interface KubeletOptions {
  * exits, adopts what a previous kubelet started (containers carry pod labels) and removes orphans.
  */
 export class Kubelet {
-  readonly pods: Informer<Pod>;
+  readonly pods: SharedInformer<Pod>;
   readonly syncer: PodSyncer;
   private readonly queue = new WorkQueue<string>();
+  private readonly informers: InformerFactory;
   private readonly log: Logger;
   private readonly events: EventRecorder;
   private readonly probes: ProbeManager;
@@ -63,7 +61,8 @@ export class Kubelet {
 
   constructor(private readonly opts: KubeletOptions) {
     this.log = opts.log ?? silentLogger;
-    this.pods = new Informer<Pod>({ client: opts.client, def: PODS, fieldSelector: `spec.nodeName=${opts.nodeName}`, log: this.log });
+    this.informers = opts.informers ?? new SharedInformerFactory({ client: opts.client, log: this.log });
+    this.pods = this.informers.informerFor<Pod>(PODS, { fieldSelector: `spec.nodeName=${opts.nodeName}` });
     this.events = new EventRecorder({ client: opts.client, component: 'kubelet', host: opts.nodeName, log: this.log });
     const source: ObjectSource = {
       configMap: (ns, name) => this.getOptional<ConfigMap>(CONFIGMAPS, ns, name),
@@ -105,31 +104,18 @@ export class Kubelet {
       onDelete: (p) => this.queue.add(key(p)),
     });
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
-    const tasks = [node.run(signal), this.pods.run(signal)];
+    this.informers.start(signal);
+    const tasks = [node.run(signal)];
+    // A factory of our own stops with us; a shared one is main.ts's to wait for.
+    if (!this.opts.informers) tasks.push(this.informers.shutdown());
     await this.pods.waitForSync(signal).catch(() => undefined);
     if (signal.aborted) { await Promise.allSettled(tasks); return; }
     this.log.info({ node: this.opts.nodeName, pods: this.pods.list().length }, 'kubelet synced its pods');
     tasks.push(this.relistLoop(signal));
     if (this.opts.podManifestPath) tasks.push(this.staticPodLoop(signal, this.opts.podManifestPath));
-    for (let i = 0; i < (this.opts.workers ?? 4); i++) tasks.push(this.worker());
+    tasks.push(runWorkers(this.queue, (key) => this.syncKey(key), { workers: this.opts.workers ?? 4, log: this.log, keyField: 'pod', signal }));
     await Promise.allSettled(tasks);
     this.probes.stop();
-  }
-
-  private async worker(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.syncKey(key);
-        this.queue.forget(key);
-      } catch (err) {
-        this.log.warn({ err, pod: key }, 'pod sync failed; retrying');
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
   }
 
   /** Converges one pod by key (`namespace/name`). */

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ApiClient, createLogger } from '@k8ts/api';
+import { ApiClient, createLogger, SharedInformerFactory } from '@k8ts/api';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { Kubelet } from './kubelet.js';
 import { buildKubeletServer } from './server.js';
@@ -24,6 +24,8 @@ const program = new Command('k8ts-kubelet')
   .addOption(new Option('--cpu <quantity>', 'cpu capacity to report (default: the host\'s)'))
   .addOption(new Option('--memory <quantity>', 'memory capacity to report (default: the host\'s)'))
   .addOption(new Option('--max-pods <n>', 'pods capacity').default('110'))
+  .addOption(new Option('--kube-api-qps <qps>', 'client-side limit of requests per second to the apiserver (0: none; upstream defaults to 50)').default('0'))
+  .addOption(new Option('--kube-api-burst <n>', 'requests allowed at once above --kube-api-qps (upstream defaults to 100)').default('100'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
   .parse();
 
@@ -31,10 +33,12 @@ const o = program.opts<Record<string, string>>();
 const log = createLogger('kubelet', o.logLevel).child({ node: o.nodeName });
 
 async function main(): Promise<void> {
-  const client = o.apiserver ? new ApiClient({ server: o.apiserver, userAgent: 'k8ts-kubelet', log }) : ApiClient.fromKubeconfig(o.kubeconfig, { userAgent: 'k8ts-kubelet', log });
+  const clientOpts = { userAgent: 'k8ts-kubelet', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
+  const client = o.apiserver ? new ApiClient({ server: o.apiserver, ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig, clientOpts);
   const runtime = new DockerRuntime({ socket: o.dockerSocket, nodeName: o.nodeName, log });
+  const informers = new SharedInformerFactory({ client, log });
   const kubelet = new Kubelet({
-    client, runtime, log, nodeName: o.nodeName, nodeIP: o.nodeIp, port: Number(o.port), network: o.podNetwork,
+    client, informers, runtime, log, nodeName: o.nodeName, nodeIP: o.nodeIp, port: Number(o.port), network: o.podNetwork,
     rootDir: path.resolve(o.rootDir),
     backoff: { initialMs: Number(o.backoffInitial) * 1000, maxMs: Number(o.backoffMax) * 1000 },
     ...(o.podManifestPath ? { podManifestPath: path.resolve(o.podManifestPath) } : {}),
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   await kubelet.run(ac.signal);
+  await informers.shutdown();
   await server.close();
   await client.close();
 }

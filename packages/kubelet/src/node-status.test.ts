@@ -1,12 +1,9 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, findResource, type Lease, type Node } from '@k8ts/api';
+import { ApiClient, LEASES, NODES, type Lease, type Node } from '@k8ts/api';
 import { eventually, startTestApiserver, type TestApiserver } from '../../../test/harness.js';
 import { NodeAgent, type NodeAgentOptions } from './node-status.js';
 import type { ContainerRuntime } from './runtime.js';
-
-const NODES = findResource('', 'v1', 'nodes')!;
-const LEASES = findResource('coordination.k8s.io', 'v1', 'leases')!;
 
 let s: TestApiserver;
 let client: ApiClient;

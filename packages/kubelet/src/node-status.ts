@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import {
-  ApiError, findResource, microTime, realClock, silentLogger, sleep,
+  ApiError, LEASES, microTime, NODES, realClock, rfc3339, silentLogger, sleep,
   type ApiClient, type Clock, type Lease, type Logger, type Node,
 } from '@k8ts/api';
 import type { ContainerRuntime } from './runtime.js';
@@ -10,8 +10,6 @@ import type { ContainerRuntime } from './runtime.js';
 type NodeStatus = NonNullable<Node['status']>;
 type NodeCondition = NonNullable<NodeStatus['conditions']>[number];
 
-const NODES = findResource('', 'v1', 'nodes')!;
-const LEASES = findResource('coordination.k8s.io', 'v1', 'leases')!;
 const LEASE_NAMESPACE = 'kube-node-lease';
 const KUBELET_VERSION = 'v1.32.4-k8ts';
 /** A runtime that does not answer `version()` within this is as down as one that refuses. */
@@ -272,11 +270,6 @@ function hostInfo(): NonNullable<typeof cachedHostInfo> {
 function goArch(): string {
   const arch = os.arch();
   return ({ x64: 'amd64', ia32: '386', ppc64: 'ppc64le' } as Record<string, string>)[arch] ?? arch;
-}
-
-/** metav1.Time: RFC 3339 with whole seconds. */
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, clock: Clock): Promise<T> {

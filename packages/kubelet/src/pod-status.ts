@@ -1,4 +1,4 @@
-import type { Container, Pod, PodStatus } from '@k8ts/api';
+import { rfc3339, type Container, type Pod, type PodStatus } from '@k8ts/api';
 import type { RuntimeContainer } from './runtime.js';
 
 /** Why a container is not running, as the sync loop last saw it (ErrImagePull, CrashLoopBackOff, ...). */
@@ -18,8 +18,6 @@ export interface StatusInput {
 
 type ContainerStatus = NonNullable<PodStatus['containerStatuses']>[number];
 type State = NonNullable<ContainerStatus['state']>;
-
-const rfc3339 = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString()).replace(/\.\d+Z$/, 'Z');
 
 /** The instances of one container name, newest (highest restart count, then newest creation) first. */
 export function instancesOf(containers: RuntimeContainer[], name: string, init: boolean): RuntimeContainer[] {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { realClock, type Clock } from '@k8ts/api';
+import { realClock, rfc3339, type Clock } from '@k8ts/api';
 import type { ContainerRuntime, RuntimeContainer } from './runtime.js';
 
 /** statsapi.CPUStats: `usageNanoCores` is a rate, `usageCoreNanoSeconds` the cumulative counter. */
@@ -37,9 +37,6 @@ interface Sample { cpu: number; at: number; rate: number }
 
 /** The node's key among the samples (container ids are hex, so it cannot clash). */
 const NODE = '/node';
-
-/** metav1.Time's wire form: RFC 3339 in whole seconds. */
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * Builds the kubelet's stats summary from the container runtime and /proc. CPU rates are computed against the

@@ -1,3 +1,4 @@
+/** A ContainerRuntime in memory, for unit tests of the pod syncer and the kubelet (STYLE §4). */
 import type { FakeClock } from '@k8ts/api';
 import { ImagePullError, type ContainerConfig, type ContainerRuntime, type RuntimeContainer, type SandboxConfig } from '../src/runtime.js';
 

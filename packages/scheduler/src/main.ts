@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { ApiClient, createLogger, LeaderElector } from '@k8ts/api';
+import { ApiClient, createLogger, LeaderElector, SharedInformerFactory } from '@k8ts/api';
 import { defaultProfile, loadProfile } from './plugins/registry.js';
 import { Scheduler } from './scheduler.js';
 
@@ -17,6 +17,8 @@ const program = new Command('k8ts-scheduler')
   .addOption(new Option('--leader-elect <bool>', 'elect a leader through the kube-system/kube-scheduler Lease, so that several may run').default('true'))
   .addOption(new Option('--bind-address <ip>', 'address of the /healthz endpoint').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'port of the /healthz endpoint (0 disables it)').env('SCHEDULER_PORT').default('10259'))
+  .addOption(new Option('--kube-api-qps <qps>', 'client-side limit of requests per second to the apiserver (0: none; upstream defaults to 50)').default('0'))
+  .addOption(new Option('--kube-api-burst <n>', 'requests allowed at once above --kube-api-qps (upstream defaults to 100)').default('100'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
   .parse();
 
@@ -24,7 +26,8 @@ const o = program.opts<Record<string, string>>();
 const log = createLogger('scheduler', o.logLevel);
 
 async function main(): Promise<void> {
-  const client = o.apiserver ? new ApiClient({ server: o.apiserver, userAgent: 'k8ts-scheduler', log }) : ApiClient.fromKubeconfig(o.kubeconfig, { userAgent: 'k8ts-scheduler', log });
+  const clientOpts = { userAgent: 'k8ts-scheduler', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
+  const client = o.apiserver ? new ApiClient({ server: o.apiserver, ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig, clientOpts);
   const profile = o.config ? loadProfile(readFileSync(o.config, 'utf8')) : defaultProfile();
   const ac = new AbortController();
   const health = Number(o.port) ? createServer((req, res) => {
@@ -34,7 +37,12 @@ async function main(): Promise<void> {
   const stop = (signal: string) => { log.info({ signal }, 'shutting down'); ac.abort(); };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  const schedule = (signal: AbortSignal) => new Scheduler({ client, profile, log, schedulerNames: [o.schedulerName] }).run(signal);
+  // As kube-scheduler: informers are started and synced before leader election, so a new leader starts warm.
+  const informers = new SharedInformerFactory({ client, log });
+  const scheduler = new Scheduler({ client, informers, profile, log, schedulerNames: [o.schedulerName] });
+  informers.start(ac.signal);
+  await informers.waitForCacheSync(ac.signal);
+  const schedule = (signal: AbortSignal) => scheduler.run(signal);
   if (o.leaderElect === 'false') {
     await schedule(ac.signal);
   } else {
@@ -46,6 +54,7 @@ async function main(): Promise<void> {
     });
   }
   health?.close();
+  await informers.shutdown();
   await client.close();
 }
 

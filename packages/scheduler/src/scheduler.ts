@@ -1,6 +1,6 @@
 import {
-  ApiError, EventRecorder, eventTarget, findResource, Informer, realClock, silentLogger,
-  type ApiClient, type Clock, type Logger, type Node, type Pod,
+  ApiError, EventRecorder, eventTarget, NODES, PODS, realClock, rfc3339, SharedInformerFactory, silentLogger,
+  type ApiClient, type Clock, type InformerFactory, type Logger, type Node, type Pod, type SharedInformer,
 } from '@k8ts/api';
 import { SchedulerCache } from './cache.js';
 import { addPod as addPodToInfo, newNodeInfo, removePod as removePodFromInfo } from './plugins/nodeinfo.js';
@@ -8,12 +8,10 @@ import { SchedulingQueue, type QueuedPod } from './queue.js';
 import type { Profile } from './plugins/registry.js';
 import { MAX_NODE_SCORE, type CycleState, type NodeInfo, type Status } from './types.js';
 
-const PODS = findResource('', 'v1', 'pods')!;
-const NODES = findResource('', 'v1', 'nodes')!;
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 export interface SchedulerOptions {
   client: ApiClient;
+  /** Where the pod and node informers come from (main.ts's shared factory); the scheduler makes and runs its own if omitted. */
+  informers?: InformerFactory;
   profile: Profile;
   /** Pods whose spec.schedulerName is one of these are ours (default-scheduler by default). */
   schedulerNames?: string[];
@@ -42,8 +40,9 @@ const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
 export class Scheduler {
   readonly queue: SchedulingQueue;
   readonly cache: SchedulerCache;
-  private readonly pods: Informer<Pod>;
-  private readonly nodes: Informer<Node>;
+  private readonly informers: InformerFactory;
+  private readonly pods: SharedInformer<Pod>;
+  private readonly nodes: SharedInformer<Node>;
   private readonly events: EventRecorder;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -61,9 +60,11 @@ export class Scheduler {
     this.names = new Set(opts.schedulerNames ?? ['default-scheduler']);
     this.queue = new SchedulingQueue({ clock: this.clock, log: this.log });
     this.cache = new SchedulerCache({ clock: this.clock, log: this.log });
-    this.pods = new Informer<Pod>({ client: opts.client, def: PODS, log: this.log });
-    this.nodes = new Informer<Node>({ client: opts.client, def: NODES, log: this.log });
-    this.events = new EventRecorder({ client: opts.client, component: 'default-scheduler', log: this.log });
+    this.informers = opts.informers ?? new SharedInformerFactory({ client: opts.client, log: this.log });
+    this.pods = this.informers.informerFor<Pod>(PODS);
+    this.nodes = this.informers.informerFor<Node>(NODES);
+    this.events = new EventRecorder({ client: opts.client, component: 'default-scheduler', log: this.log, now: () => this.clock.now() });
+    this.addEventHandlers();
   }
 
   private responsible(pod: Pod): boolean {
@@ -71,8 +72,8 @@ export class Scheduler {
       !pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
   }
 
-  /** Runs until the signal aborts: informers, then the scheduling loop. */
-  async run(signal: AbortSignal): Promise<void> {
+  /** Feeds the cache and the queue from the informers (upstream's addAllEventHandlers, at construction). */
+  private addEventHandlers(): void {
     this.nodes.addHandler({
       onAdd: (n) => { this.cache.addNode(n); this.queue.moveAllToActiveOrBackoff('NodeAdd'); },
       onUpdate: (o, n) => {
@@ -89,7 +90,11 @@ export class Scheduler {
         if (p.spec?.nodeName) { this.cache.removePod(p); this.queue.moveAllToActiveOrBackoff('AssignedPodDelete'); } else this.queue.delete(p);
       },
     });
-    const informers = [this.nodes.run(signal), this.pods.run(signal)];
+  }
+
+  /** Runs until the signal aborts: informers (unless already started by their factory's owner), then the scheduling loop. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.informers.start(signal);
     await Promise.all([this.nodes.waitForSync(signal), this.pods.waitForSync(signal)]).catch(() => undefined);
     const expiry = setInterval(() => this.cache.cleanupExpired(), 1_000);
     expiry.unref();
@@ -103,7 +108,8 @@ export class Scheduler {
     } finally {
       clearInterval(expiry);
       await Promise.allSettled([...this.binding]);
-      await Promise.allSettled(informers);
+      // A factory of our own stops with us; a shared one is main.ts's to wait for.
+      if (!this.opts.informers) await this.informers.shutdown();
     }
   }
 

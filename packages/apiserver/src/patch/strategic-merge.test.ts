@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '@k8ts/api';
-import { patchMetaFor, type FieldMeta, type PatchMeta } from './patch-meta.js';
+import { patchMetaFor } from '../registry/index.js';
+import type { FieldMeta, PatchMeta } from './patch-meta.js';
 import { strategicMergePatch } from './strategic-merge.js';
 
 type Case = [name: string, original: unknown, patch: unknown, want: unknown];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFieldError, type KubeObject } from '@k8ts/api';
-import { applyDefaults } from './defaults.js';
-import { validate, validateLabels } from './validation.js';
+import { applyDefaults, validate } from './index.js';
+import { validateLabels } from './shared/validation.js';
 
 // Upstream's messages, spelled out once (note the double space upstream's RegexError puts between examples).
 const LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";

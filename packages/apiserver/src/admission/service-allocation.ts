@@ -1,5 +1,6 @@
 import { errors, type KubeObject } from '@k8ts/api';
-import type { WatchCache } from './watch-cache.js';
+import type { WatchCache } from '../watch-cache.js';
+import type { AdmissionAttributes, AdmissionPlugin } from './chain.js';
 
 /** Upstream's default service CIDR (10.96.0.0/12) and NodePort range. */
 const CIDR_BASE = (10 << 24) | (96 << 16);
@@ -12,14 +13,20 @@ const intToIp = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('
 
 /**
  * Allocates ClusterIPs and NodePorts for new Services from what the services watch cache holds, plus what it
- * handed out itself that the cache has not seen yet (one apiserver; upstream keeps a bitmap in etcd).
+ * handed out itself that the cache has not seen yet (one apiserver; upstream keeps a bitmap in etcd and allocates
+ * in the service REST; here it is a mutating admission plugin on Service creation).
  */
-export class ServiceAllocator {
+export class ServiceAllocator implements AdmissionPlugin {
+  readonly name = 'ServiceIPAllocation';
   private cache: WatchCache | undefined;
   private recentIps = new Set<string>();
   private recentPorts = new Set<number>();
 
   attach(cache: WatchCache): void { this.cache = cache; }
+
+  mutate(a: AdmissionAttributes): void {
+    if (a.operation === 'CREATE' && !a.subresource && a.object && a.def === this.cache?.def) this.allocate(a.object);
+  }
 
   private used(): { ips: Set<string>; ports: Set<number> } {
     const ips = new Set(this.recentIps);

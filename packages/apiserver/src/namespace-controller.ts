@@ -1,12 +1,11 @@
-import { ApiError, errors, findResource, RESOURCES, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
+import { ApiError, findResource, RESOURCES, type Logger, type ResourceDef } from '@k8ts/api';
 import type { ResourceStore } from './rest-store.js';
 
 /**
- * Namespace lifecycle: refuses content in missing or terminating namespaces (upstream's NamespaceLifecycle
- * admission), and empties a terminating namespace, then removes it (upstream's namespace controller, kept
- * in the apiserver until the controller-manager lands).
+ * Empties a terminating namespace, then removes it (upstream's namespace controller, kept in the apiserver until
+ * the controller-manager lands). Admission into namespaces is admission/namespace-lifecycle.ts.
  */
-export class NamespaceLifecycle {
+export class NamespaceController {
   private stores = new Map<ResourceDef, ResourceStore>();
   private namespaces: ResourceStore | undefined;
   private pending = new Map<string, NodeJS.Timeout | 'running'>();
@@ -19,7 +18,7 @@ export class NamespaceLifecycle {
    */
   constructor(private readonly log: Logger, private readonly retryMs = 1000, private readonly startDelayMs = 2000) {}
 
-  attach(stores: Map<ResourceDef, ResourceStore>): void {
+  start(stores: Map<ResourceDef, ResourceStore>): void {
     this.stores = stores;
     this.namespaces = stores.get(findResource('', 'v1', 'namespaces')!)!;
     const subscribe = () => {
@@ -29,22 +28,6 @@ export class NamespaceLifecycle {
       }, () => setTimeout(subscribe, 100).unref());
     };
     subscribe();
-  }
-
-  /** Admission for creates: the namespace must exist and not be terminating. */
-  async admit(def: ResourceDef, obj: KubeObject): Promise<void> {
-    if (!def.namespaced || !this.namespaces) return;
-    const name = obj.metadata?.namespace ?? '';
-    if (!name) throw errors.badRequest('the namespace of the object is required');
-    let ns = this.namespaces.cache.objects.get(`/${name}`);
-    if (!ns) {
-      // The cache may lag a namespace created a moment ago: ask etcd before refusing.
-      ns = await this.namespaces.get(undefined, name);
-    }
-    if (ns.metadata?.deletionTimestamp) {
-      throw new ApiError(403, 'Forbidden', `${def.resource} "${obj.metadata?.name ?? ''}" is forbidden: unable to create new content in namespace ${name} because it is being terminated`,
-        { name: obj.metadata?.name, kind: def.resource, ...(def.group ? { group: def.group } : {}) });
-    }
   }
 
   private schedule(name: string, delayMs: number): void {

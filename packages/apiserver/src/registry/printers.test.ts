@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '@k8ts/api';
-import { humanDuration, printerFor } from './printers.js';
+import { printerFor } from './index.js';
+import { humanDuration } from './shared/printing.js';
 
 const NOW = new Date('2026-01-10T12:00:00Z');
 /** An RFC 3339 time `ms` before NOW. */

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, errors, findResource, formatFieldError, type KubeObject } from '@k8ts/api';
-import { applyDefaults } from './defaults.js';
-import { printerFor } from './printers.js';
-import {
-  bootstrapSystemPriorityClasses, defaultPriorityClass, PriorityAdmission, SYSTEM_PRIORITY_CLASSES, unknownSystemPriorityClass,
-} from './priority.js';
-import type { ResourceStore } from './rest-store.js';
-import { validate } from './validation.js';
+import { bootstrapSystemPriorityClasses } from '../bootstrap.js';
+import { applyDefaults, printerFor, validate } from '../registry/index.js';
+import { SYSTEM_PRIORITY_CLASSES, unknownSystemPriorityClass } from '../registry/scheduling/priorityclass.js';
+import type { ResourceStore } from '../rest-store.js';
+import { defaultPriorityClass, PriorityAdmission } from './priority.js';
 
 const PODS = findResource('', 'v1', 'pods')!;
 const PCS = findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '@k8ts/api';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults } from './index.js';
 
 /** What upstream adds to a bare container with this image (and pull policy). */
 const defaultedContainer = (name: string, image: string, imagePullPolicy: string, extra: Record<string, unknown> = {}) => ({

@@ -1,37 +1,12 @@
-import { ApiError, qualifiedResource, type KubeObject, type ResourceDef } from '@k8ts/api';
-import type { ResourceStore } from './rest-store.js';
+import { ApiError, type KubeObject, type ResourceDef } from '@k8ts/api';
+import { DEFAULT_PREEMPTION_POLICY, SYSTEM_PRIORITY_CLASSES } from '../registry/scheduling/priorityclass.js';
+import type { ResourceStore } from '../rest-store.js';
+import { forbidden, type AdmissionAttributes, type AdmissionPlugin } from './chain.js';
 
 /*
- * scheduling.k8s.io/v1 PriorityClass support: upstream's Priority admission plugin
- * (plugin/pkg/admission/priority), the built-in `system-*` classes (pkg/apis/scheduling) and the post-start hook
- * that creates them (pkg/registry/scheduling/rest).
+ * Upstream's Priority admission plugin (plugin/pkg/admission/priority): pods get their class's priority and
+ * preemption policy; there is at most one global default class; the built-in classes cannot be deleted.
  */
-
-/** The highest value a user-defined PriorityClass may have (upstream's HighestUserDefinablePriority). */
-export const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
-/** The value of system-cluster-critical; system-node-critical is 1000 above it. */
-export const SYSTEM_CRITICAL_PRIORITY = 2 * HIGHEST_USER_DEFINABLE_PRIORITY;
-/** Class names with this prefix are reserved for the built-in classes. */
-export const SYSTEM_PRIORITY_CLASS_PREFIX = 'system-';
-const DEFAULT_PREEMPTION_POLICY = 'PreemptLowerPriority';
-
-/** The built-in classes every cluster has, as upstream's SystemPriorityClasses(). */
-export const SYSTEM_PRIORITY_CLASSES: readonly { name: string; value: number; description: string }[] = [
-  { name: 'system-node-critical', value: SYSTEM_CRITICAL_PRIORITY + 1000, description: 'Used for system critical pods that must not be moved from their current node.' },
-  { name: 'system-cluster-critical', value: SYSTEM_CRITICAL_PRIORITY, description: 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.' },
-];
-
-/**
- * Why a `system-` class is not one of the built-in ones, as upstream's IsKnownSystemPriorityClass words it; ''
- * when it is (same name, value and globalDefault; description, labels and the rest do not matter).
- */
-export function unknownSystemPriorityClass(name: string, value: number, globalDefault: boolean): string {
-  const known = SYSTEM_PRIORITY_CLASSES.find((c) => c.name === name);
-  if (!known) return `${name} is not a known system priority class`;
-  if (known.value !== value) return `value of ${name} PriorityClass must be ${known.value}`;
-  if (globalDefault) return `globalDefault of ${name} PriorityClass must be false`;
-  return '';
-}
 
 interface PriorityClassLike { metadata?: { name?: string }; value?: number; globalDefault?: boolean; preemptionPolicy?: string }
 
@@ -45,12 +20,6 @@ export function defaultPriorityClass(classes: Iterable<KubeObject>): PriorityCla
   return found;
 }
 
-/** A 403 as upstream's admission.NewForbidden builds it: `pods "x" is forbidden: <why>`. */
-function forbidden(def: ResourceDef, name: string, why: string): ApiError {
-  return new ApiError(403, 'Forbidden', `${qualifiedResource(def.resource, def.group)} "${name}" is forbidden: ${why}`,
-    { name, ...(def.group ? { group: def.group } : {}), kind: def.resource });
-}
-
 const isPods = (def: ResourceDef) => def.group === '' && def.resource === 'pods';
 const isPriorityClasses = (def: ResourceDef) => def.group === 'scheduling.k8s.io' && def.resource === 'priorityclasses';
 
@@ -60,7 +29,8 @@ const isPriorityClasses = (def: ResourceDef) => def.group === 'scheduling.k8s.io
  * create, keeps the cluster to one global default. Reads classes from the priorityclasses watch cache, as
  * upstream reads its informer, and asks etcd when the cache may lag.
  */
-export class PriorityAdmission {
+export class PriorityAdmission implements AdmissionPlugin {
+  readonly name = 'Priority';
   private classes: ResourceStore | undefined;
   /** Until when (ms) a default class created through this server may still be missing from the watch cache. */
   private freshUntil = 0;
@@ -72,7 +42,17 @@ export class PriorityAdmission {
     this.classes = classes;
   }
 
-  /** Admission for creates (the StoreHooks.beforeCreate hook): pods and PriorityClasses; anything else passes. */
+  /** The mutating half: on create, resolves a pod's priority and keeps PriorityClasses to one global default. */
+  async mutate(a: AdmissionAttributes): Promise<void> {
+    if (a.operation === 'CREATE' && !a.subresource && a.object) await this.admit(a.def, a.object);
+  }
+
+  /** The validating half: the built-in classes cannot be deleted. */
+  validate(a: AdmissionAttributes): void {
+    if (a.operation === 'DELETE') this.checkDelete(a.def, a.name);
+  }
+
+  /** Admission of a new object: pods and PriorityClasses; anything else passes. */
   async admit(def: ResourceDef, obj: KubeObject): Promise<void> {
     if (!this.classes) return;
     if (isPods(def)) await this.admitPod(def, obj);
@@ -139,14 +119,5 @@ export class PriorityAdmission {
     // Right after a class was created here the cache may not hold it yet; a missing default is silent, so read etcd.
     const classes = this.now() < this.freshUntil ? (await this.classes!.list(undefined, {})).items : this.classes!.cache.objects.values();
     return defaultPriorityClass(classes);
-  }
-}
-
-/** Creates the built-in classes that are missing (upstream's AddSystemPriorityClasses post-start hook). Idempotent. */
-export async function bootstrapSystemPriorityClasses(store: ResourceStore): Promise<void> {
-  for (const c of SYSTEM_PRIORITY_CLASSES) {
-    await store.create(undefined, { metadata: { name: c.name }, value: c.value, description: c.description }).catch((err: unknown) => {
-      if (!(err instanceof ApiError && err.isAlreadyExists)) throw err;
-    });
   }
 }

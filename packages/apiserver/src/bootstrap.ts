@@ -1,0 +1,55 @@
+import { ApiError, findResource, type ResourceDef } from '@k8ts/api';
+import { SYSTEM_PRIORITY_CLASSES } from './registry/scheduling/priorityclass.js';
+import type { ResourceStore } from './rest-store.js';
+
+/** A hook run once the stores are up, before the server answers (upstream's PostStartHookFunc). Idempotent. */
+export interface PostStartHook {
+  name: string;
+  run(stores: ReadonlyMap<ResourceDef, ResourceStore>): Promise<void>;
+}
+
+const store = (stores: ReadonlyMap<ResourceDef, ResourceStore>, group: string, version: string, resource: string) =>
+  stores.get(findResource(group, version, resource)!)!;
+
+const ignoreExists = (err: unknown) => {
+  if (!(err instanceof ApiError && err.isAlreadyExists)) throw err;
+};
+
+/** Creates the built-in classes that are missing (upstream's AddSystemPriorityClasses post-start hook). Idempotent. */
+export async function bootstrapSystemPriorityClasses(classes: ResourceStore): Promise<void> {
+  for (const c of SYSTEM_PRIORITY_CLASSES) {
+    await classes.create(undefined, { metadata: { name: c.name }, value: c.value, description: c.description }).catch(ignoreExists);
+  }
+}
+
+/** Objects every cluster starts with: the four namespaces, the system priority classes and the `kubernetes` service. */
+export const POST_START_HOOKS: readonly PostStartHook[] = [
+  {
+    name: 'bootstrap-namespaces',
+    run: async (stores) => {
+      const ns = store(stores, '', 'v1', 'namespaces');
+      for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+        await ns.create(undefined, { metadata: { name } }).catch(ignoreExists);
+      }
+    },
+  },
+  {
+    name: 'scheduling/bootstrap-system-priority-classes',
+    run: (stores) => bootstrapSystemPriorityClasses(store(stores, 'scheduling.k8s.io', 'v1', 'priorityclasses')),
+  },
+  {
+    name: 'bootstrap-kubernetes-service',
+    run: async (stores) => {
+      const svc = store(stores, '', 'v1', 'services');
+      const exists = await svc.get('default', 'kubernetes').then(() => true, (err: unknown) => {
+        if (err instanceof ApiError && err.isNotFound) return false;
+        throw err;
+      });
+      if (exists) return;
+      await svc.create('default', {
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' },
+      });
+    },
+  },
+];

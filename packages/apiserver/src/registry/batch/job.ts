@@ -1,0 +1,151 @@
+import type { Job } from '@k8ts/api';
+import { asField, defineStrategy } from '../strategy.js';
+import { child, fill } from '../shared/defaults.js';
+import { defaultTemplate, validatePodTemplate, WORKLOAD_PATCH } from '../shared/pod.js';
+import {
+  age, AGE, column, CONTAINERS, containerCells, formatSelector, humanDuration, IMAGES, NAME, nameOf, SELECTOR, since, type Printer,
+} from '../shared/printing.js';
+import {
+  asObj, immutable, invalid, isObj, isSet, nonNegative, notSupported, required, sameJSON, selectorMatches, validateLabelSelector,
+  type Errors, type Obj,
+} from '../shared/validation.js';
+
+/**
+ * Upstream's job strategy generates the selector from the job's uid unless spec.manualSelector is true; done
+ * here when metadata.uid is already set and no selector was given, so callers must assign the uid first.
+ */
+function generateJobSelector(job: Obj, spec: Obj): void {
+  const uid = job.metadata?.uid;
+  if (!uid || spec.manualSelector === true || spec.selector !== undefined || !isObj(spec.template)) return;
+  const labels = child(child(spec.template, 'metadata'), 'labels');
+  const name = job.metadata?.name ?? '';
+  for (const key of ['job-name', 'batch.kubernetes.io/job-name']) fill(labels, key, name);
+  for (const key of ['controller-uid', 'batch.kubernetes.io/controller-uid']) fill(labels, key, uid);
+  spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+}
+
+/** SetDefaults_Job, plus the selector upstream's job strategy generates. */
+export function defaultJob(job: Obj): void {
+  const spec = child(job, 'spec');
+  if (spec.completions == null && spec.parallelism == null) spec.completions = 1;
+  fill(spec, 'parallelism', 1);
+  fill(spec, 'backoffLimit', spec.backoffLimitPerIndex != null ? 2147483647 : 6);
+  fill(spec, 'completionMode', 'NonIndexed');
+  fill(spec, 'suspend', false);
+  fill(spec, 'podReplacementPolicy', spec.podFailurePolicy != null ? 'Failed' : 'TerminatingOrFailed');
+  const copyTemplateLabels = () => {
+    const templateLabels = spec.template?.metadata?.labels;
+    if (isObj(templateLabels) && Object.keys(job.metadata?.labels ?? {}).length === 0) {
+      child(job, 'metadata').labels = { ...templateLabels };
+    }
+  };
+  copyTemplateLabels();
+  generateJobSelector(job, spec);
+  // Upstream defaults again whenever the job is read back, which copies the generated labels to a job that had none.
+  copyTemplateLabels();
+  defaultTemplate(spec, { restartPolicy: false });
+}
+
+/** ValidateJob (create) and ValidateJobUpdate (update `old`). */
+export function validateJob(job: Obj, old?: Obj): Errors {
+  const spec = asObj(job.spec);
+  const errs: Errors = [];
+  const sel = spec.selector;
+  // Without manualSelector the selector is generated from the uid (applyDefaults), so only a manual one must be given.
+  if (!isObj(sel)) {
+    if (spec.manualSelector === true) errs.push(required('spec.selector'));
+  } else {
+    errs.push(...validateLabelSelector(sel, 'spec.selector'));
+  }
+  const template = asObj(spec.template);
+  const labels = asObj(template.metadata).labels;
+  if (isObj(sel) && !selectorMatches(sel, labels)) {
+    errs.push(invalid('spec.template.metadata.labels', labels ?? {}, '`selector` does not match template `labels`'));
+  }
+  for (const f of ['parallelism', 'completions', 'backoffLimit']) errs.push(...nonNegative(`spec.${f}`, spec[f]));
+  if (isSet(spec.activeDeadlineSeconds) && !(spec.activeDeadlineSeconds > 0)) {
+    errs.push(invalid('spec.activeDeadlineSeconds', spec.activeDeadlineSeconds, 'must be greater than zero'));
+  }
+  if (spec.completionMode && !['Indexed', 'NonIndexed'].includes(spec.completionMode)) {
+    errs.push(notSupported('spec.completionMode', spec.completionMode, ['Indexed', 'NonIndexed']));
+  }
+  if (spec.completionMode === 'Indexed' && !isSet(spec.completions)) errs.push(required('spec.completions', 'when completion mode is Indexed'));
+  errs.push(...validatePodTemplate(template, 'spec.template', { jobTemplate: true }));
+  const restartPolicy = asObj(template.spec).restartPolicy;
+  if (!restartPolicy || restartPolicy === 'Always') {
+    errs.push(required('spec.template.spec.restartPolicy', 'valid values: "OnFailure", "Never"'));
+  } else if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
+    errs.push(notSupported('spec.template.spec.restartPolicy', restartPolicy, ['OnFailure', 'Never']));
+  }
+  if (old) errs.push(...validateJobUpdate(job, old));
+  return errs;
+}
+
+function validateJobUpdate(job: Obj, old: Obj): Errors {
+  const spec = asObj(job.spec);
+  const oldSpec = asObj(old.spec);
+  const errs: Errors = [];
+  if (!sameJSON(spec.selector, oldSpec.selector)) errs.push(immutable('spec.selector', spec.selector));
+  const elastic = spec.completionMode === 'Indexed' && spec.completions === spec.parallelism;
+  if (!elastic && !sameJSON(spec.completions, oldSpec.completions)) errs.push(immutable('spec.completions', spec.completions));
+  if (!sameJSON(spec.completionMode, oldSpec.completionMode)) errs.push(immutable('spec.completionMode', spec.completionMode));
+  // A suspended job that never started may still change where its pods go.
+  const oldTemplate = structuredClone(asObj(oldSpec.template));
+  const template = asObj(spec.template);
+  if (oldSpec.suspend === true && !isSet(asObj(old.status).startTime)) {
+    const meta = (oldTemplate.metadata ??= {});
+    const podSpec = (oldTemplate.spec ??= {});
+    meta.labels = template.metadata?.labels;
+    meta.annotations = template.metadata?.annotations;
+    for (const f of ['nodeSelector', 'tolerations', 'schedulingGates']) podSpec[f] = template.spec?.[f];
+    if (isObj(podSpec.affinity) || isObj(template.spec?.affinity)) {
+      podSpec.affinity = { ...asObj(podSpec.affinity), nodeAffinity: template.spec?.affinity?.nodeAffinity };
+    }
+  }
+  if (!sameJSON(template, oldTemplate)) errs.push(immutable('spec.template', spec.template));
+  return errs;
+}
+
+function jobStatus(job: Job): string {
+  const has = (type: string) => job.status?.conditions?.find((c) => c.type === type)?.status === 'True';
+  if (has('Complete')) return 'Complete';
+  if (has('Failed')) return 'Failed';
+  if (job.metadata?.deletionTimestamp) return 'Terminating';
+  if (has('Suspended')) return 'Suspended';
+  if (has('FailureTarget')) return 'FailureTarget';
+  return 'Running';
+}
+
+const printer: Printer = {
+  columns: [
+    NAME,
+    column('Status', 'Status of the job.'),
+    column('Completions', 'Succeeded pods out of the wanted completions.'),
+    column('Duration', 'Time required to complete the job.'),
+    AGE, CONTAINERS, IMAGES, SELECTOR('the pods the job runs'),
+  ],
+  row(obj, now) {
+    const job = obj as Job;
+    const succeeded = job.status?.succeeded ?? 0;
+    let completions: string;
+    if (job.spec?.completions !== undefined) completions = `${succeeded}/${job.spec.completions}`;
+    else if ((job.spec?.parallelism ?? 0) > 1) completions = `${succeeded}/1 of ${job.spec!.parallelism}`;
+    else completions = `${succeeded}/1`;
+    const start = job.status?.startTime;
+    const end = job.status?.completionTime;
+    let duration = '';
+    if (start) duration = end ? humanDuration(Date.parse(end) - Date.parse(start)) : since(start, now);
+    const [names, images] = containerCells(job.spec?.template?.spec?.containers);
+    return [nameOf(job), jobStatus(job), completions, duration, age(job, now), names, images, formatSelector(job.spec?.selector)];
+  },
+};
+
+/** Jobs (upstream's pkg/registry/batch/job/strategy.go). */
+export const jobStrategy = defineStrategy('batch', 'v1', 'jobs', {
+  tracksGeneration: true,
+  defaults: defaultJob,
+  validate: validateJob,
+  fields: (j: Obj) => ({ 'status.successful': asField(j.status?.successful ?? 0) }),
+  printer,
+  patchMeta: WORKLOAD_PATCH,
+});

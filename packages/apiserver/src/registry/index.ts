@@ -1,0 +1,85 @@
+import { findKind, RESOURCES, type FieldError, type KubeObject, type ResourceDef } from '@k8ts/api';
+import { compilePatchMeta, type PatchMeta } from '../patch/patch-meta.js';
+import { controllerRevisionStrategy } from './apps/controllerrevision.js';
+import { daemonSetStrategy } from './apps/daemonset.js';
+import { deploymentStrategy } from './apps/deployment.js';
+import { replicaSetStrategy } from './apps/replicaset.js';
+import { statefulSetStrategy } from './apps/statefulset.js';
+import { horizontalPodAutoscalerStrategy } from './autoscaling/horizontalpodautoscaler.js';
+import { cronJobStrategy } from './batch/cronjob.js';
+import { jobStrategy } from './batch/job.js';
+import { leaseStrategy } from './coordination/lease.js';
+import { configMapStrategy } from './core/configmap.js';
+import { endpointsStrategy } from './core/endpoints.js';
+import { eventStrategy } from './core/event.js';
+import { limitRangeStrategy } from './core/limitrange.js';
+import { namespaceStrategy } from './core/namespace.js';
+import { nodeStrategy } from './core/node.js';
+import { persistentVolumeStrategy } from './core/persistentvolume.js';
+import { persistentVolumeClaimStrategy } from './core/persistentvolumeclaim.js';
+import { podStrategy } from './core/pod.js';
+import { podTemplateStrategy } from './core/podtemplate.js';
+import { replicationControllerStrategy } from './core/replicationcontroller.js';
+import { resourceQuotaStrategy } from './core/resourcequota.js';
+import { secretStrategy } from './core/secret.js';
+import { serviceStrategy } from './core/service.js';
+import { serviceAccountStrategy } from './core/serviceaccount.js';
+import { endpointSliceStrategy } from './discovery/endpointslice.js';
+import { ingressStrategy } from './networking/ingress.js';
+import { ingressClassStrategy } from './networking/ingressclass.js';
+import { podDisruptionBudgetStrategy } from './policy/poddisruptionbudget.js';
+import { priorityClassStrategy } from './scheduling/priorityclass.js';
+import { defaultPrinter, type Printer } from './shared/printing.js';
+import { validateObjectMeta } from './shared/validation.js';
+import type { Strategy } from './strategy.js';
+
+/** Every kind's strategy, one file each (upstream's pkg/registry/<group>/<kind>). */
+const STRATEGIES: readonly Strategy[] = [
+  namespaceStrategy, nodeStrategy, podStrategy, serviceStrategy, endpointsStrategy, configMapStrategy, secretStrategy,
+  eventStrategy, serviceAccountStrategy, replicationControllerStrategy, podTemplateStrategy, persistentVolumeStrategy,
+  persistentVolumeClaimStrategy, limitRangeStrategy, resourceQuotaStrategy,
+  deploymentStrategy, replicaSetStrategy, daemonSetStrategy, statefulSetStrategy, controllerRevisionStrategy,
+  jobStrategy, cronJobStrategy, leaseStrategy, horizontalPodAutoscalerStrategy, endpointSliceStrategy, priorityClassStrategy,
+  ingressStrategy, ingressClassStrategy, podDisruptionBudgetStrategy,
+];
+
+const byDef = new Map<ResourceDef, Strategy>(STRATEGIES.map((s) => [s.def, s]));
+for (const def of RESOURCES) {
+  if (!byDef.has(def)) throw new Error(`${def.resource}.${def.group || 'core'} has a registry row but no strategy in packages/apiserver/src/registry`);
+}
+
+/** The strategy of a served resource (every registry row has one). */
+export function strategyFor(def: ResourceDef): Strategy {
+  return byDef.get(def)!;
+}
+
+/** Kind-specific validation plus ObjectMeta's, as the generic store runs it; `old` is given on update. */
+export function validateObject(strategy: Strategy, obj: KubeObject, old?: KubeObject): FieldError[] {
+  return [...validateObjectMeta(obj, strategy.def.namespaced, strategy.nameCheck), ...strategy.validate(obj, old)];
+}
+
+const ofKind = (group: string, kind: string): Strategy | undefined => STRATEGIES.find((s) => s.def.group === group && s.def.kind === kind);
+
+/** Fills in the defaults of a kind by group and kind ('apps', 'Deployment'); nothing for kinds not served. */
+export function applyDefaults(group: string, kind: string, obj: KubeObject): void {
+  ofKind(group, kind)?.defaults(obj);
+}
+
+/** Validates an object of a kind by group and kind, as the store does on create (old undefined) and update. */
+export function validate(group: string, kind: string, obj: KubeObject, old?: KubeObject): FieldError[] {
+  const strategy = ofKind(group, kind);
+  return strategy ? validateObject(strategy, obj, old) : [];
+}
+
+/** The Table printer of a resource by group and plural; NAME and AGE for resources not served (e.g. custom ones). */
+export function printerFor(group: string, resource: string): Printer {
+  return STRATEGIES.find((s) => s.def.group === group && s.def.resource === resource)?.printer ?? defaultPrinter;
+}
+
+const metadataOnly = compilePatchMeta({});
+
+/** Strategic-merge metadata by apiVersion and kind; for other kinds, only metadata's (ownerReferences by uid, finalizers). */
+export function patchMetaFor(apiVersion: string, kind: string): PatchMeta {
+  const def = findKind(apiVersion, kind);
+  return (def && byDef.get(def)?.patchMeta) ?? metadataOnly;
+}

@@ -1,0 +1,232 @@
+import { isDNS1123Label, isDNS1123Subdomain } from '@k8ts/api';
+import { ATOMIC, BY_TYPE, byKey, OBJECT_META, under, type PatchTable } from '../../patch/patch-meta.js';
+import { child, each, fill, fillZero } from './defaults.js';
+import {
+  asList, asObj, duplicate, forbidden, invalid, invalidEach, isSet, isValidPortName, isValidPortNum, notSupported, PROTOCOLS,
+  isObj, required, sameJSON, validateAnnotations, validateLabels, type Errors, type Obj,
+} from './validation.js';
+
+/*
+ * What pods and every kind with a pod template share (upstream's ValidatePodSpec, SetDefaults_PodSpec and the
+ * PodSpec struct tags): used by pods, pod templates, workloads, jobs and cron jobs.
+ */
+
+function validateContainerPorts(ports: unknown, path: string): Errors {
+  const errs: Errors = [];
+  const names = new Set<string>();
+  asList(ports).forEach((port, i) => {
+    const p = `${path}[${i}]`;
+    if (port.name) {
+      const msgs = isValidPortName(String(port.name));
+      if (msgs.length) errs.push(...invalidEach(`${p}.name`, port.name, msgs));
+      else if (names.has(port.name)) errs.push(duplicate(`${p}.name`, port.name));
+      else names.add(port.name);
+    }
+    if (!port.containerPort) errs.push(required(`${p}.containerPort`));
+    else errs.push(...invalidEach(`${p}.containerPort`, port.containerPort, isValidPortNum(port.containerPort)));
+    if (port.hostPort) errs.push(...invalidEach(`${p}.hostPort`, port.hostPort, isValidPortNum(port.hostPort)));
+    if (!port.protocol) errs.push(required(`${p}.protocol`));
+    else if (!PROTOCOLS.includes(port.protocol)) errs.push(notSupported(`${p}.protocol`, port.protocol, PROTOCOLS));
+  });
+  return errs;
+}
+
+function validateContainers(list: unknown, path: string, names: Set<string>, requireOne: boolean): Errors {
+  const containers = asList(list);
+  if (requireOne && !containers.length) return [required(path)];
+  const errs: Errors = [];
+  containers.forEach((c, i) => {
+    const p = `${path}[${i}]`;
+    if (!c.name) errs.push(required(`${p}.name`));
+    else errs.push(...invalidEach(`${p}.name`, c.name, isDNS1123Label(String(c.name))));
+    if (c.name && names.has(c.name)) errs.push(duplicate(`${p}.name`, c.name));
+    else names.add(c.name);
+    if (!c.image) errs.push(required(`${p}.image`));
+    if (c.imagePullPolicy && !['Always', 'IfNotPresent', 'Never'].includes(c.imagePullPolicy)) {
+      errs.push(notSupported(`${p}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']));
+    }
+    if (c.terminationMessagePolicy && !['File', 'FallbackToLogsOnError'].includes(c.terminationMessagePolicy)) {
+      errs.push(notSupported(`${p}.terminationMessagePolicy`, c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']));
+    }
+    errs.push(...validateContainerPorts(c.ports, `${p}.ports`));
+    for (const probe of ['livenessProbe', 'startupProbe']) {
+      const threshold = c[probe]?.successThreshold;
+      if (isSet(threshold) && threshold !== 1) errs.push(invalid(`${p}.${probe}.successThreshold`, threshold, 'must be 1'));
+    }
+  });
+  return errs;
+}
+
+export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
+
+/** ValidatePodSpec's main rules. Job templates check restartPolicy themselves (`jobTemplate`). */
+export function validatePodSpec(specIn: unknown, path: string, opts: { jobTemplate?: boolean } = {}): Errors {
+  const spec = asObj(specIn);
+  const errs: Errors = [];
+  const volumes = new Set<string>();
+  asList(spec.volumes).forEach((v, i) => {
+    const p = `${path}.volumes[${i}].name`;
+    if (!v.name) errs.push(required(p));
+    else if (volumes.has(v.name)) errs.push(duplicate(p, v.name));
+    else errs.push(...invalidEach(p, v.name, isDNS1123Label(String(v.name))));
+    volumes.add(v.name);
+  });
+  // Containers first, so a clash is reported on the init container, as upstream does.
+  const names = new Set<string>();
+  errs.push(...validateContainers(spec.containers, `${path}.containers`, names, true));
+  errs.push(...validateContainers(spec.initContainers, `${path}.initContainers`, names, false));
+  if (!opts.jobTemplate) {
+    if (!spec.restartPolicy) errs.push(required(`${path}.restartPolicy`));
+    else if (!RESTART_POLICIES.includes(spec.restartPolicy)) errs.push(notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
+  }
+  if (spec.nodeName) errs.push(...invalidEach(`${path}.nodeName`, spec.nodeName, isDNS1123Subdomain(String(spec.nodeName))));
+  if (isSet(spec.activeDeadlineSeconds)) {
+    const v = spec.activeDeadlineSeconds;
+    if (typeof v !== 'number' || v < 1 || v > 2147483647) errs.push(invalid(`${path}.activeDeadlineSeconds`, v, 'must be between 1 and 2147483647, inclusive'));
+  }
+  return errs;
+}
+
+/** ValidatePodTemplateSpec (labels are reported at `<template>.labels`, as upstream). */
+export function validatePodTemplate(templateIn: unknown, path: string, opts: { jobTemplate?: boolean } = {}): Errors {
+  const template = asObj(templateIn);
+  const meta = asObj(template.metadata);
+  return [
+    ...validateLabels(meta.labels, `${path}.labels`),
+    ...validateAnnotations(meta.annotations, `${path}.annotations`),
+    ...validatePodSpec(template.spec, `${path}.spec`, opts),
+  ];
+}
+
+const POD_UPDATE_FORBIDDEN = 'pod updates may not change fields other than `spec.containers[*].image`,'
+  + '`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),'
+  + '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
+
+/** ValidatePodUpdate's spec rule: copy the few mutable fields from the new spec onto the old one; anything else differing is forbidden. */
+export function validatePodSpecUpdate(specIn: unknown, oldSpecIn: unknown): Errors {
+  const spec = asObj(specIn);
+  const oldSpec = asObj(oldSpecIn);
+  if (asList(spec.containers).length !== asList(oldSpec.containers).length) {
+    return [forbidden('spec.containers', 'pod updates may not add or remove containers')];
+  }
+  const deadline = spec.activeDeadlineSeconds;
+  const oldDeadline = oldSpec.activeDeadlineSeconds;
+  if (isSet(deadline)) {
+    if (typeof deadline !== 'number' || deadline < 0 || deadline > 2147483647) {
+      return [invalid('spec.activeDeadlineSeconds', deadline, 'must be between 0 and 2147483647, inclusive')];
+    }
+    if (isSet(oldDeadline) && oldDeadline < deadline) return [invalid('spec.activeDeadlineSeconds', deadline, 'must be less than or equal to previous value')];
+  } else if (isSet(oldDeadline)) {
+    return [invalid('spec.activeDeadlineSeconds', null, 'must not update from a positive integer to nil value')];
+  }
+
+  const munged = structuredClone(spec);
+  for (const list of ['containers', 'initContainers']) {
+    const olds = asList(oldSpec[list]);
+    if (Array.isArray(munged[list]) && munged[list].length === olds.length) {
+      munged[list].forEach((c: Obj, i: number) => { if (isObj(c)) c.image = olds[i].image; });
+    }
+  }
+  munged.activeDeadlineSeconds = oldDeadline;
+  const tolerations = asList(spec.tolerations);
+  if (asList(oldSpec.tolerations).every((t) => tolerations.some((n) => sameJSON(n, t)))) munged.tolerations = oldSpec.tolerations;
+  if (typeof oldSpec.terminationGracePeriodSeconds === 'number' && oldSpec.terminationGracePeriodSeconds < 0
+    && spec.terminationGracePeriodSeconds === 1) munged.terminationGracePeriodSeconds = oldSpec.terminationGracePeriodSeconds;
+  // Scheduling gates may only be removed.
+  const oldGates = asList(oldSpec.schedulingGates);
+  if (asList(spec.schedulingGates).every((g) => oldGates.some((o) => sameJSON(o, g)))) munged.schedulingGates = oldSpec.schedulingGates;
+  return sameJSON(munged, oldSpec) ? [] : [forbidden('spec', POD_UPDATE_FORBIDDEN)];
+}
+
+// Pods and pod templates
+
+/** The tag upstream's ParseImageName finds: `latest` when the reference has neither tag nor digest. */
+function imageTag(image: string): string {
+  if (!image) return '';
+  const at = image.indexOf('@');
+  const name = at < 0 ? image : image.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  const tag = colon > name.lastIndexOf('/') ? name.slice(colon + 1) : '';
+  return tag || (at < 0 ? 'latest' : '');
+}
+
+function defaultHTTPGet(action: unknown): void {
+  if (!isObj(action)) return;
+  fillZero(action, 'path', '/');
+  fillZero(action, 'scheme', 'HTTP');
+}
+
+function defaultProbe(probe: unknown): void {
+  if (!isObj(probe)) return;
+  fillZero(probe, 'timeoutSeconds', 1);
+  fillZero(probe, 'periodSeconds', 10);
+  fillZero(probe, 'successThreshold', 1);
+  fillZero(probe, 'failureThreshold', 3);
+  defaultHTTPGet(probe.httpGet);
+}
+
+const defaultFieldRef = (ref: unknown): void => { if (isObj(ref)) fillZero(ref, 'apiVersion', 'v1'); };
+
+export function defaultContainer(c: Obj): void {
+  if (!c.imagePullPolicy) c.imagePullPolicy = imageTag(String(c.image ?? '')) === 'latest' ? 'Always' : 'IfNotPresent';
+  fillZero(c, 'terminationMessagePath', '/dev/termination-log');
+  fillZero(c, 'terminationMessagePolicy', 'File');
+  each(c.ports, (p) => fillZero(p, 'protocol', 'TCP'));
+  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) defaultProbe(c[probe]);
+  if (isObj(c.lifecycle)) for (const hook of ['postStart', 'preStop']) defaultHTTPGet(c.lifecycle[hook]?.httpGet);
+  each(c.env, (e) => defaultFieldRef(e.valueFrom?.fieldRef));
+}
+
+export const defaultPVCSpec = (spec: unknown): void => { if (isObj(spec)) fillZero(spec, 'volumeMode', 'Filesystem'); };
+
+function defaultVolume(v: Obj): void {
+  // A volume with no source is an emptyDir.
+  if (Object.keys(v).every((k) => k === 'name' || v[k] === undefined || v[k] === null)) v.emptyDir = {};
+  for (const source of ['secret', 'configMap', 'downwardAPI', 'projected']) if (isObj(v[source])) fill(v[source], 'defaultMode', 420);
+  if (isObj(v.hostPath)) fill(v.hostPath, 'type', '');
+  each(v.downwardAPI?.items, (i) => defaultFieldRef(i.fieldRef));
+  each(v.projected?.sources, (s) => {
+    if (isObj(s.serviceAccountToken)) fill(s.serviceAccountToken, 'expirationSeconds', 3600);
+    each(s.downwardAPI?.items, (i) => defaultFieldRef(i.fieldRef));
+  });
+  defaultPVCSpec(v.ephemeral?.volumeClaimTemplate?.spec);
+}
+
+/** SetDefaults_PodSpec and what it reaches (containers, probes, volumes). Job templates keep restartPolicy as given. */
+export function defaultPodSpec(spec: Obj, opts: { restartPolicy: boolean }): void {
+  fillZero(spec, 'dnsPolicy', 'ClusterFirst');
+  if (opts.restartPolicy) fillZero(spec, 'restartPolicy', 'Always');
+  fill(spec, 'securityContext', {});
+  fill(spec, 'terminationGracePeriodSeconds', 30);
+  fillZero(spec, 'schedulerName', 'default-scheduler');
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers']) each(spec[list], defaultContainer);
+  each(spec.volumes, defaultVolume);
+}
+
+export function defaultTemplate(owner: Obj, opts = { restartPolicy: true }): void {
+  if (isObj(owner.template)) defaultPodSpec(child(owner.template, 'spec'), opts);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Strategic-merge metadata (the struct tags of k8s.io/api)
+
+const CONTAINER: PatchTable = {
+  ports: byKey('containerPort'), env: byKey('name'), volumeMounts: byKey('mountPath'),
+  volumeDevices: byKey('devicePath'), envFrom: ATOMIC, resizePolicy: ATOMIC,
+};
+
+/** PodSpec's list fields. */
+export const POD_SPEC: PatchTable = {
+  volumes: { strategy: 'merge,retainKeys', mergeKey: 'name' },
+  containers: byKey('name'), initContainers: byKey('name'), ephemeralContainers: byKey('name'),
+  imagePullSecrets: byKey('name'), hostAliases: byKey('ip'), topologySpreadConstraints: byKey('topologyKey'),
+  schedulingGates: byKey('name'), resourceClaims: { strategy: 'merge,retainKeys', mergeKey: 'name' },
+  tolerations: ATOMIC, readinessGates: ATOMIC,
+  ...under('containers[]', CONTAINER), ...under('initContainers[]', CONTAINER), ...under('ephemeralContainers[]', CONTAINER),
+};
+
+/** PodTemplateSpec: its metadata and spec. */
+export const POD_TEMPLATE: PatchTable = { ...under('metadata', OBJECT_META), ...under('spec', POD_SPEC) };
+
+/** A workload: a pod template at spec.template and conditions by type in its status. */
+export const WORKLOAD_PATCH: PatchTable = { ...under('spec.template', POD_TEMPLATE), 'status.conditions': BY_TYPE };

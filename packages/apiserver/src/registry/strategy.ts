@@ -1,0 +1,88 @@
+import { findResource, isDNS1123Subdomain, type FieldError, type KubeObject, type ResourceDef } from '@k8ts/api';
+import { compilePatchMeta, type PatchMeta, type PatchTable } from '../patch/patch-meta.js';
+import { defaultPrinter, type Printer } from './shared/printing.js';
+
+/** A metadata.name rule: the messages of what is wrong, none when the name is valid. */
+export type NameCheck = (name: string) => string[];
+
+/** What a DELETE asked for, as far as a strategy needs to know. */
+export interface DeleteRequest { gracePeriodSeconds?: number }
+
+/**
+ * Everything kind-specific about one resource, as upstream's pkg/registry/<group>/<kind>/strategy.go: the generic
+ * store (rest-store.ts) calls these and knows no kind by name.
+ */
+export interface Strategy {
+  readonly def: ResourceDef;
+  /** The metadata.name rule (upstream's ValidateObjectMeta name func); DNS-1123 subdomain by default. */
+  readonly nameCheck: NameCheck;
+  /** Whether metadata.generation counts spec changes (the kind's controller reports observedGeneration). */
+  readonly tracksGeneration: boolean;
+  /** Conversions applied to every decoded body (create, update, apply): e.g. a Secret's stringData into data. */
+  convert(obj: KubeObject): void;
+  /** Fills in upstream's defaults in place (pkg/apis/<group>/<version>/defaults.go). Idempotent. */
+  defaults(obj: KubeObject): void;
+  /** The status a new object starts with (PrepareForCreate); undefined removes it. */
+  initialStatus(obj: KubeObject): unknown;
+  /** Keeps what a main-resource update may not change (PrepareForUpdate): status, by default, when /status exists. */
+  prepareForUpdate(next: KubeObject, old: KubeObject): void;
+  /** Kind-specific validation (ObjectMeta is the store's); `old` is given on update. */
+  validate(obj: KubeObject, old?: KubeObject): FieldError[];
+  /** Field-selector fields beyond metadata.name and metadata.namespace (upstream's GetAttrs). */
+  fields(obj: KubeObject): Record<string, string>;
+  /** The Table columns and cells `kubectl get` shows. */
+  readonly printer: Printer;
+  /** Strategic-merge metadata: merge keys and strategies of the kind's list fields. */
+  readonly patchMeta: PatchMeta;
+  /** Seconds a DELETE waits before the object goes (upstream's CheckGracefulDelete); 0 by default. */
+  gracePeriod(obj: KubeObject, options: DeleteRequest): number;
+  /**
+   * A kind with its own deletion (upstream's namespace REST Delete): the object to keep, marked, or null to remove
+   * it now. Undefined for the generic rules (grace period, then finalizers).
+   */
+  markForDeletion?(obj: KubeObject, now: number): KubeObject | null;
+  /** The `status.selector` of the kind's autoscaling/v1 Scale, for kinds serving /scale. */
+  scaleSelector?(obj: KubeObject): string;
+}
+
+/** What a kind's file gives: any Strategy member but `def`, and the patch table in place of the compiled metadata. */
+export type StrategySpec = Partial<Omit<Strategy, 'def' | 'patchMeta'>> & { patchMeta?: PatchTable };
+
+/** Whether the resource serves a /status subresource (its status then changes only there). */
+export function hasStatus(def: ResourceDef): boolean {
+  return def.subresources.some((s) => s.name === 'status');
+}
+
+/**
+ * A kind's strategy from its registry row (`group`, `version`, `resource` in packages/api/src/registry.ts) and what
+ * it overrides; the rest are upstream's generic rules.
+ */
+export function defineStrategy(group: string, version: string, resource: string, spec: StrategySpec): Strategy {
+  const def = findResource(group, version, resource);
+  if (!def) throw new Error(`no registry row for ${group}/${version}/${resource}: add it to packages/api/src/registry.ts`);
+  const status = hasStatus(def);
+  return {
+    nameCheck: isDNS1123Subdomain,
+    tracksGeneration: false,
+    convert: () => undefined,
+    defaults: () => undefined,
+    initialStatus: (obj) => (status ? {} : obj.status),
+    prepareForUpdate: (next, old) => {
+      if (!status) return;
+      if (old.status === undefined) delete next.status; else next.status = structuredClone(old.status);
+    },
+    validate: () => [],
+    fields: () => ({}),
+    printer: defaultPrinter,
+    gracePeriod: () => 0,
+    ...spec,
+    def,
+    patchMeta: compilePatchMeta(spec.patchMeta ?? {}),
+  };
+}
+
+/** A field-selector value: '' for a missing field, else its string form. */
+export const asField = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+
+/** An RFC 3339 timestamp with second precision, as the API writes them. */
+export const rfc3339 = (d = new Date()): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors, type KubeObject } from '@k8ts/api';
+import { decodeBody, patchType } from '../http.js';
+import { serveSubresource } from './subresources.js';
+import { deleteOptions, listQuery, respond, respondList, type ApiContext, type Query, type Target } from './context.js';
+
+/** Collection and object verbs: list, create, deletecollection; get, update, patch, delete; subresources. */
+export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, t: Target, query: Query): Promise<unknown> {
+  const store = ctx.stores.get(t.def)!;
+  const dryRun = query.dryRun === 'All';
+  if (query.dryRun !== undefined && query.dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${query.dryRun}: supported values: "All"`);
+  const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type'],
+    !t.subresource && (req.method === 'POST' || req.method === 'PUT') ? t.def.kind : undefined);
+  const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
+  if (!t.name) {
+    switch (req.method) {
+      case 'GET': {
+        const list = await store.list(t.namespace, listQuery(query));
+        return respondList(req, reply, store, list.items, { resourceVersion: String(list.revision), continue: list.continue }, query);
+      }
+      case 'POST': {
+        if (t.def.namespaced && !t.namespace) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+        return send(await store.create(t.namespace, body(), { dryRun }), 201);
+      }
+      case 'DELETE': {
+        const list = await store.deleteCollection(t.namespace, listQuery(query), deleteOptions(body(), query), { dryRun });
+        return respondList(req, reply, store, list.items, { resourceVersion: String(list.revision) }, query);
+      }
+      default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
+  }
+  const name = t.name;
+  if (t.subresource) return serveSubresource(ctx, req, reply, t, name, query, body, dryRun);
+  switch (req.method) {
+    case 'GET': return send(await store.get(t.namespace, name));
+    case 'PUT': return send(await store.update(t.namespace, name, body(), { dryRun }));
+    case 'PATCH': {
+      const type = patchType(req.headers['content-type']);
+      const { object, created } = await store.patch(t.namespace, name, type, body() ?? {}, { dryRun });
+      return send(object, created ? 201 : 200);
+    }
+    case 'DELETE': {
+      const { object } = await store.delete(t.namespace, name, deleteOptions(body(), query), { dryRun });
+      return send(object, 200);
+    }
+    default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+}

@@ -1,0 +1,40 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated,
+} from '../discovery.js';
+import { OpenApi } from '../openapi.js';
+import { notFound } from './context.js';
+
+const VERSION = {
+  major: '1', minor: '32', gitVersion: 'v1.32.4-k8ts', gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean', buildDate: '2026-11-24T00:00:00Z', goVersion: 'go1.23.8', compiler: 'gc', platform: 'linux/amd64',
+};
+
+/** `/version`, the health endpoints, `/api`, `/apis` (legacy and aggregated discovery) and `/openapi/v3`. */
+export function registerDiscoveryRoutes(app: FastifyInstance): void {
+  const openapi = new OpenApi();
+  app.get('/version', async () => VERSION);
+  for (const p of ['/healthz', '/livez', '/readyz']) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
+  app.get('/openapi/v3', async () => openapi.index());
+  app.get('/openapi/v3/*', async (req, reply) => {
+    const doc = openapi.document((req.params as { '*': string })['*']);
+    if (!doc) throw notFound();
+    return reply.type('application/json').send(doc);
+  });
+  const discovery = (core: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
+    if (wantsAggregated(req.headers.accept)) return reply.header('content-type', AGGREGATED_CONTENT_TYPE).send(Buffer.from(JSON.stringify(aggregatedDiscovery(core))));
+    return core ? apiVersions() : apiGroupList();
+  };
+  app.get('/api', discovery(true));
+  app.get('/apis', discovery(false));
+}
+
+/**
+ * The discovery document of `/apis/{group}` or `/api/v1`, `/apis/{group}/{version}`, when `rest` is empty and the
+ * path names no resource; 404 for an unknown group or version and for other verbs than GET.
+ */
+export function groupDiscovery(method: string, core: boolean, group: string, version: string | undefined): unknown {
+  const doc = method !== 'GET' ? undefined : version ? apiResourceList(group, version) : !core && group ? apiGroupDoc(group) : undefined;
+  if (!doc) throw notFound();
+  return doc;
+}

@@ -1,0 +1,63 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import { ApiError, errors, findResource } from '@k8ts/api';
+import type { MetricsContext } from '../metrics.js';
+import type { ApiContext, Query } from './context.js';
+
+/*
+ * What the apiserver proxies to the kubelets: container logs (pods/{name}/log) and, for metrics.k8s.io, the
+ * pods and nodes the kubelets' /stats/summary answers are matched with.
+ */
+
+const store = (ctx: ApiContext, resource: 'pods' | 'nodes') => ctx.stores.get(findResource('', 'v1', resource)!)!;
+
+/** pods/{name}/log: finds the pod's node and streams the kubelet's /containerLogs answer through. */
+export async function proxyLog(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, namespace: string, name: string, query: Query): Promise<unknown> {
+  const pod = await store(ctx, 'pods').get(namespace, name) as any;
+  const names: string[] = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name);
+  const initNames: string[] = (pod.spec?.initContainers ?? []).map((c: { name: string }) => c.name);
+  let container = query.container;
+  if (!container) {
+    if (names.length !== 1) throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+    container = names[0];
+  }
+  if (!names.includes(container) && !initNames.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+  if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+  const node = await store(ctx, 'nodes').get(undefined, pod.spec.nodeName) as any;
+  const ip = node.status?.addresses?.find((a: { type: string }) => a.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  if (!ip) throw errors.unavailable(`node ${pod.spec.nodeName} has no InternalIP: its kubelet cannot be reached`);
+  const params = new URLSearchParams();
+  for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'sinceTime', 'limitBytes']) if (query[k] !== undefined) params.set(k, query[k]!);
+  const ac = new AbortController();
+  req.raw.on('close', () => ac.abort());
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await undiciRequest(`http://${ip}:${port}/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${params}`,
+      { signal: ac.signal, bodyTimeout: 0, headersTimeout: 10_000 });
+  } catch (err) {
+    throw errors.unavailable(`the kubelet of node ${pod.spec.nodeName} at ${ip}:${port} did not answer: ${(err as Error).message}`, err);
+  }
+  if (res.statusCode >= 300) {
+    const text = await res.body.text();
+    let body: unknown = text;
+    try { body = JSON.parse(text); } catch { /* plain text */ }
+    throw ApiError.fromStatus(body, res.statusCode);
+  }
+  reply.hijack();
+  reply.raw.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+  reply.raw.flushHeaders(); // `kubectl logs -f` prints as chunks arrive
+  res.body.on('data', (chunk: Buffer) => reply.raw.write(chunk));
+  res.body.on('end', () => reply.raw.end());
+  res.body.on('error', () => reply.raw.end());
+  return undefined;
+}
+
+/** What metrics.k8s.io reads: pods and nodes from the watch caches (resourceVersion 0), as metrics-server's informers. */
+export function metricsContext(ctx: ApiContext): MetricsContext {
+  return {
+    list: async (resource, namespace, selectors) => (await store(ctx, resource).list(namespace, { ...selectors, resourceVersion: '0' })).items,
+    get: (resource, namespace, name) => store(ctx, resource).get(namespace, name),
+    log: ctx.log,
+  };
+}

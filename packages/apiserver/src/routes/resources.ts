@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errors, findResource } from '@k8ts/api';
+import { handleMetrics, METRICS_GROUP, METRICS_VERSION } from '../metrics.js';
+import { notFound, type ApiContext, type Query, type Target } from './context.js';
+import { serveCrud } from './crud.js';
+import { groupDiscovery } from './discovery.js';
+import { metricsContext } from './proxy.js';
+import { serveWatch } from './watch.js';
+
+/**
+ * Everything under `/api/` and `/apis/`: group discovery, metrics.k8s.io, watches and the resources' verbs. Watches
+ * are long-running and not counted; other requests beyond `maxInflight` at once get 429 (upstream's max-in-flight).
+ */
+export function registerResourceRoutes(app: FastifyInstance, ctx: ApiContext, maxInflight: number): void {
+  let inflight = 0;
+  const metrics = metricsContext(ctx);
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = (req.params as { '*': string })['*'];
+    const core = req.url.startsWith('/api/');
+    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const [group, version, rest] = core ? ['', segs[0], segs.slice(1)] : [segs[0], segs[1], segs.slice(2)];
+    if (!version || rest.length === 0) return groupDiscovery(req.method, core, group, version);
+    const query = req.query as Query;
+    if (!core && group === METRICS_GROUP && version === METRICS_VERSION) return handleMetrics(req.method, rest, query, metrics);
+    const target = resolveTarget(group, version, rest);
+    const watch = target.watch || query.watch === 'true' || query.watch === '1';
+    if (watch && req.method === 'GET' && !target.name) return serveWatch(ctx, req, reply, target, query);
+    if (inflight >= maxInflight) throw errors.tooManyRequests('Too many requests, please try again later.');
+    inflight++;
+    try {
+      return await serveCrud(ctx, req, reply, target, query);
+    } finally {
+      inflight--;
+    }
+  };
+  app.all('/api/*', handler);
+  app.all('/apis/*', handler);
+}
+
+/** Resolves `/namespaces/{ns}/{resource}/{name}/{sub}` or `/{resource}/{name}/{sub}` (with a legacy `watch/` prefix). */
+function resolveTarget(group: string, version: string, rest: string[]): Target {
+  let watch = false;
+  if (rest[0] === 'watch') { watch = true; rest = rest.slice(1); }
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const def = findResource(group, version, rest[2]);
+    if (def?.namespaced) {
+      if (rest.length > 5) throw notFound();
+      return { def, namespace: rest[1], name: rest[3], subresource: rest[4], watch };
+    }
+  }
+  const def = findResource(group, version, rest[0]);
+  if (!def || rest.length > 3) throw notFound();
+  return { def, name: rest[1], subresource: rest[2], watch };
+}

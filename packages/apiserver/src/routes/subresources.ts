@@ -1,0 +1,44 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors, type KubeObject } from '@k8ts/api';
+import { patchType } from '../http.js';
+import { bindPod } from '../rest/binding.js';
+import { toScale, updateScale } from '../rest/scale.js';
+import type { DeleteOptions } from '../rest-store.js';
+import { notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
+import { proxyLog } from './proxy.js';
+
+/** `/status`, `/scale`, `pods/binding`, `pods/eviction` and `pods/log` of the resources that declare them. */
+export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, t: Target, name: string,
+  query: Query, body: () => unknown, dryRun: boolean): Promise<unknown> {
+  const store = ctx.stores.get(t.def)!;
+  const sub = t.def.subresources.find((s) => s.name === t.subresource);
+  if (!sub) throw notFound();
+  const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
+  switch (`${sub.name} ${req.method}`) {
+    case 'status GET': return send(await store.get(t.namespace, name));
+    case 'status PUT': {
+      const obj = store.checkBody(body(), t.namespace);
+      if (obj.metadata?.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+      return send(await store.update(t.namespace, name, obj, { dryRun, subresource: 'status' }));
+    }
+    case 'status PATCH': {
+      const type = patchType(req.headers['content-type']);
+      return send((await store.patch(t.namespace, name, type === 'apply' ? 'strategic' : type, body() ?? {}, { dryRun, subresource: 'status' })).object);
+    }
+    case 'scale GET': return reply.send(toScale(store, await store.get(t.namespace, name)));
+    case 'scale PUT': return reply.send(await updateScale(store, t.namespace, name, { method: 'PUT', body: body() }, dryRun));
+    case 'scale PATCH':
+      return reply.send(await updateScale(store, t.namespace, name, { method: 'PATCH', patchType: patchType(req.headers['content-type']), body: body() }, dryRun));
+    case 'binding POST': {
+      await bindPod(store, t.namespace, name, body(), dryRun);
+      return reply.code(201).send(success(201));
+    }
+    case 'eviction POST': {
+      const eviction = body() as { deleteOptions?: DeleteOptions } | undefined;
+      await store.delete(t.namespace, name, eviction?.deleteOptions ?? {}, { dryRun });
+      return reply.code(201).send(success(201));
+    }
+    case 'log GET': return proxyLog(ctx, req, reply, t.namespace!, name, query);
+    default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+}

@@ -1,0 +1,77 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, type KubeObject } from '@k8ts/api';
+import { intParam, rvParam, wantedFormat } from '../http.js';
+import { toTableRowEvent } from '../table.js';
+import type { CacheEvent } from '../watch-cache.js';
+import type { ApiContext, Query, Target } from './context.js';
+
+/**
+ * A watch on a collection: subscribes to the resource's watch cache from the asked resourceVersion and streams
+ * `{type, object}` lines, filtered by namespace and selectors (objects entering or leaving the selection become
+ * ADDED and DELETED), with bookmarks when asked, until the timeout or the client goes.
+ */
+export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, t: Target, query: Query): void {
+  const store = ctx.stores.get(t.def)!;
+  const cache = ctx.caches.get(t.def)!;
+  const sel = store.selector(query);
+  const from = rvParam(query.resourceVersion);
+  const timeoutSeconds = intParam(query.timeoutSeconds, 'timeoutSeconds') ?? 1800 + Math.floor(Math.random() * 1800);
+  const table = wantedFormat(req.headers.accept) === 'table';
+  const res: ServerResponse = reply.raw;
+  reply.hijack();
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders(); // kubectl waits for headers before it trusts a quiet watch (kubectl-wire.md §5)
+  let closed = false;
+  let sent = from ?? 0;
+  const write = (type: string, object: unknown) => {
+    if (closed) return;
+    res.write(JSON.stringify({ type, object }) + '\n');
+    // A watcher that cannot keep up is dropped; it re-watches from its last resourceVersion.
+    if (res.writableLength > 32 * 1024 * 1024) close();
+  };
+  const inScope = (o: KubeObject | undefined) => !!o && (!t.namespace || o.metadata?.namespace === t.namespace) && store.matches(sel, o);
+  const deliver = (ev: CacheEvent) => {
+    const now = inScope(ev.object);
+    const before = ev.type === 'MODIFIED' ? inScope(ev.prev) : now;
+    let type: string | undefined = ev.type;
+    if (ev.type === 'MODIFIED' && now !== before) type = now ? 'ADDED' : 'DELETED';
+    else if (!now && !(ev.type === 'MODIFIED' && before)) type = undefined;
+    sent = Math.max(sent, ev.revision);
+    if (!type) return;
+    write(type, table ? toTableRowEvent(t.def, ev.object, query.includeObject) : ev.object);
+  };
+  const timers: NodeJS.Timeout[] = [];
+  let sub: { close(): void } | undefined;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    sub?.close();
+    for (const tm of timers) clearTimeout(tm);
+    ctx.watchers.delete(close);
+    res.end();
+  };
+  ctx.watchers.add(close);
+  req.raw.on('close', close);
+  res.on('error', close);
+  timers.push(setTimeout(close, timeoutSeconds * 1000));
+  cache.ready.then(() => {
+    if (closed) return;
+    try {
+      sub = cache.subscribe(from, deliver, close);
+    } catch (err) {
+      if (err instanceof ApiError) { write('ERROR', err.toStatus()); close(); return; }
+      throw err;
+    }
+    if (query.allowWatchBookmarks === 'true') {
+      const tick = () => {
+        write('BOOKMARK', { kind: t.def.kind, apiVersion: store.withType({}).apiVersion, metadata: { resourceVersion: String(Math.max(sent, cache.revision)) } });
+        timers.push(setTimeout(tick, ctx.bookmarkMs));
+      };
+      timers.push(setTimeout(tick, ctx.bookmarkMs));
+    }
+  }).catch((err: unknown) => {
+    ctx.log.error({ err }, 'watch failed');
+    close();
+  });
+}
