@@ -1,10 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '@k8ts/apiserver';
 // @ts-expect-error plain JS module shared with scripts/cluster
 import { startEtcd } from '../scripts/lib/processes.mjs';
+
+const execFileP = promisify(execFile);
 
 export interface TestEtcd { endpoint: string; stop(): Promise<void> }
 
@@ -89,4 +93,39 @@ export async function eventually<T>(fn: () => Promise<T> | T, what: string, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export interface TestKubectl {
+  /** Runs the real kubectl against the server; stdout, or on failure an Error carrying stderr. */
+  (...args: string[]): Promise<string>;
+  /** A file in the kubectl's scratch directory, written with `text`; returns its path. */
+  file(name: string, text: string): string;
+  dir: string;
+  cleanup(): void;
+}
+
+/** The real kubectl (on PATH) with its own kubeconfig and cache pointing at `server`. */
+export function testKubectl(server: string): TestKubectl {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-kubectl-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, [
+    'apiVersion: v1', 'kind: Config', 'current-context: test',
+    'clusters:', '- name: test', '  cluster:', `    server: ${server}`,
+    'contexts:', '- name: test', '  context:', '    cluster: test', '    user: test',
+    'users:', '- name: test', '  user: {}', '',
+  ].join('\n'));
+  const env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
+  const run = async (...args: string[]): Promise<string> => {
+    try {
+      return (await execFileP('kubectl', [`--cache-dir=${dir}/cache`, ...args], { env, timeout: 60_000 })).stdout;
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr || e.message}`, { cause: err });
+    }
+  };
+  return Object.assign(run, {
+    dir,
+    file: (name: string, text: string) => { const f = path.join(dir, name); writeFileSync(f, text); return f; },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  });
 }

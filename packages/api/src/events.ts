@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ApiClient } from './client.js';
+import type { ApiClient, KubeObjectLike } from './client.js';
 import { ApiError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { EVENTS } from './resources.js';
@@ -18,7 +18,7 @@ export interface EventTarget {
 }
 
 /** The target of an event about an object (optionally a field of it, e.g. `spec.containers{app}`). */
-export function eventTarget(obj: KubeObject, fieldPath?: string): EventTarget {
+export function eventTarget(obj: KubeObjectLike, fieldPath?: string): EventTarget {
   return {
     apiVersion: obj.apiVersion, kind: obj.kind ?? '', namespace: obj.metadata?.namespace, name: obj.metadata?.name ?? '',
     uid: obj.metadata?.uid, resourceVersion: obj.metadata?.resourceVersion, ...(fieldPath ? { fieldPath } : {}),

@@ -1,4 +1,6 @@
 import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
+import { REPLICATIONCONTROLLERS } from '@k8ts/api';
+import { DeploymentController } from './deployment/deployment-controller.js';
 import { ReplicaSetController } from './replicaset/replica-set-controller.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
@@ -21,7 +23,9 @@ export interface ControllerDescriptor {
 
 /** Every controller k8ts has, named as kube-controller-manager's `--controllers` names them. */
 export const CONTROLLERS: readonly ControllerDescriptor[] = [
+  { name: 'deployment', defaultWorkers: 5, build: (ctx) => new DeploymentController({ ...ctx }) },
   { name: 'replicaset', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx }) },
+  { name: 'replicationcontroller', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx, def: REPLICATIONCONTROLLERS }) },
 ];
 
 /**
