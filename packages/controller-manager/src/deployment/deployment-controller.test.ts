@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEPLOYMENTS, REPLICASETS, type Deployment, type ReplicaSet } from '@k8ts/api';
+import { DEPLOYMENTS, type Deployment, type ReplicaSet } from '@k8ts/api';
 import { FakeClock, FakeInformerFactory, RecordingClient } from '@k8ts/api/testing';
 import { DeploymentController } from './deployment-controller.js';
 import { computeHash, proportion, resolveFenceposts, scaledValue } from './util.js';
