@@ -8,13 +8,15 @@ import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { Pool } from 'undici';
 import { ensureDockerEngine, ensureImages, socketPath } from '../scripts/lib/docker.mjs';
-import { freePort, startApiserver, startEtcd, startKubelet } from '../scripts/lib/processes.mjs';
+import { freePort, startApiserver, startControllerManager, startEtcd, startKubelet, startScheduler } from '../scripts/lib/processes.mjs';
 
 const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' }, 'watch-samples': { type: 'string', default: '300' },
     pods: { type: 'string', default: '40' }, only: { type: 'string' },
     'sched-pods': { type: 'string', default: '5000' }, 'sched-nodes': { type: 'string', default: '100,1000' },
+    'deploy-replicas': { type: 'string', default: '1000' }, 'deploy-nodes': { type: 'string', default: '100' },
+    'rollout-replicas': { type: 'string', default: '100' },
   },
 });
 const N = Number(args.n);
@@ -278,6 +280,112 @@ async function benchScheduler() {
   }
 }
 
+/**
+ * The controller manager as users meet it: etcd, apiserver, scheduler and controller-manager as separate processes
+ * (as scripts/cluster runs them), fake Ready nodes, and this process playing the kubelets (a pod bound to a node is
+ * marked Running and Ready at once). Figures come from a pod watch, as a client sees them.
+ */
+async function benchControllerManager() {
+  const { ApiClient, Informer, PODS, DEPLOYMENTS } = await import('../packages/api/dist/index.js');
+  const R = Number(args['deploy-replicas']);
+  const NODES = Number(args['deploy-nodes']);
+  const ROLL = Number(args['rollout-replicas']);
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-cm-'));
+  const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+  const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
+  const http = new Pool(apiserver.url, { connections: C });
+  const post = async (p, body) => {
+    const res = await http.request({ method: 'POST', path: p, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`POST ${p}: ${res.statusCode} ${text}`);
+  };
+  const client = new ApiClient({ server: apiserver.url });
+  const procs = [];
+  const ac = new AbortController();
+  try {
+    await post('/api/v1/namespaces', { metadata: { name: 'raw' } });
+    await post('/api/v1/namespaces', { metadata: { name: 'cm' } });
+    // The raw part, in this run: plain pod creates through the same apiserver.
+    const rawRate = await throughput(R, C, (i) => post('/api/v1/namespaces/raw/pods', { ...pod(`raw-${i}`), metadata: { name: `raw-${i}`, namespace: 'raw' } }));
+    await throughput(NODES, C, (i) => post('/api/v1/nodes', {
+      apiVersion: 'v1', kind: 'Node', metadata: { name: `n-${i}`, labels: { 'kubernetes.io/hostname': `n-${i}` } },
+      status: {
+        capacity: { cpu: '64', memory: '256Gi', pods: '500' }, allocatable: { cpu: '64', memory: '256Gi', pods: '500' },
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
+      },
+    }));
+    procs.push(await startScheduler({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'scheduler.log') }));
+    procs.push(await startControllerManager({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'controller-manager.log'), extraArgs: process.env.CM_ARGS ? process.env.CM_ARGS.split(' ') : [] }));
+    // The fake kubelets: a pod bound to a node runs and is Ready at once (only for the rollout: creating and binding
+    // the big Deployment's pods needs no kubelet, and its status writes would only load the apiserver).
+    let kubelets = false;
+    const bound = new Set();
+    const ready = new Set();
+    const pods = new Informer({ client, def: PODS, namespace: 'cm' });
+    const seen = new Set();
+    let allSeenAt = 0;
+    const onPod = (p) => {
+      seen.add(p.metadata.uid);
+      if (seen.size === R && !allSeenAt) allSeenAt = performance.now();
+      if (!p.spec?.nodeName || p.metadata.deletionTimestamp) return;
+      bound.add(p.metadata.uid);
+      if (!kubelets || ready.has(p.metadata.uid)) return;
+      ready.add(p.metadata.uid);
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      client.patch(PODS, 'cm', p.metadata.name, { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } }, 'merge', { subresource: 'status' }).catch(() => ready.delete(p.metadata.uid));
+    };
+    pods.addHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p), onDelete: (p) => { bound.delete(p.metadata.uid); } });
+    const informing = pods.run(ac.signal);
+    await pods.waitForSync(ac.signal);
+    const deployment = (name, replicas, image) => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'cm' },
+      spec: {
+        replicas, selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image, resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } },
+      },
+    });
+    const waitFor = async (what, fn, limitMs = 600_000) => {
+      const deadline = Date.now() + limitMs;
+      while (!(await fn())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    let t0 = performance.now();
+    await post('/apis/apps/v1/namespaces/cm/deployments', deployment('big', R, 'k8ts/busybox:1'));
+    await waitFor(`${R} pods bound`, () => bound.size >= R);
+    const bigSeconds = (performance.now() - t0) / 1000;
+    const createdSeconds = (allSeenAt - t0) / 1000;
+    console.log(`controller-manager: ${R}-replica Deployment created and bound in ${fmt(bigSeconds, 1)} s = ${fmt(R / bigSeconds, 0)} pods/s   raw pod creates/s ${fmt(rawRate, 0)}   ratio ${fmt(R / bigSeconds / rawRate, 2)} (all created after ${fmt(createdSeconds, 1)} s; ${NODES} fake nodes, scheduler and controller-manager as processes)`);
+
+    // A rolling update to a new template, timed until `kubectl rollout status` would say done.
+    kubelets = true;
+    await post('/apis/apps/v1/namespaces/cm/deployments', deployment('roll', ROLL, 'k8ts/busybox:1'));
+    const done = async (name, generation) => {
+      const d = await client.get(DEPLOYMENTS, 'cm', name);
+      const s = d.status ?? {};
+      return (s.observedGeneration ?? 0) >= (generation ?? d.metadata.generation) && s.updatedReplicas === ROLL && s.replicas === ROLL && s.availableReplicas === ROLL;
+    };
+    await waitFor('first rollout', () => done('roll', 1));
+    t0 = performance.now();
+    await client.patch(DEPLOYMENTS, 'cm', 'roll', { spec: { template: { spec: { containers: [{ name: 'app', image: 'k8ts/busybox:2' }] } } } }, 'strategic');
+    await waitFor('rolling update', () => done('roll', 2));
+    const rollSeconds = (performance.now() - t0) / 1000;
+    console.log(`controller-manager: ${ROLL}-replica rolling update (25% surge/unavailable) done in ${fmt(rollSeconds, 1)} s (fake kubelets ready at once)`);
+    ac.abort();
+    await informing;
+  } finally {
+    ac.abort();
+    for (const p of procs.reverse()) await p.stop();
+    await client.close();
+    await http.close();
+    await apiserver.stop();
+    await etcd.stop();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true }); else console.log(dir);
+  }
+}
+
 if (!args.only || args.only === 'apiserver') await benchApiserver();
 if (!args.only || args.only === 'scheduler') await benchScheduler();
 if (!args.only || args.only === 'pods') await benchPodStartup();
+if (!args.only || args.only === 'controller-manager') await benchControllerManager();

@@ -34,6 +34,26 @@ describe('EventRecorder', () => {
     expect(calls[3].verb).toBe('create');
   });
 
+  it('combines more than ten messages of one object and reason, and writes at most 25 events per object, then one per 5 minutes', async () => {
+    const { client, calls } = recordingClient();
+    let now = Date.parse('2026-11-24T08:00:00Z');
+    const rec = new EventRecorder({ client, component: 'replicaset-controller', now: () => now });
+    const rs = { kind: 'ReplicaSet', apiVersion: 'apps/v1', namespace: 'default', name: 'web', uid: 'rs1' };
+    for (let i = 0; i < 40; i++) await rec.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: web-${i}`);
+    // 9 distinct events, then the 10th starts one combined event whose count grows; 25 writes in all, then the filter drops.
+    expect(calls).toHaveLength(25);
+    expect(calls.slice(0, 9).every((c) => c.verb === 'create' && !c.body.message.startsWith('('))).toBe(true);
+    expect(calls[9]).toMatchObject({ verb: 'create', body: { message: '(combined from similar events): Created pod: web-9', count: 1 } });
+    expect(calls[24]).toMatchObject({ verb: 'patch', name: calls[9].body.metadata.name, body: { count: 16, message: '(combined from similar events): Created pod: web-24' } });
+    now += 300_000; // one token back
+    await rec.record(rs, 'Normal', 'SuccessfulCreate', 'Created pod: web-40');
+    await rec.record(rs, 'Normal', 'SuccessfulCreate', 'Created pod: web-41');
+    expect(calls).toHaveLength(26);
+    // Another object has its own bucket.
+    await rec.record({ ...rs, name: 'db', uid: 'rs2' }, 'Normal', 'SuccessfulCreate', 'Created pod: db-0');
+    expect(calls).toHaveLength(27);
+  });
+
   it('never throws when the API refuses', async () => {
     const client = { create: async () => { throw new Error('down'); } } as unknown as ApiClient;
     await expect(new EventRecorder({ client, component: 'x' }).record({ kind: 'Pod', name: 'p' }, 'Normal', 'R', 'm')).resolves.toBeUndefined();

@@ -202,6 +202,7 @@ export class ReplicaSetController {
           throw e;
         }
       });
+      this.log.debug({ [this.def.kind.toLowerCase()]: key, created: successes, wanted: n }, 'created pods');
       // Creates that failed or were skipped after a failed batch will never be seen: stop waiting for them.
       for (let i = successes; i < n; i++) this.expectations.creationObserved(key);
       if (error) throw error;
