@@ -15,6 +15,7 @@ import { handleMetrics, METRICS_GROUP, METRICS_VERSION, type MetricsContext } fr
 import { NamespaceLifecycle } from './namespaces.js';
 import { OpenApi } from './openapi.js';
 import { bootstrapSystemPriorityClasses, PriorityAdmission } from './priority.js';
+import { admit as defaultTolerationSeconds } from './default-toleration-seconds.js';
 import { ResourceStore, type DeleteOptions, type ListQuery } from './rest-store.js';
 import { ServiceAllocator } from './services.js';
 import { Storage } from './storage.js';
@@ -35,6 +36,10 @@ export interface AppOptions {
   compactionIntervalMs?: number;
   /** Non-watch requests served at once before 429 (upstream's --max-requests-inflight + mutating). */
   maxRequestsInflight?: number;
+  /** tolerationSeconds of the not-ready:NoExecute toleration added to pods (--default-not-ready-toleration-seconds, 300). */
+  defaultNotReadyTolerationSeconds?: number;
+  /** tolerationSeconds of the unreachable:NoExecute toleration added to pods (--default-unreachable-toleration-seconds, 300). */
+  defaultUnreachableTolerationSeconds?: number;
 }
 
 const VERSION = {
@@ -62,6 +67,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const namespaces = new NamespaceLifecycle(log);
   const services = new ServiceAllocator();
   const priority = new PriorityAdmission();
+  const tolerationSeconds = { notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds };
+  const isPods = (d: ResourceDef) => d.group === '' && d.resource === 'pods';
   for (const def of RESOURCES) {
     const cache = new WatchCache(def, storage, log, opts.watchCacheSize);
     caches.set(def, cache);
@@ -70,7 +77,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         await namespaces.admit(d, obj);
         if (d.resource === 'services' && d.group === '') services.allocate(obj);
         await priority.admit(d, obj);
+        if (isPods(d)) defaultTolerationSeconds(obj, tolerationSeconds);
       },
+      beforeUpdate: (d, next) => { if (isPods(d)) defaultTolerationSeconds(next, tolerationSeconds); },
     }));
   }
   const storeOf = (def: ResourceDef) => stores.get(def)!;

@@ -5,3 +5,5 @@ export { WatchCache } from './watch-cache.js';
 export { strategicMergePatch } from './patch/strategic-merge.js';
 export { patchMetaFor } from './patch/patch-meta.js';
 export { mergePatch } from './patch/merge-patch.js';
+export { admit as admitDefaultTolerationSeconds, DEFAULT_TOLERATION_SECONDS } from './default-toleration-seconds.js';
+export type { DefaultTolerationSecondsOptions } from './default-toleration-seconds.js';

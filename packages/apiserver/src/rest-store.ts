@@ -40,6 +40,8 @@ export interface Selector { labels: LabelRequirement[]; fields: FieldRequirement
 export interface StoreHooks {
   /** Runs before a new object is validated and written (namespace lifecycle, IP allocation...). */
   beforeCreate?(def: ResourceDef, obj: KubeObject): Promise<void> | void;
+  /** Mutating admission of an update of the object itself (not status or internal writes), before validation. */
+  beforeUpdate?(def: ResourceDef, next: KubeObject, old: KubeObject): void;
 }
 
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -202,6 +204,7 @@ export class ResourceStore {
       const wanted = structuredClone(produce(current));
       const old = current!.object;
       const next = this.merge(old, wanted, subresource);
+      if (!subresource) this.hooks.beforeUpdate?.(this.def, next, old);
       if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
       if (subresource !== 'internal') this.validate(next, old);
       const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length);
