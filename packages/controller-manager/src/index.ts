@@ -4,3 +4,9 @@ export { ControllerExpectations, EXPECTATIONS_TIMEOUT_MS } from './expectations.
 export { deletionOrder, isPodActive, isPodAvailable, isPodReady, podFromTemplate, rankByRelatedOnSameNode, slowStartBatch } from './pods.js';
 export { CONTROLLERS, enabledControllers } from './controllers.js';
 export type { ControllerContext, ControllerDescriptor } from './controllers.js';
+export { NodeLifecycleController, NODE_LEASE_NAMESPACE, NOT_READY_TAINT, UNREACHABLE_TAINT } from './nodelifecycle/node-lifecycle-controller.js';
+export type { NodeLifecycleControllerDeps, NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
+export { TaintEvictionController, minTolerationMs } from './tainteviction/taint-eviction-controller.js';
+export type { TaintEvictionControllerDeps } from './tainteviction/taint-eviction-controller.js';
+export { matchingTolerations, toleratesTaint } from './taints.js';
+export { parseDuration } from './duration.js';
