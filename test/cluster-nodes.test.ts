@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, NODES, PODS, type Node, type Pod } from '@k8ts/api';
 import { DockerRuntime } from '@k8ts/kubelet';
 // @ts-expect-error plain JS module shared with scripts/
-import { freePort, startKubelet } from '../scripts/lib/processes.mjs';
+import { freePort, isSameProcess, startControllerManager, startKubelet } from '../scripts/lib/processes.mjs';
 import { eventually } from './harness.js';
 
 const run = promisify(execFile);
@@ -200,6 +201,88 @@ spec:
     } finally {
       await again.stop();
       await Promise.all(Object.values(runtimes).map((r) => r.close()));
+    }
+  });
+
+  it('taints a node whose kubelet is killed -9, evicts its pods after their tolerationSeconds, the ReplicaSet replaces them on the other node, and the taint goes when the kubelet is back', async () => {
+    const pids = JSON.parse(readFileSync(path.join(state(), 'pids.json'), 'utf8')).components as { name: string; pid: number; argv: string[] }[];
+    const kubeletRec = pids.find((c) => c.name === 'kubelet-node-1')!;
+    const flag = (f: string) => kubeletRec.argv[kubeletRec.argv.indexOf(f) + 1];
+    const startNode1 = (log: string) => startKubelet({
+      apiserverUrl: flag('--apiserver'), nodeName: 'node-1', nodeIP: '127.0.1.1', port: Number(flag('--port')), dockerSocket: flag('--docker-socket'),
+      rootDir: flag('--root-dir'), manifestDir: flag('--pod-manifest-path'), logFile: path.join(dir, log),
+    });
+    const client = new ApiClient({ server: flag('--apiserver') });
+    const readyOf = async (name: string) => (await client.get<Node>(NODES, undefined, name)).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    // The cluster's controller manager watches with upstream's 40 s grace; this test runs one with 20 s (the kubelet renews every 10 s).
+    const cmRec = pids.find((c) => c.name === 'controller-manager')!;
+    // Alive and still the process the cluster recorded (same command line), never a pid reused since.
+    const alive = (rec: { pid: number; argv: string[] }) => isSameProcess(rec.pid, rec.argv) as boolean;
+    // The cluster's own node-1 kubelet (when an earlier test has not already replaced it) and controller manager make way.
+    for (const rec of [kubeletRec, cmRec]) if (alive(rec)) process.kill(rec.pid, 'SIGTERM');
+    await eventually(() => !alive(kubeletRec) && !alive(cmRec), 'the cluster\'s node-1 kubelet and controller manager stopped', 20_000);
+    const cm = await startControllerManager({
+      apiserverUrl: flag('--apiserver'), logFile: path.join(dir, 'controller-manager-nlc.log'),
+      extraArgs: ['--leader-elect', 'false', '--node-monitor-period', '1s', '--node-monitor-grace-period', '20s'],
+    });
+    let kubelet = await startNode1('node-1-nlc.log');
+    try {
+      await eventually(async () => (await readyOf('node-1')) === 'True' && (await readyOf('node-2')) === 'True', 'both nodes Ready', 60_000);
+      await eventually(async () => !((await client.get<Node>(NODES, undefined, 'node-1')).spec?.taints?.length), 'node-1 untainted', 30_000);
+      const file = path.join(dir, 'moving.yaml');
+      writeFileSync(file, `apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: moving
+spec:
+  replicas: 4
+  selector: { matchLabels: { app: moving } }
+  template:
+    metadata:
+      labels: { app: moving }
+    spec:
+      terminationGracePeriodSeconds: 1
+      tolerations:
+      - { key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 5 }
+      containers:
+      - name: main
+        image: k8ts/busybox:latest
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "exec sleep 3600"]
+`);
+      await kubectl('apply', '-f', file);
+      const live = async () => (await client.list<Pod>(PODS, 'default', { labelSelector: 'app=moving' })).items.filter((p) => !p.metadata?.deletionTimestamp);
+      const running = await eventually(async () => { const p = await live(); return p.length === 4 && p.every((x) => x.status?.phase === 'Running') && p; }, 'four moving pods Running', 120_000);
+      const onNode1 = running.filter((p) => p.spec?.nodeName === 'node-1').map((p) => p.metadata!.name!);
+      expect(onNode1.length).toBeGreaterThan(0);
+
+      process.kill(kubelet.pid, 'SIGKILL');
+      const killed = Date.now();
+      await eventually(async () => (await readyOf('node-1')) === 'Unknown', 'node-1 Unknown', 60_000);
+      const unknownAfter = Date.now() - killed;
+      await eventually(async () => (await client.get<Node>(NODES, undefined, 'node-1')).spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute'), 'unreachable taint', 30_000);
+      const tainted = Date.now();
+      const evictedAll = async () => (await Promise.all(onNode1.map(async (name) => {
+        try { return Boolean((await client.get<Pod>(PODS, 'default', name)).metadata?.deletionTimestamp); } catch { return true; }
+      }))).every(Boolean);
+      expect(await evictedAll()).toBe(false); // 5 s of toleration first
+      await eventually(evictedAll, 'node-1 pods evicted', 30_000);
+      const evictedAfter = Date.now() - tainted;
+      expect(evictedAfter).toBeGreaterThanOrEqual(3_000);
+      await eventually(async () => { const p = await live(); return p.length === 4 && p.every((x) => x.spec?.nodeName === 'node-2' && x.status?.phase === 'Running'); }, 'four moving pods Running on node-2', 120_000);
+
+      kubelet = await startNode1('node-1-nlc-again.log');
+      await eventually(async () => (await readyOf('node-1')) === 'True', 'node-1 Ready again', 60_000);
+      await eventually(async () => !((await client.get<Node>(NODES, undefined, 'node-1')).spec?.taints?.length), 'node-1 taints removed', 60_000);
+      // The restarted kubelet finishes the evicted pods' deletion.
+      await eventually(async () => (await client.list<Pod>(PODS, 'default', { labelSelector: 'app=moving' })).items.length === 4, 'evicted pods gone', 60_000);
+      console.info(`node-1 Unknown ${unknownAfter} ms after kill -9 (grace 20 s); its pods evicted ${evictedAfter} ms after the taint (tolerationSeconds 5)`);
+      await kubectl('delete', 'rs', 'moving');
+      await kubectl('delete', 'pods', '-l', 'app=moving', '--wait=false');
+    } finally {
+      await kubelet.stop();
+      await cm.stop();
+      await client.close();
     }
   });
 });

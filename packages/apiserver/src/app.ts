@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Etcd3 } from 'etcd3';
 import { ApiError, errors, findResource, reasonForCode, RESOURCES, silentLogger, type Logger, type ResourceDef } from '@k8ts/api';
 import { AdmissionChain } from './admission/chain.js';
+import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { PriorityAdmission } from './admission/priority.js';
 import { ServiceAllocator } from './admission/service-allocation.js';
@@ -29,6 +30,10 @@ export interface AppOptions {
   compactionIntervalMs?: number;
   /** Non-watch requests served at once before 429 (upstream's --max-requests-inflight + mutating). */
   maxRequestsInflight?: number;
+  /** tolerationSeconds of the not-ready:NoExecute toleration added to pods (--default-not-ready-toleration-seconds, 300). */
+  defaultNotReadyTolerationSeconds?: number;
+  /** tolerationSeconds of the unreachable:NoExecute toleration added to pods (--default-unreachable-toleration-seconds, 300). */
+  defaultUnreachableTolerationSeconds?: number;
 }
 
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
@@ -40,7 +45,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const lifecycle = new NamespaceLifecycle();
   const priority = new PriorityAdmission();
   const services = new ServiceAllocator();
-  const admission = new AdmissionChain([lifecycle, priority, services]);
+  const tolerations = new DefaultTolerationSeconds({
+    notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds,
+  });
+  const admission = new AdmissionChain([lifecycle, priority, tolerations, services]);
 
   const caches = new Map<ResourceDef, WatchCache>();
   const stores = new Map<ResourceDef, ResourceStore>();

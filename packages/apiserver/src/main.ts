@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '@k8ts/api';
 import { buildApp } from './app.js';
+
+/** A flag that must be a non-negative integer (commander's argParser): anything else stops the server at start. */
+function seconds(value: string): string {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a non-negative integer');
+  return value;
+}
 
 const program = new Command('k8ts-apiserver')
   .description('The k8ts API server: Kubernetes REST API on HTTP, state in etcd.')
@@ -11,6 +17,8 @@ const program = new Command('k8ts-apiserver')
   .addOption(new Option('--etcd-compaction-interval <seconds>', 'compact etcd history this often; 0 disables').env('ETCD_COMPACTION_INTERVAL').default('300'))
   .addOption(new Option('--watch-cache-size <events>', 'events kept per resource for watch replay').default('10000'))
   .addOption(new Option('--max-requests-inflight <n>', 'non-watch requests served at once before 429').default('600'))
+  .addOption(new Option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the toleration for node.kubernetes.io/not-ready:NoExecute that is added by default to every pod that does not already have such a toleration').argParser(seconds).default('300'))
+  .addOption(new Option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the toleration for node.kubernetes.io/unreachable:NoExecute that is added by default to every pod that does not already have such a toleration').argParser(seconds).default('300'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
   .parse();
 
@@ -24,6 +32,8 @@ async function main(): Promise<void> {
     compactionIntervalMs: Number(opts.etcdCompactionInterval) * 1000,
     watchCacheSize: Number(opts.watchCacheSize),
     maxRequestsInflight: Number(opts.maxRequestsInflight),
+    defaultNotReadyTolerationSeconds: Number(opts.defaultNotReadyTolerationSeconds),
+    defaultUnreachableTolerationSeconds: Number(opts.defaultUnreachableTolerationSeconds),
   });
   const address = await app.listen({ host: opts.bindAddress, port: Number(opts.port) });
   log.info({ address }, 'apiserver listening');

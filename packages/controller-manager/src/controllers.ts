@@ -1,7 +1,9 @@
 import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
 import { REPLICATIONCONTROLLERS } from '@k8ts/api';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
 import { ReplicaSetController } from './replicaset/replica-set-controller.js';
+import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
 export interface ControllerContext {
@@ -11,6 +13,8 @@ export interface ControllerContext {
   clock?: Clock;
   /** `--concurrent-<name>-syncs`, by controller name. */
   workers(name: string): number;
+  /** `--node-monitor-period`, `--node-monitor-grace-period`, … for the nodelifecycle controller. */
+  nodeLifecycle?: NodeLifecycleOptions;
 }
 
 /** A controller as the manager knows it: its upstream name, and how to build it (building registers its informers). */
@@ -18,6 +22,8 @@ export interface ControllerDescriptor {
   name: string;
   /** Workers when `--concurrent-<name>-syncs` is not given (upstream's defaults). */
   defaultWorkers: number;
+  /** False when upstream has no `--concurrent-<name>-syncs` flag for it (its workers are fixed). */
+  workersFlag?: boolean;
   build(ctx: ControllerContext): { run(signal: AbortSignal, workers: number): Promise<void> };
 }
 
@@ -26,6 +32,9 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
   { name: 'deployment', defaultWorkers: 5, build: (ctx) => new DeploymentController({ ...ctx }) },
   { name: 'replicaset', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx }) },
   { name: 'replicationcontroller', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx, def: REPLICATIONCONTROLLERS }) },
+  // Upstream's node lifecycle and taint eviction are two controllers since v1.29 (SeparateTaintEvictionController).
+  { name: 'nodelifecycle', defaultWorkers: 8, workersFlag: false, build: (ctx) => new NodeLifecycleController({ ...ctx, ...ctx.nodeLifecycle }) },
+  { name: 'taint-eviction-controller', defaultWorkers: 8, workersFlag: false, build: (ctx) => new TaintEvictionController({ ...ctx }) },
 ];
 
 /**

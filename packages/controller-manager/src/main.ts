@@ -3,12 +3,29 @@ import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiClient, createLogger, LeaderElector, SharedInformerFactory } from '@k8ts/api';
 import { CONTROLLERS, enabledControllers, type ControllerContext } from './controllers.js';
+import { parseDuration } from './duration.js';
+
+/** commander argParser: a Go duration (`40s`, `1m0s`, `500ms`); anything else stops the process at start. */
+function duration(value: string): string {
+  try {
+    parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
+
+/** commander argParser: a non-negative number. */
+function fraction(value: string): string {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError('must be a non-negative number');
+  return value;
+}
 
 const program = new Command('k8ts-controller-manager')
-  .description('The k8ts controller manager: the control loops that keep the cluster as its objects say (ReplicaSets, …), one process, one leader.')
+  .description('The k8ts controller manager: the control loops that keep the cluster as its objects say (ReplicaSets, node lifecycle and taint eviction, …), one process, one leader.')
   .addOption(new Option('--kubeconfig <path>', 'kubeconfig to reach the apiserver').env('KUBECONFIG'))
   .addOption(new Option('--apiserver <url>', 'apiserver URL (instead of a kubeconfig)').env('K8TS_APISERVER'))
   .addOption(new Option('--controllers <list>', `controllers to run: * (all), name to add, -name to remove; known: ${CONTROLLERS.map((c) => c.name).join(', ')}`).default('*'))
@@ -18,7 +35,16 @@ const program = new Command('k8ts-controller-manager')
   .addOption(new Option('--bind-address <ip>', 'address of the /healthz endpoint').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'port of the /healthz endpoint (0 disables it)').env('CONTROLLER_MANAGER_PORT').default('10257'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
+program
+  .addOption(new Option('--node-monitor-period <duration>', 'how often the nodelifecycle controller checks node health').argParser(duration).default('5s'))
+  .addOption(new Option('--node-monitor-grace-period <duration>', 'how long a node may go without renewing its Lease or posting status before it is marked Unknown').argParser(duration).default('40s'))
+  .addOption(new Option('--node-startup-grace-period <duration>', 'how long a node that never posted status may stay silent before it is marked Unknown').argParser(duration).default('1m0s'))
+  .addOption(new Option('--node-eviction-rate <qps>', 'nodes per second that get the NoExecute taint in a healthy zone').argParser(fraction).default('0.1'))
+  .addOption(new Option('--secondary-node-eviction-rate <qps>', 'nodes per second that get the NoExecute taint in a large zone that is partially disrupted').argParser(fraction).default('0.01'))
+  .addOption(new Option('--large-cluster-size-threshold <n>', 'zones with more nodes than this are large').argParser(fraction).default('50'))
+  .addOption(new Option('--unhealthy-zone-threshold <fraction>', 'fraction of not-ready nodes (at least 3) that makes a zone partially disrupted').argParser(fraction).default('0.55'));
 for (const c of CONTROLLERS) {
+  if (c.workersFlag === false) continue;
   program.addOption(new Option(`--concurrent-${c.name}-syncs <n>`, `workers of the ${c.name} controller`).default(String(c.defaultWorkers)));
 }
 program.parse();
@@ -43,7 +69,16 @@ async function main(): Promise<void> {
     // Every informer, queue and worker of every controller listens on this one signal.
     setMaxListeners(0, signal);
     const informers = new SharedInformerFactory({ client, log });
-    const ctx: ControllerContext = { client, informers, log, workers: (name) => Number(o[`concurrent${camel(name)}Syncs`]) };
+    const ctx: ControllerContext = {
+      client, informers, log,
+      workers: (name) => Number(o[`concurrent${camel(name)}Syncs`] ?? CONTROLLERS.find((c) => c.name === name)?.defaultWorkers ?? 1),
+      nodeLifecycle: {
+        nodeMonitorPeriodMs: parseDuration(o.nodeMonitorPeriod), nodeMonitorGracePeriodMs: parseDuration(o.nodeMonitorGracePeriod),
+        nodeStartupGracePeriodMs: parseDuration(o.nodeStartupGracePeriod), nodeEvictionRate: Number(o.nodeEvictionRate),
+        secondaryNodeEvictionRate: Number(o.secondaryNodeEvictionRate), largeClusterSizeThreshold: Number(o.largeClusterSizeThreshold),
+        unhealthyZoneThreshold: Number(o.unhealthyZoneThreshold),
+      },
+    };
     const built = enabled.map((c) => ({ c, controller: c.build(ctx) }));
     informers.start(signal);
     log.info({ controllers: enabled.map((c) => c.name) }, 'starting controllers');

@@ -93,7 +93,7 @@ describe('ReplicaSetController.sync', () => {
     const cond = statusOf(client).conditions!.find((c) => c.type === 'ReplicaFailure')!;
     expect(cond).toMatchObject({ status: 'True', reason: 'FailedCreate' });
     expect(cond.message).toMatch(/exceeded quota/);
-    const events = client.writes().filter((w) => w.resource === 'events').map((w) => (w.object as { reason: string }).reason);
+    const events = client.writes().filter((w) => w.resource === 'events' && w.verb === 'create').map((w) => (w.object as { reason: string }).reason);
     expect(events).toContain('FailedCreate');
     expect(events).toContain('SuccessfulCreate');
     // The failed creates were never going to show up: expectations only wait for the 3 made.
