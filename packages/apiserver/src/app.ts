@@ -4,7 +4,7 @@ import { Etcd3 } from 'etcd3';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import YAML from 'yaml';
 import {
-  ApiError, errors, findResource, formatLabelSelector, labelSelectorRequirements, reasonForCode, RESOURCES, silentLogger,
+  ApiError, errors, findResource, formatLabelSelector, isQualifiedName, labelSelectorRequirements, reasonForCode, RESOURCES, silentLogger,
   type KubeObject, type Logger, type ResourceDef,
 } from '@k8ts/api';
 import {
@@ -59,7 +59,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const storage = new Storage(etcd, log);
   const caches = new Map<ResourceDef, WatchCache>();
   const stores = new Map<ResourceDef, ResourceStore>();
-  const namespaces = new NamespaceLifecycle(log);
+  const namespaces = new NamespaceLifecycle();
   const services = new ServiceAllocator();
   const priority = new PriorityAdmission();
   for (const def of RESOURCES) {
@@ -239,8 +239,28 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         return reply.code(201).send(success(201));
       }
       case 'log GET': return proxyLog(req, reply, t.namespace!, name, query);
+      case 'finalize PUT': return send(await finalizeNamespace(store, name, body(), dryRun));
       default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
     }
+  }
+
+  /**
+   * GC change: namespaces/{name}/finalize (upstream's FinalizeREST): a PUT of the Namespace of which only
+   * spec.finalizers is taken; the namespace goes once it is terminating and no finalizer is left.
+   */
+  async function finalizeNamespace(store: ResourceStore, name: string, body: unknown, dryRun: boolean): Promise<KubeObject> {
+    const obj = store.checkBody(body, undefined) as KubeObject & { spec?: { finalizers?: unknown } };
+    if (obj.metadata?.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+    const finalizers = obj.spec?.finalizers ?? [];
+    const bad = !Array.isArray(finalizers) ? 'must be a list of strings'
+      : finalizers.find((f) => typeof f !== 'string' || (f !== 'kubernetes' && isQualifiedName(f).length > 0)) !== undefined ? 'name must be a qualified name (kubernetes, or a name like example.com/cleanup)' : '';
+    if (bad) throw errors.invalid('Namespace', '', name, [{ type: 'FieldValueInvalid', field: 'spec.finalizers', value: finalizers, message: bad }]);
+    const rv = obj.metadata?.resourceVersion;
+    return store.mutate(undefined, name, (ns: any) => {
+      if (rv && rv !== ns.metadata?.resourceVersion) throw store.conflict(name);
+      ns.spec = { ...ns.spec, finalizers: [...new Set(finalizers as string[])] };
+      return ns;
+    }, { dryRun, subresource: 'internal' });
   }
 
   /** pods/{name}/log: finds the pod's node and streams the kubelet's /containerLogs answer through. */
@@ -420,7 +440,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => { for (const close of [...watchers]) close(); });
   app.addHook('onClose', async () => {
     clearInterval(compactor);
-    namespaces.stop();
     await Promise.all([...caches.values()].map((c) => c.stop()));
     etcd.close();
   });
@@ -454,6 +473,9 @@ function deleteOptions(body: unknown, q: Query): DeleteOptions {
   const grace = intParam(q.gracePeriodSeconds, 'gracePeriodSeconds');
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;
+  // GC change: the deprecated orphanDependents, in the body or the query, as upstream.
+  if (q.orphanDependents !== undefined) opts.orphanDependents = q.orphanDependents === 'true';
+  if (opts.orphanDependents !== undefined && typeof opts.orphanDependents !== 'boolean') throw errors.badRequest('orphanDependents: must be a boolean');
   return opts;
 }
 

@@ -21,6 +21,8 @@ export interface WriteOptions { dryRun?: boolean }
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
   propagationPolicy?: string;
+  /** Deprecated: true is propagationPolicy Orphan, false is Background. */
+  orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: string[];
 }
@@ -204,7 +206,9 @@ export class ResourceStore {
       const next = this.merge(old, wanted, subresource);
       if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
       if (subresource !== 'internal') this.validate(next, old);
-      const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length);
+      // GC change: a namespace also waits for its spec.finalizers (upstream's ShouldDeleteNamespaceDuringUpdate).
+      const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length) &&
+        !(this.def.group === '' && this.def.resource === 'namespaces' && (next as any).spec?.finalizers?.length);
       if (opts.dryRun) { result = next; throw NO_CHANGE; }
       return finished ? null : next;
     });
@@ -260,6 +264,10 @@ export class ResourceStore {
     if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
       throw errors.badRequest(`propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
     }
+    if (options.orphanDependents !== undefined && options.propagationPolicy) {
+      // GC change: as upstream's ValidateDeleteOptions.
+      throw errors.invalid('DeleteOptions', '', '', [{ type: 'FieldValueInvalid', field: 'propagationPolicy', value: options.propagationPolicy, message: 'orphanDependents and deletionPropagation cannot be both set' }]);
+    }
     if (options.gracePeriodSeconds !== undefined && (!Number.isInteger(options.gracePeriodSeconds) || options.gracePeriodSeconds < 0)) {
       throw errors.badRequest('gracePeriodSeconds: must be a non-negative integer');
     }
@@ -288,6 +296,15 @@ export class ResourceStore {
   private markForDeletion(obj: KubeObject, options: DeleteOptions): KubeObject | null {
     const meta = obj.metadata!;
     const now = Date.now();
+    // GC change: the `orphan` / `foregroundDeletion` finalizers from DeleteOptions, as upstream's
+    // deletionFinalizersForGarbageCollection; the controller-manager's garbage collector removes them. A graceful
+    // deletion already under way takes no new finalizers unless this request shortens it (upstream's BeforeDelete).
+    const pendingGraceful = !!meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) > 0 &&
+      (options.gracePeriodSeconds === undefined || options.gracePeriodSeconds >= meta.deletionGracePeriodSeconds!);
+    if (!pendingGraceful) {
+      const finalizers = gcFinalizers(this.def, meta.finalizers ?? [], options);
+      if (finalizers.length) meta.finalizers = finalizers; else delete meta.finalizers;
+    }
     let grace = 0;
     if (this.def.group === '' && this.def.resource === 'pods') {
       const pod = obj as any;
@@ -382,6 +399,35 @@ export class ResourceStore {
   notFound(name: string): ApiError { return errors.notFound(this.def.resource, this.def.group, name); }
   alreadyExists(name: string): ApiError { return errors.alreadyExists(this.def.resource, this.def.group, name); }
   conflict(name: string, why?: string): ApiError { return errors.conflict(this.def.resource, this.def.group, name, why); }
+}
+
+/** The garbage collector's finalizers (metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents). */
+export const FINALIZER_ORPHAN = 'orphan';
+export const FINALIZER_FOREGROUND = 'foregroundDeletion';
+
+/**
+ * Upstream's DefaultGarbageCollectionPolicy: core/v1 ReplicationControllers and batch/v1 Jobs orphan their
+ * dependents when DeleteOptions say nothing (kept for backwards compatibility); every other resource does not.
+ */
+function orphansByDefault(def: ResourceDef): boolean {
+  return (def.group === '' && def.resource === 'replicationcontrollers') || (def.group === 'batch' && def.resource === 'jobs');
+}
+
+/**
+ * The finalizers an object gets when deleted with these options (upstream's deletionFinalizersForGarbageCollection,
+ * shouldOrphanDependents, shouldDeleteDependents): explicit options win, then the finalizers it already has, then
+ * the resource's default.
+ */
+export function gcFinalizers(def: ResourceDef, finalizers: readonly string[], options: DeleteOptions): string[] {
+  const policy = options.orphanDependents !== undefined ? (options.orphanDependents ? 'Orphan' : 'Background') : options.propagationPolicy;
+  const existing = finalizers.find((f) => f === FINALIZER_ORPHAN || f === FINALIZER_FOREGROUND);
+  const orphan = policy ? policy === 'Orphan' : existing ? existing === FINALIZER_ORPHAN : orphansByDefault(def);
+  const foreground = policy ? policy === 'Foreground' : existing === FINALIZER_FOREGROUND;
+  const next = finalizers.filter((f) => f !== FINALIZER_ORPHAN && f !== FINALIZER_FOREGROUND);
+  if (orphan) next.push(FINALIZER_ORPHAN);
+  if (foreground) next.push(FINALIZER_FOREGROUND);
+  const same = next.length === finalizers.length && next.every((f) => finalizers.includes(f));
+  return same ? [...finalizers] : next;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,5 +1,9 @@
 import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
+import { GarbageCollector } from './garbagecollector/garbage-collector.js';
+import { NamespaceController } from './namespace/namespace-controller.js';
+import { DEFAULT_TERMINATED_POD_GC_THRESHOLD, PodGCController } from './podgc/pod-gc-controller.js';
 import { ReplicaSetController } from './replicaset/replica-set-controller.js';
+import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
 export interface ControllerContext {
@@ -9,19 +13,39 @@ export interface ControllerContext {
   clock?: Clock;
   /** `--concurrent-<name>-syncs`, by controller name. */
   workers(name: string): number;
+  /** The value of a controller's own flag (ControllerDescriptor.options), by flag name without `--`. */
+  option(flag: string): string | undefined;
 }
+
+/** A flag of one controller, as kube-controller-manager has it (`--terminated-pod-gc-threshold`). */
+export interface ControllerOption { flag: string; description: string; default: string }
 
 /** A controller as the manager knows it: its upstream name, and how to build it (building registers its informers). */
 export interface ControllerDescriptor {
   name: string;
   /** Workers when `--concurrent-<name>-syncs` is not given (upstream's defaults). */
   defaultWorkers: number;
+  /** The `<x>` of its `--concurrent-<x>-syncs` flag (default: the name); null when upstream has no such flag. */
+  syncsFlag?: string | null;
+  options?: readonly ControllerOption[];
   build(ctx: ControllerContext): { run(signal: AbortSignal, workers: number): Promise<void> };
 }
 
 /** Every controller k8ts has, named as kube-controller-manager's `--controllers` names them. */
 export const CONTROLLERS: readonly ControllerDescriptor[] = [
   { name: 'replicaset', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx }) },
+  { name: 'garbagecollector', defaultWorkers: 20, syncsFlag: 'gc', build: (ctx) => new GarbageCollector({ ...ctx }) },
+  { name: 'namespace', defaultWorkers: 10, build: (ctx) => new NamespaceController({ ...ctx }) },
+  {
+    name: 'podgc', defaultWorkers: 1, syncsFlag: null,
+    options: [{
+      flag: 'terminated-pod-gc-threshold', default: String(DEFAULT_TERMINATED_POD_GC_THRESHOLD),
+      description: 'terminated pods kept before the pod garbage collector deletes the oldest; 0 disables it',
+    }],
+    build: (ctx) => new PodGCController({ ...ctx, terminatedPodThreshold: Number(ctx.option('terminated-pod-gc-threshold') ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD) }),
+  },
+  // upstream runs it with one worker and no flag
+  { name: 'serviceaccount', defaultWorkers: 1, syncsFlag: null, build: (ctx) => new ServiceAccountsController({ ...ctx }) },
 ];
 
 /**

@@ -18,7 +18,8 @@ const program = new Command('k8ts-controller-manager')
   .addOption(new Option('--port <port>', 'port of the /healthz endpoint (0 disables it)').env('CONTROLLER_MANAGER_PORT').default('10257'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'));
 for (const c of CONTROLLERS) {
-  program.addOption(new Option(`--concurrent-${c.name}-syncs <n>`, `workers of the ${c.name} controller`).default(String(c.defaultWorkers)));
+  if (c.syncsFlag !== null) program.addOption(new Option(`--concurrent-${c.syncsFlag ?? c.name}-syncs <n>`, `workers of the ${c.name} controller`).default(String(c.defaultWorkers)));
+  for (const opt of c.options ?? []) program.addOption(new Option(`--${opt.flag} <value>`, opt.description).default(opt.default));
 }
 program.parse();
 
@@ -40,7 +41,14 @@ async function main(): Promise<void> {
 
   const runAll = async (signal: AbortSignal) => {
     const informers = new SharedInformerFactory({ client, log });
-    const ctx: ControllerContext = { client, informers, log, workers: (name) => Number(o[`concurrent${camel(name)}Syncs`]) };
+    const ctx: ControllerContext = {
+      client, informers, log,
+      workers: (name) => {
+        const c = CONTROLLERS.find((d) => d.name === name);
+        return c?.syncsFlag === null ? c.defaultWorkers : Number(o[`concurrent${camel(c?.syncsFlag ?? name)}Syncs`]);
+      },
+      option: (flag) => o[uncapitalize(camel(flag))],
+    };
     const built = enabled.map((c) => ({ c, controller: c.build(ctx) }));
     informers.start(signal);
     log.info({ controllers: enabled.map((c) => c.name) }, 'starting controllers');
@@ -59,6 +67,10 @@ async function main(): Promise<void> {
   }
   health?.close();
   await client.close();
+}
+
+function uncapitalize(s: string): string {
+  return s[0].toLowerCase() + s.slice(1);
 }
 
 /** commander's option key for `--concurrent-<name>-syncs`. */
