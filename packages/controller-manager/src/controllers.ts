@@ -42,7 +42,11 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
       flag: 'terminated-pod-gc-threshold', default: String(DEFAULT_TERMINATED_POD_GC_THRESHOLD),
       description: 'terminated pods kept before the pod garbage collector deletes the oldest; 0 disables it',
     }],
-    build: (ctx) => new PodGCController({ ...ctx, terminatedPodThreshold: Number(ctx.option('terminated-pod-gc-threshold') ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD) }),
+    build: (ctx) => {
+      const threshold = Number(ctx.option('terminated-pod-gc-threshold') ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD);
+      if (!Number.isInteger(threshold) || threshold < 0) throw new Error(`--terminated-pod-gc-threshold must be a non-negative integer, got ${ctx.option('terminated-pod-gc-threshold')}`);
+      return new PodGCController({ ...ctx, terminatedPodThreshold: threshold });
+    },
   },
   // upstream runs it with one worker and no flag
   { name: 'serviceaccount', defaultWorkers: 1, syncsFlag: null, build: (ctx) => new ServiceAccountsController({ ...ctx }) },
