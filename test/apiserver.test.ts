@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, readWatch, startTestApiserver, type TestApiserver } from './harness.js';
+import { call, eventually, readWatch, startTestApiserver, startTestControllers, type TestApiserver } from './harness.js';
 
 let s: TestApiserver;
 const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => call(s.url, method, path, body, headers);
@@ -241,6 +241,8 @@ describe('apiserver against a real etcd', () => {
     expect((await api('POST', '/api/v1/namespaces/ghost/configmaps', cm('x'))).body).toMatchObject({ code: 404, message: 'namespaces "ghost" not found' });
     await api('POST', '/api/v1/namespaces', { metadata: { name: 'doomed' } });
     await api('POST', '/api/v1/namespaces/doomed/configmaps', { ...cm('held'), metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    // Emptying it is the namespace controller's job (the controller-manager's), no longer the apiserver's.
+    const controllers = await startTestControllers(s.url, ['namespace']);
     await api('DELETE', '/api/v1/namespaces/doomed');
     const ns = await api('GET', '/api/v1/namespaces/doomed');
     expect(ns.body.status.phase).toBe('Terminating');
@@ -249,8 +251,9 @@ describe('apiserver against a real etcd', () => {
     expect(refused.body.message).toMatch(/because it is being terminated/);
     await eventually(async () => (await api('GET', '/api/v1/namespaces/doomed/configmaps/held')).body.metadata?.deletionTimestamp, 'held configmap marked');
     await api('PATCH', '/api/v1/namespaces/doomed/configmaps/held', { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
-    await eventually(async () => (await api('GET', '/api/v1/namespaces/doomed')).status === 404, 'namespace removed');
-  });
+    await eventually(async () => (await api('GET', '/api/v1/namespaces/doomed')).status === 404, 'namespace removed', 30_000);
+    await controllers.stop();
+  }, 40_000);
 
   it('answers bad input with Status errors, never a 500', async () => {
     const cases: [string, string, unknown, Record<string, string>, number][] = [

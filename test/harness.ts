@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
+import { ApiClient, SharedInformerFactory } from '@k8ts/api';
 import { buildApp, type AppOptions } from '@k8ts/apiserver';
+import {
+  GarbageCollector, NamespaceController, PodGCController, ReplicaSetController, ServiceAccountsController,
+} from '@k8ts/controller-manager';
 // @ts-expect-error plain JS module shared with scripts/cluster
 import { startEtcd } from '../scripts/lib/processes.mjs';
 
@@ -128,4 +132,27 @@ export function testKubectl(server: string): TestKubectl {
     file: (name: string, text: string) => { const f = path.join(dir, name); writeFileSync(f, text); return f; },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   });
+export interface TestControllers { client: ApiClient; stop(): Promise<void> }
+
+/**
+ * The controller manager's controllers, in process, against `url` (one shared informer factory, no leader
+ * election), with short periods so that tests need not wait upstream's: the namespace controller's 5 s grace,
+ * the pod GC's 20 s period and 40 s quarantine.
+ */
+export async function startTestControllers(url: string, names: string[] = ['replicaset', 'garbagecollector', 'namespace', 'serviceaccount', 'podgc']): Promise<TestControllers> {
+  const client = new ApiClient({ server: url });
+  const informers = new SharedInformerFactory({ client });
+  const ac = new AbortController();
+  const all: Record<string, () => { run(signal: AbortSignal, workers: number): Promise<void> }> = {
+    replicaset: () => new ReplicaSetController({ client, informers }),
+    garbagecollector: () => new GarbageCollector({ client, informers }),
+    namespace: () => new NamespaceController({ client, informers, deletionGracePeriodMs: 300 }),
+    serviceaccount: () => new ServiceAccountsController({ client, informers }),
+    podgc: () => new PodGCController({ client, informers, gcCheckPeriodMs: 200, quarantineMs: 500 }),
+  };
+  const built = names.map((n) => all[n]());
+  informers.start(ac.signal);
+  const running = Promise.all(built.map((c) => c.run(ac.signal, 2)));
+  await informers.waitForCacheSync(ac.signal);
+  return { client, stop: async () => { ac.abort(); await running; await informers.shutdown(); await client.close(); } };
 }

@@ -1,6 +1,6 @@
 /** A subresource a resource serves, and the kind its requests and answers carry. */
 export interface SubresourceDef {
-  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log';
+  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize';
   group: string;
   version: string;
   kind: string;
@@ -44,7 +44,7 @@ function def(group: string, version: string, kind: string, resource: string, nam
 export const RESOURCES: readonly ResourceDef[] = [
   def('', 'v1', 'Namespace', 'namespaces', false, {
     shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-    subresources: [STATUS('', 'v1', 'Namespace')],
+    subresources: [{ name: 'finalize', group: '', version: 'v1', kind: 'Namespace', verbs: ['update'] }, STATUS('', 'v1', 'Namespace')],
   }),
   def('', 'v1', 'Node', 'nodes', false, { shortNames: ['no'], subresources: [STATUS('', 'v1', 'Node')] }),
   def('', 'v1', 'Pod', 'pods', true, {

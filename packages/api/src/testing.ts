@@ -399,7 +399,8 @@ function parsePath(path: string): { group: string; version: string; namespace?: 
   const [group, version, rest] = parts[0] === 'api' ? ['', parts[1], parts.slice(2)] : [parts[1], parts[2], parts.slice(3)];
   let namespace: string | undefined;
   let tail = rest;
-  if (tail[0] === 'namespaces' && tail.length >= 3) {
+  // `namespaces/ns/pods/...` is inside a namespace; `namespaces/ns/finalize` is a subresource of the Namespace.
+  if (tail[0] === 'namespaces' && tail.length >= 3 && findResource(group ?? '', version ?? '', tail[2])?.namespaced) {
     namespace = tail[1];
     tail = tail.slice(2);
   }

@@ -7,7 +7,6 @@ import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { PriorityAdmission } from './admission/priority.js';
 import { ServiceAllocator } from './admission/service-allocation.js';
 import { POST_START_HOOKS } from './bootstrap.js';
-import { NamespaceController } from './namespace-controller.js';
 import { strategyFor } from './registry/index.js';
 import { ResourceStore } from './rest-store.js';
 import { notFound, type ApiContext } from './routes/context.js';
@@ -62,8 +61,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   lifecycle.attach(stores.get(of('', 'v1', 'namespaces'))!);
   priority.attach(stores.get(of('scheduling.k8s.io', 'v1', 'priorityclasses'))!);
   services.attach(caches.get(of('', 'v1', 'services'))!);
-  const namespaceController = new NamespaceController(log);
-  namespaceController.start(stores);
   for (const hook of POST_START_HOOKS) {
     await hook.run(stores);
     log.debug({ hook: hook.name }, 'post-start hook done');
@@ -106,7 +103,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => { for (const close of [...ctx.watchers]) close(); });
   app.addHook('onClose', async () => {
     stopCompaction();
-    namespaceController.stop();
     await Promise.all([...caches.values()].map((c) => c.stop()));
     storage.close();
   });

@@ -21,6 +21,8 @@ export interface WriteOptions { dryRun?: boolean }
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
   propagationPolicy?: string;
+  /** Deprecated: true is propagationPolicy Orphan, false is Background. */
+  orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: string[];
 }
@@ -215,7 +217,7 @@ export class ResourceStore {
         this.validate(next, old);
         await this.admission.validate(attrs);
       }
-      const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length);
+      const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length) && !this.strategy.deletionBlocked?.(next);
       if (opts.dryRun) { result = next; throw NO_CHANGE; }
       return finished ? null : next;
     });
@@ -267,6 +269,10 @@ export class ResourceStore {
     if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
       throw errors.badRequest(`propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
     }
+    if (options.orphanDependents !== undefined && options.propagationPolicy) {
+      // As upstream's ValidateDeleteOptions.
+      throw errors.invalid('DeleteOptions', '', '', [{ type: 'FieldValueInvalid', field: 'propagationPolicy', value: options.propagationPolicy, message: 'orphanDependents and deletionPropagation cannot be both set' }]);
+    }
     if (options.gracePeriodSeconds !== undefined && (!Number.isInteger(options.gracePeriodSeconds) || options.gracePeriodSeconds < 0)) {
       throw errors.badRequest('gracePeriodSeconds: must be a non-negative integer');
     }
@@ -298,6 +304,15 @@ export class ResourceStore {
   private markForDeletion(obj: KubeObject, options: DeleteOptions): KubeObject | null {
     const meta = obj.metadata!;
     const now = Date.now();
+    // The garbage collector's `orphan` / `foregroundDeletion` finalizers from DeleteOptions (upstream's
+    // deletionFinalizersForGarbageCollection); the controller-manager removes them. A graceful deletion already
+    // under way takes no new finalizers unless this request shortens it (upstream's BeforeDelete).
+    const pendingGraceful = !!meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) > 0 &&
+      (options.gracePeriodSeconds === undefined || options.gracePeriodSeconds >= meta.deletionGracePeriodSeconds!);
+    if (!pendingGraceful) {
+      const finalizers = gcFinalizers(this.def, meta.finalizers ?? [], options);
+      if (finalizers.length) meta.finalizers = finalizers; else delete meta.finalizers;
+    }
     if (this.strategy.markForDeletion) return this.strategy.markForDeletion(obj, now);
     const grace = this.strategy.gracePeriod(obj, options);
     if (grace > 0) {
@@ -395,4 +410,33 @@ function keyCompare(a: KubeObject, b: KubeObject): number {
   const ka = `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`;
   const kb = `${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** The garbage collector's finalizers (metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents). */
+export const FINALIZER_ORPHAN = 'orphan';
+export const FINALIZER_FOREGROUND = 'foregroundDeletion';
+
+/**
+ * Upstream's DefaultGarbageCollectionPolicy: core/v1 ReplicationControllers and batch/v1 Jobs orphan their
+ * dependents when DeleteOptions say nothing (kept for backwards compatibility); every other resource does not.
+ */
+function orphansByDefault(def: ResourceDef): boolean {
+  return (def.group === '' && def.resource === 'replicationcontrollers') || (def.group === 'batch' && def.resource === 'jobs');
+}
+
+/**
+ * The finalizers an object gets when deleted with these options (upstream's deletionFinalizersForGarbageCollection,
+ * shouldOrphanDependents, shouldDeleteDependents): explicit options win, then the finalizers it already has, then
+ * the resource's default.
+ */
+export function gcFinalizers(def: ResourceDef, finalizers: readonly string[], options: DeleteOptions): string[] {
+  const policy = options.orphanDependents !== undefined ? (options.orphanDependents ? 'Orphan' : 'Background') : options.propagationPolicy;
+  const existing = finalizers.find((f) => f === FINALIZER_ORPHAN || f === FINALIZER_FOREGROUND);
+  const orphan = policy ? policy === 'Orphan' : existing ? existing === FINALIZER_ORPHAN : orphansByDefault(def);
+  const foreground = policy ? policy === 'Foreground' : existing === FINALIZER_FOREGROUND;
+  const next = finalizers.filter((f) => f !== FINALIZER_ORPHAN && f !== FINALIZER_FOREGROUND);
+  if (orphan) next.push(FINALIZER_ORPHAN);
+  if (foreground) next.push(FINALIZER_FOREGROUND);
+  const same = next.length === finalizers.length && next.every((f) => finalizers.includes(f));
+  return same ? [...finalizers] : next;
 }

@@ -1,8 +1,12 @@
 import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
 import { REPLICATIONCONTROLLERS } from '@k8ts/api';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { GarbageCollector } from './garbagecollector/garbage-collector.js';
+import { NamespaceController } from './namespace/namespace-controller.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
+import { DEFAULT_TERMINATED_POD_GC_THRESHOLD, PodGCController } from './podgc/pod-gc-controller.js';
 import { ReplicaSetController } from './replicaset/replica-set-controller.js';
+import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
@@ -13,17 +17,23 @@ export interface ControllerContext {
   clock?: Clock;
   /** `--concurrent-<name>-syncs`, by controller name. */
   workers(name: string): number;
+  /** The value of a controller's own flag (ControllerDescriptor.options), by flag name without `--`. */
+  option(flag: string): string | undefined;
   /** `--node-monitor-period`, `--node-monitor-grace-period`, … for the nodelifecycle controller. */
   nodeLifecycle?: NodeLifecycleOptions;
 }
+
+/** A flag of one controller, as kube-controller-manager has it (`--terminated-pod-gc-threshold`). */
+export interface ControllerOption { flag: string; description: string; default: string }
 
 /** A controller as the manager knows it: its upstream name, and how to build it (building registers its informers). */
 export interface ControllerDescriptor {
   name: string;
   /** Workers when `--concurrent-<name>-syncs` is not given (upstream's defaults). */
   defaultWorkers: number;
-  /** False when upstream has no `--concurrent-<name>-syncs` flag for it (its workers are fixed). */
-  workersFlag?: boolean;
+  /** The `<x>` of its `--concurrent-<x>-syncs` flag (default: the name); null when upstream has no such flag. */
+  syncsFlag?: string | null;
+  options?: readonly ControllerOption[];
   build(ctx: ControllerContext): { run(signal: AbortSignal, workers: number): Promise<void> };
 }
 
@@ -33,8 +43,24 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
   { name: 'replicaset', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx }) },
   { name: 'replicationcontroller', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx, def: REPLICATIONCONTROLLERS }) },
   // Upstream's node lifecycle and taint eviction are two controllers since v1.29 (SeparateTaintEvictionController).
-  { name: 'nodelifecycle', defaultWorkers: 8, workersFlag: false, build: (ctx) => new NodeLifecycleController({ ...ctx, ...ctx.nodeLifecycle }) },
-  { name: 'taint-eviction-controller', defaultWorkers: 8, workersFlag: false, build: (ctx) => new TaintEvictionController({ ...ctx }) },
+  { name: 'nodelifecycle', defaultWorkers: 8, syncsFlag: null, build: (ctx) => new NodeLifecycleController({ ...ctx, ...ctx.nodeLifecycle }) },
+  { name: 'taint-eviction-controller', defaultWorkers: 8, syncsFlag: null, build: (ctx) => new TaintEvictionController({ ...ctx }) },
+  { name: 'garbagecollector', defaultWorkers: 20, syncsFlag: 'gc', build: (ctx) => new GarbageCollector({ ...ctx }) },
+  { name: 'namespace', defaultWorkers: 10, build: (ctx) => new NamespaceController({ ...ctx }) },
+  {
+    name: 'podgc', defaultWorkers: 1, syncsFlag: null,
+    options: [{
+      flag: 'terminated-pod-gc-threshold', default: String(DEFAULT_TERMINATED_POD_GC_THRESHOLD),
+      description: 'terminated pods kept before the pod garbage collector deletes the oldest; 0 disables it',
+    }],
+    build: (ctx) => {
+      const threshold = Number(ctx.option('terminated-pod-gc-threshold') ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD);
+      if (!Number.isInteger(threshold) || threshold < 0) throw new Error(`--terminated-pod-gc-threshold must be a non-negative integer, got ${ctx.option('terminated-pod-gc-threshold')}`);
+      return new PodGCController({ ...ctx, terminatedPodThreshold: threshold });
+    },
+  },
+  // upstream runs it with one worker and no flag
+  { name: 'serviceaccount', defaultWorkers: 1, syncsFlag: null, build: (ctx) => new ServiceAccountsController({ ...ctx }) },
 ];
 
 /**

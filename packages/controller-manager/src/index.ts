@@ -3,7 +3,6 @@ export type { ReplicaSetControllerDeps, ReplicatedObject } from './replicaset/re
 export { ControllerExpectations, EXPECTATIONS_TIMEOUT_MS } from './expectations.js';
 export { deletionOrder, isPodActive, isPodAvailable, isPodReady, podFromTemplate, rankByRelatedOnSameNode, slowStartBatch } from './pods.js';
 export { CONTROLLERS, enabledControllers } from './controllers.js';
-export type { ControllerContext, ControllerDescriptor } from './controllers.js';
 export { DeploymentController } from './deployment/deployment-controller.js';
 export type { DeploymentControllerDeps } from './deployment/deployment-controller.js';
 export { NodeLifecycleController, NODE_LEASE_NAMESPACE, NOT_READY_TAINT, UNREACHABLE_TAINT } from './nodelifecycle/node-lifecycle-controller.js';
@@ -12,3 +11,15 @@ export { TaintEvictionController, minTolerationMs } from './tainteviction/taint-
 export type { TaintEvictionControllerDeps } from './tainteviction/taint-eviction-controller.js';
 export { matchingTolerations, toleratesTaint } from './taints.js';
 export { parseDuration } from './duration.js';
+export type { ControllerContext, ControllerDescriptor, ControllerOption } from './controllers.js';
+export { GarbageCollector, IGNORED_RESOURCES, monitoredResources } from './garbagecollector/garbage-collector.js';
+export type { GarbageCollectorDeps } from './garbagecollector/garbage-collector.js';
+export { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from './garbagecollector/graph.js';
+export {
+  NamespaceController, ResourcesRemainingError, FINALIZER_KUBERNETES, NAMESPACE_DELETION_GRACE_PERIOD_MS, DELETION_CONDITION_TYPES,
+} from './namespace/namespace-controller.js';
+export type { NamespaceControllerDeps } from './namespace/namespace-controller.js';
+export { PodGCController, DEFAULT_TERMINATED_POD_GC_THRESHOLD, GC_CHECK_PERIOD_MS, QUARANTINE_MS } from './podgc/pod-gc-controller.js';
+export type { PodGCControllerDeps } from './podgc/pod-gc-controller.js';
+export { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
+export type { ServiceAccountsControllerDeps } from './serviceaccount/service-accounts-controller.js';

@@ -25,7 +25,7 @@ function fraction(value: string): string {
 }
 
 const program = new Command('k8ts-controller-manager')
-  .description('The k8ts controller manager: the control loops that keep the cluster as its objects say (ReplicaSets, node lifecycle and taint eviction, …), one process, one leader.')
+  .description('The k8ts controller manager: the control loops that keep the cluster as its objects say (Deployments, ReplicaSets, garbage collection, namespaces, node lifecycle and taint eviction, pod GC, …), one process, one leader.')
   .addOption(new Option('--kubeconfig <path>', 'kubeconfig to reach the apiserver').env('KUBECONFIG'))
   .addOption(new Option('--apiserver <url>', 'apiserver URL (instead of a kubeconfig)').env('K8TS_APISERVER'))
   .addOption(new Option('--controllers <list>', `controllers to run: * (all), name to add, -name to remove; known: ${CONTROLLERS.map((c) => c.name).join(', ')}`).default('*'))
@@ -44,8 +44,8 @@ program
   .addOption(new Option('--large-cluster-size-threshold <n>', 'zones with more nodes than this are large').argParser(fraction).default('50'))
   .addOption(new Option('--unhealthy-zone-threshold <fraction>', 'fraction of not-ready nodes (at least 3) that makes a zone partially disrupted').argParser(fraction).default('0.55'));
 for (const c of CONTROLLERS) {
-  if (c.workersFlag === false) continue;
-  program.addOption(new Option(`--concurrent-${c.name}-syncs <n>`, `workers of the ${c.name} controller`).default(String(c.defaultWorkers)));
+  if (c.syncsFlag !== null) program.addOption(new Option(`--concurrent-${c.syncsFlag ?? c.name}-syncs <n>`, `workers of the ${c.name} controller`).default(String(c.defaultWorkers)));
+  for (const opt of c.options ?? []) program.addOption(new Option(`--${opt.flag} <value>`, opt.description).default(opt.default));
 }
 program.parse();
 
@@ -71,7 +71,11 @@ async function main(): Promise<void> {
     const informers = new SharedInformerFactory({ client, log });
     const ctx: ControllerContext = {
       client, informers, log,
-      workers: (name) => Number(o[`concurrent${camel(name)}Syncs`] ?? CONTROLLERS.find((c) => c.name === name)?.defaultWorkers ?? 1),
+      workers: (name) => {
+        const c = CONTROLLERS.find((d) => d.name === name);
+        return c?.syncsFlag === null ? c.defaultWorkers : Number(o[`concurrent${camel(c?.syncsFlag ?? name)}Syncs`]);
+      },
+      option: (flag) => o[uncapitalize(camel(flag))],
       nodeLifecycle: {
         nodeMonitorPeriodMs: parseDuration(o.nodeMonitorPeriod), nodeMonitorGracePeriodMs: parseDuration(o.nodeMonitorGracePeriod),
         nodeStartupGracePeriodMs: parseDuration(o.nodeStartupGracePeriod), nodeEvictionRate: Number(o.nodeEvictionRate),
@@ -102,6 +106,10 @@ async function main(): Promise<void> {
 /** commander's option key for `--concurrent-<name>-syncs`. */
 function camel(name: string): string {
   return name.split('-').map((p) => p[0].toUpperCase() + p.slice(1)).join('');
+}
+
+function uncapitalize(s: string): string {
+  return s[0].toLowerCase() + s.slice(1);
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import { ApiError, qualifiedResource, type KubeObject, type ResourceDef } from '@k8ts/api';
+import { ApiError, qualifiedResource, type KubeObject, type ResourceDef, type StatusCause } from '@k8ts/api';
 
 /** The verbs admission sees, as upstream's admission.Operation. DELETE covers deletecollection, item by item. */
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
@@ -45,8 +45,8 @@ export class AdmissionChain {
 }
 
 /** A 403 as upstream's admission.NewForbidden builds it: `pods "x" is forbidden: <why>`. */
-export function forbidden(def: ResourceDef, name: string, why: string): ApiError {
+export function forbidden(def: ResourceDef, name: string, why: string, causes?: StatusCause[]): ApiError {
   return new ApiError(403, 'Forbidden', `${qualifiedResource(def.resource, def.group)} "${name}" is forbidden: ${why}`,
-    { name, ...(def.group ? { group: def.group } : {}), kind: def.resource });
+    { name, ...(def.group ? { group: def.group } : {}), kind: def.resource, ...(causes ? { causes } : {}) });
 }
 

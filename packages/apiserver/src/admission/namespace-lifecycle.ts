@@ -24,7 +24,8 @@ export class NamespaceLifecycle implements AdmissionPlugin {
       ns = await this.namespaces.get(undefined, name);
     }
     if (ns.metadata?.deletionTimestamp) {
-      throw forbidden(a.def, a.name, `unable to create new content in namespace ${name} because it is being terminated`);
+      throw forbidden(a.def, a.name, `unable to create new content in namespace ${name} because it is being terminated`,
+        [{ reason: 'NamespaceTerminating', message: `namespace ${name} is being terminated`, field: 'metadata.namespace' }]);
     }
   }
 }

@@ -41,6 +41,11 @@ export interface Strategy {
    * it now. Undefined for the generic rules (grace period, then finalizers).
    */
   markForDeletion?(obj: KubeObject, now: number): KubeObject | null;
+  /**
+   * Whether an object being deleted whose metadata.finalizers are gone may go now; a namespace also waits for its
+   * spec.finalizers (upstream's ShouldDeleteNamespaceDuringUpdate). Undefined: it may.
+   */
+  deletionBlocked?(obj: KubeObject): boolean;
   /** The `status.selector` of the kind's autoscaling/v1 Scale, for kinds serving /scale. */
   scaleSelector?(obj: KubeObject): string;
 }

@@ -61,6 +61,9 @@ export function deleteOptions(body: unknown, q: Query): DeleteOptions {
   const grace = intParam(q.gracePeriodSeconds, 'gracePeriodSeconds');
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;
+  // The deprecated orphanDependents, in the body or the query, as upstream.
+  if (q.orphanDependents !== undefined) opts.orphanDependents = q.orphanDependents === 'true';
+  if (opts.orphanDependents !== undefined && typeof opts.orphanDependents !== 'boolean') throw errors.badRequest('orphanDependents: must be a boolean');
   return opts;
 }
 

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors, type KubeObject } from '@k8ts/api';
+import { errors, isQualifiedName, type KubeObject } from '@k8ts/api';
 import { patchType } from '../http.js';
 import { bindPod } from '../rest/binding.js';
 import { toScale, updateScale } from '../rest/scale.js';
-import type { DeleteOptions } from '../rest-store.js';
+import type { DeleteOptions, ResourceStore } from '../rest-store.js';
 import { notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
 import { proxyLog } from './proxy.js';
 
@@ -39,6 +39,26 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
       return reply.code(201).send(success(201));
     }
     case 'log GET': return proxyLog(ctx, req, reply, t.namespace!, name, query);
+    case 'finalize PUT': return send(await finalizeNamespace(store, name, body(), dryRun));
     default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
   }
+}
+
+/**
+ * namespaces/{name}/finalize (upstream's FinalizeREST): a PUT of the Namespace of which only spec.finalizers is
+ * taken; the namespace goes once it is terminating and no finalizer is left.
+ */
+async function finalizeNamespace(store: ResourceStore, name: string, body: unknown, dryRun: boolean): Promise<KubeObject> {
+  const obj = store.checkBody(body, undefined) as KubeObject & { spec?: { finalizers?: unknown } };
+  if (obj.metadata?.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+  const finalizers = obj.spec?.finalizers ?? [];
+  const bad = !Array.isArray(finalizers) ? 'must be a list of strings'
+    : finalizers.find((f) => typeof f !== 'string' || (f !== 'kubernetes' && isQualifiedName(f).length > 0)) !== undefined ? 'name must be a qualified name (kubernetes, or a name like example.com/cleanup)' : '';
+  if (bad) throw errors.invalid('Namespace', '', name, [{ type: 'FieldValueInvalid', field: 'spec.finalizers', value: finalizers, message: bad }]);
+  const rv = obj.metadata?.resourceVersion;
+  return store.mutate(undefined, name, (ns) => {
+    if (rv && rv !== ns.metadata?.resourceVersion) throw store.conflict(name);
+    ns.spec = { ...(ns.spec as object), finalizers: [...new Set(finalizers as string[])] };
+    return ns;
+  }, { dryRun, subresource: 'internal' });
 }

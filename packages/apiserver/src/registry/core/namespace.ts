@@ -38,6 +38,7 @@ export const namespaceStrategy = defineStrategy('', 'v1', 'namespaces', {
     const pending = (ns.spec?.finalizers ?? []).length + (meta.finalizers?.length ?? 0);
     return pending ? ns : null;
   },
+  deletionBlocked: (ns: Obj) => (ns.spec?.finalizers ?? []).length > 0,
   fields: (n: Obj) => ({ 'status.phase': asField(n.status?.phase) }),
   printer,
   patchMeta: { 'status.conditions': BY_TYPE },
