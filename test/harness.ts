@@ -132,6 +132,8 @@ export function testKubectl(server: string): TestKubectl {
     file: (name: string, text: string) => { const f = path.join(dir, name); writeFileSync(f, text); return f; },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   });
+}
+
 export interface TestControllers { client: ApiClient; stop(): Promise<void> }
 
 /**

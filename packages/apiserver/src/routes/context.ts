@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import YAML from 'yaml';
-import { ApiError, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
+import { ApiError, errors, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
 import { intParam, wantedFormat } from '../http.js';
 import type { DeleteOptions, ListQuery, ResourceStore } from '../rest-store.js';
 import { toTable } from '../table.js';
