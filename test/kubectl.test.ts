@@ -111,7 +111,8 @@ describe.skipIf(!hasKubectl || !built)('the real kubectl against scripts/cluster
   it('gets tables, yaml, wide, all namespaces and by label', async () => {
     const deploy = await kubectl('get', 'deploy', '-n', 'demo');
     expect(deploy).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/);
-    expect(deploy).toMatch(/\nweb\s+0\/2\s+0\s+0\s+\d+s\n/);
+    // The controller-manager made the ReplicaSet and its 2 pods (UP-TO-DATE); with no kubelet none is ready.
+    expect(deploy).toMatch(/\nweb\s+0\/2\s+2\s+0\s+\d+s\n/);
     const svc = await kubectl('get', 'svc', 'web', '-n', 'demo');
     expect(svc).toMatch(/^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\n/);
     expect(svc).toMatch(/web\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP/);
@@ -127,8 +128,10 @@ describe.skipIf(!hasKubectl || !built)('the real kubectl against scripts/cluster
     const all = await kubectl('get', 'cm', '-A');
     expect(all).toMatch(/^NAMESPACE\s+NAME\s+DATA\s+AGE\n/);
     expect(all).toMatch(/\ndemo\s+web-config\s+1/);
-    const labelled = await kubectl('get', 'all', '-n', 'demo', '-l', 'app=web', '-o', 'name');
-    expect(labelled.trim().split('\n').sort()).toEqual(['deployment.apps/web', 'service/web']);
+    const labelled = (await kubectl('get', 'all', '-n', 'demo', '-l', 'app=web', '-o', 'name')).trim().split('\n').sort();
+    expect(labelled.filter((n) => !/^(pod|replicaset\.apps)\/web-/.test(n))).toEqual(['deployment.apps/web', 'service/web']);
+    expect(labelled.filter((n) => n.startsWith('pod/web-'))).toHaveLength(2);
+    expect(labelled.filter((n) => n.startsWith('replicaset.apps/web-'))).toHaveLength(1);
   });
 
   it('watches pods with get -w', async () => {
