@@ -10,7 +10,9 @@ import {
 import {
   aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated,
 } from './discovery.js';
-import { decodeBody, intParam, patchType, rvParam, wantedFormat } from './http.js';
+import { evictionDeleteOptions, isDryRun, type OptionsKind } from './dry-run.js';
+import { boolParam, decodeBody, intParam, patchType, rvParam, wantedFormat } from './http.js';
+import { KubernetesServiceReconciler } from './kubernetes-service.js';
 import { handleMetrics, METRICS_GROUP, METRICS_VERSION, type MetricsContext } from './metrics.js';
 import { NamespaceLifecycle } from './namespaces.js';
 import { OpenApi } from './openapi.js';
@@ -35,6 +37,8 @@ export interface AppOptions {
   compactionIntervalMs?: number;
   /** Non-watch requests served at once before 429 (upstream's --max-requests-inflight + mutating). */
   maxRequestsInflight?: number;
+  /** The IP the `kubernetes` Endpoints point at (upstream's --advertise-address); default: the listening address. */
+  advertiseAddress?: string;
 }
 
 const VERSION = {
@@ -71,6 +75,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         if (d.resource === 'services' && d.group === '') services.allocate(obj);
         await priority.admit(d, obj);
       },
+      beforeUpdate: (d, obj, old) => priority.admitUpdate(d, obj, old),
+      beforeDelete: (d, name) => namespaces.checkDelete(d, name),
     }));
   }
   const storeOf = (def: ResourceDef) => stores.get(def)!;
@@ -79,10 +85,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   services.attach(caches.get(findResource('', 'v1', 'services')!)!);
   priority.attach(storeOf(findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!));
   await bootstrap(stores);
+  const kubernetesService = new KubernetesServiceReconciler({
+    services: storeOf(findResource('', 'v1', 'services')!),
+    endpoints: storeOf(findResource('', 'v1', 'endpoints')!),
+    endpointSlices: storeOf(findResource('discovery.k8s.io', 'v1', 'endpointslices')!),
+  }, log);
+  await kubernetesService.reconcile();
+  kubernetesService.start();
 
   const app = Fastify({
     // Our own pino logger reports failures (setErrorHandler); fastify's per-request logging stays off.
     logger: false, bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: true,
+  });
+  app.server.once('listening', () => {
+    const addr = app.server.address();
+    if (!addr || typeof addr !== 'object') return;
+    const unspecified = addr.address === '0.0.0.0' || addr.address === '::';
+    kubernetesService.setEndpoint({ ip: opts.advertiseAddress ?? (unspecified ? '127.0.0.1' : addr.address), port: addr.port });
   });
   const openapi = new OpenApi();
   const bookmarkMs = opts.bookmarkIntervalMs ?? 60_000;
@@ -155,7 +174,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (!core && group === METRICS_GROUP && version === METRICS_VERSION) return handleMetrics(req.method, rest, req.query as Query, metrics);
     const target = resolveTarget(group, version, rest);
     const query = req.query as Query;
-    const watch = target.watch || query.watch === 'true' || query.watch === '1';
+    const watch = target.watch || boolParam(query.watch);
     if (watch && req.method === 'GET' && !target.name) return serveWatch(req, reply, target, query);
     if (inflight >= maxInflight) throw errors.tooManyRequests('Too many requests, please try again later.');
     inflight++;
@@ -170,8 +189,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   async function serve(req: FastifyRequest, reply: FastifyReply, t: Target, query: Query): Promise<unknown> {
     const store = storeOf(t.def);
-    const dryRun = query.dryRun === 'All';
-    if (query.dryRun !== undefined && query.dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${query.dryRun}: supported values: "All"`);
+    const optionsKind = OPTIONS_KIND[req.method];
+    const dryRun = optionsKind ? isDryRun(optionsKind, query.dryRun) : false;
     const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type']);
     const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
     if (!t.name) {
@@ -234,8 +253,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         return reply.code(201).send(success(201));
       }
       case 'eviction POST': {
-        const eviction = body() as { deleteOptions?: DeleteOptions } | undefined;
-        await store.delete(t.namespace, name, eviction?.deleteOptions ?? {}, { dryRun });
+        // The Eviction's deleteOptions.dryRun counts as much as ?dryRun= (kubectl drain --dry-run=server sets it).
+        await store.delete(t.namespace, name, evictionDeleteOptions(body() as { deleteOptions?: DeleteOptions } | undefined, query.dryRun));
         return reply.code(201).send(success(201));
       }
       case 'log GET': return proxyLog(req, reply, t.namespace!, name, query);
@@ -260,7 +279,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
     if (!ip) throw errors.unavailable(`node ${pod.spec.nodeName} has no InternalIP: its kubelet cannot be reached`);
     const params = new URLSearchParams();
-    for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'sinceTime', 'limitBytes']) if (query[k] !== undefined) params.set(k, query[k]!);
+    for (const k of ['follow', 'timestamps', 'previous']) if (query[k] !== undefined) params.set(k, String(boolParam(query[k])));
+    for (const k of ['tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes']) if (query[k] !== undefined) params.set(k, query[k]!);
     const ac = new AbortController();
     req.raw.on('close', () => ac.abort());
     let res: Dispatcher.ResponseData;
@@ -336,7 +356,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const store = storeOf(t.def);
     const cache = caches.get(t.def)!;
     const sel = store.selector(query);
-    const from = rvParam(query.resourceVersion);
+    let from = rvParam(query.resourceVersion);
+    // sendInitialEvents (a watch-list): true sends the current state whatever the resourceVersion, then a
+    // bookmark marking its end; false sends only what happens from resourceVersion (or now) on.
+    const initialEvents = query.sendInitialEvents === undefined ? undefined : boolParam(query.sendInitialEvents);
+    const bookmarks = boolParam(query.allowWatchBookmarks);
+    if (initialEvents && !bookmarks) {
+      throw errors.invalid('ListOptions', 'meta.k8s.io', '', [{ field: 'allowWatchBookmarks', type: 'FieldValueForbidden', message: 'sendInitialEvents requires setting allowWatchBookmarks to true' }]);
+    }
+    if (initialEvents) from = undefined;
     const timeoutSeconds = intParam(query.timeoutSeconds, 'timeoutSeconds') ?? 1800 + Math.floor(Math.random() * 1800);
     const table = wantedFormat(req.headers.accept) === 'table';
     const res: ServerResponse = reply.raw;
@@ -379,12 +407,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     cache.ready.then(() => {
       if (closed) return;
       try {
-        sub = cache.subscribe(from, deliver, close);
+        sub = cache.subscribe(initialEvents === false ? from ?? cache.revision : from, deliver, close);
       } catch (err) {
         if (err instanceof ApiError) { write('ERROR', err.toStatus()); close(); return; }
         throw err;
       }
-      if (query.allowWatchBookmarks === 'true') {
+      if (initialEvents) {
+        write('BOOKMARK', { kind: t.def.kind, apiVersion: store.withType({}).apiVersion,
+          metadata: { resourceVersion: String(Math.max(sent, cache.revision)), annotations: { 'k8s.io/initial-events-end': 'true' } } });
+      }
+      if (bookmarks) {
         const tick = () => {
           write('BOOKMARK', { kind: t.def.kind, apiVersion: store.withType({}).apiVersion, metadata: { resourceVersion: String(Math.max(sent, cache.revision)) } });
           timers.push(setTimeout(tick, bookmarkMs));
@@ -421,6 +453,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     clearInterval(compactor);
     namespaces.stop();
+    kubernetesService.stop();
+    services.stop();
     await Promise.all([...caches.values()].map((c) => c.stop()));
     etcd.close();
   });
@@ -449,8 +483,12 @@ function listQuery(q: Query): ListQuery {
   return { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector, limit: limit && limit > 0 ? limit : undefined, continue: q.continue || undefined, resourceVersion: q.resourceVersion };
 }
 
+const OPTIONS_KIND: Record<string, OptionsKind | undefined> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };
+
+/** The DeleteOptions of a DELETE: its body, with the query's gracePeriodSeconds, propagationPolicy and dryRun. */
 function deleteOptions(body: unknown, q: Query): DeleteOptions {
   const opts: DeleteOptions = typeof body === 'object' && body !== null ? { ...(body as DeleteOptions) } : {};
+  if (q.dryRun !== undefined && !opts.dryRun?.length) opts.dryRun = ([] as string[]).concat(q.dryRun);
   const grace = intParam(q.gracePeriodSeconds, 'gracePeriodSeconds');
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;
@@ -480,7 +518,7 @@ function toScale(def: ResourceDef, obj: any) {
   };
 }
 
-/** Objects every cluster starts with: the four namespaces, the system priority classes and the `kubernetes` service. */
+/** Objects every cluster starts with: the four namespaces and the system priority classes (the `kubernetes` service: kubernetes-service.ts). */
 async function bootstrap(stores: Map<ResourceDef, ResourceStore>): Promise<void> {
   const ns = stores.get(findResource('', 'v1', 'namespaces')!)!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -489,16 +527,6 @@ async function bootstrap(stores: Map<ResourceDef, ResourceStore>): Promise<void>
     });
   }
   await bootstrapSystemPriorityClasses(stores.get(findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!)!);
-  const svc = stores.get(findResource('', 'v1', 'services')!)!;
-  const exists = await svc.get('default', 'kubernetes').then(() => true, (err: unknown) => {
-    if (err instanceof ApiError && err.isNotFound) return false;
-    throw err;
-  });
-  if (exists) return;
-  await svc.create('default', {
-    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' },
-  });
 }
 
 /** Compacts etcd to the revision seen one interval ago, as upstream's compactor, and tells the watch caches. */

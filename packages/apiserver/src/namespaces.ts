@@ -1,6 +1,9 @@
 import { ApiError, errors, findResource, RESOURCES, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
 import type { ResourceStore } from './rest-store.js';
 
+/** Namespaces that can never be deleted (upstream's immortalNamespaces). */
+export const IMMORTAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public'];
+
 /**
  * Namespace lifecycle: refuses content in missing or terminating namespaces (upstream's NamespaceLifecycle
  * admission), and empties a terminating namespace, then removes it (upstream's namespace controller, kept
@@ -29,6 +32,13 @@ export class NamespaceLifecycle {
       }, () => setTimeout(subscribe, 100).unref());
     };
     subscribe();
+  }
+
+  /** Refuses deleting `default`, `kube-system` and `kube-public`, as upstream's NamespaceLifecycle admission. */
+  checkDelete(def: ResourceDef, name: string): void {
+    if (def.group === '' && def.resource === 'namespaces' && IMMORTAL_NAMESPACES.includes(name)) {
+      throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+    }
   }
 
   /** Admission for creates: the namespace must exist and not be terminating. */

@@ -86,6 +86,19 @@ export class PriorityAdmission {
     }
   }
 
+  /**
+   * Admission for pod updates: keeps spec.priority and spec.preemptionPolicy from the old pod when the new one
+   * leaves them out (`kubectl replace -f` of the manifest), as upstream; validation refuses any other change.
+   */
+  admitUpdate(def: ResourceDef, pod: KubeObject, old: KubeObject): void {
+    if (!isPods(def)) return;
+    const oldSpec = (old as { spec?: Record<string, unknown> }).spec ?? {};
+    const spec = ((pod as { spec?: Record<string, unknown> }).spec ??= {});
+    for (const field of ['priority', 'preemptionPolicy']) {
+      if ((spec[field] === undefined || spec[field] === null) && oldSpec[field] !== undefined && oldSpec[field] !== null) spec[field] = oldSpec[field];
+    }
+  }
+
   /** Sets spec.priority, spec.preemptionPolicy and (from the global default) spec.priorityClassName of a new pod. */
   async admitPod(def: ResourceDef, pod: KubeObject): Promise<void> {
     const spec = ((pod as { spec?: Record<string, any> }).spec ??= {});

@@ -6,6 +6,7 @@ import {
   type FieldRequirement, type KubeObject, type LabelRequirement, type Logger, type ResourceDef,
 } from '@k8ts/api';
 import { applyDefaults } from './defaults.js';
+import { isDryRun } from './dry-run.js';
 import { strategicMergePatch } from './patch/strategic-merge.js';
 import { patchMetaFor } from './patch/patch-meta.js';
 import { mergePatch } from './patch/merge-patch.js';
@@ -40,6 +41,10 @@ export interface Selector { labels: LabelRequirement[]; fields: FieldRequirement
 export interface StoreHooks {
   /** Runs before a new object is validated and written (namespace lifecycle, IP allocation...). */
   beforeCreate?(def: ResourceDef, obj: KubeObject): Promise<void> | void;
+  /** Runs on a PUT or PATCH of the object (not /status) before it is validated against `old` (priority...). */
+  beforeUpdate?(def: ResourceDef, obj: KubeObject, old: KubeObject): void;
+  /** Runs before an object is deleted, also for each item of a deletecollection (immortal namespaces...). */
+  beforeDelete?(def: ResourceDef, name: string): void;
 }
 
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -202,6 +207,7 @@ export class ResourceStore {
       const wanted = structuredClone(produce(current));
       const old = current!.object;
       const next = this.merge(old, wanted, subresource);
+      if (subresource === undefined) this.hooks.beforeUpdate?.(this.def, next, old);
       if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
       if (subresource !== 'internal') this.validate(next, old);
       const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length);
@@ -263,6 +269,9 @@ export class ResourceStore {
     if (options.gracePeriodSeconds !== undefined && (!Number.isInteger(options.gracePeriodSeconds) || options.gracePeriodSeconds < 0)) {
       throw errors.badRequest('gracePeriodSeconds: must be a non-negative integer');
     }
+    // dryRun: ["All"] in the DeleteOptions is as good as ?dryRun=All: nothing is written.
+    const dryRun = isDryRun('DeleteOptions', options.dryRun) || opts.dryRun;
+    this.hooks.beforeDelete?.(this.def, name);
     let dry: KubeObject | undefined;
     const { object, deleted } = await this.storage.guaranteedUpdate(this.key(namespace, name), (current) => {
       if (!current) throw this.notFound(name);
@@ -276,7 +285,7 @@ export class ResourceStore {
         throw this.conflict(name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
       }
       const next = this.markForDeletion(obj, options);
-      if (opts.dryRun) { dry = next ?? obj; throw NO_CHANGE; }
+      if (dryRun) { dry = next ?? obj; throw NO_CHANGE; }
       if (next && isDeepStrictEqual(next, current.object)) throw NO_CHANGE;
       return next;
     });
