@@ -6,6 +6,7 @@ import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { PriorityAdmission } from './admission/priority.js';
 import { ServiceAllocator } from './admission/service-allocation.js';
 import { POST_START_HOOKS } from './bootstrap.js';
+import { KubernetesServiceReconciler } from './kubernetes-service.js';
 import { NamespaceController } from './namespace-controller.js';
 import { strategyFor } from './registry/index.js';
 import { ResourceStore } from './rest-store.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   compactionIntervalMs?: number;
   /** Non-watch requests served at once before 429 (upstream's --max-requests-inflight + mutating). */
   maxRequestsInflight?: number;
+  /** The IP the `kubernetes` Endpoints point at (upstream's --advertise-address); default: the listening address. */
+  advertiseAddress?: string;
 }
 
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
@@ -56,7 +59,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   services.attach(caches.get(of('', 'v1', 'services'))!);
   const namespaceController = new NamespaceController(log);
   namespaceController.start(stores);
-  for (const hook of POST_START_HOOKS) {
+  // The `kubernetes` Service and its endpoints (upstream's bootstrap-controller post-start hook).
+  const kubernetesService = new KubernetesServiceReconciler(log);
+  for (const hook of [...POST_START_HOOKS, kubernetesService]) {
     await hook.run(stores);
     log.debug({ hook: hook.name }, 'post-start hook done');
   }
@@ -67,6 +72,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Our own pino logger reports failures (setErrorHandler); fastify's per-request logging stays off.
     logger: false, bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: true,
+  });
+  app.server.once('listening', () => {
+    const addr = app.server.address();
+    if (!addr || typeof addr !== 'object') return;
+    const unspecified = addr.address === '0.0.0.0' || addr.address === '::';
+    kubernetesService.setEndpoint({ ip: opts.advertiseAddress ?? (unspecified ? '127.0.0.1' : addr.address), port: addr.port });
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -99,6 +110,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     stopCompaction();
     namespaceController.stop();
+    kubernetesService.stop();
+    services.stop();
     await Promise.all([...caches.values()].map((c) => c.stop()));
     storage.close();
   });

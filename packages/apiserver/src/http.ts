@@ -92,3 +92,15 @@ export function rvParam(value: string | undefined): number | undefined {
   if (!/^\d+$/.test(value)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(value)}`);
   return Number(value);
 }
+
+/**
+ * A boolean query parameter (`watch`, `allowWatchBookmarks`, `sendInitialEvents`, a log's `follow`, …) as
+ * upstream's parameter codec reads it (apimachinery's Convert_Slice_string_To_bool): absent is false; "0"
+ * and "false" in any case are false; any other value, the empty string included, is true. So the Python
+ * client's `watch=True` watches. Repeated parameters count by their first value, as url.Values.Get.
+ */
+export function boolParam(value: string | string[] | undefined): boolean {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return false;
+  return v !== '0' && v.toLowerCase() !== 'false';
+}

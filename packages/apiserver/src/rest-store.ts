@@ -7,6 +7,7 @@ import {
 } from '@k8ts/api';
 import { unrecognized } from './http.js';
 import { AdmissionChain, type AdmissionAttributes, type Operation } from './admission/chain.js';
+import { isDryRun } from './dry-run.js';
 import { strategicMergePatch } from './patch/strategic-merge.js';
 import { mergePatch } from './patch/merge-patch.js';
 import { validateObject } from './registry/index.js';
@@ -207,11 +208,12 @@ export class ResourceStore {
       const wanted = structuredClone(produce(current));
       const old = current!.object;
       const next = this.merge(old, wanted, subresource);
-      if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
       // Internal writes (binding, finalization) are the server's own, as upstream's direct storage updates.
-      if (subresource !== 'internal') {
-        const attrs = this.attributes('UPDATE', namespace, name, opts, next, old, subresource ?? '');
-        await this.admission.mutate(attrs);
+      const attrs = subresource === 'internal' ? undefined : this.attributes('UPDATE', namespace, name, opts, next, old, subresource ?? '');
+      // Mutating admission first (it may put back what the client left out), then: nothing changed, nothing written.
+      if (attrs) await this.admission.mutate(attrs);
+      if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
+      if (attrs) {
         this.validate(next, old);
         await this.admission.validate(attrs);
       }
@@ -270,6 +272,8 @@ export class ResourceStore {
     if (options.gracePeriodSeconds !== undefined && (!Number.isInteger(options.gracePeriodSeconds) || options.gracePeriodSeconds < 0)) {
       throw errors.badRequest('gracePeriodSeconds: must be a non-negative integer');
     }
+    // dryRun: ["All"] in the DeleteOptions is as good as ?dryRun=All: nothing is written.
+    const dryRun = isDryRun('DeleteOptions', options.dryRun) || !!opts.dryRun;
     let dry: KubeObject | undefined;
     const { object, deleted } = await this.storage.guaranteedUpdate(this.key(namespace, name), async (current) => {
       if (!current) throw this.notFound(name);
@@ -282,11 +286,11 @@ export class ResourceStore {
       if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
         throw this.conflict(name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
       }
-      const attrs = this.attributes('DELETE', namespace, name, opts, undefined, current.object);
+      const attrs = this.attributes('DELETE', namespace, name, { dryRun }, undefined, current.object);
       await this.admission.mutate(attrs);
       await this.admission.validate(attrs);
       const next = this.markForDeletion(obj, options);
-      if (opts.dryRun) { dry = next ?? obj; throw NO_CHANGE; }
+      if (dryRun) { dry = next ?? obj; throw NO_CHANGE; }
       if (next && isDeepStrictEqual(next, current.object)) throw NO_CHANGE;
       return next;
     });

@@ -55,9 +55,10 @@ export function listQuery(q: Query): ListQuery {
   return { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector, limit: limit && limit > 0 ? limit : undefined, continue: q.continue || undefined, resourceVersion: q.resourceVersion };
 }
 
-/** DeleteOptions from the body, with the query's gracePeriodSeconds and propagationPolicy winning. */
+/** DeleteOptions from the body, with the query's gracePeriodSeconds and propagationPolicy winning, and its dryRun. */
 export function deleteOptions(body: unknown, q: Query): DeleteOptions {
   const opts: DeleteOptions = typeof body === 'object' && body !== null ? { ...(body as DeleteOptions) } : {};
+  if (q.dryRun !== undefined && !opts.dryRun?.length) opts.dryRun = ([] as string[]).concat(q.dryRun);
   const grace = intParam(q.gracePeriodSeconds, 'gracePeriodSeconds');
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;

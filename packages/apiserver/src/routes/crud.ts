@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type KubeObject } from '@k8ts/api';
+import { isDryRun, type OptionsKind } from '../dry-run.js';
 import { decodeBody, patchType } from '../http.js';
 import { serveSubresource } from './subresources.js';
 import { deleteOptions, listQuery, respond, respondList, type ApiContext, type Query, type Target } from './context.js';
@@ -7,8 +8,9 @@ import { deleteOptions, listQuery, respond, respondList, type ApiContext, type Q
 /** Collection and object verbs: list, create, deletecollection; get, update, patch, delete; subresources. */
 export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, t: Target, query: Query): Promise<unknown> {
   const store = ctx.stores.get(t.def)!;
-  const dryRun = query.dryRun === 'All';
-  if (query.dryRun !== undefined && query.dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${query.dryRun}: supported values: "All"`);
+  // ?dryRun= is validated as the verb's options kind; a DELETE's DeleteOptions body may also ask for it (rest-store).
+  const optionsKind = OPTIONS_KIND[req.method];
+  const dryRun = optionsKind ? isDryRun(optionsKind, query.dryRun) : false;
   const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type'],
     !t.subresource && (req.method === 'POST' || req.method === 'PUT') ? t.def.kind : undefined);
   const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
@@ -46,3 +48,6 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
     default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
   }
 }
+
+/** The options kind of a verb's query parameters, as upstream names it in a 422 for a bad dryRun. */
+const OPTIONS_KIND: Record<string, OptionsKind | undefined> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, findResource } from '@k8ts/api';
+import { boolParam } from '../http.js';
 import { handleMetrics, METRICS_GROUP, METRICS_VERSION } from '../metrics.js';
 import { notFound, type ApiContext, type Query, type Target } from './context.js';
 import { serveCrud } from './crud.js';
@@ -23,7 +24,7 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: ApiContext, ma
     const query = req.query as Query;
     if (!core && group === METRICS_GROUP && version === METRICS_VERSION) return handleMetrics(req.method, rest, query, metrics);
     const target = resolveTarget(group, version, rest);
-    const watch = target.watch || query.watch === 'true' || query.watch === '1';
+    const watch = target.watch || boolParam(query.watch);
     if (watch && req.method === 'GET' && !target.name) return serveWatch(ctx, req, reply, target, query);
     if (inflight >= maxInflight) throw errors.tooManyRequests('Too many requests, please try again later.');
     inflight++;

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type KubeObject } from '@k8ts/api';
+import { evictionDeleteOptions } from '../dry-run.js';
 import { patchType } from '../http.js';
 import { bindPod } from '../rest/binding.js';
 import { toScale, updateScale } from '../rest/scale.js';
@@ -34,8 +35,8 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
       return reply.code(201).send(success(201));
     }
     case 'eviction POST': {
-      const eviction = body() as { deleteOptions?: DeleteOptions } | undefined;
-      await store.delete(t.namespace, name, eviction?.deleteOptions ?? {}, { dryRun });
+      // The Eviction's deleteOptions.dryRun counts as much as ?dryRun= (kubectl drain --dry-run=server sets it).
+      await store.delete(t.namespace, name, evictionDeleteOptions(body() as { deleteOptions?: DeleteOptions } | undefined, query.dryRun));
       return reply.code(201).send(success(201));
     }
     case 'log GET': return proxyLog(ctx, req, reply, t.namespace!, name, query);
