@@ -1,10 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Etcd3 } from 'etcd3';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import YAML from 'yaml';
 import {
-  ApiError, errors, findResource, formatLabelSelector, labelSelectorRequirements, reasonForCode, RESOURCES, silentLogger,
+  ApiError, errors, findResource, formatLabelSelector, labelSelectorRequirements, RESOURCES, silentLogger,
   type KubeObject, type Logger, type ResourceDef,
 } from '@k8ts/api';
 import {
@@ -17,7 +16,10 @@ import { OpenApi } from './openapi.js';
 import { bootstrapSystemPriorityClasses, PriorityAdmission } from './priority.js';
 import { ResourceStore, type DeleteOptions, type ListQuery } from './rest-store.js';
 import { ServiceAllocator } from './services.js';
-import { Storage } from './storage.js';
+import { MAX_REQUEST_BODY_BYTES } from './limits.js';
+import { installStatusErrors, statusServerOptions } from './status-errors.js';
+import { connectEtcd, Storage } from './storage.js';
+import { checkTypes } from './type-check.js';
 import { toTable, toTableRowEvent } from './table.js';
 import { WatchCache, type CacheEvent } from './watch-cache.js';
 
@@ -55,7 +57,7 @@ type Query = Record<string, string | undefined>;
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const log = opts.log ?? silentLogger;
-  const etcd = new Etcd3({ hosts: opts.etcdServers, dialTimeout: 5000 });
+  const etcd = connectEtcd(opts.etcdServers);
   const storage = new Storage(etcd, log);
   const caches = new Map<ResourceDef, WatchCache>();
   const stores = new Map<ResourceDef, ResourceStore>();
@@ -82,7 +84,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const app = Fastify({
     // Our own pino logger reports failures (setErrorHandler); fastify's per-request logging stays off.
-    logger: false, bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: true,
+    logger: false, bodyLimit: opts.bodyLimit ?? MAX_REQUEST_BODY_BYTES, return503OnClosing: true, forceCloseConnections: true,
+    ...statusServerOptions(log),
   });
   const openapi = new OpenApi();
   const bookmarkMs = opts.bookmarkIntervalMs ?? 60_000;
@@ -93,28 +96,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.setErrorHandler((err: unknown, req, reply) => {
-    let apiErr: ApiError;
-    if (err instanceof ApiError) apiErr = err;
-    else {
-      const e = err as { statusCode?: number; code?: string; message?: string };
-      if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') apiErr = errors.tooLarge('Request entity too large: limit is 3145728');
-      else if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) apiErr = new ApiError(e.statusCode, reasonForCode(e.statusCode), e.message ?? 'bad request');
-      else {
-        log.error({ err, method: req.method, url: req.url }, 'request failed');
-        apiErr = errors.internal('Internal error occurred: the server could not complete the request');
-      }
-    }
-    if (apiErr.code >= 500) log.warn({ err: apiErr, url: req.url }, 'request failed');
-    if (apiErr.code === 429) void reply.header('Retry-After', '1');
-    void reply.code(apiErr.code).type('application/json').send(apiErr.toStatus());
-  });
-  app.setNotFoundHandler((_req, reply) => {
-    void reply.code(404).type('application/json').send(new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
-  });
+  installStatusErrors(app, log);
 
   app.get('/version', async () => VERSION);
-  for (const p of ['/healthz', '/livez', '/readyz']) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
+  for (const p of ['/healthz', '/livez']) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
+  // As upstream's /readyz: one named check per line with ?verbose, 500 "readyz check failed" when one fails.
+  app.get('/readyz', async (req, reply) => {
+    const etcdOk = await Promise.race([
+      storage.revision().then(() => true, () => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 800).unref()),
+    ]);
+    const checks: [string, boolean][] = [['ping', true], ['log', true], ['etcd', etcdOk], ['etcd-readiness', etcdOk], ['informer-sync', true]];
+    const verbose = (req.query as Query).verbose !== undefined;
+    const failed = checks.some(([, ok]) => !ok);
+    const lines = checks.map(([name, ok]) => ok ? `[+]${name} ok` : `[-]${name} failed: reason withheld`);
+    void reply.code(failed ? 500 : 200).type('text/plain; charset=utf-8');
+    if (failed) return reply.send(`${lines.join('\n')}\nreadyz check failed\n`);
+    return reply.send(verbose ? `${lines.join('\n')}\nreadyz check passed\n` : 'ok');
+  });
   app.get('/openapi/v3', async () => openapi.index());
   app.get('/openapi/v3/*', async (req, reply) => {
     const doc = openapi.document((req.params as { '*': string })['*']);
@@ -156,6 +155,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const target = resolveTarget(group, version, rest);
     const query = req.query as Query;
     const watch = target.watch || query.watch === 'true' || query.watch === '1';
+    checkVerb(target, req.method, watch);
     if (watch && req.method === 'GET' && !target.name) return serveWatch(req, reply, target, query);
     if (inflight >= maxInflight) throw errors.tooManyRequests('Too many requests, please try again later.');
     inflight++;
@@ -174,6 +174,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (query.dryRun !== undefined && query.dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${query.dryRun}: supported values: "All"`);
     const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type']);
     const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
+    if (req.method !== 'GET') checkFieldManager(query.fieldManager, false);
     if (!t.name) {
       switch (req.method) {
         case 'GET': {
@@ -198,6 +199,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       case 'PUT': return send(await store.update(t.namespace, name, body(), { dryRun }));
       case 'PATCH': {
         const type = patchType(req.headers['content-type']);
+        if (type === 'apply') checkApply(t.def, body(), query.fieldManager);
         const { object, created } = await store.patch(t.namespace, name, type, body() ?? {}, { dryRun });
         return send(object, created ? 201 : 200);
       }
@@ -234,7 +236,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         return reply.code(201).send(success(201));
       }
       case 'eviction POST': {
-        const eviction = body() as { deleteOptions?: DeleteOptions } | undefined;
+        const eviction = decodeAs('Eviction', 'policy/v1', body()) as { deleteOptions?: DeleteOptions } | undefined;
         await store.delete(t.namespace, name, eviction?.deleteOptions ?? {}, { dryRun });
         return reply.code(201).send(success(201));
       }
@@ -299,6 +301,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         const type = patchType(req.headers['content-type']);
         wanted = store.applyPatch(current as KubeObject, type === 'json' ? 'json' : 'merge', body ?? {});
       }
+      const typeErrors = typeof wanted === 'object' && wanted !== null ? checkTypes({ kind: 'Scale' }, wanted) : [];
+      if (typeErrors.length) {
+        if (req.method === 'PUT') throw errors.badRequest(`Scale in version "v1" cannot be handled as a Scale: ${typeErrors[0].message}`);
+        throw errors.invalid('', '', '', [{ field: 'patch', type: 'FieldValueInvalid', value: JSON.stringify(body)?.slice(0, 256), message: typeErrors[0].message }]);
+      }
       const replicas = wanted?.spec?.replicas;
       if (!Number.isInteger(replicas) || replicas < 0) {
         throw errors.invalid('Scale', 'autoscaling', name, [{ field: 'spec.replicas', type: 'FieldValueInvalid', value: replicas, message: 'must be greater than or equal to 0' }]);
@@ -362,6 +369,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       if (!type) return;
       write(type, table ? toTableRowEvent(t.def, ev.object, query.includeObject) : ev.object);
     };
+    // A failure on one event (a printer, a selector) ends this watch with an ERROR event, as upstream; never the process.
+    const deliverSafely = (ev: CacheEvent) => {
+      try {
+        deliver(ev);
+      } catch (err) {
+        log.warn({ err, resource: t.def.resource }, 'watch event failed; ending the watch');
+        write('ERROR', errors.internal(`Internal error occurred: ${(err as Error).message ?? 'watch event could not be encoded'}`).toStatus());
+        queueMicrotask(close);
+      }
+    };
     const timers: NodeJS.Timeout[] = [];
     let sub: { close(): void } | undefined;
     const close = () => {
@@ -379,7 +396,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     cache.ready.then(() => {
       if (closed) return;
       try {
-        sub = cache.subscribe(from, deliver, close);
+        sub = cache.subscribe(from, deliverSafely, close);
       } catch (err) {
         if (err instanceof ApiError) { write('ERROR', err.toStatus()); close(); return; }
         throw err;
@@ -450,11 +467,73 @@ function listQuery(q: Query): ListQuery {
 }
 
 function deleteOptions(body: unknown, q: Query): DeleteOptions {
-  const opts: DeleteOptions = typeof body === 'object' && body !== null ? { ...(body as DeleteOptions) } : {};
+  const opts: DeleteOptions = body === undefined ? {} : { ...(decodeAs('DeleteOptions', 'meta.k8s.io/v1', body) as DeleteOptions) };
   const grace = intParam(q.gracePeriodSeconds, 'gracePeriodSeconds');
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;
   return opts;
+}
+
+/** Decodes a body that is not a stored object (DeleteOptions, Eviction): an object whose fields have their Go types, else 400. */
+function decodeAs(kind: string, apiVersion: string, body: unknown): unknown {
+  if (body === undefined) return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const got = Array.isArray(body) ? 'array' : body === null ? 'null' : typeof body === 'boolean' ? 'bool' : typeof body;
+    throw errors.badRequest(`the body of the request was in an unknown format: json: cannot unmarshal ${got} into Go value of type ${apiVersion.split('/').pop()}.${kind}`);
+  }
+  const copy = structuredClone(body);
+  const errs = checkTypes({ kind }, copy);
+  if (errs.length) throw errors.badRequest(`${kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}: ${errs[0].message}`);
+  return copy;
+}
+
+const METHOD_VERBS: Record<string, [string, string]> = {
+  GET: ['get', 'list'], POST: ['create', 'create'], PUT: ['update', 'update'], PATCH: ['patch', 'patch'], DELETE: ['delete', 'deletecollection'],
+};
+
+/**
+ * Only the verbs upstream's discovery lists for the resource are routed (405 otherwise, as upstream's router):
+ * no deletecollection on namespaces, no collection writes across all namespaces of a namespaced kind, and
+ * nothing but GET on the legacy `/watch/` paths.
+ */
+function checkVerb(t: Target, method: string, watch: boolean): void {
+  const notAllowed = () => errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  if (t.subresource) return;
+  if (t.watch && method !== 'GET') throw notAllowed();
+  if (watch && method === 'GET' && t.name) return;
+  const verbs = METHOD_VERBS[method];
+  if (!verbs) throw notAllowed();
+  const verb = verbs[t.name ? 0 : 1];
+  if (!t.def.verbs.includes(verb)) throw notAllowed();
+  if (!t.name && t.def.namespaced && !t.namespace && method !== 'GET') throw notAllowed();
+}
+
+const FIELD_MANAGER_MAX = 128;
+
+/** PatchOptions/CreateOptions/UpdateOptions validation of fieldManager, as upstream (422 on the options kind). */
+function checkFieldManager(fieldManager: string | undefined, apply: boolean): void {
+  const kind = apply ? 'PatchOptions' : 'UpdateOptions';
+  if (fieldManager === undefined || fieldManager === '') {
+    if (apply) throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueRequired', message: 'is required for apply patch' }]);
+    return;
+  }
+  if (Buffer.byteLength(fieldManager) > FIELD_MANAGER_MAX) {
+    throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueTooLong', message: `must have at most ${FIELD_MANAGER_MAX} bytes` }]);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(fieldManager)) {
+    throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueInvalid', value: fieldManager, message: 'must only contain printable characters' }]);
+  }
+}
+
+/** An apply patch needs a fieldManager and a body of the resource's own apiVersion and kind (upstream's field manager). */
+function checkApply(def: ResourceDef, body: unknown, fieldManager: string | undefined): void {
+  checkFieldManager(fieldManager, true);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badRequest('error decoding YAML: the apply patch must be an object');
+  const b = body as { apiVersion?: unknown; kind?: unknown };
+  const want = def.group ? `${def.group}/${def.version}` : def.version;
+  if (b.apiVersion !== want) throw errors.badRequest(`Incorrect version specified in apply patch. Specified patch version: ${String(b.apiVersion ?? '')}, expected: ${want}`);
+  if (b.kind !== def.kind) throw errors.badRequest(`Incorrect kind specified in apply patch. Specified patch kind: ${String(b.kind ?? '')}, expected: ${def.kind}`);
 }
 
 function stripType(obj: KubeObject): KubeObject {
