@@ -174,7 +174,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (query.dryRun !== undefined && query.dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${query.dryRun}: supported values: "All"`);
     const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type']);
     const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
-    if (req.method !== 'GET') checkFieldManager(query.fieldManager, false);
+    if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') checkFieldManager(query.fieldManager, req.method);
     if (!t.name) {
       switch (req.method) {
         case 'GET': {
@@ -511,14 +511,14 @@ function checkVerb(t: Target, method: string, watch: boolean): void {
 const FIELD_MANAGER_MAX = 128;
 
 /** PatchOptions/CreateOptions/UpdateOptions validation of fieldManager, as upstream (422 on the options kind). */
-function checkFieldManager(fieldManager: string | undefined, apply: boolean): void {
-  const kind = apply ? 'PatchOptions' : 'UpdateOptions';
+function checkFieldManager(fieldManager: string | undefined, method: string, apply = false): void {
+  const kind = method === 'POST' ? 'CreateOptions' : method === 'PUT' ? 'UpdateOptions' : 'PatchOptions';
   if (fieldManager === undefined || fieldManager === '') {
     if (apply) throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueRequired', message: 'is required for apply patch' }]);
     return;
   }
   if (Buffer.byteLength(fieldManager) > FIELD_MANAGER_MAX) {
-    throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueTooLong', message: `must have at most ${FIELD_MANAGER_MAX} bytes` }]);
+    throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueTooLong', message: `may not be more than ${FIELD_MANAGER_MAX} bytes` }]);
   }
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(fieldManager)) {
@@ -528,7 +528,7 @@ function checkFieldManager(fieldManager: string | undefined, apply: boolean): vo
 
 /** An apply patch needs a fieldManager and a body of the resource's own apiVersion and kind (upstream's field manager). */
 function checkApply(def: ResourceDef, body: unknown, fieldManager: string | undefined): void {
-  checkFieldManager(fieldManager, true);
+  checkFieldManager(fieldManager, 'PATCH', true);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badRequest('error decoding YAML: the apply patch must be an object');
   const b = body as { apiVersion?: unknown; kind?: unknown };
   const want = def.group ? `${def.group}/${def.version}` : def.version;

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { errors } from '@k8ts/api';
-import { checkDepth, MAX_YAML_ALIASES } from './limits.js';
+import { checkDepth, MAX_YAML_ALIASES, MAX_YAML_DEPTH, yamlDepthExceeds } from './limits.js';
 import type { PatchType } from './rest-store.js';
 
 /** The media type of a Content-Type header, lower-cased, without parameters; '' when absent. */
@@ -43,7 +43,15 @@ export function decodeBody(body: Buffer | undefined, contentType: string | undef
     return value;
   }
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
-    const docs = YAML.parseAllDocuments(text);
+    // JSON is YAML: parse it as JSON first (kubectl sends apply patches so), with JSON's depth limit.
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+      let json: unknown;
+      try { json = JSON.parse(text); } catch { json = undefined; }
+      if (json !== undefined) { checkDepth(json); return json; }
+    }
+    if (yamlDepthExceeds(text)) throw errors.badRequest(`the body of the request was in an unknown format: yaml: exceeded max depth of ${MAX_YAML_DEPTH}`);
+    const docs = YAML.parseAllDocuments(text, { prettyErrors: false });
     const list = Array.isArray(docs) ? docs : [docs];
     const bad = list.flatMap((d) => d.errors);
     if (bad.length) throw errors.badRequest(`the body of the request was in an unknown format: invalid YAML: ${bad[0].message.split('\n')[0]}`);

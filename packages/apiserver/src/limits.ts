@@ -15,6 +15,11 @@ export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024 - 4 * 1024;
 export const MAX_DEPTH = 10_000;
 /** YAML aliases expanded per document (bounds alias "bombs"). */
 export const MAX_YAML_ALIASES = 100;
+/**
+ * Nesting depth of a YAML document that is not JSON. The yaml library recurses per level (and V8 aborts the
+ * process on some stack exhaustions inside it), so YAML nests far less deep than JSON before we refuse it.
+ */
+export const MAX_YAML_DEPTH = 200;
 /** Operations in one JSON patch (upstream's maxJSONPatchOperations). */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
 
@@ -52,6 +57,36 @@ export function depthExceeds(value: unknown, max = MAX_DEPTH): boolean {
 /** 400 when a decoded document nests deeper than upstream's decoder allows. */
 export function checkDepth(value: unknown): void {
   if (depthExceeds(value)) throw errors.badRequest(`the body of the request was in an unknown format: json: exceeded max depth of ${MAX_DEPTH}`);
+}
+
+/**
+ * The nesting a YAML text would decode to, from a scan of its lines (indentation and `- ` levels) and flow
+ * brackets outside quotes, stopping once it exceeds `max`: run before the YAML parser ever sees the text.
+ */
+export function yamlDepthExceeds(text: string, max = MAX_YAML_DEPTH): boolean {
+  const indents: number[] = [];
+  let flow = 0;
+  for (const line of text.split('\n')) {
+    let i = 0;
+    while (line[i] === ' ') i++;
+    if (flow === 0 && i < line.length && line[i] !== '#') {
+      let indent = i;
+      while (indents.length && indents[indents.length - 1] >= indent) indents.pop();
+      indents.push(indent);
+      while (line[i] === '-' && line[i + 1] === ' ') { i += 2; indent = i; indents.push(indent); while (line[i] === ' ') i++; }
+    }
+    let quote = '';
+    for (; i < line.length; i++) {
+      const c = line[i];
+      if (quote) { if (c === quote) quote = ''; else if (c === '\\' && quote === '"') i++; continue; }
+      if (c === '"' || c === "'") quote = c;
+      else if (c === '#' && (i === 0 || line[i - 1] === ' ')) break;
+      else if (c === '[' || c === '{') { if (++flow + indents.length > max) return true; }
+      else if (c === ']' || c === '}') flow = Math.max(0, flow - 1);
+    }
+    if (indents.length + flow > max) return true;
+  }
+  return false;
 }
 
 /** 413 when an object encodes larger than etcd accepts. */
