@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import fastJsonPatch from 'fast-json-patch';
 import {
   ApiError, apiVersionOf, errors, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector,
   type FieldRequirement, type KubeObject, type LabelRequirement, type Logger, type ResourceDef,
@@ -13,6 +12,7 @@ import { mergePatch } from './patch/merge-patch.js';
 import { validateObject } from './registry/index.js';
 import { rfc3339, type Strategy } from './registry/strategy.js';
 import { NO_CHANGE, type ListPage, type Storage, type StoredObject } from './storage.js';
+import { checkDepth, depthExceeds, applyJsonPatch, MAX_DEPTH } from './limits.js';
 import type { WatchCache } from './watch-cache.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
@@ -150,7 +150,7 @@ export class ResourceStore {
     }
     const object = await this.write(namespace, name, opts, (current) => {
       if (!current) throw this.notFound(name);
-      const patched = this.applyPatch(current.object, type, patch) as KubeObject;
+      const patched = this.checkBody(this.applyPatch(current.object, type, patch), namespace, { patch });
       const rv = patched.metadata?.resourceVersion;
       if (rv && rv !== current.object.metadata?.resourceVersion) throw this.conflict(name);
       return patched;
@@ -177,16 +177,8 @@ export class ResourceStore {
       case 'merge':
         if (!isObject(patch)) throw errors.badRequest('a merge patch must be a JSON object');
         return mergePatch(doc, patch);
-      case 'json': {
-        if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');
-        const invalid = fastJsonPatch.validate(patch as fastJsonPatch.Operation[], doc);
-        if (invalid) throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${invalid.message.split('\n')[0]}`);
-        try {
-          return fastJsonPatch.applyPatch(doc, patch as fastJsonPatch.Operation[], false, true).newDocument;
-        } catch (err) {
-          throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${(err as Error).message.split('\n')[0]}`);
-        }
-      }
+      case 'json':
+        return applyJsonPatch(doc, patch);
       case 'strategic':
       case 'apply': {
         if (!isObject(patch)) throw errors.badRequest('a strategic merge patch must be a JSON object');
@@ -338,18 +330,31 @@ export class ResourceStore {
     return { ...page, items, continue: '' };
   }
 
-  /** Checks a request body is an object of this resource's kind and sets kind, apiVersion and namespace. */
-  checkBody(body: unknown, namespace: string | undefined): KubeObject {
+  /**
+   * Decodes a request body (or a patched object, `from.patch` set) as this resource's kind: an object of the
+   * right kind and apiVersion whose fields have their Go types (the strategy's checkTypes), then sets kind,
+   * apiVersion and namespace. A body that fails is a 400 as upstream's decoder says; a patched object a 422 on `patch`.
+   */
+  checkBody(body: unknown, namespace: string | undefined, from: { patch?: unknown } = {}): KubeObject {
     const want = apiVersionOf(this.def);
     if (!isObject(body)) {
       throw unrecognized(this.def.kind, `couldn't get version/kind; json parse error: expected an object, got ${Array.isArray(body) ? 'an array' : typeof body}`, JSON.stringify(body) ?? '');
     }
+    const patched = 'patch' in from;
+    if (patched && depthExceeds(body)) throw patchInvalid(from.patch, `json: exceeded max depth of ${MAX_DEPTH}`);
+    if (!patched) checkDepth(body);
     const obj = structuredClone(body) as KubeObject;
     if (obj.kind !== undefined && obj.kind !== this.def.kind) {
       throw unrecognized(this.def.kind, `converting (${String(obj.apiVersion ?? '')}.${String(obj.kind)}) to (${want}.${this.def.kind}): unknown conversion`, JSON.stringify(body));
     }
     if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
       throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
+    }
+    // The kind's structural type check, before conversion, defaults, admission and validation see the object.
+    const typeErrors = this.strategy.checkTypes(obj);
+    if (typeErrors.length) {
+      if (patched) throw patchInvalid(from.patch, typeErrors[0].message);
+      throw errors.badRequest(`${this.def.kind} in version "${this.def.version}" cannot be handled as a ${this.def.kind}: ${typeErrors[0].message}`);
     }
     if (obj.metadata !== undefined && !isObject(obj.metadata)) throw errors.badRequest('metadata must be an object');
     obj.kind = this.def.kind;
@@ -384,6 +389,13 @@ export class ResourceStore {
   notFound(name: string): ApiError { return errors.notFound(this.def.resource, this.def.group, name); }
   alreadyExists(name: string): ApiError { return errors.alreadyExists(this.def.resource, this.def.group, name); }
   conflict(name: string, why?: string): ApiError { return errors.conflict(this.def.resource, this.def.group, name, why); }
+}
+
+/** Upstream's 422 for a patch whose result does not decode: `patch: Invalid value: "<patch>": <why>`. */
+export function patchInvalid(patch: unknown, why: string): ApiError {
+  let text = JSON.stringify(patch) ?? '';
+  if (text.length > 256) text = `${text.slice(0, 256)}...`;
+  return errors.invalid('', '', '', [{ field: 'patch', type: 'FieldValueInvalid', value: text, message: why }]);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -5,7 +5,7 @@ import { patchType } from '../http.js';
 import { bindPod } from '../rest/binding.js';
 import { toScale, updateScale } from '../rest/scale.js';
 import type { DeleteOptions } from '../rest-store.js';
-import { notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
+import { decodeAs, notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
 import { proxyLog } from './proxy.js';
 
 /** `/status`, `/scale`, `pods/binding`, `pods/eviction` and `pods/log` of the resources that declare them. */
@@ -36,7 +36,8 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
     }
     case 'eviction POST': {
       // The Eviction's deleteOptions.dryRun counts as much as ?dryRun= (kubectl drain --dry-run=server sets it).
-      await store.delete(t.namespace, name, evictionDeleteOptions(body() as { deleteOptions?: DeleteOptions } | undefined, query.dryRun));
+      const eviction = decodeAs('Eviction', 'policy/v1', body()) as { deleteOptions?: DeleteOptions } | undefined;
+      await store.delete(t.namespace, name, evictionDeleteOptions(eviction, query.dryRun));
       return reply.code(201).send(success(201));
     }
     case 'log GET': return proxyLog(ctx, req, reply, t.namespace!, name, query);

@@ -49,6 +49,16 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
     if (!type) return;
     write(type, table ? toTableRowEvent(t.def, ev.object, query.includeObject) : ev.object);
   };
+  // A failure on one event (a printer, a selector) ends this watch with an ERROR event, as upstream; never the process.
+  const deliverSafely = (ev: CacheEvent) => {
+    try {
+      deliver(ev);
+    } catch (err) {
+      ctx.log.warn({ err, resource: t.def.resource }, 'watch event failed; ending the watch');
+      write('ERROR', errors.internal(`Internal error occurred: ${(err as Error).message ?? 'watch event could not be encoded'}`).toStatus());
+      queueMicrotask(close);
+    }
+  };
   const timers: NodeJS.Timeout[] = [];
   let sub: { close(): void } | undefined;
   const close = () => {
@@ -66,7 +76,7 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   cache.ready.then(() => {
     if (closed) return;
     try {
-      sub = cache.subscribe(initialEvents === false ? from ?? cache.revision : from, deliver, close);
+      sub = cache.subscribe(initialEvents === false ? from ?? cache.revision : from, deliverSafely, close);
     } catch (err) {
       if (err instanceof ApiError) { write('ERROR', err.toStatus()); close(); return; }
       throw err;
