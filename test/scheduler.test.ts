@@ -120,7 +120,8 @@ describe('scheduler against a real apiserver and etcd', () => {
     await api('POST', `/api/v1/namespaces/${ns}/pods`, cpuPod(ns, 'huge', '16'));
     const hugeEv = await eventually(async () => (await api('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name%3Dhuge`)).body.items.find((e: any) => e.reason === 'FailedScheduling'), 'huge FailedScheduling');
     expect(hugeEv.message).toBe('0/2 nodes are available: 2 Insufficient cpu.');
-    const cond = (await api('GET', `/api/v1/namespaces/${ns}/pods/huge`)).body.status.conditions.find((c: any) => c.type === 'PodScheduled');
+    // The Event and the status patch are written independently: the condition may land a moment after the Event.
+    const cond = await eventually(async () => (await api('GET', `/api/v1/namespaces/${ns}/pods/huge`)).body.status.conditions?.find((c: any) => c.type === 'PodScheduled'), 'huge PodScheduled condition');
     expect(cond).toMatchObject({ status: 'False', reason: 'Unschedulable' });
     await api('POST', '/api/v1/nodes', node('a3', '32'));
     expect(await nodeOf(ns, 'huge')).toBe('a3');
