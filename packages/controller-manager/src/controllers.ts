@@ -1,6 +1,9 @@
 import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
 import { REPLICATIONCONTROLLERS } from '@k8ts/api';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { EndpointsController } from './endpoint/endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice/endpoint-slice-controller.js';
+import { DEFAULT_MAX_ENDPOINTS_PER_SLICE } from './endpointslice/reconciler.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
@@ -57,6 +60,19 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
       const threshold = Number(ctx.option('terminated-pod-gc-threshold') ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD);
       if (!Number.isInteger(threshold) || threshold < 0) throw new Error(`--terminated-pod-gc-threshold must be a non-negative integer, got ${ctx.option('terminated-pod-gc-threshold')}`);
       return new PodGCController({ ...ctx, terminatedPodThreshold: threshold });
+    },
+  },
+  { name: 'endpoint', defaultWorkers: 5, build: (ctx) => new EndpointsController({ ...ctx }) },
+  {
+    name: 'endpointslice', defaultWorkers: 5, syncsFlag: 'service-endpoint',
+    options: [{
+      flag: 'max-endpoints-per-slice', default: String(DEFAULT_MAX_ENDPOINTS_PER_SLICE),
+      description: 'the most endpoints the endpointslice controller puts in one EndpointSlice (1 to 1000)',
+    }],
+    build: (ctx) => {
+      const max = Number(ctx.option('max-endpoints-per-slice') ?? DEFAULT_MAX_ENDPOINTS_PER_SLICE);
+      if (!Number.isInteger(max) || max < 1 || max > 1000) throw new Error(`--max-endpoints-per-slice must be an integer from 1 to 1000, got ${ctx.option('max-endpoints-per-slice')}`);
+      return new EndpointSliceController({ ...ctx, maxEndpointsPerSlice: max });
     },
   },
   // upstream runs it with one worker and no flag
