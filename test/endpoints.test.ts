@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENDPOINTS, ENDPOINTSLICES, NAMESPACES, PODS, SERVICES, type Endpoints, type EndpointSlice, type Pod, type Service } from '@k8ts/api';
+import { ENDPOINTS, ENDPOINTSLICES, NAMESPACES, NODES, PODS, SERVICES, type Endpoints, type EndpointSlice, type Pod, type Service } from '@k8ts/api';
 import { eventually, startTestApiserver, startTestControllers, type TestApiserver, type TestControllers } from './harness.js';
 
 const NS = 'ep-test';
@@ -27,7 +27,7 @@ const notReadyIPs = (ep?: Endpoints) => (ep?.subsets ?? []).flatMap((x) => (x.no
 describe('endpoint and endpointslice controllers against a real apiserver', () => {
   beforeAll(async () => {
     s = await startTestApiserver();
-    cm = await startTestControllers(s.url, ['endpoint', 'endpointslice', 'garbagecollector']);
+    cm = await startTestControllers(s.url, ['endpoint', 'endpointslice', 'garbagecollector', 'service-lb-controller']);
     await cm.client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   }, 60_000);
 
@@ -104,5 +104,24 @@ describe('endpoint and endpointslice controllers against a real apiserver', () =
     await cm.client.delete(SERVICES, NS, 'web');
     await eventually(async () => (await endpoints('web')) === undefined, 'Endpoints web deleted');
     await eventually(async () => (await slices('web')).length === 0, 'slices of web deleted');
+  });
+
+  it('gives a LoadBalancer Service node ports and the Ready node\'s address as ingress (k3s\'s ServiceLB)', async () => {
+    await cm.client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' } });
+    await cm.client.patch(NODES, undefined, 'node-1', {
+      status: { conditions: [{ type: 'Ready', status: 'True' }], addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: 'node-1' }] },
+    }, 'merge', { subresource: 'status' });
+    const lb = await cm.client.create<Service>(SERVICES, NS, {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: NS },
+      spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http' }] },
+    });
+    expect(lb.spec!.ports![0].nodePort).toBeGreaterThanOrEqual(30000);
+    const got = await eventually(async () => {
+      const x = await cm.client.get<Service>(SERVICES, NS, 'lb');
+      return x.status?.loadBalancer?.ingress?.length ? x : undefined;
+    }, 'ingress set');
+    expect(got.status!.loadBalancer!.ingress).toEqual([{ ip: '127.0.0.1' }]);
+    await cm.client.patch(SERVICES, NS, 'lb', { spec: { type: 'NodePort' } }, 'merge');
+    await eventually(async () => !(await cm.client.get<Service>(SERVICES, NS, 'lb')).status?.loadBalancer?.ingress, 'ingress cleared');
   });
 });

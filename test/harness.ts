@@ -8,7 +8,7 @@ import { ApiClient, SharedInformerFactory } from '@k8ts/api';
 import { buildApp, type AppOptions } from '@k8ts/apiserver';
 import {
   EndpointsController, EndpointSliceController, GarbageCollector, NamespaceController, PodGCController, ReplicaSetController,
-  ServiceAccountsController,
+  ServiceAccountsController, ServiceLBController,
 } from '@k8ts/controller-manager';
 // @ts-expect-error plain JS module shared with scripts/cluster
 import { startEtcd } from '../scripts/lib/processes.mjs';
@@ -154,6 +154,7 @@ export async function startTestControllers(url: string, names: string[] = ['repl
     podgc: () => new PodGCController({ client, informers, gcCheckPeriodMs: 200, quarantineMs: 500 }),
     endpoint: () => new EndpointsController({ client, informers }),
     endpointslice: () => new EndpointSliceController({ client, informers }),
+    'service-lb-controller': () => new ServiceLBController({ client, informers }),
   };
   const built = names.map((n) => all[n]());
   informers.start(ac.signal);

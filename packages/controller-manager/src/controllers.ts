@@ -10,6 +10,7 @@ import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecy
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD, PodGCController } from './podgc/pod-gc-controller.js';
 import { ReplicaSetController } from './replicaset/replica-set-controller.js';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
+import { ServiceLBController } from './servicelb/service-lb-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
@@ -75,6 +76,8 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
       return new EndpointSliceController({ ...ctx, maxEndpointsPerSlice: max });
     },
   },
+  // Upstream's is the cloud provider's; this one is k3s's ServiceLB: the nodes' addresses as ingress.
+  { name: 'service-lb-controller', defaultWorkers: 1, syncsFlag: 'service', build: (ctx) => new ServiceLBController({ ...ctx }) },
   // upstream runs it with one worker and no flag
   { name: 'serviceaccount', defaultWorkers: 1, syncsFlag: null, build: (ctx) => new ServiceAccountsController({ ...ctx }) },
 ];

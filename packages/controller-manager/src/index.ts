@@ -33,3 +33,5 @@ export {
 } from './endpointslice/reconciler.js';
 export type { SliceChanges, SliceEndpoint, SlicePort } from './endpointslice/reconciler.js';
 export { findPort, shouldPodBeInEndpoints, TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME, HEADLESS_LABEL } from './endpoint-util.js';
+export { ServiceLBController, loadBalancerIngress, nodeIngressIP } from './servicelb/service-lb-controller.js';
+export type { ServiceLBControllerDeps } from './servicelb/service-lb-controller.js';
