@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { Etcd3 } from 'etcd3';
 import { buildApp } from '@k8ts/apiserver';
 import { call, startTestEtcd, type TestEtcd } from './harness.js';
 
@@ -101,5 +102,25 @@ describe('ClusterIP and NodePort allocation with two apiservers on one etcd', ()
     const r = await create(0, svc('low', { ports: [{ port: 80, nodePort: 8080 }] }));
     expect(r.status).toBe(422);
     expect(r.body.message).toContain('provided port is not in the valid range. The range of valid ports is 30000-32767');
+  });
+
+  it('gives Services stored without reservations (written before them) theirs when an apiserver starts', async () => {
+    const legacy = (await get('s2')).body;
+    const ip = legacy.spec.clusterIP;
+    const etcdClient = new Etcd3({ hosts: etcd.endpoint });
+    try {
+      expect(await etcdClient.get(`/registry/reservations/serviceips/${ip}`).string()).toBe('/registry/services/default/s2');
+      await etcdClient.delete().key(`/registry/reservations/serviceips/${ip}`);
+    } finally {
+      etcdClient.close();
+    }
+    const third = await buildApp({ etcdServers: [etcd.endpoint] });
+    try {
+      const r = await third.inject({ method: 'POST', url: `/api/v1/namespaces/${NS}/services`, payload: svc('steal', { type: 'ClusterIP', clusterIP: ip }) });
+      expect(r.statusCode).toBe(422);
+      expect(r.json().message).toContain('provided IP is already allocated');
+    } finally {
+      await third.close();
+    }
   });
 });

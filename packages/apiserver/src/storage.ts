@@ -161,11 +161,16 @@ export class Storage {
     return `${RESERVATIONS}${name}`;
   }
 
-  /** The reservations under a prefix (`serviceips/`) and the object key holding each. */
-  async reservations(prefix: string): Promise<Map<string, string>> {
-    const from = this.reservationKey(prefix);
-    const res = await this.call(() => this.etcd.kv.range({ key: enc(from), range_end: prefixEnd(from) }));
-    return new Map(res.kvs.map((kv) => [kv.key.toString('utf8').slice(RESERVATIONS.length), kv.value.toString('utf8')]));
+  /** Takes a reservation for `holder` if nobody has it: null when taken now, else the key of whoever holds it. */
+  async reserve(name: string, holder: string): Promise<string | null> {
+    const key = enc(this.reservationKey(name));
+    const res = await this.call(() => this.etcd.kv.txn({
+      compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key, value: enc(holder) } }],
+      failure: [{ request_range: { key } }],
+    }));
+    if (res.succeeded) return null;
+    return res.responses[0]?.response_range?.kvs[0]?.value.toString('utf8') ?? '';
   }
 
   /**
