@@ -57,6 +57,8 @@ describe('ClusterIP and NodePort allocation with two apiservers on one etcd', ()
     const nodePort = first.spec.ports[0].nodePort;
     const dupIP = await create(1, svc('dup-ip', { type: 'ClusterIP', clusterIP: ip }));
     expect(dupIP.status).toBe(422);
+    const dryRun = await call(urls[0], 'POST', `/api/v1/namespaces/${NS}/services?dryRun=All`, svc('dup-ip', { type: 'ClusterIP', clusterIP: ip }));
+    expect(dryRun.status).toBe(422);
     expect(dupIP.body.message).toContain(`failed to allocate IP ${ip}: provided IP is already allocated`);
     const dupPort = await create(1, svc('dup-port', { ports: [{ port: 80, nodePort }] }));
     expect(dupPort.status).toBe(422);

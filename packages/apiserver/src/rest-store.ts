@@ -136,7 +136,12 @@ export class ResourceStore {
     await this.admission.mutate(attrs);
     this.validate(obj);
     await this.admission.validate(attrs);
-    if (opts.dryRun) return obj;
+    if (opts.dryRun) {
+      // A dry run takes nothing, but says what the real create would: a requested value someone holds is a 422.
+      const held = await this.storage.takenOf(requested);
+      if (held) throw this.reservationError(obj, held);
+      return obj;
+    }
     const reservations = this.strategy.reservations?.(obj) ?? [];
     try {
       const created = await this.storage.create(this.key(namespace, meta.name!), obj, () => this.alreadyExists(meta.name!), reservations);

@@ -191,8 +191,8 @@ export class Storage {
     return this.decode(value, res.header.revision);
   }
 
-  /** The first of these reservations someone holds ('' when none is held any more: the caller retries). */
-  private async takenOf(reservations: readonly string[]): Promise<string> {
+  /** The first of these reservations someone holds ('' when none is). */
+  async takenOf(reservations: readonly string[]): Promise<string> {
     for (const r of reservations) {
       const res = await this.call(() => this.etcd.kv.range({ key: enc(this.reservationKey(r)), count_only: true }));
       if (Number(res.count) > 0) return r;

@@ -82,13 +82,14 @@ export function servicesToUpdateOnPodChange(services: SharedInformer<Service>, o
 
 /**
  * When the change an endpoints write carries was triggered (upstream's TriggerTimeTracker): the earliest Ready
- * transition among pods that changed since the service's last sync, or the Service's creation if it is new.
+ * transition among pods that changed since the service's last successful write, or the Service's creation if it is
+ * new. Unlike upstream, the state moves on only when the write succeeded, so a retried write keeps its trigger time.
  */
 export class TriggerTimeTracker {
   private readonly states = new Map<string, { pods: Map<string, number>; service: number }>();
 
-  /** The trigger time (epoch ms) for this sync of `key`, 0 when nothing has a known trigger time; records the state. */
-  compute(key: string, svc: Service, pods: readonly Pod[]): number {
+  /** The trigger time (epoch ms) for a write of `key` now, 0 when nothing has a known trigger time; and how to record it. */
+  compute(key: string, svc: Service, pods: readonly Pod[]): { time: number; commit(): void } {
     const prev = this.states.get(key);
     let min = 0;
     const take = (t: number) => { if (!min || t < min) min = t; };
@@ -102,8 +103,7 @@ export class TriggerTimeTracker {
     }
     const created = svc.metadata?.creationTimestamp ? Date.parse(svc.metadata.creationTimestamp) : 0;
     if (created > (prev?.service ?? 0)) take(created);
-    this.states.set(key, { pods: podTimes, service: created });
-    return min;
+    return { time: min, commit: () => { this.states.set(key, { pods: podTimes, service: created }); } };
   }
 
   /** Forgets a deleted service. */

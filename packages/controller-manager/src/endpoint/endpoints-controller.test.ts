@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ENDPOINTS, PODS, type Endpoints, type Pod, type Service } from '@k8ts/api';
+import { ENDPOINTS, errors, PODS, type Endpoints, type Pod, type Service } from '@k8ts/api';
 import { FakeClock, FakeInformerFactory, RecordingClient } from '@k8ts/api/testing';
 import { LAST_CHANGE_TRIGGER_TIME } from '../endpoint-util.js';
 import { EndpointsController, repackSubsets } from './endpoints-controller.js';
@@ -49,6 +49,10 @@ describe('EndpointsController.sync', () => {
     const added = vi.spyOn(controller.queue, 'add');
     informers.informerFor<Pod>(PODS).update(ready);
     expect(added).toHaveBeenCalledWith('default/web');
+    // A write that fails (a conflict) is retried with the same trigger time.
+    let failures = 1;
+    client.prependReactor('update', 'endpoints', () => { if (failures-- > 0) throw errors.conflict('endpoints', '', 'web'); return undefined; });
+    await expect(controller.sync('default/web')).rejects.toThrow(/conflict|modified/i);
     await controller.sync('default/web');
     const ep = stored(client)!;
     expect(ep.subsets![0].addresses!.map((x) => x.ip)).toEqual(['10.244.0.3']);

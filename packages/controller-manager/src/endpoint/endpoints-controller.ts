@@ -121,7 +121,8 @@ export class EndpointsController {
     if (!selector) return;
 
     const pods = this.pods.lister().listNamespace(namespace, selector);
-    const triggerTime = this.triggerTimes.compute(key, svc, pods);
+    const trigger = this.triggerTimes.compute(key, svc, pods);
+    const triggerTime = trigger.time;
     const publishNotReady = svc.spec?.publishNotReadyAddresses === true;
     const headless = svc.spec?.clusterIP === 'None';
     const entries: { address: Address; ready: boolean; port?: Port }[] = [];
@@ -157,6 +158,7 @@ export class EndpointsController {
     const overCapacity = current?.metadata?.annotations?.[OVER_CAPACITY];
     if (current && JSON.stringify(current.subsets ?? []) === JSON.stringify(subsets)
       && JSON.stringify(current.metadata?.labels ?? {}) === JSON.stringify(labels) && (overCapacity !== undefined) === truncated) {
+      trigger.commit();
       return;
     }
     const annotations: Record<string, string> = { ...(current?.metadata?.annotations ?? {}) };
@@ -176,6 +178,7 @@ export class EndpointsController {
       if (!current && e instanceof ApiError && e.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
       throw e;
     }
+    trigger.commit();
     this.log.debug({ service: key, ready, notReady }, current ? 'updated endpoints' : 'created endpoints');
   }
 }

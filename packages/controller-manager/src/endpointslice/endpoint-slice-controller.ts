@@ -101,9 +101,10 @@ export class EndpointSliceController {
     if (this.stale(key, existing)) throw new StaleInformerCacheError(`EndpointSlice informer cache is out of date for service ${key}`);
     const live = existing.filter((s) => !s.metadata?.deletionTimestamp);
     const pods = this.pods.lister().listNamespace(namespace, selector);
-    const triggerTime = this.triggerTimes.compute(key, svc, pods);
+    const trigger = this.triggerTimes.compute(key, svc, pods);
+    const triggerTime = trigger.time;
     const changes = reconcileSlices(svc, pods, live, (n) => this.nodes.get(n), this.max);
-    if (!changes.create.length && !changes.update.length && !changes.delete.length) return;
+    if (!changes.create.length && !changes.update.length && !changes.delete.length) { trigger.commit(); return; }
 
     const stamp = (s: EndpointSlice) => {
       const annotations = { ...(s.metadata!.annotations ?? {}) };
@@ -135,6 +136,7 @@ export class EndpointSliceController {
       if (e instanceof ApiError && e.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
       throw e;
     }
+    trigger.commit();
     this.log.debug({ service: key, created: changes.create.length, updated: changes.update.length, deleted: changes.delete.length }, 'reconciled endpoint slices');
   }
 
