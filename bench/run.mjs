@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: every figure is a ratio against the raw part measured in the same run.
-// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods] [--n 2000] [--concurrency 32]
+// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager] [--n 2000] [--concurrency 32]
+//        [--deploy-replicas 1000] [--deploy-nodes 100] [--rollout-replicas 100]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -274,6 +275,26 @@ async function benchPodStartup() {
  * apiserver and etcd (pods/s); and the in-process decision rate (filter + score + assume, no binding) on the same
  * shapes, so the API's share shows.
  */
+/** etcd and an apiserver as processes (as scripts/cluster starts them), a pooled HTTP client, and `post` that throws on a non-2xx. */
+async function startControlPlane(prefix) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+  const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
+  const http = new Pool(apiserver.url, { connections: C });
+  const post = async (p, body) => {
+    const res = await http.request({ method: 'POST', path: p, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`POST ${p}: ${res.statusCode} ${text}`);
+  };
+  const stop = async () => {
+    await http.close();
+    await apiserver.stop();
+    await etcd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, apiserver, post, stop };
+}
+
 async function benchScheduler() {
   const { ApiClient } = await import('../packages/api/dist/index.js');
   const { Scheduler, defaultProfile } = await import('../packages/scheduler/dist/index.js');
@@ -303,15 +324,8 @@ async function benchScheduler() {
     }
     const decisions = P / ((performance.now() - t0) / 1000);
 
-    const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-sched-'));
-    const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
-    const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
-    const http = new Pool(apiserver.url, { connections: C });
-    const post = async (p, body) => {
-      const res = await http.request({ method: 'POST', path: p, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-      const text = await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`POST ${p}: ${res.statusCode} ${text}`);
-    };
+    const plane = await startControlPlane('k8ts-bench-sched-');
+    const { apiserver, post } = plane;
     const client = new ApiClient({ server: apiserver.url });
     try {
       await post('/api/v1/namespaces', { metadata: { name: 'sched' } });
@@ -331,10 +345,7 @@ async function benchScheduler() {
       console.log(`scheduler ${N} nodes: ${fmt(P / seconds, 0)} pods/s bound through the apiserver (${P} pods in ${fmt(seconds, 1)} s)   in-process decisions ${fmt(decisions, 0)} pods/s   ratio ${fmt(P / seconds / decisions, 2)}`);
     } finally {
       await client.close();
-      await http.close();
-      await apiserver.stop();
-      await etcd.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await plane.stop();
     }
   }
 }
@@ -349,15 +360,8 @@ async function benchControllerManager() {
   const R = Number(args['deploy-replicas']);
   const NODES = Number(args['deploy-nodes']);
   const ROLL = Number(args['rollout-replicas']);
-  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-cm-'));
-  const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
-  const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
-  const http = new Pool(apiserver.url, { connections: C });
-  const post = async (p, body) => {
-    const res = await http.request({ method: 'POST', path: p, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-    const text = await res.body.text();
-    if (res.statusCode >= 300) throw new Error(`POST ${p}: ${res.statusCode} ${text}`);
-  };
+  const plane = await startControlPlane('k8ts-bench-cm-');
+  const { dir, apiserver, post } = plane;
   const client = new ApiClient({ server: apiserver.url });
   const procs = [];
   const ac = new AbortController();
@@ -374,7 +378,7 @@ async function benchControllerManager() {
       },
     }));
     procs.push(await startScheduler({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'scheduler.log') }));
-    procs.push(await startControllerManager({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'controller-manager.log'), extraArgs: process.env.CM_ARGS ? process.env.CM_ARGS.split(' ') : [] }));
+    procs.push(await startControllerManager({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'controller-manager.log') }));
     // The fake kubelets: a pod bound to a node runs and is Ready at once (only for the rollout: creating and binding
     // the big Deployment's pods needs no kubelet, and its status writes would only load the apiserver).
     let kubelets = false;
@@ -437,10 +441,7 @@ async function benchControllerManager() {
     ac.abort();
     for (const p of procs.reverse()) await p.stop();
     await client.close();
-    await http.close();
-    await apiserver.stop();
-    await etcd.stop();
-    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true }); else console.log(dir);
+    await plane.stop();
   }
 }
 

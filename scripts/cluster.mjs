@@ -307,6 +307,7 @@ async function down(opts) {
     await stopPid(state.launcher.pid, { graceMs: 30_000 });
   }
   for (const c of [...state.components].reverse()) {
+    if (c.pid === undefined) continue; // not ours (a Docker engine that was already running)
     if (isSameProcess(c.pid, c.argv)) {
       console.log(`stopping ${c.name} (pid ${c.pid})`);
       await stopPid(c.pid);

@@ -162,3 +162,42 @@ export async function startTestControllers(url: string, names: string[] = ['repl
   await informers.waitForCacheSync(ac.signal);
   return { client, stop: async () => { ac.abort(); await running; await informers.shutdown(); await client.close(); } };
 }
+
+export interface ControlPlaneCluster {
+  dir: string;
+  /** KUBECONFIG and HOME for the real kubectl. */
+  env: NodeJS.ProcessEnv;
+  /** The real kubectl; resolves with stdout, rejects (with stderr on the error) when it fails. */
+  kubectl(...args: string[]): Promise<string>;
+  /** The real kubectl's exit code and output, whether it failed or not. */
+  kubectlStatus(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  file(name: string, text: string): string;
+  down(): Promise<void>;
+}
+
+/** `scripts/cluster up --detach --nodes 0` in a temporary state dir (the control plane, no kubelets), for kubectl tests. */
+export async function startControlPlaneCluster(prefix: string): Promise<ControlPlaneCluster> {
+  const root = path.resolve(import.meta.dirname, '..');
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const state = path.join(dir, 'state');
+  await execFileP(path.join(root, 'scripts/cluster'), ['up', '--detach', '--nodes', '0', '--state-dir', state, '--port', '0'], { timeout: 120_000 });
+  const env = { ...process.env, KUBECONFIG: path.join(state, 'kubeconfig'), HOME: dir };
+  const kubectlStatus = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await execFileP('kubectl', [`--cache-dir=${dir}/kube-cache`, ...args], { env, timeout: 60_000 });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  };
+  return {
+    dir, env, kubectlStatus,
+    kubectl: async (...args: string[]) => (await execFileP('kubectl', [`--cache-dir=${dir}/kube-cache`, ...args], { env, timeout: 60_000 })).stdout,
+    file: (name, text) => { const f = path.join(dir, name); writeFileSync(f, text); return f; },
+    down: async () => {
+      await execFileP(path.join(root, 'scripts/cluster'), ['down', '--state-dir', state], { timeout: 60_000 }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

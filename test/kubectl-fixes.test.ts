@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, startTestApiserver, startTestControllers, type TestApiserver } from './harness.js';
+import { call, eventually, startTestApiserver, startTestControllers, type TestApiserver, type TestControllers } from './harness.js';
 
 /* The real kubectl against an in-process apiserver: the symptoms kubectl users hit, each fixed. */
 
@@ -39,8 +39,12 @@ spec:
     image: k8ts/busybox:latest
 `;
 
+let controllers: TestControllers | undefined;
+
 beforeAll(async () => {
   s = await startTestApiserver();
+  // The namespace controller empties and removes deleted namespaces, as kube-controller-manager does.
+  controllers = await startTestControllers(s.url, ['namespace']);
   dir = mkdtempSync(path.join(tmpdir(), 'k8ts-kubectl-fixes-'));
   writeFileSync(path.join(dir, 'kubeconfig'), [
     'apiVersion: v1', 'kind: Config', 'current-context: test',
@@ -52,6 +56,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await controllers?.stop();
   await s?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -85,13 +90,7 @@ describe('the real kubectl', () => {
     await kubectl(['apply', '-f', file('ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: { name: extra }\n')]);
     const all = await kubectl(['delete', 'namespace', '--all'], true);
     for (const name of ['default', 'kube-system', 'kube-public']) expect(all).toContain(`namespaces "${name}" is forbidden: this namespace may not be deleted`);
-    // Emptying and finalizing a deleted namespace is the controller manager's namespace controller's job.
-    const controllers = await startTestControllers(s.url, ['namespace']);
-    try {
-      await eventually(async () => (await api('GET', '/api/v1/namespaces/extra')).status === 404, 'namespace extra removed');
-    } finally {
-      await controllers.stop();
-    }
+    await eventually(async () => (await api('GET', '/api/v1/namespaces/extra')).status === 404, 'namespace extra removed');
     const left = await kubectl(['get', 'namespaces', '-o', 'jsonpath={.items[*].metadata.name}']);
     expect(left.split(' ').sort()).toEqual(['default', 'kube-public', 'kube-system']);
     expect(await kubectl(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).toBe('10.96.0.1');

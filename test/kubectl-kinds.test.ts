@@ -1,12 +1,9 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './harness.js';
+import { eventually, startControlPlaneCluster, type ControlPlaneCluster } from './harness.js';
 
-const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 const built = existsSync(path.join(ROOT, 'packages/apiserver/dist/main.js'));
@@ -90,35 +87,13 @@ spec:
 `;
 
 describe.skipIf(!hasKubectl || !built)('the real kubectl and the kinds it expects', () => {
-  let dir = '';
-  let env: NodeJS.ProcessEnv = {};
-  const kubectl = async (...args: string[]) => {
-    const { stdout } = await run('kubectl', [`--cache-dir=${dir}/kube-cache`, ...args], { env, timeout: 60_000 });
-    return stdout;
-  };
-  /** kubectl's exit code, stdout and stderr, for commands whose failure is the point. */
-  const kubectlStatus = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run('kubectl', [`--cache-dir=${dir}/kube-cache`, ...args], { env, timeout: 60_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  };
-  const file = (name: string, text: string) => { const f = path.join(dir, name); writeFileSync(f, text); return f; };
+  let c: ControlPlaneCluster;
+  const kubectl = (...args: string[]) => c.kubectl(...args);
+  const kubectlStatus = (...args: string[]) => c.kubectlStatus(...args);
+  const file = (name: string, text: string) => c.file(name, text);
 
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'k8ts-kinds-'));
-    await run(path.join(ROOT, 'scripts/cluster'), ['up', '--detach', '--nodes', '0', '--state-dir', path.join(dir, 'state'), '--port', '0'], { timeout: 120_000 });
-    env = { ...process.env, KUBECONFIG: path.join(dir, 'state', 'kubeconfig'), HOME: dir };
-  }, 180_000);
-
-  afterAll(async () => {
-    if (!dir) return;
-    await run(path.join(ROOT, 'scripts/cluster'), ['down', '--state-dir', path.join(dir, 'state')], { timeout: 60_000 }).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }, 90_000);
+  beforeAll(async () => { c = await startControlPlaneCluster('k8ts-kinds-'); }, 180_000);
+  afterAll(async () => { await c?.down(); }, 90_000);
 
   it('gets replication controllers, and applies a CronJob and the other kinds', async () => {
     const empty = await kubectlStatus('get', 'rc');
@@ -130,7 +105,7 @@ describe.skipIf(!hasKubectl || !built)('the real kubectl and the kinds it expect
       'persistentvolumeclaim/data created', 'ingress.networking.k8s.io/web created', 'poddisruptionbudget.policy/web created',
       'limitrange/limits created', 'resourcequota/quota created',
     ]);
-    const again = await kubectl('apply', '-f', path.join(dir, 'kinds.yaml'));
+    const again = await kubectl('apply', '-f', path.join(c.dir, 'kinds.yaml'));
     expect(again).toContain('cronjob.batch/hello unchanged');
     expect(again).toContain('replicationcontroller/web unchanged');
     // The replicationcontroller controller makes its 2 pods (CURRENT); no kubelet runs them (READY 0).

@@ -1,12 +1,9 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './harness.js';
+import { eventually, startControlPlaneCluster, type ControlPlaneCluster } from './harness.js';
 
-const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 const built = existsSync(path.join(ROOT, 'packages/apiserver/dist/main.js'));
@@ -73,25 +70,12 @@ spec:
 `;
 
 describe.skipIf(!hasKubectl || !built)('the real kubectl against scripts/cluster up', () => {
-  let dir = '';
-  let env: NodeJS.ProcessEnv = {};
-  const kubectl = async (...args: string[]) => {
-    const { stdout } = await run('kubectl', [`--cache-dir=${dir}/kube-cache`, ...args], { env, timeout: 60_000 });
-    return stdout;
-  };
-  const file = (name: string, text: string) => { const f = path.join(dir, name); writeFileSync(f, text); return f; };
+  let c: ControlPlaneCluster;
+  const kubectl = (...args: string[]) => c.kubectl(...args);
+  const file = (name: string, text: string) => c.file(name, text);
 
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'k8ts-kubectl-'));
-    await run(path.join(ROOT, 'scripts/cluster'), ['up', '--detach', '--nodes', '0', '--state-dir', path.join(dir, 'state'), '--port', '0'], { timeout: 120_000 });
-    env = { ...process.env, KUBECONFIG: path.join(dir, 'state', 'kubeconfig'), HOME: dir };
-  }, 180_000);
-
-  afterAll(async () => {
-    if (!dir) return;
-    await run(path.join(ROOT, 'scripts/cluster'), ['down', '--state-dir', path.join(dir, 'state')], { timeout: 60_000 }).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }, 90_000);
+  beforeAll(async () => { c = await startControlPlaneCluster('k8ts-kubectl-'); }, 180_000);
+  afterAll(async () => { await c?.down(); }, 90_000);
 
   it('applies a multi-document file, then finds it unchanged', async () => {
     const f = file('app.yaml', MANIFEST);
@@ -135,7 +119,7 @@ describe.skipIf(!hasKubectl || !built)('the real kubectl against scripts/cluster
   });
 
   it('watches pods with get -w', async () => {
-    const child = spawn('kubectl', [`--cache-dir=${dir}/kube-cache`, 'get', 'pods', '-n', 'demo', '-w'], { env });
+    const child = spawn('kubectl', [`--cache-dir=${c.dir}/kube-cache`, 'get', 'pods', '-n', 'demo', '-w'], { env: c.env });
     let out = '';
     child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
     try {
@@ -164,7 +148,7 @@ describe.skipIf(!hasKubectl || !built)('the real kubectl against scripts/cluster
 
   it('deletes what it applied', async () => {
     await kubectl('delete', 'pod', 'single', '-n', 'demo', '--grace-period=0', '--force');
-    const out = await kubectl('delete', '-f', path.join(dir, 'app.yaml'));
+    const out = await kubectl('delete', '-f', path.join(c.dir, 'app.yaml'));
     expect(out.trim().split('\n')).toEqual([
       'namespace "demo" deleted', 'configmap "web-config" deleted', 'deployment.apps "web" deleted', 'service "web" deleted',
     ]);

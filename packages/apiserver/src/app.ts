@@ -31,12 +31,12 @@ export interface AppOptions {
   compactionIntervalMs?: number;
   /** Non-watch requests served at once before 429 (upstream's --max-requests-inflight + mutating). */
   maxRequestsInflight?: number;
+  /** The IP the `kubernetes` Endpoints point at (upstream's --advertise-address); default: the listening address. */
+  advertiseAddress?: string;
   /** tolerationSeconds of the not-ready:NoExecute toleration added to pods (--default-not-ready-toleration-seconds, 300). */
   defaultNotReadyTolerationSeconds?: number;
   /** tolerationSeconds of the unreachable:NoExecute toleration added to pods (--default-unreachable-toleration-seconds, 300). */
   defaultUnreachableTolerationSeconds?: number;
-  /** The IP the `kubernetes` Endpoints point at (upstream's --advertise-address); default: the listening address. */
-  advertiseAddress?: string;
 }
 
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */

@@ -8,6 +8,8 @@ export interface CacheEvent {
   /** The object before this change (MODIFIED and DELETED), used to tell selector enter/leave. */
   prev?: KubeObject;
   revision: number;
+  /** `object` as JSON, made by the first watcher that sends it and reused by the others (upstream's cachingObject). */
+  json?: string;
 }
 
 /** A live subscription; `close()` detaches it. `onClose` runs when the cache drops it (re-sync, shutdown). */

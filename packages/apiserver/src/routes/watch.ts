@@ -32,9 +32,9 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   res.flushHeaders(); // kubectl waits for headers before it trusts a quiet watch (kubectl-wire.md §5)
   let closed = false;
   let sent = from ?? 0;
-  const write = (type: string, object: unknown) => {
+  const write = (type: string, object: unknown, json?: string) => {
     if (closed) return;
-    res.write(JSON.stringify({ type, object }) + '\n');
+    res.write(json !== undefined ? `{"type":"${type}","object":${json}}\n` : JSON.stringify({ type, object }) + '\n');
     // A watcher that cannot keep up is dropped; it re-watches from its last resourceVersion.
     if (res.writableLength > 32 * 1024 * 1024) close();
   };
@@ -47,7 +47,8 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
     else if (!now && !(ev.type === 'MODIFIED' && before)) type = undefined;
     sent = Math.max(sent, ev.revision);
     if (!type) return;
-    write(type, table ? toTableRowEvent(t.def, ev.object, query.includeObject) : ev.object);
+    if (table) write(type, toTableRowEvent(t.def, ev.object, query.includeObject));
+    else write(type, ev.object, (ev.json ??= JSON.stringify(ev.object)));
   };
   // A failure on one event (a printer, a selector) ends this watch with an ERROR event, as upstream; never the process.
   const deliverSafely = (ev: CacheEvent) => {
