@@ -37,6 +37,11 @@ export const POST_START_HOOKS: readonly PostStartHook[] = [
     },
   },
   {
+    // Services stored before their cluster IPs and node ports were reservations get them (upstream's repair loops).
+    name: 'start-service-ip-repair',
+    run: async (stores) => { await store(stores, '', 'v1', 'services').repairReservations(); },
+  },
+  {
     name: 'scheduling/bootstrap-system-priority-classes',
     run: (stores) => bootstrapSystemPriorityClasses(store(stores, 'scheduling.k8s.io', 'v1', 'priorityclasses')),
   },

@@ -11,7 +11,7 @@ import { strategicMergePatch } from './patch/strategic-merge.js';
 import { mergePatch } from './patch/merge-patch.js';
 import { validateObject } from './registry/index.js';
 import { rfc3339, type Strategy } from './registry/strategy.js';
-import { NO_CHANGE, type ListPage, type Storage, type StoredObject } from './storage.js';
+import { NO_CHANGE, ReservationTaken, type ListPage, type Storage, type StoredObject } from './storage.js';
 import { checkDepth, depthExceeds, applyJsonPatch, MAX_DEPTH } from './limits.js';
 import type { WatchCache } from './watch-cache.js';
 
@@ -40,6 +40,8 @@ export interface ListQuery {
 export interface Selector { labels: LabelRequirement[]; fields: FieldRequirement[] }
 
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+/** Times a create or update picks again when a value the server allocated was taken by another apiserver meanwhile. */
+const RESERVATION_RETRIES = 16;
 
 /**
  * The generic REST logic of every resource, as upstream's registry Store: create/update/patch/delete with
@@ -104,6 +106,18 @@ export class ResourceStore {
   }
 
   async create(namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    // A reservation the server picked (a random cluster IP) that another apiserver took meanwhile: pick again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.createOnce(namespace, body, opts);
+      } catch (err) {
+        if (!(err instanceof ReservationTaken) || attempt >= RESERVATION_RETRIES) throw err;
+        this.log.debug({ resource: this.def.resource, reservation: err.reservation, attempt }, 'allocated value taken meanwhile; allocating again');
+      }
+    }
+  }
+
+  private async createOnce(namespace: string | undefined, body: unknown, opts: WriteOptions): Promise<KubeObject> {
     const obj = this.checkBody(body, namespace);
     const meta = obj.metadata!;
     if (!meta.name && meta.generateName) {
@@ -116,13 +130,56 @@ export class ResourceStore {
     this.strategy.defaults(obj);
     const status = this.strategy.initialStatus(obj);
     if (status === undefined) delete obj.status; else obj.status = status;
+    // What the client asked for itself: taken by someone else, it is the client's error, not ours to retry.
+    const requested = this.strategy.reservations?.(obj) ?? [];
     const attrs = this.attributes('CREATE', meta.namespace, meta.name ?? '', opts, obj);
     await this.admission.mutate(attrs);
     this.validate(obj);
     await this.admission.validate(attrs);
-    if (opts.dryRun) return obj;
-    const created = await this.storage.create(this.key(namespace, meta.name!), obj, () => this.alreadyExists(meta.name!));
-    return this.withType(created);
+    if (opts.dryRun) {
+      // A dry run takes nothing, but says what the real create would: a requested value someone holds is a 422.
+      const held = await this.storage.takenOf(requested);
+      if (held) throw this.reservationError(obj, held);
+      return obj;
+    }
+    const reservations = this.strategy.reservations?.(obj) ?? [];
+    try {
+      const created = await this.storage.create(this.key(namespace, meta.name!), obj, () => this.alreadyExists(meta.name!), reservations);
+      return this.withType(created);
+    } catch (err) {
+      if (err instanceof ReservationTaken && requested.includes(err.reservation)) throw this.reservationError(obj, err.reservation);
+      throw err;
+    }
+  }
+
+  /**
+   * Takes the reservations stored objects hold but etcd does not record (objects written before their kind had
+   * reservations); one already held by another object is logged, as upstream's repair loops report a collision.
+   * Returns how many were taken.
+   */
+  async repairReservations(): Promise<number> {
+    const reservations = this.strategy.reservations;
+    if (!reservations) return 0;
+    let taken = 0;
+    for (let page = await this.storage.list(this.storage.prefix(this.def)); ; page = await this.storage.list(this.storage.prefix(this.def), { continue: page.continue })) {
+      for (const obj of page.items) {
+        const key = this.key(obj.metadata?.namespace, obj.metadata!.name!);
+        for (const r of reservations(obj)) {
+          const holder = await this.storage.reserve(r, key);
+          if (holder === key) continue;
+          if (holder === null) taken++;
+          else this.log.warn({ object: key, reservation: r, holder }, 'value held by two objects; left with its first holder');
+        }
+      }
+      if (!page.continue) return taken;
+    }
+  }
+
+  /** The 422 for a reservation the client asked for that another object holds. */
+  private reservationError(obj: KubeObject, reservation: string): ApiError {
+    const cause = this.strategy.reservationTaken?.(obj, reservation)
+      ?? { type: 'FieldValueInvalid', field: 'metadata', value: reservation, message: 'is already allocated' };
+    return errors.invalid(this.def.kind, this.def.group, obj.metadata?.name ?? '', [cause]);
   }
 
   /** PUT of the object (`subresource` undefined) or of its status. */
@@ -196,12 +253,33 @@ export class ResourceStore {
    */
   private async write(namespace: string | undefined, name: string, opts: WriteOptions,
     produce: (current: StoredObject | undefined) => KubeObject, subresource?: 'status' | 'internal'): Promise<KubeObject> {
+    for (let attempt = 0; ; attempt++) {
+      let requested: string[] = [];
+      let wantedObj: KubeObject | undefined;
+      try {
+        return await this.writeOnce(namespace, name, opts, produce, subresource, (obj, r) => { wantedObj = obj; requested = r; });
+      } catch (err) {
+        if (!(err instanceof ReservationTaken)) throw err;
+        if (requested.includes(err.reservation) || attempt >= RESERVATION_RETRIES) throw this.reservationError(wantedObj!, err.reservation);
+      }
+    }
+  }
+
+  private async writeOnce(namespace: string | undefined, name: string, opts: WriteOptions,
+    produce: (current: StoredObject | undefined) => KubeObject, subresource: 'status' | 'internal' | undefined,
+    onRequested: (obj: KubeObject, reservations: string[]) => void): Promise<KubeObject> {
     const key = this.key(namespace, name);
     let result: KubeObject | undefined;
+    const reservations = this.strategy.reservations;
     const { object, deleted } = await this.storage.guaranteedUpdate(key, async (current) => {
       const wanted = structuredClone(produce(current));
       const old = current!.object;
       const next = this.merge(old, wanted, subresource);
+      if (reservations) {
+        // Held already or asked for by the client (not by the allocation admission): a conflict is the client's.
+        const held = reservations(old);
+        onRequested(next, reservations(next).filter((r) => !held.includes(r)));
+      }
       // Internal writes (binding, finalization) are the server's own, as upstream's direct storage updates.
       const attrs = subresource === 'internal' ? undefined : this.attributes('UPDATE', namespace, name, opts, next, old, subresource ?? '');
       // Mutating admission first (it may put back what the client left out), then: nothing changed, nothing written.
@@ -214,7 +292,7 @@ export class ResourceStore {
       const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length) && !this.strategy.deletionBlocked?.(next);
       if (opts.dryRun) { result = next; throw NO_CHANGE; }
       return finished ? null : next;
-    });
+    }, { reservations });
     if (result) return this.withType(result);
     if (deleted) this.log.debug({ key }, 'last finalizer removed; object deleted');
     return this.withType(object!);
@@ -291,7 +369,7 @@ export class ResourceStore {
       if (dryRun) { dry = next ?? obj; throw NO_CHANGE; }
       if (next && isDeepStrictEqual(next, current.object)) throw NO_CHANGE;
       return next;
-    });
+    }, { reservations: this.strategy.reservations });
     if (dry) return { object: this.withType(dry), deleted: false };
     return { object: this.withType(object!), deleted };
   }

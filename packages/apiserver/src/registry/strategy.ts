@@ -53,6 +53,14 @@ export interface Strategy {
    * spec.finalizers (upstream's ShouldDeleteNamespaceDuringUpdate). Undefined: it may.
    */
   deletionBlocked?(obj: KubeObject): boolean;
+  /**
+   * Values an object holds exclusively while it exists (a Service's cluster IP and node ports, as
+   * `serviceips/10.96.0.7`, `servicenodeports/30080`): taken and released in the object's own etcd transactions,
+   * so they stay unique across apiservers (upstream keeps an allocation bitmap per range in etcd).
+   */
+  reservations?(obj: KubeObject): string[];
+  /** The field error for a reservation the client asked for that another object holds. */
+  reservationTaken?(obj: KubeObject, reservation: string): FieldError;
   /** The `status.selector` of the kind's autoscaling/v1 Scale, for kinds serving /scale. */
   scaleSelector?(obj: KubeObject): string;
 }
