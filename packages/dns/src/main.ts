@@ -19,6 +19,7 @@ const program = new Command('k8ts-dns')
   .addOption(new Option('--service-ip <ip>', 'ClusterIP of the kube-dns Service when it is created').default('10.96.0.10'))
   .addOption(new Option('--upstream-nameservers <list>', 'comma-separated resolvers for names outside the cluster domain (default: /etc/resolv.conf\'s; "none": SERVFAIL at once)'))
   .addOption(new Option('--forward-timeout <ms>', 'budget of one forwarded query, after which the answer is SERVFAIL').default('1500'))
+  .addOption(new Option('--cache-size <n>', 'cluster-zone answers kept until the next change of a Service, EndpointSlice or Pod (0 disables)').default('10000'))
   .addOption(new Option('--health-bind-address <ip>', 'address of /healthz, /readyz and /metrics').default('127.0.0.1'))
   .addOption(new Option('--health-port <port>', 'port of /healthz, /readyz and /metrics (0 disables it)').env('DNS_HEALTH_PORT').default('10054'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   });
   const self = (ns: string) => ns === o.bindAddress || ns === `${o.bindAddress}:${o.port}`;
   const upstreams = o.upstreamNameservers === 'none' ? [] : (o.upstreamNameservers ? o.upstreamNameservers.split(',').map((s) => s.trim()).filter(Boolean) : hostNameservers()).filter((ns) => !self(ns));
-  const server = new DnsServer({ zone, log, forwarder: new Forwarder({ nameservers: upstreams, timeoutMs: Number(o.forwardTimeout) }) });
+  const server = new DnsServer({ zone, log, cacheSize: Number(o.cacheSize), forwarder: new Forwarder({ nameservers: upstreams, timeoutMs: Number(o.forwardTimeout) }) });
 
   informers.start(ac.signal);
   let ready = false;

@@ -135,6 +135,19 @@ describe('cluster DNS over UDP', () => {
     expect((await query('late.default.svc.cluster.local', 'A')).rcode).toBe('NXDOMAIN');
   });
 
+  it('keeps answers until any cached object changes, never serving a stale one', async () => {
+    const before = await query('cached.default.svc.cluster.local', 'A');
+    expect(before.rcode).toBe('NXDOMAIN');
+    const again = await query('cached.default.svc.cluster.local', 'A');
+    expect(again.rcode).toBe('NXDOMAIN');
+    expect(again.id).not.toBe(before.id);
+    services.add(svc('default', 'cached', { clusterIP: '10.96.0.31', ports: [{ port: 80 }] }));
+    expect(data(await query('cached.default.svc.cluster.local', 'A'))).toEqual(['10.96.0.31']);
+    services.update({ ...svc('default', 'cached', { clusterIP: '10.96.0.32', ports: [{ port: 80 }] }), metadata: { namespace: 'default', name: 'cached', resourceVersion: '2' } });
+    expect(data(await query('cached.default.svc.cluster.local', 'A'))).toEqual(['10.96.0.32']);
+    services.delete(svc('default', 'cached', {}));
+  });
+
   it('truncates a UDP reply that does not fit, and answers in full over TCP', async () => {
     const many = Array.from({ length: 60 }, (_, i) => ({ addresses: [`10.244.2.${i + 1}`], conditions: { ready: true } }));
     services.add(svc('default', 'big', { clusterIP: 'None', ports: [{ name: 'http', port: 80 }] }));

@@ -64,6 +64,11 @@ export interface DnsServerOptions {
   zone: ClusterZone;
   /** Where names outside the cluster zone go; without one they get SERVFAIL (tests never forward). */
   forwarder?: Forwarder;
+  /**
+   * Answers of the cluster zone kept, by query bytes, until the zone's caches change (CoreDNS's cache plugin,
+   * without its staleness: any change of a Service, EndpointSlice or Pod drops them all); 0 disables it.
+   */
+  cacheSize?: number;
   log?: Logger;
 }
 
@@ -80,9 +85,13 @@ export class DnsServer {
   private tcp: net.Server | undefined;
   private readonly conns = new Set<net.Socket>();
   private readonly log: Logger;
+  private readonly cacheSize: number;
+  private cache = new Map<string, Buffer>();
+  private cacheGeneration = -1;
 
   constructor(private readonly opts: DnsServerOptions) {
     this.log = opts.log ?? silentLogger;
+    this.cacheSize = opts.cacheSize ?? 10_000;
   }
 
   /** Binds UDP and TCP on one port (port 0 picks a free one for both); resolves to the port. */
@@ -101,7 +110,10 @@ export class DnsServer {
         throw err;
       }
       udp.on('message', (msg, rinfo) => {
-        void this.handle(msg, 'udp').then((reply) => { if (reply) udp.send(reply, rinfo.port, rinfo.address); });
+        const reply = this.answer(msg, 'udp');
+        // Most answers are ready at once; only forwarded ones wait.
+        if (reply instanceof Promise) void reply.then((r) => { if (r) udp.send(r, rinfo.port, rinfo.address); });
+        else if (reply) udp.send(reply, rinfo.port, rinfo.address);
       });
       udp.on('error', (err) => this.log.error({ err }, 'udp socket error'));
       this.udp = udp;
@@ -141,32 +153,66 @@ export class DnsServer {
 
   /** The wire response to one wire query; undefined for garbage that is not worth an answer. */
   async handle(msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+    return this.answer(msg, transport);
+  }
+
+  /** As handle, synchronous unless the query goes upstream. */
+  private answer(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined | Promise<Buffer | undefined> {
     this.stats.queries++;
+    if (this.cacheSize > 0 && msg.length > 12) {
+      if (this.cacheGeneration !== this.opts.zone.generation) {
+        this.cache = new Map();
+        this.cacheGeneration = this.opts.zone.generation;
+      }
+      // Keyed by everything but the id (flags, question, EDNS options), in the transport's size limit.
+      const key = transport + msg.toString('latin1', 2);
+      const hit = this.cache.get(key);
+      if (hit) {
+        const reply = Buffer.from(hit);
+        reply[0] = msg[0];
+        reply[1] = msg[1];
+        if ((reply.readUInt16BE(2) & 0xf) === RCODE.NXDOMAIN) this.stats.nxdomain++;
+        return reply;
+      }
+      const reply = this.compute(msg, transport);
+      if (reply && !(reply instanceof Promise) && reply.cacheable) {
+        if (this.cache.size >= this.cacheSize) this.cache.clear();
+        this.cache.set(key, reply.buf);
+      }
+      return reply instanceof Promise ? reply : reply?.buf;
+    }
+    const reply = this.compute(msg, transport);
+    return reply instanceof Promise ? reply : reply?.buf;
+  }
+
+  private compute(msg: Buffer, transport: 'udp' | 'tcp'): { buf: Buffer; cacheable: boolean } | undefined | Promise<Buffer | undefined> {
+    const done = (buf: Buffer | undefined, cacheable = false) => (buf ? { buf, cacheable } : undefined);
     let query: Packet;
     try {
       query = dnsPacket.decode(msg);
     } catch {
       // Too short to carry an id: drop it; otherwise FORMERR with the id.
-      return msg.length >= 12 ? this.encode({ id: msg.readUInt16BE(0), questions: [] }, RCODE.FORMERR, {}) : undefined;
+      return done(msg.length >= 12 ? this.encode({ id: msg.readUInt16BE(0), questions: [] }, RCODE.FORMERR, {}) : undefined);
     }
     const q = query.questions?.[0];
-    if (query.type === 'response' || !q) return this.encode(query, RCODE.FORMERR, {});
+    if (query.type === 'response' || !q) return done(this.encode(query, RCODE.FORMERR, {}));
     const zone = this.opts.zone;
     if (!zone.isAuthoritative(q.name)) return this.forward(msg, query, q);
     const a = zone.answer(q.name, q.type);
     // The answer owner keeps the question's spelling (resolvers using 0x20 case randomisation compare it).
     const asked = q.name.replace(/\.$/, '').toLowerCase();
-    let answers: ZoneRecord[] = a.answers.map((r) => (r.name === asked ? { ...r, name: q.name } : r));
-    if (a.chase && (q.type === 'A' || q.type === 'AAAA') && this.opts.forwarder) {
-      answers = [...answers, ...(await this.chase(a.chase, q.type))];
-    }
+    const answers: ZoneRecord[] = a.answers.map((r) => (r.name === asked ? { ...r, name: q.name } : r));
     if (a.rcode === 'NXDOMAIN') this.stats.nxdomain++;
-    const body = { answers, authorities: a.authorities, additionals: a.additionals };
-    const reply = this.encode(query, RCODE[a.rcode], body, true);
-    const limit = transport === 'tcp' ? 65535 : udpLimit(query);
-    // Too big for the client's UDP buffer: an empty truncated reply tells it to ask again over TCP.
-    if (reply.length > limit) return this.encode(query, RCODE[a.rcode], {}, true, true);
-    return reply;
+    const finish = (all: ZoneRecord[]) => {
+      const reply = this.encode(query, RCODE[a.rcode], { answers: all, authorities: a.authorities, additionals: a.additionals }, true);
+      const limit = transport === 'tcp' ? 65535 : udpLimit(query);
+      // Too big for the client's UDP buffer: an empty truncated reply tells it to ask again over TCP.
+      return reply.length > limit ? this.encode(query, RCODE[a.rcode], {}, true, true) : reply;
+    };
+    if (a.chase && (q.type === 'A' || q.type === 'AAAA') && this.opts.forwarder) {
+      return this.chase(a.chase, q.type).then((more) => finish([...answers, ...more]));
+    }
+    return done(finish(answers), true);
   }
 
   private async forward(msg: Buffer, query: Packet, q: Question): Promise<Buffer> {

@@ -67,10 +67,19 @@ export class ClusterZone {
   private readonly ttl: number;
   private readonly now: () => number;
 
+  private changes = 0;
+
   constructor(private readonly opts: ZoneOptions) {
     this.domain = opts.domain.replace(/\.$/, '').toLowerCase();
     this.ttl = opts.ttl ?? 5;
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    const bump = () => { this.changes++; };
+    for (const informer of [opts.services, opts.slices, opts.pods] as SharedInformer<never>[]) informer.addHandler({ onAdd: bump, onUpdate: bump, onDelete: bump });
+  }
+
+  /** Changes whenever any cached object does: an answer computed at one generation holds until it moves. */
+  get generation(): number {
+    return this.changes;
   }
 
   /** Whether a name is this server's to answer (the cluster domain, or a PTR of a cluster address). */
