@@ -74,7 +74,7 @@ const DOCKER = {
 /**
  * The cluster DNS server, served as kube-system/kube-dns. With nodes it listens on the pod network's gateway (the
  * host's docker0 address, which pods reach) on port 53 when root, and the kubelets point ClusterFirst pods at it;
- * without root (no port 53) or without nodes it listens on loopback only.
+ * without root (no port 53), without nodes or with that port taken, on a free loopback port only.
  */
 const DNS = {
   name: 'dns',
@@ -82,12 +82,20 @@ const DNS = {
   async start(ctx) {
     const root = process.getuid?.() === 0;
     const gateway = ctx.dockerSocket ? await networkGateway(ctx.dockerSocket).catch(() => undefined) : undefined;
-    const dnsAddress = root && gateway ? gateway : '127.0.0.1';
-    const dns = await startDns({
-      apiserverUrl: ctx.apiserverUrl, dnsAddress, dnsPort: root ? 53 : undefined, logFile: ctx.logFile('dns'), detached: true,
-    });
-    if (root && gateway) ctx.clusterDns = dnsAddress;
-    else if (ctx.dockerSocket) console.log(`  cluster DNS on ${dnsAddress}:${dns.dnsPort}, which pods cannot reach${root ? ' (no pod network gateway)' : ' (port 53 needs root)'}: ClusterFirst pods use the host's resolvers`);
+    let dns;
+    let why = !ctx.dockerSocket ? '' : !root ? 'port 53 needs root' : !gateway ? 'no pod network gateway' : '';
+    if (root && gateway) {
+      try {
+        dns = await startDns({ apiserverUrl: ctx.apiserverUrl, dnsAddress: gateway, dnsPort: 53, logFile: ctx.logFile('dns'), detached: true });
+        ctx.clusterDns = gateway;
+      } catch (err) {
+        if (!/EADDRINUSE|address already in use/i.test(err.message)) throw err;
+        why = `${gateway}:53 is taken`;
+      }
+    }
+    // Else on a free loopback port: names still resolve from the host (dig -p), not from pods.
+    dns ??= await startDns({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('dns'), detached: true });
+    if (why) console.log(`  cluster DNS on ${dns.dnsAddress}:${dns.dnsPort}, which pods cannot reach (${why}): ClusterFirst pods use the host's resolvers`);
     return { started: dns, url: dns.url, ports: { port: dns.port, dns: dns.dnsPort } };
   },
 };
