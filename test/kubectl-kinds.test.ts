@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './harness.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -132,9 +133,13 @@ describe.skipIf(!hasKubectl || !built)('the real kubectl and the kinds it expect
     const again = await kubectl('apply', '-f', path.join(dir, 'kinds.yaml'));
     expect(again).toContain('cronjob.batch/hello unchanged');
     expect(again).toContain('replicationcontroller/web unchanged');
-    const rc = await kubectl('get', 'rc', '-n', 'kinds', '-o', 'wide');
+    // The replicationcontroller controller makes its 2 pods (CURRENT); no kubelet runs them (READY 0).
+    const rc = await eventually(async () => {
+      const out = await kubectl('get', 'rc', '-n', 'kinds', '-o', 'wide');
+      return /\nweb\s+2\s+2\s+/.test(out) && out;
+    }, 'rc web with 2 current pods');
     expect(rc).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\n/);
-    expect(rc).toMatch(/\nweb\s+2\s+0\s+0\s+\d+s\s+main\s+k8ts\/busybox:latest\s+app=web\n/);
+    expect(rc).toMatch(/\nweb\s+2\s+2\s+0\s+\d+s\s+main\s+k8ts\/busybox:latest\s+app=web\n/);
     expect(await kubectl('get', 'cronjob', 'hello', '-n', 'kinds', '-o', 'jsonpath={.spec.concurrencyPolicy} {.spec.jobTemplate.spec.template.spec.restartPolicy}'))
       .toBe('Allow OnFailure');
   });

@@ -1,5 +1,23 @@
-import { EtcdError, type Etcd3 } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
+import { Etcd3, EtcdError, isRecoverableError } from 'etcd3';
 import { ApiError, errors, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
+import { checkObjectSize, isEtcdTooLarge, objectTooLarge } from './limits.js';
+
+/**
+ * The etcd client, with etcd3's default fault handling (retry, and a per-host circuit breaker opened by 3
+ * consecutive failures for 5 s) narrowed to real outages: a request etcd refuses as too large is the
+ * client's fault and must neither be retried nor open the breaker for every other request.
+ */
+export function connectEtcd(hosts: string[]): Etcd3 {
+  const outage = (err: Error) => isRecoverableError(err) && !isEtcdTooLarge(err);
+  return new Etcd3({
+    hosts, dialTimeout: 5000,
+    faultHandling: {
+      host: () => circuitBreaker(handleWhen(outage), { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(handleWhen(outage), { maxAttempts: 3 }),
+    },
+  });
+}
 
 /** One stored object as etcd holds it. */
 export interface StoredObject {
@@ -30,6 +48,8 @@ export interface StorageEvent {
   /** The state before this change, when there was one. */
   prev?: KubeObject;
   revision: number;
+  /** The stored bytes this event holds (its value and the previous one), for the watch cache's byte cap. */
+  bytes: number;
 }
 
 /** A running etcd watch. */
@@ -75,9 +95,12 @@ export class Storage {
     return obj;
   }
 
+  /** The stored bytes of an object; 413 when etcd would refuse them (checked here, before etcd is asked). */
   private encode(obj: KubeObject): Buffer {
     const { resourceVersion: _rv, ...metadata } = obj.metadata ?? {};
-    return Buffer.from(JSON.stringify({ ...obj, metadata }));
+    const value = Buffer.from(JSON.stringify({ ...obj, metadata }));
+    checkObjectSize(value);
+    return value;
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
@@ -194,12 +217,13 @@ export class Storage {
     watcher.on('data', (res) => {
       for (const ev of res.events) {
         const revision = Number(ev.kv.mod_revision);
+        const bytes = (ev.kv.value?.length ?? 0) + (ev.prev_kv?.value.length ?? 0);
         const prev = ev.prev_kv ? this.decode(ev.prev_kv.value, ev.prev_kv.mod_revision) : undefined;
         if (ev.type === 'Delete') {
           if (!ev.prev_kv) continue; // nothing to report: history gone
-          onEvent({ type: 'delete', object: this.decode(ev.prev_kv.value, revision), prev, revision });
+          onEvent({ type: 'delete', object: this.decode(ev.prev_kv.value, revision), prev, revision, bytes });
         } else {
-          onEvent({ type: 'put', object: this.decode(ev.kv.value, revision), prev, revision });
+          onEvent({ type: 'put', object: this.decode(ev.kv.value, revision), prev, revision, bytes });
         }
       }
     });
@@ -236,6 +260,10 @@ export class Storage {
       if (err instanceof ApiError) throw err;
       const message = err instanceof Error ? err.message : String(err);
       if (onCompacted && /compacted/i.test(message)) throw onCompacted();
+      // Not an outage: etcd refusing a too-large request is the client's 413 (storage.ts checks first, this is the backstop).
+      if (isEtcdTooLarge(err)) throw objectTooLarge();
+      // A continue token (or resourceVersion) naming a revision etcd has not reached yet: the client's error.
+      if (/future revision/i.test(message)) throw errors.badRequest('continue key is not valid: the continue token names a revision newer than the current one');
       this.log.error({ err }, 'etcd request failed');
       if (err instanceof EtcdError || err instanceof Error) throw errors.unavailable('etcd is unavailable: the storage backend did not answer; try again', err);
       throw errors.internal('storage error');

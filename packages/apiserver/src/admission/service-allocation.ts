@@ -21,21 +21,43 @@ export class ServiceAllocator implements AdmissionPlugin {
   private cache: WatchCache | undefined;
   private recentIps = new Set<string>();
   private recentPorts = new Set<number>();
+  private sub: { close(): void } | undefined;
+  private stopped = false;
 
-  attach(cache: WatchCache): void { this.cache = cache; }
+  attach(cache: WatchCache): void {
+    this.cache = cache;
+    const subscribe = () => {
+      if (this.stopped) return;
+      // Once the cache has a Service, the cache answers for its IP and ports: deleting it frees them at once.
+      this.sub = cache.subscribe(cache.revision || undefined, (ev) => {
+        if (ev.type === 'DELETED') return;
+        const spec = (ev.object as any).spec ?? {};
+        this.recentIps.delete(spec.clusterIP);
+        for (const p of spec.ports ?? []) this.recentPorts.delete(p.nodePort);
+      }, () => setTimeout(subscribe, 100).unref());
+    };
+    subscribe();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.sub?.close();
+  }
 
   mutate(a: AdmissionAttributes): void {
     if (a.operation === 'CREATE' && !a.subresource && a.object && a.def === this.cache?.def) this.allocate(a.object);
   }
 
   private used(): { ips: Set<string>; ports: Set<number> } {
-    const ips = new Set(this.recentIps);
-    const ports = new Set(this.recentPorts);
+    const ips = new Set<string>();
+    const ports = new Set<number>();
     for (const s of this.cache?.objects.values() ?? []) {
       const spec = (s as any).spec ?? {};
       if (spec.clusterIP) ips.add(spec.clusterIP);
       for (const p of spec.ports ?? []) if (p.nodePort) ports.add(p.nodePort);
     }
+    for (const ip of this.recentIps) ips.add(ip);
+    for (const port of this.recentPorts) ports.add(port);
     return { ips, ports };
   }
 
