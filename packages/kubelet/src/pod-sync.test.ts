@@ -206,6 +206,9 @@ describe('PodSyncer DNS, /etc/hosts and service links', () => {
       const hosts = readFileSync(hostsFile, 'utf8');
       expect(hosts).toContain('10.0.0.5\tdb-0.db.default.svc.cluster.local\tdb-0\n');
       expect(hosts).toContain('10.1.2.3\tfoo.local\n');
+      const resolv = path.join(dir, 'pods', 'uid-1', 'resolv.conf');
+      expect(cfg.mounts).toContainEqual({ hostPath: resolv, containerPath: '/etc/resolv.conf', readOnly: false });
+      expect(readFileSync(resolv, 'utf8')).toBe('nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
       expect(cfg.env).toContainEqual({ name: 'WEB_SERVICE_HOST', value: '10.96.0.20' });
       expect(cfg.env).toContainEqual({ name: 'WEB_PORT_80_TCP', value: 'tcp://10.96.0.20:80' });
 

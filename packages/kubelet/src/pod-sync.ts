@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cpuMillis, quantityValue, realClock, silentLogger, type Clock, type Container, type Logger, type Pod, type PodStatus, type Service } from '@k8ts/api';
-import { managedHostsFile, podDnsConfig, podHostnameAndDomain, type ClusterDnsSettings } from './dns.js';
+import { formatResolvConf, managedHostsFile, podDnsConfig, podHostnameAndDomain, type ClusterDnsSettings } from './dns.js';
 import { containerEnv, EnvError, expandVars, type ObjectSource } from './env.js';
 import { computePodStatus, instancesOf, restartCountWithoutInstances, type Waiting } from './pod-status.js';
 import type { ProbeManager } from './probes.js';
@@ -247,7 +247,7 @@ export class PodSyncer {
       pod: podRef(pod), name: spec.name, init, restartCount, hash, image,
       ...(spec.command ? { command: expand(spec.command) } : {}), ...(spec.args ? { args: expand(spec.args) } : {}),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
-      env, mounts: [...this.deps.volumes.mounts(pod, spec), ...await this.hostsMount(pod)],
+      env, mounts: [...this.deps.volumes.mounts(pod, spec), ...await this.podFileMounts(pod)],
       ...(limits.cpu !== undefined ? { cpuLimit: cpuMillis(String(limits.cpu)) / 1000 } : {}),
       ...(limits.memory !== undefined ? { memoryLimit: quantityValue(String(limits.memory)) } : {}),
       tty: spec.tty ?? false, stdin: spec.stdin ?? false,
@@ -260,20 +260,27 @@ export class PodSyncer {
   }
 
   /**
-   * Writes the pod's managed /etc/hosts (its address and names, hostAliases) and returns its mount, as upstream's
-   * kubelet does for every container of a pod that is not on the host network. In place, so mounted copies follow.
+   * Writes the pod's managed /etc/hosts (its address and names, hostAliases) and its resolv.conf, and returns their
+   * mounts, as upstream's kubelet does for every container of a pod not on the host network. The resolv.conf is
+   * mounted too because Docker gives containers of user-defined networks its embedded resolver (127.0.0.11) instead
+   * of the servers asked for. Written in place, so mounted copies follow.
    */
-  private async hostsMount(pod: Pod): Promise<{ hostPath: string; containerPath: string; readOnly: boolean }[]> {
+  private async podFileMounts(pod: Pod): Promise<{ hostPath: string; containerPath: string; readOnly: boolean }[]> {
     if (!this.deps.podDir || pod.spec?.hostNetwork) return [];
     const uid = pod.metadata!.uid!;
-    const file = path.join(this.deps.podDir(uid), 'etc-hosts');
-    const text = managedHostsFile(pod, this.podIPs.get(uid) ?? pod.status?.podIP ?? '', this.deps.dns?.clusterDomain ?? '');
-    const current = await readFile(file, 'utf8').catch(() => undefined);
-    if (current !== text) {
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, text);
+    const dir = this.deps.podDir(uid);
+    const files: [string, string, string][] = [
+      ['etc-hosts', '/etc/hosts', managedHostsFile(pod, this.podIPs.get(uid) ?? pod.status?.podIP ?? '', this.deps.dns?.clusterDomain ?? '')],
+    ];
+    const dns = this.deps.dns && podDnsConfig(pod, this.deps.dns);
+    // No nameserver at all (Default without a readable host file): Docker's own resolv.conf is the better guess.
+    if (dns?.servers.length) files.push(['resolv.conf', '/etc/resolv.conf', formatResolvConf(dns)]);
+    await mkdir(dir, { recursive: true });
+    for (const [name, , text] of files) {
+      const file = path.join(dir, name);
+      if (await readFile(file, 'utf8').catch(() => undefined) !== text) await writeFile(file, text);
     }
-    return [{ hostPath: file, containerPath: '/etc/hosts', readOnly: false }];
+    return files.map(([name, containerPath]) => ({ hostPath: path.join(dir, name), containerPath, readOnly: false }));
   }
 
   /** Keeps the newest two instances of each container (the current one and the previous, for `logs --previous`). */
