@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // npm run bench: every figure is a ratio against the raw part measured in the same run.
-// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager] [--n 2000] [--concurrency 32]
+// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|dns] [--n 2000] [--concurrency 32]
 //        [--deploy-replicas 1000] [--deploy-nodes 100] [--rollout-replicas 100]
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import dnsPacket from 'dns-packet';
 import { Etcd3 } from 'etcd3';
 import { Pool } from 'undici';
 import { ensureDockerEngine, ensureImages, socketPath } from '../scripts/lib/docker.mjs';
-import { freePort, startApiserver, startControllerManager, startEtcd, startKubelet, startScheduler } from '../scripts/lib/processes.mjs';
+import { freePort, startApiserver, startControllerManager, startDns, startEtcd, startKubelet, startScheduler } from '../scripts/lib/processes.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -18,6 +21,7 @@ const { values: args } = parseArgs({
     'sched-pods': { type: 'string', default: '5000' }, 'sched-nodes': { type: 'string', default: '100,1000' },
     'deploy-replicas': { type: 'string', default: '1000' }, 'deploy-nodes': { type: 'string', default: '100' },
     'rollout-replicas': { type: 'string', default: '100' },
+    'dns-queries': { type: 'string', default: '20000' }, 'dns-services': { type: 'string', default: '500' },
   },
 });
 const N = Number(args.n);
@@ -445,8 +449,82 @@ async function benchControllerManager() {
   }
 }
 
+/** C workers, each on its own UDP socket, asking `name()` one query at a time; a lost datagram is asked again. */
+async function dnsThroughput(port, count, concurrency, name) {
+  let sent = 0;
+  let retries = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
+    const sock = dgram.createSocket('udp4');
+    await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+    let pending;
+    sock.on('message', (msg) => { if (pending && msg.readUInt16BE(0) === pending.id) pending.resolve(msg); });
+    try {
+      while (sent < count) {
+        const id = (sent++ * 7 + w) & 0xffff;
+        const query = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: name() }] });
+        for (;;) {
+          const got = await new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(undefined), 1000);
+            pending = { id, resolve: (m) => { clearTimeout(timer); resolve(m); } };
+            sock.send(query, port, '127.0.0.1');
+          });
+          if (got) {
+            if (dnsPacket.decode(got).answers?.[0]?.type !== 'A') throw new Error('no A record in the answer');
+            break;
+          }
+          if (++retries > 100) throw new Error('too many lost DNS queries');
+        }
+      }
+    } finally {
+      sock.close();
+    }
+  }));
+  return { rate: count / ((performance.now() - start) / 1000), retries };
+}
+
+async function benchDns() {
+  const { ApiClient, NAMESPACES, SERVICES } = await import('../packages/api/dist/index.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-dns-'));
+  const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+  const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
+  const client = new ApiClient({ server: apiserver.url });
+  const Q = Number(args['dns-queries']);
+  const S = Number(args['dns-services']);
+  let dns;
+  let uncached;
+  let raw;
+  try {
+    await client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+    await throughput(S, 16, (i) => client.create(SERVICES, 'bench', { apiVersion: 'v1', kind: 'Service', metadata: { name: `web-${i}` }, spec: { ports: [{ name: 'http', port: 80 }] } }));
+    const dnsArgs = ['--upstream-nameservers', 'none', '--register-service', 'false', '--log-level', 'warn'];
+    dns = await startDns({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'dns.log'), extraArgs: dnsArgs });
+    uncached = await startDns({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'dns-uncached.log'), extraArgs: [...dnsArgs, '--cache-size', '0'] });
+    raw = spawn(process.execPath, [path.join(import.meta.dirname, 'minimal-dns.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const rawPort = Number(await new Promise((resolve, reject) => { raw.stdout.once('data', (d) => resolve(String(d).trim())); raw.once('exit', reject); }));
+    const pick = () => `web-${Math.floor(Math.random() * S)}.bench.svc.cluster.local`;
+    await dnsThroughput(dns.dnsPort, 1000, C, pick); // warm-up, and proof that every service resolves
+    await dnsThroughput(uncached.dnsPort, 1000, C, pick);
+    await dnsThroughput(rawPort, 1000, C, pick);
+    const k = await dnsThroughput(dns.dnsPort, Q, C, pick);
+    const u = await dnsThroughput(uncached.dnsPort, Q, C, pick);
+    const r = await dnsThroughput(rawPort, Q, C, pick);
+    console.log(`dns queries/s: k8ts-dns ${fmt(k.rate, 0)} (a cluster name among ${S} Services)   minimal Node responder (one fixed record) ${fmt(r.rate, 0)}   ratio ${fmt(k.rate / r.rate, 2)} (N=${Q}, concurrency ${C}, UDP; re-asked ${k.retries}/${r.retries})`);
+    console.log(`dns queries/s without the answer cache (--cache-size 0): ${fmt(u.rate, 0)}   ratio ${fmt(u.rate / r.rate, 2)}`);
+  } finally {
+    raw?.kill('SIGTERM');
+    await dns?.stop();
+    await uncached?.stop();
+    await client.close();
+    await apiserver.stop();
+    await etcd.stop();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true }); else console.log(dir);
+  }
+}
+
 if (!args.only || args.only === 'apiserver') await benchApiserver();
 if (!args.only || args.only === 'memory') await benchMemory();
 if (!args.only || args.only === 'scheduler') await benchScheduler();
 if (!args.only || args.only === 'pods') await benchPodStartup();
 if (!args.only || args.only === 'controller-manager') await benchControllerManager();
+if (!args.only || args.only === 'dns') await benchDns();

@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ensureDockerEngine, ensureImages, pingDocker } from './lib/docker.mjs';
+import { ensureDockerEngine, ensureImages, networkGateway, pingDocker } from './lib/docker.mjs';
 import {
-  APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
-  startControllerManager, startKubelet, startScheduler, stopPid, writeKubeconfig,
+  APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, DNS_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
+  startControllerManager, startDns, startKubelet, startScheduler, stopPid, writeKubeconfig,
 } from './lib/processes.mjs';
 
 const DEFAULT_STATE_DIR = path.join(ROOT, '.k8ts');
@@ -71,6 +71,35 @@ const DOCKER = {
   },
 };
 
+/**
+ * The cluster DNS server, served as kube-system/kube-dns. With nodes it listens on the pod network's gateway (the
+ * host's docker0 address, which pods reach) on port 53 when root, and the kubelets point ClusterFirst pods at it;
+ * without root (no port 53), without nodes or with that port taken, on a free loopback port only.
+ */
+const DNS = {
+  name: 'dns',
+  healthPath: '/readyz',
+  async start(ctx) {
+    const root = process.getuid?.() === 0;
+    const gateway = ctx.dockerSocket ? await networkGateway(ctx.dockerSocket).catch(() => undefined) : undefined;
+    let dns;
+    let why = !ctx.dockerSocket ? '' : !root ? 'port 53 needs root' : !gateway ? 'no pod network gateway' : '';
+    if (root && gateway) {
+      try {
+        dns = await startDns({ apiserverUrl: ctx.apiserverUrl, dnsAddress: gateway, dnsPort: 53, logFile: ctx.logFile('dns'), detached: true });
+        ctx.clusterDns = gateway;
+      } catch (err) {
+        if (!/EADDRINUSE|address already in use/i.test(err.message)) throw err;
+        why = `${gateway}:53 is taken`;
+      }
+    }
+    // Else on a free loopback port: names still resolve from the host (dig -p), not from pods.
+    dns ??= await startDns({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('dns'), detached: true });
+    if (why) console.log(`  cluster DNS on ${dns.dnsAddress}:${dns.dnsPort}, which pods cannot reach (${why}): ClusterFirst pods use the host's resolvers`);
+    return { started: dns, url: dns.url, ports: { port: dns.port, dns: dns.dnsPort } };
+  },
+};
+
 /** One kubelet per node: node-N on its own loopback address 127.0.1.N, so nodes sharing a host never clash. */
 function kubeletRow(i) {
   const nodeName = `node-${i}`;
@@ -82,6 +111,7 @@ function kubeletRow(i) {
         apiserverUrl: ctx.apiserverUrl, nodeName, nodeIP: `127.0.1.${i}`, port: ctx.kubeletPort, dockerSocket: ctx.dockerSocket,
         rootDir: path.join(ctx.stateDir, 'kubelet', nodeName), manifestDir: path.join(ctx.stateDir, 'manifests', nodeName),
         logFile: ctx.logFile(`kubelet-${nodeName}`), detached: true,
+        extraArgs: ctx.clusterDns ? ['--cluster-dns', ctx.clusterDns] : [],
       });
       return { started: k, url: k.url, ports: { port: k.port } };
     },
@@ -90,7 +120,7 @@ function kubeletRow(i) {
 
 /** Every row for a cluster of `nodes` kubelets. */
 function components(nodes) {
-  return nodes > 0 ? [...BASE_COMPONENTS, DOCKER, ...Array.from({ length: nodes }, (_, i) => kubeletRow(i + 1))] : BASE_COMPONENTS;
+  return nodes > 0 ? [...BASE_COMPONENTS, DOCKER, DNS, ...Array.from({ length: nodes }, (_, i) => kubeletRow(i + 1))] : [...BASE_COMPONENTS, DNS];
 }
 
 /** An error that is the user's to fix: printed without a stack trace. */
@@ -276,7 +306,7 @@ function buildIfStale() {
 function staleBuildReason() {
   const rel = (file) => path.relative(ROOT, file);
   // tsc -b may leave main.js untouched when only a dependency changed; it then refreshes the tsbuildinfo.
-  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet'], [SCHEDULER_MAIN, 'scheduler'], [CONTROLLER_MANAGER_MAIN, 'controller-manager']]) {
+  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet'], [SCHEDULER_MAIN, 'scheduler'], [CONTROLLER_MANAGER_MAIN, 'controller-manager'], [DNS_MAIN, 'dns']]) {
     if (!fs.existsSync(main)) return `${rel(main)} is missing`;
     const dir = path.join(ROOT, 'packages', pkg);
     const built = Math.max(...[main, path.join(dir, 'tsconfig.tsbuildinfo'), path.join(dir, 'dist/tsconfig.tsbuildinfo')]

@@ -92,6 +92,20 @@ export async function pingDocker(socket, timeoutMs = 2_000) {
 }
 
 /**
+ * The gateway address of a Docker network (the host's side of the `bridge` network: docker0's address), which
+ * containers on it reach the host at; undefined when the network has none.
+ * @param {string} socket
+ * @param {string} [network]
+ * @returns {Promise<string | undefined>}
+ */
+export async function networkGateway(socket, network = 'bridge') {
+  const res = await dockerApi(socketPath(socket), 'GET', `/networks/${encodeURIComponent(network)}`, { timeoutMs: 5_000 });
+  if (res.status !== 200) return undefined;
+  const body = JSON.parse(res.body.toString());
+  return body?.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+}
+
+/**
  * The filesystem path of a Docker socket given as `unix:///path` or as a path.
  * @param {string} socket
  * @returns {string}

@@ -14,6 +14,7 @@ export const APISERVER_MAIN = path.join(ROOT, 'packages/apiserver/dist/main.js')
 export const KUBELET_MAIN = path.join(ROOT, 'packages/kubelet/dist/main.js');
 export const SCHEDULER_MAIN = path.join(ROOT, 'packages/scheduler/dist/main.js');
 export const CONTROLLER_MANAGER_MAIN = path.join(ROOT, 'packages/controller-manager/dist/main.js');
+export const DNS_MAIN = path.join(ROOT, 'packages/dns/dist/main.js');
 
 /**
  * A process started by these helpers.
@@ -234,6 +235,32 @@ export async function startControllerManager({ apiserverUrl, host = '127.0.0.1',
       healthy: () => isHealthy(`${url}/healthz`),
     });
     return { ...started, url, port: p };
+  });
+}
+
+/**
+ * Starts the built cluster DNS server (packages/dns/dist/main.js) on dnsAddress:dnsPort (UDP and TCP) with its
+ * /healthz on host:port, and waits (30 s) until /readyz answers (its caches synced, the server listening).
+ * @param {{ apiserverUrl: string, dnsAddress?: string, dnsPort?: number, host?: string, port?: number, logFile?: string,
+ *           detached?: boolean, main?: string, extraArgs?: string[] }} options
+ * @returns {Promise<Started & { url: string, port: number, dnsAddress: string, dnsPort: number }>}
+ */
+export async function startDns({ apiserverUrl, dnsAddress = '127.0.0.1', dnsPort, host = '127.0.0.1', port, logFile, detached = false,
+                                 main = DNS_MAIN, extraArgs = [] }) {
+  if (!fs.existsSync(main)) throw new Error(`${main} does not exist: run \`npm run build\` first`);
+  return retryOnPortClash(port === undefined || dnsPort === undefined, async () => {
+    const p = port ?? await freePort(host);
+    const d = dnsPort ?? await freePort(dnsAddress);
+    const url = `http://${host}:${p}`;
+    const started = await launch({
+      name: 'dns',
+      command: process.execPath,
+      args: [main, '--apiserver', apiserverUrl, '--bind-address', dnsAddress, '--port', String(d),
+        '--health-bind-address', host, '--health-port', String(p), ...extraArgs],
+      logFile, detached,
+      healthy: () => isHealthy(`${url}/readyz`),
+    });
+    return { ...started, url, port: p, dnsAddress, dnsPort: d };
   });
 }
 

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import type { ConfigMap, Container, Pod, Secret } from '@k8ts/api';
-import { containerEnv, EnvError, expandVars, metadataFieldValue, type ObjectSource } from './env.js';
+import type { ConfigMap, Container, Pod, Secret, Service } from '@k8ts/api';
+import { containerEnv, EnvError, expandVars, metadataFieldValue, serviceEnvFor, serviceEnvVars, type ObjectSource } from './env.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -184,5 +184,45 @@ describe('metadataFieldValue', () => {
     expect(metadataFieldValue(p, 'metadata.labels')).toBe('a="x\\"y\\\\z"\nb="2"');
     expect(metadataFieldValue(p, 'metadata.annotations')).toBe('bell="\\a\\x01"\nnote="line\\nnext\\ttab é"');
     expect(metadataFieldValue({ metadata: {} }, 'metadata.labels')).toBe('');
+  });
+});
+
+describe('service environment variables', () => {
+  const svc = (ns: string, name: string, spec: NonNullable<Service['spec']>): Service => ({ metadata: { namespace: ns, name }, spec });
+  const services = [
+    svc('default', 'kubernetes', { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] }),
+    svc('prod', 'web-front', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }] }),
+    svc('prod', 'headless', { clusterIP: 'None', ports: [{ port: 80 }] }),
+    svc('other', 'elsewhere', { clusterIP: '10.96.0.30', ports: [{ port: 80 }] }),
+  ];
+  const podIn = (ns: string, enableServiceLinks?: boolean): Pod => ({ metadata: { name: 'p', namespace: ns }, spec: { containers: [], ...(enableServiceLinks === undefined ? {} : { enableServiceLinks }) } });
+
+  it('are those of the pod namespace Services with a ClusterIP, plus kubernetes always, sorted', () => {
+    expect(serviceEnvFor(podIn('prod'), services).map((s) => s.metadata!.name)).toEqual(['kubernetes', 'web-front']);
+    expect(serviceEnvFor(podIn('prod', false), services).map((s) => s.metadata!.name)).toEqual(['kubernetes']);
+  });
+
+  it('are named as upstream, Docker-links style', () => {
+    expect(serviceEnvVars([services[1]])).toEqual([
+      { name: 'WEB_FRONT_SERVICE_HOST', value: '10.96.0.20' }, { name: 'WEB_FRONT_SERVICE_PORT', value: '80' },
+      { name: 'WEB_FRONT_SERVICE_PORT_HTTP', value: '80' }, { name: 'WEB_FRONT_SERVICE_PORT_DNS', value: '53' },
+      { name: 'WEB_FRONT_PORT', value: 'tcp://10.96.0.20:80' },
+      { name: 'WEB_FRONT_PORT_80_TCP', value: 'tcp://10.96.0.20:80' }, { name: 'WEB_FRONT_PORT_80_TCP_PROTO', value: 'tcp' },
+      { name: 'WEB_FRONT_PORT_80_TCP_PORT', value: '80' }, { name: 'WEB_FRONT_PORT_80_TCP_ADDR', value: '10.96.0.20' },
+      { name: 'WEB_FRONT_PORT_53_UDP', value: 'udp://10.96.0.20:53' }, { name: 'WEB_FRONT_PORT_53_UDP_PROTO', value: 'udp' },
+      { name: 'WEB_FRONT_PORT_53_UDP_PORT', value: '53' }, { name: 'WEB_FRONT_PORT_53_UDP_ADDR', value: '10.96.0.20' },
+    ]);
+  });
+
+  it('come after the container\'s own, which override them and can reference them', async () => {
+    const pod = podIn('prod');
+    const container = { name: 'c', image: 'i', env: [{ name: 'URL', value: 'http://$(WEB_FRONT_SERVICE_HOST)' }, { name: 'WEB_FRONT_SERVICE_PORT', value: 'mine' }] };
+    const env = await containerEnv(pod, container, { podIP: '10.244.0.5', hostIP: '127.0.0.1', nodeName: 'n', source: source(), services });
+    expect(env.slice(0, 2)).toEqual([{ name: 'URL', value: 'http://10.96.0.20' }, { name: 'WEB_FRONT_SERVICE_PORT', value: 'mine' }]);
+    expect(env.filter((e) => e.name === 'WEB_FRONT_SERVICE_PORT')).toHaveLength(1);
+    expect(env.map((e) => e.name)).toContain('KUBERNETES_SERVICE_HOST');
+    expect(env.map((e) => e.name)).not.toContain('ELSEWHERE_SERVICE_HOST');
+    const off = await containerEnv(podIn('prod', false), { name: 'c', image: 'i' }, { podIP: '10.244.0.5', hostIP: '127.0.0.1', nodeName: 'n', source: source(), services });
+    expect(off.map((e) => e.name).filter((n) => n.startsWith('WEB_FRONT'))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { compareQuantities, cpuMillis, quantityValue, type ConfigMap, type Container, type Pod, type Secret } from '@k8ts/api';
+import { compareQuantities, cpuMillis, quantityValue, type ConfigMap, type Container, type Pod, type Secret, type Service } from '@k8ts/api';
 
 /** Reads ConfigMaps and Secrets for a pod (the kubelet passes an informer- or client-backed implementation). */
 export interface ObjectSource {
@@ -24,6 +24,59 @@ export interface EnvContext {
   source: ObjectSource;
   /** Told (upstream's Warning event reason and message) when envFrom keys are skipped as invalid names. */
   warn?: (reason: string, message: string) => void;
+  /** The Services the container starts with (all namespaces; see serviceEnvFor): their env vars come first. */
+  services?: readonly Service[];
+}
+
+/**
+ * Services whose variables a pod gets (upstream's getServiceEnvVarMap): the `kubernetes` Service of `default`
+ * always, and, unless `enableServiceLinks: false`, every Service of the pod's namespace with a ClusterIP (one of
+ * the pod's namespace wins over `default`'s of the same name).
+ */
+export function serviceEnvFor(pod: Pod, services: readonly Service[]): Service[] {
+  const ns = pod.metadata?.namespace ?? 'default';
+  const links = pod.spec?.enableServiceLinks ?? true;
+  const byName = new Map<string, Service>();
+  for (const svc of services) {
+    const ip = svc.spec?.clusterIP;
+    if (!ip || ip === 'None') continue;
+    const name = svc.metadata?.name ?? '';
+    if (svc.metadata?.namespace === ns && links) byName.set(name, svc);
+    else if (svc.metadata?.namespace === 'default' && name === 'kubernetes' && !byName.has(name)) byName.set(name, svc);
+  }
+  return [...byName.values()].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+}
+
+/**
+ * The variables of Services (upstream's envvars.FromServices): `<NAME>_SERVICE_HOST`, `<NAME>_SERVICE_PORT` (the
+ * first port), `<NAME>_SERVICE_PORT_<PORTNAME>` per named port, and Docker-links style `<NAME>_PORT` and
+ * `<NAME>_PORT_<port>_<PROTO>{,_PROTO,_PORT,_ADDR}`; names upper-cased with `-` as `_`.
+ */
+export function serviceEnvVars(services: readonly Service[]): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  const envName = (s: string) => s.toUpperCase().replace(/-/g, '_');
+  for (const svc of services) {
+    const ip = svc.spec?.clusterIP;
+    const ports = svc.spec?.ports ?? [];
+    if (!ip || ip === 'None' || !ports.length) continue;
+    const name = envName(svc.metadata?.name ?? '');
+    out.push({ name: `${name}_SERVICE_HOST`, value: ip }, { name: `${name}_SERVICE_PORT`, value: String(ports[0].port) });
+    for (const p of ports) if (p.name) out.push({ name: `${name}_SERVICE_PORT_${envName(p.name)}`, value: String(p.port) });
+    const proto0 = (ports[0].protocol ?? 'TCP').toLowerCase();
+    const host = ip.includes(':') ? `[${ip}]` : ip;
+    out.push({ name: `${name}_PORT`, value: `${proto0}://${host}:${ports[0].port}` });
+    for (const p of ports) {
+      const proto = p.protocol ?? 'TCP';
+      const prefix = `${name}_PORT_${p.port}_${proto.toUpperCase()}`;
+      out.push(
+        { name: prefix, value: `${proto.toLowerCase()}://${host}:${p.port}` },
+        { name: `${prefix}_PROTO`, value: proto.toLowerCase() },
+        { name: `${prefix}_PORT`, value: String(p.port) },
+        { name: `${prefix}_ADDR`, value: ip },
+      );
+    }
+  }
+  return out;
 }
 
 type ResourceFieldSelector = NonNullable<NonNullable<NonNullable<Container['env']>[number]['valueFrom']>['resourceFieldRef']>;
@@ -77,6 +130,11 @@ export async function containerEnv(pod: Pod, container: Container, ctx: EnvConte
   };
 
   const vars = new Map<string, string>();
+  // Service variables first: the container's own envFrom and env override them, and $(VAR) can name them.
+  const serviceVars = serviceEnvVars(serviceEnvFor(pod, ctx.services ?? []));
+  for (const v of serviceVars) vars.set(v.name, v.value);
+  const own = new Map<string, string>();
+  const set = (name: string, value: string) => { vars.set(name, value); own.set(name, value); };
   for (const from of container.envFrom ?? []) {
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref) continue;
@@ -85,7 +143,7 @@ export async function containerEnv(pod: Pod, container: Container, ctx: EnvConte
     const invalid: string[] = [];
     for (const [key, value] of data ?? []) {
       const name = (from.prefix ?? '') + key;
-      if (isEnvVarName(name)) vars.set(name, value);
+      if (isEnvVarName(name)) set(name, value);
       else invalid.push(name);
     }
     if (invalid.length > 0) {
@@ -109,9 +167,10 @@ export async function containerEnv(pod: Pod, container: Container, ctx: EnvConte
       value = resourceFieldValue(pod, from.resourceFieldRef, container);
     }
     // An optional ref to something missing defines nothing, so an earlier value of the same name survives.
-    if (value !== undefined) vars.set(env.name, value);
+    if (value !== undefined) set(env.name, value);
   }
-  return [...vars].map(([name, value]) => ({ name, value }));
+  // As upstream: the container's variables in their order, then the service variables it did not set.
+  return [...own, ...serviceVars.filter((v) => !own.has(v.name)).map((v) => [v.name, v.value] as const)].map(([name, value]) => ({ name, value }));
 }
 
 /** The string data of a ConfigMap or (base64-decoded) Secret; undefined when the object does not exist. */

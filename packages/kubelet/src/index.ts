@@ -7,3 +7,6 @@ export { LABELS, ImagePullError } from './runtime.js';
 export type { ContainerRuntime, RuntimeContainer, ContainerConfig, SandboxConfig } from './runtime.js';
 export { DockerRuntime } from './docker/docker-runtime.js';
 export { StatsCollector } from './stats.js';
+export { podDnsConfig, podDnsType, parseResolvConf, formatResolvConf, managedHostsFile, podHostnameAndDomain } from './dns.js';
+export type { ClusterDnsSettings, DnsConfig } from './dns.js';
+export { serviceEnvFor, serviceEnvVars } from './env.js';

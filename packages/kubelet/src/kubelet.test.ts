@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, PODS, type Pod } from '@k8ts/api';
+import { ApiError, PODS, SERVICES, type Pod } from '@k8ts/api';
 import { FakeClock, FakeInformerFactory, RecordingClient, type ClientAction } from '@k8ts/api/testing';
 import { FakeRuntime } from '../test/fake-runtime.js';
 import { Kubelet } from './kubelet.js';
@@ -34,9 +34,9 @@ function setup(...pods: Pod[]) {
 }
 
 describe('Kubelet.syncKey', () => {
-  it('watches only the pods bound to its node, through the factory it is given', () => {
+  it('watches only the pods bound to its node (and every Service, for service links), through the factory it is given', () => {
     const { informers } = setup();
-    expect(informers.requests).toEqual([{ def: PODS, request: { fieldSelector: `spec.nodeName=${NODE}` } }]);
+    expect(informers.requests).toEqual([{ def: PODS, request: { fieldSelector: `spec.nodeName=${NODE}` } }, { def: SERVICES, request: {} }]);
   });
 
   it('starts a new pod and writes its status once, as a JSON patch of pods/status', async () => {

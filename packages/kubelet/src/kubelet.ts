@@ -1,13 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
-  ApiError, CONFIGMAPS, EventRecorder, eventTarget, NODES, PODS, realClock, runWorkers, SECRETS, SharedInformerFactory, silentLogger,
-  sleep, WorkQueue, type ApiClient, type ConfigMap, type InformerFactory, type Logger, type Pod, type Secret, type SharedInformer,
+  ApiError, CONFIGMAPS, EventRecorder, eventTarget, NODES, PODS, realClock, runWorkers, SECRETS, SERVICES, SharedInformerFactory, silentLogger,
+  sleep, WorkQueue, type ApiClient, type ConfigMap, type InformerFactory, type Logger, type Pod, type Secret, type Service, type SharedInformer,
 } from '@k8ts/api';
+import path from 'node:path';
+import type { ClusterDnsSettings } from './dns.js';
 import type { ObjectSource } from './env.js';
 import { NodeAgent } from './node-status.js';
 import { gracePeriod, PodSyncer, type BackoffOptions } from './pod-sync.js';
 import { ProbeManager } from './probes.js';
-import { LABELS, type ContainerRuntime, type RuntimeContainer, type SandboxConfig } from './runtime.js';
+import { LABELS, type ContainerRuntime, type RuntimeContainer } from './runtime.js';
 import { readStaticPods, STATIC } from './static-pods.js';
 import { VolumeManager } from './volumes.js';
 
@@ -30,7 +32,8 @@ export interface KubeletOptions {
   relistIntervalMs?: number;
   /** How often every pod is synced even when nothing changed (ConfigMap/Secret volume refresh, probes). */
   resyncIntervalMs?: number;
-  dns?: SandboxConfig['dns'];
+  /** `--cluster-dns`, `--cluster-domain` and the host's resolv.conf: each pod's resolv.conf per its dnsPolicy. */
+  dns?: ClusterDnsSettings;
   capacity?: { cpu?: string; memory?: string; pods?: number };
   workers?: number;
   /** A directory of static pod manifests, run without the apiserver and mirrored into it. */
@@ -44,6 +47,8 @@ export interface KubeletOptions {
  */
 export class Kubelet {
   readonly pods: SharedInformer<Pod>;
+  /** Every Service, for the service environment variables of containers (upstream's kubelet serviceLister). */
+  readonly services: SharedInformer<Service>;
   readonly syncer: PodSyncer;
   private readonly queue = new WorkQueue<string>();
   private readonly informers: InformerFactory;
@@ -63,6 +68,7 @@ export class Kubelet {
     this.log = opts.log ?? silentLogger;
     this.informers = opts.informers ?? new SharedInformerFactory({ client: opts.client, log: this.log });
     this.pods = this.informers.informerFor<Pod>(PODS, { fieldSelector: `spec.nodeName=${opts.nodeName}` });
+    this.services = this.informers.informerFor<Service>(SERVICES);
     this.events = new EventRecorder({ client: opts.client, component: 'kubelet', host: opts.nodeName, log: this.log });
     const source: ObjectSource = {
       configMap: (ns, name) => this.getOptional<ConfigMap>(CONFIGMAPS, ns, name),
@@ -79,6 +85,8 @@ export class Kubelet {
         void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }, container ? `spec.containers{${container.name}}` : undefined), type, reason, message);
       },
       backoff: opts.backoff, dns: opts.dns, log: this.log,
+      services: () => this.services.list(),
+      podDir: (uid) => path.join(path.resolve(opts.rootDir), 'pods', path.basename(uid)),
     });
   }
 
@@ -108,7 +116,8 @@ export class Kubelet {
     const tasks = [node.run(signal)];
     // A factory of our own stops with us; a shared one is main.ts's to wait for.
     if (!this.opts.informers) tasks.push(this.informers.shutdown());
-    await this.pods.waitForSync(signal).catch(() => undefined);
+    // Containers started before the Services are known would miss their variables (upstream waits likewise).
+    await Promise.all([this.pods.waitForSync(signal), this.services.waitForSync(signal)]).catch(() => undefined);
     if (signal.aborted) { await Promise.allSettled(tasks); return; }
     this.log.info({ node: this.opts.nodeName, pods: this.pods.list().length }, 'kubelet synced its pods');
     tasks.push(this.relistLoop(signal));

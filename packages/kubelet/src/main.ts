@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ApiClient, createLogger, SharedInformerFactory } from '@k8ts/api';
+import { readHostResolvConf } from './dns.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { Kubelet } from './kubelet.js';
 import { buildKubeletServer } from './server.js';
@@ -19,6 +20,9 @@ const program = new Command('k8ts-kubelet')
   .addOption(new Option('--pod-network <name>', 'Docker network pod sandboxes join').default('bridge'))
   .addOption(new Option('--root-dir <dir>', 'where pod volumes live').env('KUBELET_ROOT_DIR').default('/var/lib/k8ts-kubelet'))
   .addOption(new Option('--pod-manifest-path <dir>', 'directory of static pod manifests (run without the apiserver, mirrored into it)').env('KUBELET_POD_MANIFEST_PATH'))
+  .addOption(new Option('--cluster-dns <ips>', 'comma-separated nameservers of ClusterFirst pods (the kube-dns Service); none: ClusterFirst pods get the host\'s').env('KUBELET_CLUSTER_DNS'))
+  .addOption(new Option('--cluster-domain <domain>', 'the cluster domain, searched by ClusterFirst pods').default('cluster.local'))
+  .addOption(new Option('--resolv-conf <file>', 'the resolv.conf of pods with dnsPolicy Default ("" for none)').default('/etc/resolv.conf'))
   .addOption(new Option('--backoff-initial <seconds>', 'first container restart back-off').default('10'))
   .addOption(new Option('--backoff-max <seconds>', 'largest container restart back-off').default('300'))
   .addOption(new Option('--cpu <quantity>', 'cpu capacity to report (default: the host\'s)'))
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
   const kubelet = new Kubelet({
     client, informers, runtime, log, nodeName: o.nodeName, nodeIP: o.nodeIp, port: Number(o.port), network: o.podNetwork,
     rootDir: path.resolve(o.rootDir),
+    dns: { clusterDNS: (o.clusterDns ?? '').split(',').map((s) => s.trim()).filter(Boolean), clusterDomain: o.clusterDomain, host: readHostResolvConf(o.resolvConf) },
     backoff: { initialMs: Number(o.backoffInitial) * 1000, maxMs: Number(o.backoffMax) * 1000 },
     ...(o.podManifestPath ? { podManifestPath: path.resolve(o.podManifestPath) } : {}),
     capacity: { ...(o.cpu ? { cpu: o.cpu } : {}), ...(o.memory ? { memory: o.memory } : {}), pods: Number(o.maxPods) },

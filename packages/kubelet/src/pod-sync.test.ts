@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FakeClock, type Pod } from '@k8ts/api';
+import { FakeClock, type Pod, type Service } from '@k8ts/api';
 import { FakeRuntime } from '../test/fake-runtime.js';
 import { PodSyncer, containerHash } from './pod-sync.js';
 
@@ -170,5 +173,52 @@ describe('PodSyncer', () => {
     await syncer.terminate(pod, 'uid-1', 30);
     expect(runtime.calls.slice(-2)).toEqual(['stop app', 'stop POD']);
     expect(runtime.containers).toEqual([]);
+  });
+});
+
+describe('PodSyncer DNS, /etc/hosts and service links', () => {
+  it('gives the sandbox the pod\'s resolv.conf and hostname, and every container the managed hosts file and service variables', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-podsync-'));
+    try {
+      const clock = new FakeClock();
+      const runtime = new FakeRuntime(clock);
+      const services: Service[] = [{ metadata: { namespace: 'default', name: 'web' }, spec: { clusterIP: '10.96.0.20', ports: [{ port: 80 }] } }];
+      const deps: ConstructorParameters<typeof PodSyncer>[0] = {
+        runtime, clock, nodeName: 'node-1', hostIP: '127.0.1.1', network: 'bridge',
+        source: { configMap: async () => undefined, secret: async () => undefined },
+        volumes: { prepare: async () => undefined, mounts: () => [], cleanup: async () => undefined },
+        probes: { sync: () => undefined, result: () => undefined, remove: () => undefined },
+        event: () => undefined,
+        dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', host: { servers: ['10.255.255.53'], searches: [], options: [] } },
+        services: () => services,
+        podDir: (uid) => path.join(dir, 'pods', uid),
+      };
+      const syncer = new PodSyncer(deps);
+      const pod = newPod({ hostname: 'db-0', subdomain: 'db', hostAliases: [{ ip: '10.1.2.3', hostnames: ['foo.local'] }] });
+      await syncer.sync(pod);
+      expect(runtime.sandboxConfigs[0]).toMatchObject({
+        hostname: 'db-0',
+        dns: { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: ['ndots:5'] },
+      });
+      const cfg = runtime.containerConfigs[0];
+      const hostsFile = path.join(dir, 'pods', 'uid-1', 'etc-hosts');
+      expect(cfg.mounts).toContainEqual({ hostPath: hostsFile, containerPath: '/etc/hosts', readOnly: false });
+      const hosts = readFileSync(hostsFile, 'utf8');
+      expect(hosts).toContain('10.0.0.5\tdb-0.db.default.svc.cluster.local\tdb-0\n');
+      expect(hosts).toContain('10.1.2.3\tfoo.local\n');
+      const resolv = path.join(dir, 'pods', 'uid-1', 'resolv.conf');
+      expect(cfg.mounts).toContainEqual({ hostPath: resolv, containerPath: '/etc/resolv.conf', readOnly: false });
+      expect(readFileSync(resolv, 'utf8')).toBe('nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
+      expect(cfg.env).toContainEqual({ name: 'WEB_SERVICE_HOST', value: '10.96.0.20' });
+      expect(cfg.env).toContainEqual({ name: 'WEB_PORT_80_TCP', value: 'tcp://10.96.0.20:80' });
+
+      const off = new FakeRuntime(clock);
+      const plain = new PodSyncer({ ...deps, runtime: off });
+      await plain.sync({ ...newPod({ dnsPolicy: 'Default', enableServiceLinks: false }), metadata: { name: 'b', namespace: 'default', uid: 'uid-2' } });
+      expect(off.sandboxConfigs[0].dns).toEqual({ servers: ['10.255.255.53'], searches: [], options: [] });
+      expect(off.containerConfigs[0].env.map((e) => e.name)).not.toContain('WEB_SERVICE_HOST');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
-import { cpuMillis, quantityValue, realClock, silentLogger, type Clock, type Container, type Logger, type Pod, type PodStatus } from '@k8ts/api';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cpuMillis, quantityValue, realClock, silentLogger, type Clock, type Container, type Logger, type Pod, type PodStatus, type Service } from '@k8ts/api';
+import { formatResolvConf, managedHostsFile, podDnsConfig, podHostnameAndDomain, type ClusterDnsSettings } from './dns.js';
 import { containerEnv, EnvError, expandVars, type ObjectSource } from './env.js';
 import { computePodStatus, instancesOf, restartCountWithoutInstances, type Waiting } from './pod-status.js';
 import type { ProbeManager } from './probes.js';
-import { ImagePullError, LABELS, type ContainerRuntime, type RuntimeContainer, type SandboxConfig } from './runtime.js';
+import { ImagePullError, LABELS, type ContainerRuntime, type RuntimeContainer } from './runtime.js';
 import type { VolumeManager } from './volumes.js';
 
 /** Restart back-off as upstream's (10 s doubling to 5 min; forgotten after 2 × max without a failure). */
@@ -19,7 +22,12 @@ export interface PodSyncDeps {
   nodeName: string;
   hostIP: string;
   network: string;
-  dns?: SandboxConfig['dns'];
+  /** Cluster DNS settings: each pod's resolv.conf follows its dnsPolicy (Docker's own defaults without them). */
+  dns?: ClusterDnsSettings;
+  /** Every Service the kubelet knows (its informer), for the service environment variables. */
+  services?: () => readonly Service[];
+  /** The pod's directory (`<root-dir>/pods/<uid>`): where the managed /etc/hosts is written; none without it. */
+  podDir?: (uid: string) => string;
   backoff?: BackoffOptions;
   clock?: Clock;
   log?: Logger;
@@ -122,12 +130,13 @@ export class PodSyncer {
     const spec = pod.spec!;
     const { id, ip } = await this.deps.runtime.runSandbox({
       pod: podRef(pod),
-      hostname: spec.hostname ?? pod.metadata!.name!,
+      hostname: podHostnameAndDomain(pod, this.deps.dns?.clusterDomain ?? '').hostname,
       network: this.deps.network,
       ports: (spec.containers ?? []).flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({
         containerPort: p.containerPort, hostPort: p.hostPort!, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP', ...(p.hostIP ? { hostIP: p.hostIP } : {}),
       }))),
-      ...(this.deps.dns && spec.dnsPolicy !== 'Default' ? { dns: this.deps.dns } : {}),
+      // App containers share the sandbox's resolv.conf (Docker's container: network mode), as upstream's dockershim.
+      ...(this.deps.dns ? { dns: podDnsConfig(pod, this.deps.dns) } : {}),
       labels: baseLabels(pod, 'POD', this.deps.nodeName),
     });
     this.podIPs.set(uid, ip);
@@ -221,6 +230,7 @@ export class PodSyncer {
       env = await containerEnv(pod, spec, {
         podIP: this.podIPs.get(uid) ?? '', hostIP: this.deps.hostIP, nodeName: this.deps.nodeName, source: this.deps.source,
         warn: (reason, message) => this.deps.event(pod, 'Warning', reason, message, spec),
+        services: this.deps.services?.() ?? [],
       });
     } catch (err) {
       if (!(err instanceof EnvError)) throw err;
@@ -237,7 +247,7 @@ export class PodSyncer {
       pod: podRef(pod), name: spec.name, init, restartCount, hash, image,
       ...(spec.command ? { command: expand(spec.command) } : {}), ...(spec.args ? { args: expand(spec.args) } : {}),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
-      env, mounts: this.deps.volumes.mounts(pod, spec),
+      env, mounts: [...this.deps.volumes.mounts(pod, spec), ...await this.podFileMounts(pod)],
       ...(limits.cpu !== undefined ? { cpuLimit: cpuMillis(String(limits.cpu)) / 1000 } : {}),
       ...(limits.memory !== undefined ? { memoryLimit: quantityValue(String(limits.memory)) } : {}),
       tty: spec.tty ?? false, stdin: spec.stdin ?? false,
@@ -247,6 +257,30 @@ export class PodSyncer {
     await this.deps.runtime.startContainer(id);
     this.deps.event(pod, 'Normal', 'Started', `Started container ${spec.name}`, spec);
     return true;
+  }
+
+  /**
+   * Writes the pod's managed /etc/hosts (its address and names, hostAliases) and its resolv.conf, and returns their
+   * mounts, as upstream's kubelet does for every container of a pod not on the host network. The resolv.conf is
+   * mounted too because Docker gives containers of user-defined networks its embedded resolver (127.0.0.11) instead
+   * of the servers asked for. Written in place, so mounted copies follow.
+   */
+  private async podFileMounts(pod: Pod): Promise<{ hostPath: string; containerPath: string; readOnly: boolean }[]> {
+    if (!this.deps.podDir || pod.spec?.hostNetwork) return [];
+    const uid = pod.metadata!.uid!;
+    const dir = this.deps.podDir(uid);
+    const files: [string, string, string][] = [
+      ['etc-hosts', '/etc/hosts', managedHostsFile(pod, this.podIPs.get(uid) ?? pod.status?.podIP ?? '', this.deps.dns?.clusterDomain ?? '')],
+    ];
+    const dns = this.deps.dns && podDnsConfig(pod, this.deps.dns);
+    // No nameserver at all (Default without a readable host file): Docker's own resolv.conf is the better guess.
+    if (dns?.servers.length) files.push(['resolv.conf', '/etc/resolv.conf', formatResolvConf(dns)]);
+    await mkdir(dir, { recursive: true });
+    for (const [name, , text] of files) {
+      const file = path.join(dir, name);
+      if (await readFile(file, 'utf8').catch(() => undefined) !== text) await writeFile(file, text);
+    }
+    return files.map(([name, containerPath]) => ({ hostPath: path.join(dir, name), containerPath, readOnly: false }));
   }
 
   /** Keeps the newest two instances of each container (the current one and the previous, for `logs --previous`). */

@@ -10,6 +10,9 @@ export class FakeRuntime implements ContainerRuntime {
   containers: RuntimeContainer[] = [];
   calls: string[] = [];
   missingImages = new Set<string>();
+  /** The configs the syncer asked for, newest last. */
+  sandboxConfigs: SandboxConfig[] = [];
+  containerConfigs: ContainerConfig[] = [];
   private seq = 0;
   constructor(private readonly clock: FakeClock) {}
   private iso() { return new Date(this.clock.now()).toISOString(); }
@@ -22,12 +25,14 @@ export class FakeRuntime implements ContainerRuntime {
   }
   async runSandbox(config: SandboxConfig) {
     const id = `sb${++this.seq}`;
+    this.sandboxConfigs.push(structuredClone(config));
     this.containers.push(this.make(id, 'POD', config.pod, { sandbox: true, state: 'running', startedAt: this.iso(), ip: '10.0.0.5', labels: { ...config.labels } }));
     this.calls.push(`sandbox ${id}`);
     return { id, ip: '10.0.0.5' };
   }
   async createContainer(_sb: string, cfg: ContainerConfig) {
     const id = `c${++this.seq}`;
+    this.containerConfigs.push(structuredClone(cfg));
     this.containers.push(this.make(id, cfg.name, cfg.pod, { init: cfg.init, restartCount: cfg.restartCount, hash: cfg.hash, state: 'created', labels: { ...cfg.labels } }));
     this.calls.push(`create ${cfg.name}#${cfg.restartCount}`);
     return id;
