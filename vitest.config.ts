@@ -14,6 +14,7 @@ export default defineConfig({
       '@k8ts/kubelet': src('./packages/kubelet/src/index.ts'),
       '@k8ts/controller-manager': src('./packages/controller-manager/src/index.ts'),
       '@k8ts/scheduler': src('./packages/scheduler/src/index.ts'),
+      '@k8ts/kube-proxy': src('./packages/kube-proxy/src/index.ts'),
     },
   },
   test: {
