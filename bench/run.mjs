@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { Pool } from 'undici';
 import { ensureDockerEngine, ensureImages, socketPath } from '../scripts/lib/docker.mjs';
+import { benchKubeProxy } from './kube-proxy.mjs';
 import { freePort, startApiserver, startControllerManager, startEtcd, startKubelet, startScheduler } from '../scripts/lib/processes.mjs';
 
 const { values: args } = parseArgs({
@@ -389,3 +390,4 @@ if (!args.only || args.only === 'apiserver') await benchApiserver();
 if (!args.only || args.only === 'scheduler') await benchScheduler();
 if (!args.only || args.only === 'pods') await benchPodStartup();
 if (!args.only || args.only === 'controller-manager') await benchControllerManager();
+if (!args.only || args.only === 'kube-proxy') await benchKubeProxy({ concurrency: C });

@@ -113,7 +113,7 @@ export class UserspaceProxier implements Proxier {
   private listenTcp(service: string, address: string, port: number): Promise<Listener> {
     const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (client) => {
       client.on('error', () => client.destroy());
-      void this.relay(service, client);
+      this.relay(service, client);
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -125,38 +125,47 @@ export class UserspaceProxier implements Proxier {
     });
   }
 
-  /** Connects `client` to an endpoint, trying each ready endpoint at most once before giving up. */
-  private async relay(service: string, client: net.Socket): Promise<void> {
+  /**
+   * Connects `client` to an endpoint, trying each ready endpoint at most once before giving up (callbacks, not
+   * promises: this is the per-connection hot path).
+   */
+  private relay(service: string, client: net.Socket): void {
     const clientIP = client.remoteAddress ?? '';
-    let reset = false;
-    for (let attempt = 0, tries = Math.max(1, this.lb.endpoints(service).length); attempt < tries; attempt++) {
+    const tries = Math.max(1, this.lb.endpoints(service).length);
+    const attempt = (n: number, reset: boolean): void => {
       if (client.destroyed) return;
-      const ep = this.lb.next(service, clientIP, reset);
-      if (!ep) break;
-      const backend = await this.connect(ep);
-      if (!backend) { reset = true; this.log.debug({ service, endpoint: ep }, 'endpoint refused; trying the next'); continue; }
-      if (client.destroyed || !this.lb.endpoints(service).includes(ep)) { backend.destroy(); if (client.destroyed) return; continue; }
-      this.track(service, ep, [client, backend]);
-      backend.on('error', () => backend.destroy());
-      backend.on('close', () => client.destroy());
-      client.on('close', () => backend.destroy());
-      client.pipe(backend);
-      backend.pipe(client);
-      client.resume();
-      return;
-    }
-    this.log.debug({ service, client: clientIP }, 'no endpoint answered; closing the connection');
-    client.destroy();
-  }
-
-  private connect(ep: string): Promise<net.Socket | undefined> {
-    const [host, port] = splitHostPort(ep);
-    return new Promise((resolve) => {
-      const s = net.connect({ host, port, noDelay: true });
-      const timer = setTimeout(() => { s.destroy(); resolve(undefined); }, this.connectTimeoutMs);
-      s.once('connect', () => { clearTimeout(timer); s.removeAllListeners('error'); resolve(s); });
-      s.once('error', () => { clearTimeout(timer); s.destroy(); resolve(undefined); });
-    });
+      const ep = n < tries ? this.lb.next(service, clientIP, reset) : undefined;
+      if (!ep) {
+        this.log.debug({ service, client: clientIP }, 'no endpoint answered; closing the connection');
+        client.destroy();
+        return;
+      }
+      const [host, port] = splitHostPort(ep);
+      const backend = net.connect({ host, port, noDelay: true });
+      backend.setTimeout(this.connectTimeoutMs);
+      const failed = (): void => {
+        backend.destroy();
+        this.log.debug({ service, endpoint: ep }, 'endpoint did not accept the connection; trying the next');
+        attempt(n + 1, true);
+      };
+      backend.once('timeout', failed);
+      backend.once('error', failed);
+      backend.once('connect', () => {
+        backend.setTimeout(0);
+        backend.off('timeout', failed);
+        backend.off('error', failed);
+        if (client.destroyed || !this.lb.endpoints(service).includes(ep)) { backend.destroy(); attempt(n + 1, true); return; }
+        this.track(service, ep, [client, backend]);
+        // Ends travel through pipe() (half-close kept); errors and full closes tear down the other side.
+        backend.on('error', () => { backend.destroy(); client.destroy(); });
+        client.on('close', () => backend.destroy());
+        backend.on('close', () => { if (!client.writableEnded) client.destroy(); });
+        client.pipe(backend);
+        backend.pipe(client);
+        client.resume();
+      });
+    };
+    attempt(0, false);
   }
 
   private listenUdp(service: string, address: string, port: number): Promise<Listener> {
