@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     // Type-aware rules for shipped code (tests are outside the build's tsconfig).
     files: ['packages/*/src/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/*.fixtures.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: every figure is a ratio against the raw part measured in the same run.
-// Usage: node bench/run.mjs [--only apiserver] [--n 2000] [--concurrency 32]
-import { mkdtempSync, rmSync } from 'node:fs';
+// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods] [--n 2000] [--concurrency 32]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -107,6 +107,65 @@ async function benchApiserver() {
   } finally {
     await http.close();
     raw.close();
+    await apiserver.stop();
+    await etcd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The RSS of a process in MiB, from /proc. */
+function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** RSS once it stops falling (GC, freed buffers), polled for at most `ms`. */
+async function settledRss(pid, ms = 15_000) {
+  let last = rssMiB(pid);
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = rssMiB(pid);
+    if (now >= last - 1) return Math.min(now, last);
+    last = now;
+  }
+  return last;
+}
+
+/** apiserver RSS on its own process: idle, after 10,000 objects, and after a storm of hostile requests. */
+async function benchMemory() {
+  const OBJECTS = 10_000;
+  const STORM = 5_000;
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-mem-'));
+  const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+  const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
+  const http = new Pool(apiserver.url, { connections: C, pipelining: 1 });
+  const send = async (method, p, body, contentType = 'application/json') => {
+    const res = await http.request({ method, path: p, body, headers: { 'content-type': contentType } });
+    await res.body.text();
+    return res.statusCode;
+  };
+  try {
+    await send('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: 'mem' } }));
+    const idle = await settledRss(apiserver.pid);
+    await throughput(OBJECTS, C, (i) => send('POST', '/api/v1/namespaces/mem/configmaps', JSON.stringify({ metadata: { name: `cm-${i}`, labels: { app: 'mem' } }, data: { k: `v-${i}` } })));
+    const loaded = await settledRss(apiserver.pid);
+    const huge = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'huge' }, spec: { containers: [{ name: 'c', image: 'i', args: ['x'.repeat(2 * 1024 * 1024)] }] } });
+    const deep = `{"metadata":{"name":"deep"},"data":${'{"a":'.repeat(10_001)}1${'}'.repeat(10_001)}}`;
+    const storm = [
+      () => send('POST', '/api/v1/namespaces/mem/pods', huge),
+      () => send('POST', '/api/v1/namespaces/mem/configmaps', deep),
+      () => send('POST', '/apis/discovery.k8s.io/v1/namespaces/mem/endpointslices', '{"metadata":{"name":"x"},"addressType":"IPv4","ports":"x"}'),
+      () => send('PATCH', '/api/v1/namespaces/mem/configmaps/cm-0', '{"metadata":"x"}', 'application/merge-patch+json'),
+      () => send('PATCH', '/api/v1/namespaces/mem/configmaps/cm-1', JSON.stringify([{ op: 'add', path: '/metadata/annotations', value: { a: 'x'.repeat(30_000) } }, ...Array.from({ length: 100 }, (_, k) => ({ op: 'copy', from: '/metadata/annotations', path: `/metadata/annotations/k${k}` }))]), 'application/json-patch+json'),
+    ];
+    let stormed = 0;
+    await throughput(STORM, C, async (i) => { if ((await storm[i % storm.length]()) < 500) stormed++; });
+    const peak = rssMiB(apiserver.pid);
+    const after = await settledRss(apiserver.pid, 30_000);
+    console.log(`apiserver RSS: idle ${fmt(idle, 0)} MiB   after ${OBJECTS} objects ${fmt(loaded, 0)} MiB   after a storm of ${STORM} hostile requests ${fmt(after, 0)} MiB (peak ${fmt(peak, 0)} MiB; ${stormed} answered 4xx)   ratio after/loaded ${fmt(after / loaded, 2)}`);
+  } finally {
+    await http.close();
     await apiserver.stop();
     await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -387,6 +446,7 @@ async function benchControllerManager() {
 }
 
 if (!args.only || args.only === 'apiserver') await benchApiserver();
+if (!args.only || args.only === 'memory') await benchMemory();
 if (!args.only || args.only === 'scheduler') await benchScheduler();
 if (!args.only || args.only === 'pods') await benchPodStartup();
 if (!args.only || args.only === 'controller-manager') await benchControllerManager();

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { ApiClient, SharedInformerFactory } from '@k8ts/api';
 import { buildApp, type AppOptions } from '@k8ts/apiserver';
 import {
-  GarbageCollector, NamespaceController, PodGCController, ReplicaSetController, ServiceAccountsController,
+  EndpointsController, EndpointSliceController, GarbageCollector, NamespaceController, PodGCController, ReplicaSetController,
+  ServiceAccountsController, ServiceLBController,
 } from '@k8ts/controller-manager';
 // @ts-expect-error plain JS module shared with scripts/cluster
 import { startEtcd } from '../scripts/lib/processes.mjs';
@@ -151,6 +152,9 @@ export async function startTestControllers(url: string, names: string[] = ['repl
     namespace: () => new NamespaceController({ client, informers, deletionGracePeriodMs: 300 }),
     serviceaccount: () => new ServiceAccountsController({ client, informers }),
     podgc: () => new PodGCController({ client, informers, gcCheckPeriodMs: 200, quarantineMs: 500 }),
+    endpoint: () => new EndpointsController({ client, informers }),
+    endpointslice: () => new EndpointSliceController({ client, informers }),
+    'service-lb-controller': () => new ServiceLBController({ client, informers }),
   };
   const built = names.map((n) => all[n]());
   informers.start(ac.signal);

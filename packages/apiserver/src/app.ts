@@ -1,18 +1,20 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Etcd3 } from 'etcd3';
-import { ApiError, errors, findResource, reasonForCode, RESOURCES, silentLogger, type Logger, type ResourceDef } from '@k8ts/api';
+import { findResource, RESOURCES, silentLogger, type Logger, type ResourceDef } from '@k8ts/api';
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { PriorityAdmission } from './admission/priority.js';
 import { ServiceAllocator } from './admission/service-allocation.js';
 import { POST_START_HOOKS } from './bootstrap.js';
+import { KubernetesServiceReconciler } from './kubernetes-service.js';
+import { MAX_REQUEST_BODY_BYTES } from './limits.js';
 import { strategyFor } from './registry/index.js';
 import { ResourceStore } from './rest-store.js';
-import { notFound, type ApiContext } from './routes/context.js';
+import type { ApiContext } from './routes/context.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerResourceRoutes } from './routes/resources.js';
-import { Storage } from './storage.js';
+import { installStatusErrors, statusServerOptions } from './status-errors.js';
+import { connectEtcd, Storage } from './storage.js';
 import { WatchCache } from './watch-cache.js';
 
 export interface AppOptions {
@@ -33,12 +35,14 @@ export interface AppOptions {
   defaultNotReadyTolerationSeconds?: number;
   /** tolerationSeconds of the unreachable:NoExecute toleration added to pods (--default-unreachable-toleration-seconds, 300). */
   defaultUnreachableTolerationSeconds?: number;
+  /** The IP the `kubernetes` Endpoints point at (upstream's --advertise-address); default: the listening address. */
+  advertiseAddress?: string;
 }
 
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const log = opts.log ?? silentLogger;
-  const storage = new Storage(new Etcd3({ hosts: opts.etcdServers, dialTimeout: 5000 }), log);
+  const storage = new Storage(connectEtcd(opts.etcdServers), log);
 
   // Admission, as upstream's default plugin order: lifecycle first, then the plugins that fill fields in.
   const lifecycle = new NamespaceLifecycle();
@@ -61,7 +65,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   lifecycle.attach(stores.get(of('', 'v1', 'namespaces'))!);
   priority.attach(stores.get(of('scheduling.k8s.io', 'v1', 'priorityclasses'))!);
   services.attach(caches.get(of('', 'v1', 'services'))!);
-  for (const hook of POST_START_HOOKS) {
+  // The `kubernetes` Service and its endpoints (upstream's bootstrap-controller post-start hook).
+  const kubernetesService = new KubernetesServiceReconciler(log);
+  for (const hook of [...POST_START_HOOKS, kubernetesService]) {
     await hook.run(stores);
     log.debug({ hook: hook.name }, 'post-start hook done');
   }
@@ -71,38 +77,29 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const app = Fastify({
     // Our own pino logger reports failures (setErrorHandler); fastify's per-request logging stays off.
-    logger: false, bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: true,
+    logger: false, bodyLimit: opts.bodyLimit ?? MAX_REQUEST_BODY_BYTES, return503OnClosing: true, forceCloseConnections: true,
+    ...statusServerOptions(log),
+  });
+  app.server.once('listening', () => {
+    const addr = app.server.address();
+    if (!addr || typeof addr !== 'object') return;
+    const unspecified = addr.address === '0.0.0.0' || addr.address === '::';
+    kubernetesService.setEndpoint({ ip: opts.advertiseAddress ?? (unspecified ? '127.0.0.1' : addr.address), port: addr.port });
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.setErrorHandler((err: unknown, req, reply) => {
-    let apiErr: ApiError;
-    if (err instanceof ApiError) apiErr = err;
-    else {
-      const e = err as { statusCode?: number; code?: string; message?: string };
-      if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') apiErr = errors.tooLarge('Request entity too large: limit is 3145728');
-      else if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) apiErr = new ApiError(e.statusCode, reasonForCode(e.statusCode), e.message ?? 'bad request');
-      else {
-        log.error({ err, method: req.method, url: req.url }, 'request failed');
-        apiErr = errors.internal('Internal error occurred: the server could not complete the request');
-      }
-    }
-    if (apiErr.code >= 500) log.warn({ err: apiErr, url: req.url }, 'request failed');
-    if (apiErr.code === 429) void reply.header('Retry-After', '1');
-    void reply.code(apiErr.code).type('application/json').send(apiErr.toStatus());
-  });
-  app.setNotFoundHandler((_req, reply) => {
-    void reply.code(404).type('application/json').send(notFound().toStatus());
-  });
+  installStatusErrors(app, log);
 
   const ctx: ApiContext = { stores, caches, log, bookmarkMs: opts.bookmarkIntervalMs ?? 60_000, watchers: new Set() };
-  registerDiscoveryRoutes(app);
+  registerDiscoveryRoutes(app, storage);
   registerResourceRoutes(app, ctx, opts.maxRequestsInflight ?? 600);
 
   // Watches are long-lived: end them before the server waits for its connections to finish.
   app.addHook('preClose', async () => { for (const close of [...ctx.watchers]) close(); });
   app.addHook('onClose', async () => {
     stopCompaction();
+    kubernetesService.stop();
+    services.stop();
     await Promise.all([...caches.values()].map((c) => c.stop()));
     storage.close();
   });

@@ -22,7 +22,10 @@ export async function bootstrapSystemPriorityClasses(classes: ResourceStore): Pr
   }
 }
 
-/** Objects every cluster starts with: the four namespaces, the system priority classes and the `kubernetes` service. */
+/**
+ * Objects every cluster starts with: the four namespaces and the system priority classes. The `kubernetes` Service is
+ * kept by kubernetes-service.ts, a post-start hook that keeps running.
+ */
 export const POST_START_HOOKS: readonly PostStartHook[] = [
   {
     name: 'bootstrap-namespaces',
@@ -34,22 +37,12 @@ export const POST_START_HOOKS: readonly PostStartHook[] = [
     },
   },
   {
-    name: 'scheduling/bootstrap-system-priority-classes',
-    run: (stores) => bootstrapSystemPriorityClasses(store(stores, 'scheduling.k8s.io', 'v1', 'priorityclasses')),
+    // Services stored before their cluster IPs and node ports were reservations get them (upstream's repair loops).
+    name: 'start-service-ip-repair',
+    run: async (stores) => { await store(stores, '', 'v1', 'services').repairReservations(); },
   },
   {
-    name: 'bootstrap-kubernetes-service',
-    run: async (stores) => {
-      const svc = store(stores, '', 'v1', 'services');
-      const exists = await svc.get('default', 'kubernetes').then(() => true, (err: unknown) => {
-        if (err instanceof ApiError && err.isNotFound) return false;
-        throw err;
-      });
-      if (exists) return;
-      await svc.create('default', {
-        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-        spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' },
-      });
-    },
+    name: 'scheduling/bootstrap-system-priority-classes',
+    run: (stores) => bootstrapSystemPriorityClasses(store(stores, 'scheduling.k8s.io', 'v1', 'priorityclasses')),
   },
 ];

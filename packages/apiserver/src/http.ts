@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import { errors, type ApiError } from '@k8ts/api';
+import { checkDepth, MAX_YAML_ALIASES, MAX_YAML_DEPTH, yamlDepthExceeds } from './limits.js';
 import type { PatchType } from './rest-store.js';
 
 /** The media type of a Content-Type header, lower-cased, without parameters; '' when absent. */
@@ -45,15 +46,26 @@ export function decodeBody(body: Buffer | undefined, contentType: string | undef
   if (!body || body.length === 0) return undefined;
   const text = body.toString('utf8');
   if (type === '' || type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))) {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch (err) {
       if (kind) throw unrecognized(kind, `couldn't get version/kind; json parse error: ${(err as Error).message}`, text);
       throw errors.badRequest(`the body of the request was in an unknown format: invalid JSON: ${(err as Error).message}`);
     }
+    checkDepth(value);
+    return value;
   }
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
-    const docs = YAML.parseAllDocuments(text);
+    // JSON is YAML: parse it as JSON first (kubectl sends apply patches so), with JSON's depth limit.
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+      let json: unknown;
+      try { json = JSON.parse(text); } catch { json = undefined; }
+      if (json !== undefined) { checkDepth(json); return json; }
+    }
+    if (yamlDepthExceeds(text)) throw errors.badRequest(`the body of the request was in an unknown format: yaml: exceeded max depth of ${MAX_YAML_DEPTH}`);
+    const docs = YAML.parseAllDocuments(text, { prettyErrors: false });
     const list = Array.isArray(docs) ? docs : [docs];
     const bad = list.flatMap((d) => d.errors);
     if (bad.length) {
@@ -62,7 +74,15 @@ export function decodeBody(body: Buffer | undefined, contentType: string | undef
       throw errors.badRequest(`the body of the request was in an unknown format: invalid YAML: ${why}`);
     }
     if (list.length !== 1) throw errors.badRequest('the body of the request was in an unknown format: expected exactly one YAML document');
-    return list[0].toJS();
+    let value: unknown;
+    try {
+      // Aliases are bounded (an alias "bomb" expands exponentially); unresolved or cyclic ones are errors.
+      value = list[0].toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (err) {
+      throw errors.badRequest(`the body of the request was in an unknown format: invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    checkDepth(value);
+    return value;
   }
   if (type === 'application/vnd.kubernetes.protobuf') {
     throw errors.unsupportedMediaType('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf is not supported: with kubectl create <generator>, use `kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`)');
@@ -91,4 +111,16 @@ export function rvParam(value: string | undefined): number | undefined {
   if (value === undefined || value === '' || value === '0') return undefined;
   if (!/^\d+$/.test(value)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(value)}`);
   return Number(value);
+}
+
+/**
+ * A boolean query parameter (`watch`, `allowWatchBookmarks`, `sendInitialEvents`, a log's `follow`, …) as
+ * upstream's parameter codec reads it (apimachinery's Convert_Slice_string_To_bool): absent is false; "0"
+ * and "false" in any case are false; any other value, the empty string included, is true. So the Python
+ * client's `watch=True` watches. Repeated parameters count by their first value, as url.Values.Get.
+ */
+export function boolParam(value: string | string[] | undefined): boolean {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return false;
+  return v !== '0' && v.toLowerCase() !== 'false';
 }

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { ApiError, errors, rfc3339, silentLogger, type KubeObject, type Logger, type Node, type Pod } from '@k8ts/api';
+import { boolParam } from './http.js';
 
 /** The resource metrics API (metrics-server's group), served by the apiserver itself from the kubelets' stats. */
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -79,7 +80,7 @@ export async function handleMetrics(method: string, segments: string[], query: Q
   const [resource, name, ...extra] = rest;
   const def = RESOURCES.find((r) => r.name === resource);
   if (!def || extra.length || (namespace !== undefined && !def.namespaced) || (def.namespaced && name && namespace === undefined)) throw notFound();
-  if (method !== 'GET' || query.watch === 'true' || query.watch === '1') {
+  if (method !== 'GET' || boolParam(query.watch)) {
     throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
   }
   const selectors = { labelSelector: query.labelSelector, fieldSelector: query.fieldSelector };

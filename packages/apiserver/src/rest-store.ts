@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import fastJsonPatch from 'fast-json-patch';
 import {
   ApiError, apiVersionOf, errors, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector,
   type FieldRequirement, type KubeObject, type LabelRequirement, type Logger, type ResourceDef,
 } from '@k8ts/api';
 import { unrecognized } from './http.js';
 import { AdmissionChain, type AdmissionAttributes, type Operation } from './admission/chain.js';
+import { isDryRun } from './dry-run.js';
 import { strategicMergePatch } from './patch/strategic-merge.js';
 import { mergePatch } from './patch/merge-patch.js';
 import { validateObject } from './registry/index.js';
 import { rfc3339, type Strategy } from './registry/strategy.js';
-import { NO_CHANGE, type ListPage, type Storage, type StoredObject } from './storage.js';
+import { NO_CHANGE, ReservationTaken, type ListPage, type Storage, type StoredObject } from './storage.js';
+import { checkDepth, depthExceeds, applyJsonPatch, MAX_DEPTH } from './limits.js';
 import type { WatchCache } from './watch-cache.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
@@ -39,6 +40,8 @@ export interface ListQuery {
 export interface Selector { labels: LabelRequirement[]; fields: FieldRequirement[] }
 
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+/** Times a create or update picks again when a value the server allocated was taken by another apiserver meanwhile. */
+const RESERVATION_RETRIES = 16;
 
 /**
  * The generic REST logic of every resource, as upstream's registry Store: create/update/patch/delete with
@@ -103,6 +106,18 @@ export class ResourceStore {
   }
 
   async create(namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    // A reservation the server picked (a random cluster IP) that another apiserver took meanwhile: pick again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.createOnce(namespace, body, opts);
+      } catch (err) {
+        if (!(err instanceof ReservationTaken) || attempt >= RESERVATION_RETRIES) throw err;
+        this.log.debug({ resource: this.def.resource, reservation: err.reservation, attempt }, 'allocated value taken meanwhile; allocating again');
+      }
+    }
+  }
+
+  private async createOnce(namespace: string | undefined, body: unknown, opts: WriteOptions): Promise<KubeObject> {
     const obj = this.checkBody(body, namespace);
     const meta = obj.metadata!;
     if (!meta.name && meta.generateName) {
@@ -115,13 +130,51 @@ export class ResourceStore {
     this.strategy.defaults(obj);
     const status = this.strategy.initialStatus(obj);
     if (status === undefined) delete obj.status; else obj.status = status;
+    // What the client asked for itself: taken by someone else, it is the client's error, not ours to retry.
+    const requested = this.strategy.reservations?.(obj) ?? [];
     const attrs = this.attributes('CREATE', meta.namespace, meta.name ?? '', opts, obj);
     await this.admission.mutate(attrs);
     this.validate(obj);
     await this.admission.validate(attrs);
     if (opts.dryRun) return obj;
-    const created = await this.storage.create(this.key(namespace, meta.name!), obj, () => this.alreadyExists(meta.name!));
-    return this.withType(created);
+    const reservations = this.strategy.reservations?.(obj) ?? [];
+    try {
+      const created = await this.storage.create(this.key(namespace, meta.name!), obj, () => this.alreadyExists(meta.name!), reservations);
+      return this.withType(created);
+    } catch (err) {
+      if (err instanceof ReservationTaken && requested.includes(err.reservation)) throw this.reservationError(obj, err.reservation);
+      throw err;
+    }
+  }
+
+  /**
+   * Takes the reservations stored objects hold but etcd does not record (objects written before their kind had
+   * reservations); one already held by another object is logged, as upstream's repair loops report a collision.
+   * Returns how many were taken.
+   */
+  async repairReservations(): Promise<number> {
+    const reservations = this.strategy.reservations;
+    if (!reservations) return 0;
+    let taken = 0;
+    for (let page = await this.storage.list(this.storage.prefix(this.def)); ; page = await this.storage.list(this.storage.prefix(this.def), { continue: page.continue })) {
+      for (const obj of page.items) {
+        const key = this.key(obj.metadata?.namespace, obj.metadata!.name!);
+        for (const r of reservations(obj)) {
+          const holder = await this.storage.reserve(r, key);
+          if (holder === key) continue;
+          if (holder === null) taken++;
+          else this.log.warn({ object: key, reservation: r, holder }, 'value held by two objects; left with its first holder');
+        }
+      }
+      if (!page.continue) return taken;
+    }
+  }
+
+  /** The 422 for a reservation the client asked for that another object holds. */
+  private reservationError(obj: KubeObject, reservation: string): ApiError {
+    const cause = this.strategy.reservationTaken?.(obj, reservation)
+      ?? { type: 'FieldValueInvalid', field: 'metadata', value: reservation, message: 'is already allocated' };
+    return errors.invalid(this.def.kind, this.def.group, obj.metadata?.name ?? '', [cause]);
   }
 
   /** PUT of the object (`subresource` undefined) or of its status. */
@@ -151,7 +204,7 @@ export class ResourceStore {
     }
     const object = await this.write(namespace, name, opts, (current) => {
       if (!current) throw this.notFound(name);
-      const patched = this.applyPatch(current.object, type, patch) as KubeObject;
+      const patched = this.checkBody(this.applyPatch(current.object, type, patch), namespace, { patch });
       const rv = patched.metadata?.resourceVersion;
       if (rv && rv !== current.object.metadata?.resourceVersion) throw this.conflict(name);
       return patched;
@@ -178,16 +231,8 @@ export class ResourceStore {
       case 'merge':
         if (!isObject(patch)) throw errors.badRequest('a merge patch must be a JSON object');
         return mergePatch(doc, patch);
-      case 'json': {
-        if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');
-        const invalid = fastJsonPatch.validate(patch as fastJsonPatch.Operation[], doc);
-        if (invalid) throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${invalid.message.split('\n')[0]}`);
-        try {
-          return fastJsonPatch.applyPatch(doc, patch as fastJsonPatch.Operation[], false, true).newDocument;
-        } catch (err) {
-          throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${(err as Error).message.split('\n')[0]}`);
-        }
-      }
+      case 'json':
+        return applyJsonPatch(doc, patch);
       case 'strategic':
       case 'apply': {
         if (!isObject(patch)) throw errors.badRequest('a strategic merge patch must be a JSON object');
@@ -203,24 +248,46 @@ export class ResourceStore {
    */
   private async write(namespace: string | undefined, name: string, opts: WriteOptions,
     produce: (current: StoredObject | undefined) => KubeObject, subresource?: 'status' | 'internal'): Promise<KubeObject> {
+    for (let attempt = 0; ; attempt++) {
+      let requested: string[] = [];
+      let wantedObj: KubeObject | undefined;
+      try {
+        return await this.writeOnce(namespace, name, opts, produce, subresource, (obj, r) => { wantedObj = obj; requested = r; });
+      } catch (err) {
+        if (!(err instanceof ReservationTaken)) throw err;
+        if (requested.includes(err.reservation) || attempt >= RESERVATION_RETRIES) throw this.reservationError(wantedObj!, err.reservation);
+      }
+    }
+  }
+
+  private async writeOnce(namespace: string | undefined, name: string, opts: WriteOptions,
+    produce: (current: StoredObject | undefined) => KubeObject, subresource: 'status' | 'internal' | undefined,
+    onRequested: (obj: KubeObject, reservations: string[]) => void): Promise<KubeObject> {
     const key = this.key(namespace, name);
     let result: KubeObject | undefined;
+    const reservations = this.strategy.reservations;
     const { object, deleted } = await this.storage.guaranteedUpdate(key, async (current) => {
       const wanted = structuredClone(produce(current));
       const old = current!.object;
       const next = this.merge(old, wanted, subresource);
-      if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
+      if (reservations) {
+        // Held already or asked for by the client (not by the allocation admission): a conflict is the client's.
+        const held = reservations(old);
+        onRequested(next, reservations(next).filter((r) => !held.includes(r)));
+      }
       // Internal writes (binding, finalization) are the server's own, as upstream's direct storage updates.
-      if (subresource !== 'internal') {
-        const attrs = this.attributes('UPDATE', namespace, name, opts, next, old, subresource ?? '');
-        await this.admission.mutate(attrs);
+      const attrs = subresource === 'internal' ? undefined : this.attributes('UPDATE', namespace, name, opts, next, old, subresource ?? '');
+      // Mutating admission first (it may put back what the client left out), then: nothing changed, nothing written.
+      if (attrs) await this.admission.mutate(attrs);
+      if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
+      if (attrs) {
         this.validate(next, old);
         await this.admission.validate(attrs);
       }
       const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length) && !this.strategy.deletionBlocked?.(next);
       if (opts.dryRun) { result = next; throw NO_CHANGE; }
       return finished ? null : next;
-    });
+    }, { reservations });
     if (result) return this.withType(result);
     if (deleted) this.log.debug({ key }, 'last finalizer removed; object deleted');
     return this.withType(object!);
@@ -276,6 +343,8 @@ export class ResourceStore {
     if (options.gracePeriodSeconds !== undefined && (!Number.isInteger(options.gracePeriodSeconds) || options.gracePeriodSeconds < 0)) {
       throw errors.badRequest('gracePeriodSeconds: must be a non-negative integer');
     }
+    // dryRun: ["All"] in the DeleteOptions is as good as ?dryRun=All: nothing is written.
+    const dryRun = isDryRun('DeleteOptions', options.dryRun) || !!opts.dryRun;
     let dry: KubeObject | undefined;
     const { object, deleted } = await this.storage.guaranteedUpdate(this.key(namespace, name), async (current) => {
       if (!current) throw this.notFound(name);
@@ -288,14 +357,14 @@ export class ResourceStore {
       if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
         throw this.conflict(name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
       }
-      const attrs = this.attributes('DELETE', namespace, name, opts, undefined, current.object);
+      const attrs = this.attributes('DELETE', namespace, name, { dryRun }, undefined, current.object);
       await this.admission.mutate(attrs);
       await this.admission.validate(attrs);
       const next = this.markForDeletion(obj, options);
-      if (opts.dryRun) { dry = next ?? obj; throw NO_CHANGE; }
+      if (dryRun) { dry = next ?? obj; throw NO_CHANGE; }
       if (next && isDeepStrictEqual(next, current.object)) throw NO_CHANGE;
       return next;
-    });
+    }, { reservations: this.strategy.reservations });
     if (dry) return { object: this.withType(dry), deleted: false };
     return { object: this.withType(object!), deleted };
   }
@@ -349,18 +418,31 @@ export class ResourceStore {
     return { ...page, items, continue: '' };
   }
 
-  /** Checks a request body is an object of this resource's kind and sets kind, apiVersion and namespace. */
-  checkBody(body: unknown, namespace: string | undefined): KubeObject {
+  /**
+   * Decodes a request body (or a patched object, `from.patch` set) as this resource's kind: an object of the
+   * right kind and apiVersion whose fields have their Go types (the strategy's checkTypes), then sets kind,
+   * apiVersion and namespace. A body that fails is a 400 as upstream's decoder says; a patched object a 422 on `patch`.
+   */
+  checkBody(body: unknown, namespace: string | undefined, from: { patch?: unknown } = {}): KubeObject {
     const want = apiVersionOf(this.def);
     if (!isObject(body)) {
       throw unrecognized(this.def.kind, `couldn't get version/kind; json parse error: expected an object, got ${Array.isArray(body) ? 'an array' : typeof body}`, JSON.stringify(body) ?? '');
     }
+    const patched = 'patch' in from;
+    if (patched && depthExceeds(body)) throw patchInvalid(from.patch, `json: exceeded max depth of ${MAX_DEPTH}`);
+    if (!patched) checkDepth(body);
     const obj = structuredClone(body) as KubeObject;
     if (obj.kind !== undefined && obj.kind !== this.def.kind) {
       throw unrecognized(this.def.kind, `converting (${String(obj.apiVersion ?? '')}.${String(obj.kind)}) to (${want}.${this.def.kind}): unknown conversion`, JSON.stringify(body));
     }
     if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
       throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
+    }
+    // The kind's structural type check, before conversion, defaults, admission and validation see the object.
+    const typeErrors = this.strategy.checkTypes(obj);
+    if (typeErrors.length) {
+      if (patched) throw patchInvalid(from.patch, typeErrors[0].message);
+      throw errors.badRequest(`${this.def.kind} in version "${this.def.version}" cannot be handled as a ${this.def.kind}: ${typeErrors[0].message}`);
     }
     if (obj.metadata !== undefined && !isObject(obj.metadata)) throw errors.badRequest('metadata must be an object');
     obj.kind = this.def.kind;
@@ -395,6 +477,13 @@ export class ResourceStore {
   notFound(name: string): ApiError { return errors.notFound(this.def.resource, this.def.group, name); }
   alreadyExists(name: string): ApiError { return errors.alreadyExists(this.def.resource, this.def.group, name); }
   conflict(name: string, why?: string): ApiError { return errors.conflict(this.def.resource, this.def.group, name, why); }
+}
+
+/** Upstream's 422 for a patch whose result does not decode: `patch: Invalid value: "<patch>": <why>`. */
+export function patchInvalid(patch: unknown, why: string): ApiError {
+  let text = JSON.stringify(patch) ?? '';
+  if (text.length > 256) text = `${text.slice(0, 256)}...`;
+  return errors.invalid('', '', '', [{ field: 'patch', type: 'FieldValueInvalid', value: text, message: why }]);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,5 +1,23 @@
-import { EtcdError, type Etcd3 } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
+import { Etcd3, EtcdError, isRecoverableError } from 'etcd3';
 import { ApiError, errors, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
+import { checkObjectSize, isEtcdTooLarge, objectTooLarge } from './limits.js';
+
+/**
+ * The etcd client, with etcd3's default fault handling (retry, and a per-host circuit breaker opened by 3
+ * consecutive failures for 5 s) narrowed to real outages: a request etcd refuses as too large is the
+ * client's fault and must neither be retried nor open the breaker for every other request.
+ */
+export function connectEtcd(hosts: string[]): Etcd3 {
+  const outage = (err: Error) => isRecoverableError(err) && !isEtcdTooLarge(err);
+  return new Etcd3({
+    hosts, dialTimeout: 5000,
+    faultHandling: {
+      host: () => circuitBreaker(handleWhen(outage), { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(handleWhen(outage), { maxAttempts: 3 }),
+    },
+  });
+}
 
 /** One stored object as etcd holds it. */
 export interface StoredObject {
@@ -30,6 +48,8 @@ export interface StorageEvent {
   /** The state before this change, when there was one. */
   prev?: KubeObject;
   revision: number;
+  /** The stored bytes this event holds (its value and the previous one), for the watch cache's byte cap. */
+  bytes: number;
 }
 
 /** A running etcd watch. */
@@ -37,6 +57,16 @@ export interface StorageWatch { cancel(): Promise<void> }
 
 /** Thrown by an update function to leave the object as it is (no write, no new revision). */
 export const NO_CHANGE = Symbol('no-change');
+
+/** Where reservations live: outside every resource's prefix, so no watch or list sees them. */
+const RESERVATIONS = '/registry/reservations/';
+
+/** A reservation (a Service's cluster IP or node port) another object holds. */
+export class ReservationTaken extends Error {
+  constructor(readonly reservation: string) {
+    super(`reservation ${reservation || '(released meanwhile)'} is held by another object`);
+  }
+}
 
 const enc = (s: string) => Buffer.from(s);
 /** The first key after every key with this prefix. */
@@ -75,9 +105,12 @@ export class Storage {
     return obj;
   }
 
+  /** The stored bytes of an object; 413 when etcd would refuse them (checked here, before etcd is asked). */
   private encode(obj: KubeObject): Buffer {
     const { resourceVersion: _rv, ...metadata } = obj.metadata ?? {};
-    return Buffer.from(JSON.stringify({ ...obj, metadata }));
+    const value = Buffer.from(JSON.stringify({ ...obj, metadata }));
+    checkObjectSize(value);
+    return value;
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
@@ -123,25 +156,58 @@ export class Storage {
     }
   }
 
-  /** Creates the key if absent; AlreadyExists otherwise. Returns the stored object with its resourceVersion. */
-  async create(key: string, obj: KubeObject, onExists: () => ApiError): Promise<KubeObject> {
+  /** The etcd key of a reservation (`serviceips/10.96.0.7`): held by one object, written in that object's transactions. */
+  reservationKey(name: string): string {
+    return `${RESERVATIONS}${name}`;
+  }
+
+  /** Takes a reservation for `holder` if nobody has it: null when taken now, else the key of whoever holds it. */
+  async reserve(name: string, holder: string): Promise<string | null> {
+    const key = enc(this.reservationKey(name));
+    const res = await this.call(() => this.etcd.kv.txn({
+      compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key, value: enc(holder) } }],
+      failure: [{ request_range: { key } }],
+    }));
+    if (res.succeeded) return null;
+    return res.responses[0]?.response_range?.kvs[0]?.value.toString('utf8') ?? '';
+  }
+
+  /**
+   * Creates the key if absent; AlreadyExists otherwise. `reservations` are taken in the same transaction, so two
+   * objects never hold one (ReservationTaken names the one that was held). Returns the stored object.
+   */
+  async create(key: string, obj: KubeObject, onExists: () => ApiError, reservations: readonly string[] = []): Promise<KubeObject> {
     const value = this.encode(obj);
     const res = await this.call(() => this.etcd.kv.txn({
-      compare: [{ key: enc(key), target: 'Create', result: 'Equal', create_revision: 0 }],
-      success: [{ request_put: { key: enc(key), value } }],
+      compare: [key, ...reservations.map((r) => this.reservationKey(r))].map((k) => ({ key: enc(k), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 })),
+      success: [{ request_put: { key: enc(key), value } }, ...reservations.map((r) => ({ request_put: { key: enc(this.reservationKey(r)), value: enc(key) } }))],
       failure: [],
     }));
-    if (!res.succeeded) throw onExists();
+    if (!res.succeeded) {
+      if (await this.get(key)) throw onExists();
+      throw new ReservationTaken(await this.takenOf(reservations));
+    }
     return this.decode(value, res.header.revision);
+  }
+
+  /** The first of these reservations someone holds ('' when none is held any more: the caller retries). */
+  private async takenOf(reservations: readonly string[]): Promise<string> {
+    for (const r of reservations) {
+      const res = await this.call(() => this.etcd.kv.range({ key: enc(this.reservationKey(r)), count_only: true }));
+      if (Number(res.count) > 0) return r;
+    }
+    return '';
   }
 
   /**
    * Read-modify-write with optimistic concurrency, as upstream's GuaranteedUpdate: `update` gets the current
    * object (undefined when absent) and returns the new one, `null` to delete it, or throws NO_CHANGE.
-   * A concurrent write makes it re-read and call `update` again.
+   * A concurrent write makes it re-read and call `update` again. With `reservations`, the reservations the new
+   * object holds and the old one did not are taken, and those it gave up released, in the same transaction.
    */
   async guaranteedUpdate(key: string, update: (current: StoredObject | undefined) => KubeObject | null | Promise<KubeObject | null>,
-    opts: { maxRetries?: number } = {}): Promise<{ object: KubeObject | undefined; deleted: boolean; changed: boolean }> {
+    opts: { maxRetries?: number; reservations?: (obj: KubeObject) => string[] } = {}): Promise<{ object: KubeObject | undefined; deleted: boolean; changed: boolean }> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(key);
       let next: KubeObject | null;
@@ -151,19 +217,36 @@ export class Storage {
         if (err === NO_CHANGE) return { object: current?.object, deleted: false, changed: false };
         throw err;
       }
+      const held = current && opts.reservations ? opts.reservations(current.object) : [];
+      const wanted = next && opts.reservations ? opts.reservations(next) : [];
+      const take = wanted.filter((r) => !held.includes(r));
+      const release = held.filter((r) => !wanted.includes(r));
       const compare = [current
         ? { key: enc(key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: current.modRevision }
-        : { key: enc(key), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 }];
+        : { key: enc(key), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 },
+      ...take.map((r) => ({ key: enc(this.reservationKey(r)), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 }))];
       const value = next ? this.encode(next) : undefined;
       const res = await this.call(() => this.etcd.kv.txn({
         compare,
-        success: value ? [{ request_put: { key: enc(key), value } }] : [{ request_delete_range: { key: enc(key) } }],
+        success: [
+          value ? { request_put: { key: enc(key), value } } : { request_delete_range: { key: enc(key) } },
+          ...take.map((r) => ({ request_put: { key: enc(this.reservationKey(r)), value: enc(key) } })),
+          ...release.map((r) => ({ request_delete_range: { key: enc(this.reservationKey(r)) } })),
+        ],
         failure: [],
       }));
       if (res.succeeded) {
         const object = value ? this.decode(value, res.header.revision) : current?.object;
         if (!value && object) object.metadata = { ...object.metadata, resourceVersion: String(res.header.revision) };
         return { object, deleted: !value, changed: true };
+      }
+      if (take.length) {
+        // The object did not change under us: one of the reservations is someone else's.
+        const now = await this.get(key);
+        if (now?.modRevision === current?.modRevision) {
+          const taken = await this.takenOf(take);
+          if (taken) throw new ReservationTaken(taken);
+        }
       }
       if (attempt >= (opts.maxRetries ?? 20)) throw errors.internal(`too many concurrent writes to ${key}`);
       this.log.debug({ key, attempt }, 'optimistic update raced; retrying');
@@ -194,12 +277,13 @@ export class Storage {
     watcher.on('data', (res) => {
       for (const ev of res.events) {
         const revision = Number(ev.kv.mod_revision);
+        const bytes = (ev.kv.value?.length ?? 0) + (ev.prev_kv?.value.length ?? 0);
         const prev = ev.prev_kv ? this.decode(ev.prev_kv.value, ev.prev_kv.mod_revision) : undefined;
         if (ev.type === 'Delete') {
           if (!ev.prev_kv) continue; // nothing to report: history gone
-          onEvent({ type: 'delete', object: this.decode(ev.prev_kv.value, revision), prev, revision });
+          onEvent({ type: 'delete', object: this.decode(ev.prev_kv.value, revision), prev, revision, bytes });
         } else {
-          onEvent({ type: 'put', object: this.decode(ev.kv.value, revision), prev, revision });
+          onEvent({ type: 'put', object: this.decode(ev.kv.value, revision), prev, revision, bytes });
         }
       }
     });
@@ -236,6 +320,10 @@ export class Storage {
       if (err instanceof ApiError) throw err;
       const message = err instanceof Error ? err.message : String(err);
       if (onCompacted && /compacted/i.test(message)) throw onCompacted();
+      // Not an outage: etcd refusing a too-large request is the client's 413 (storage.ts checks first, this is the backstop).
+      if (isEtcdTooLarge(err)) throw objectTooLarge();
+      // A continue token (or resourceVersion) naming a revision etcd has not reached yet: the client's error.
+      if (/future revision/i.test(message)) throw errors.badRequest('continue key is not valid: the continue token names a revision newer than the current one');
       this.log.error({ err }, 'etcd request failed');
       if (err instanceof EtcdError || err instanceof Error) throw errors.unavailable('etcd is unavailable: the storage backend did not answer; try again', err);
       throw errors.internal('storage error');

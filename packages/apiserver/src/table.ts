@@ -8,6 +8,18 @@ function rowObject(obj: KubeObject, includeObject: string | undefined): unknown 
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
+/**
+ * A printer's cells, or for an object it cannot print (a stored object of an unexpected shape) its name and
+ * `<unknown>` in every other column: one bad object never fails a whole Table list or watch.
+ */
+function safeRow(printer: ReturnType<typeof printerFor>, obj: KubeObject, now: Date): unknown[] {
+  try {
+    return printer.row(obj, now);
+  } catch {
+    return printer.columns.map((c, i) => (i === 0 ? String(obj.metadata?.name ?? '') : c.type === 'string' ? '<unknown>' : null));
+  }
+}
+
 /** A meta.k8s.io/v1 Table of objects, with the columns `kubectl get` shows for this resource. */
 export function toTable(def: ResourceDef, items: KubeObject[], metadata: { resourceVersion: string; continue?: string },
   includeObject?: string, now = new Date()) {
@@ -15,7 +27,7 @@ export function toTable(def: ResourceDef, items: KubeObject[], metadata: { resou
   return {
     kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata,
     columnDefinitions: printer.columns,
-    rows: items.map((obj) => ({ cells: printer.row(obj, now), object: rowObject(obj, includeObject) })),
+    rows: items.map((obj) => ({ cells: safeRow(printer, obj, now), object: rowObject(obj, includeObject) })),
   };
 }
 

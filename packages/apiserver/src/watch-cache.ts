@@ -23,8 +23,11 @@ export class WatchCache {
   readonly objects = new Map<string, KubeObject>();
   /** Events with revision > `oldest` are all in `ring`. */
   private oldest = 0;
+  /** Recent events, oldest first from `head`; bounded by count (`capacity`) and by bytes (`maxBytes`). */
   private ring: CacheEvent[] = [];
-  private head = 0; // index of the oldest event in ring once it is full
+  private sizes: number[] = [];
+  private head = 0;
+  private ringBytes = 0;
   private subscribers = new Set<Subscriber>();
   private watcher: StorageWatch | undefined;
   private stopped = false;
@@ -34,7 +37,7 @@ export class WatchCache {
   ready: Promise<void>;
 
   constructor(readonly def: ResourceDef, private readonly storage: Storage, private readonly log: Logger,
-    private readonly capacity = 10_000) {
+    private readonly capacity = 10_000, private readonly maxBytes = 64 * 1024 * 1024) {
     this.ready = Promise.resolve();
   }
 
@@ -50,7 +53,9 @@ export class WatchCache {
     this.objects.clear();
     for (const obj of page.items) this.objects.set(this.keyOf(obj), obj);
     this.ring = [];
+    this.sizes = [];
     this.head = 0;
+    this.ringBytes = 0;
     this.oldest = page.revision;
     this.setRevision(page.revision);
     const watcher = await this.storage.watch(prefix, page.revision + 1, (ev) => this.apply(ev), (err) => {
@@ -88,16 +93,26 @@ export class WatchCache {
       this.objects.set(this.keyOf(object), object);
       event = { type: prev ? 'MODIFIED' : 'ADDED', object, prev, revision };
     }
-    this.push(event);
+    this.push(event, ev.bytes);
     this.setRevision(revision);
     for (const s of this.subscribers) s.send(event);
   }
 
-  private push(ev: CacheEvent): void {
-    if (this.ring.length < this.capacity) { this.ring.push(ev); return; }
-    this.oldest = this.ring[this.head].revision;
-    this.ring[this.head] = ev;
-    this.head = (this.head + 1) % this.capacity;
+  private push(ev: CacheEvent, size: number): void {
+    this.ring.push(ev);
+    this.sizes.push(size);
+    this.ringBytes += size;
+    // Big objects make the ring hold less history rather than hold memory: the oldest events go first (410 to a replay from there).
+    while (this.ring.length - this.head > this.capacity || (this.ringBytes > this.maxBytes && this.ring.length - this.head > 1)) {
+      this.oldest = this.ring[this.head].revision;
+      this.ringBytes -= this.sizes[this.head];
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.ring.length) {
+      this.ring = this.ring.slice(this.head);
+      this.sizes = this.sizes.slice(this.head);
+      this.head = 0;
+    }
   }
 
   private setRevision(revision: number): void {
@@ -120,11 +135,10 @@ export class WatchCache {
 
   /** Buffered events newer than `revision`, oldest first. */
   private since(revision: number): CacheEvent[] {
-    const ordered = this.ring.length < this.capacity ? this.ring : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
-    let lo = 0;
-    let hi = ordered.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (ordered[mid].revision <= revision) lo = mid + 1; else hi = mid; }
-    return ordered.slice(lo);
+    let lo = this.head;
+    let hi = this.ring.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (this.ring[mid].revision <= revision) lo = mid + 1; else hi = mid; }
+    return this.ring.slice(lo);
   }
 
   /**
@@ -152,8 +166,12 @@ export class WatchCache {
   /** Forgets events at or before a compacted revision: watches from there get 410, as after etcd compaction. */
   compacted(revision: number): void {
     if (revision <= this.oldest) return;
-    const keep = this.since(revision);
-    this.ring = keep;
+    while (this.head < this.ring.length && this.ring[this.head].revision <= revision) {
+      this.ringBytes -= this.sizes[this.head];
+      this.head++;
+    }
+    this.ring = this.ring.slice(this.head);
+    this.sizes = this.sizes.slice(this.head);
     this.head = 0;
     this.oldest = revision;
   }

@@ -16,7 +16,10 @@ describe('the controller list', () => {
 
   it('names the worker flags as upstream: --concurrent-gc-syncs, none for podgc and serviceaccount', () => {
     const flags = Object.fromEntries(CONTROLLERS.map((c) => [c.name, c.syncsFlag === null ? null : `--concurrent-${c.syncsFlag ?? c.name}-syncs`]));
-    expect(flags).toMatchObject({ garbagecollector: '--concurrent-gc-syncs', namespace: '--concurrent-namespace-syncs', podgc: null, serviceaccount: null });
+    expect(flags).toMatchObject({
+      garbagecollector: '--concurrent-gc-syncs', namespace: '--concurrent-namespace-syncs', podgc: null, serviceaccount: null,
+      endpoint: '--concurrent-endpoint-syncs', endpointslice: '--concurrent-service-endpoint-syncs',
+    });
     expect(CONTROLLERS.find((c) => c.name === 'podgc')!.options).toEqual([expect.objectContaining({ flag: 'terminated-pod-gc-threshold', default: '12500' })]);
   });
 
@@ -24,5 +27,12 @@ describe('the controller list', () => {
     const podgc = CONTROLLERS.find((c) => c.name === 'podgc')!;
     expect(() => podgc.build(ctx({ 'terminated-pod-gc-threshold': 'lots' }))).toThrow(/non-negative integer/);
     expect(() => podgc.build(ctx({ 'terminated-pod-gc-threshold': '0' }))).not.toThrow();
+  });
+
+  it('refuses a --max-endpoints-per-slice outside 1..1000', () => {
+    const slices = CONTROLLERS.find((c) => c.name === 'endpointslice')!;
+    expect(() => slices.build(ctx({ 'max-endpoints-per-slice': '0' }))).toThrow(/1 to 1000/);
+    expect(() => slices.build(ctx({ 'max-endpoints-per-slice': '1001' }))).toThrow(/1 to 1000/);
+    expect(() => slices.build(ctx({ 'max-endpoints-per-slice': '50' }))).not.toThrow();
   });
 });

@@ -1,12 +1,16 @@
 import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
 import { REPLICATIONCONTROLLERS } from '@k8ts/api';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { EndpointsController } from './endpoint/endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice/endpoint-slice-controller.js';
+import { DEFAULT_MAX_ENDPOINTS_PER_SLICE } from './endpointslice/reconciler.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD, PodGCController } from './podgc/pod-gc-controller.js';
 import { ReplicaSetController } from './replicaset/replica-set-controller.js';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
+import { ServiceLBController } from './servicelb/service-lb-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
@@ -59,6 +63,21 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
       return new PodGCController({ ...ctx, terminatedPodThreshold: threshold });
     },
   },
+  { name: 'endpoint', defaultWorkers: 5, build: (ctx) => new EndpointsController({ ...ctx }) },
+  {
+    name: 'endpointslice', defaultWorkers: 5, syncsFlag: 'service-endpoint',
+    options: [{
+      flag: 'max-endpoints-per-slice', default: String(DEFAULT_MAX_ENDPOINTS_PER_SLICE),
+      description: 'the most endpoints the endpointslice controller puts in one EndpointSlice (1 to 1000)',
+    }],
+    build: (ctx) => {
+      const max = Number(ctx.option('max-endpoints-per-slice') ?? DEFAULT_MAX_ENDPOINTS_PER_SLICE);
+      if (!Number.isInteger(max) || max < 1 || max > 1000) throw new Error(`--max-endpoints-per-slice must be an integer from 1 to 1000, got ${ctx.option('max-endpoints-per-slice')}`);
+      return new EndpointSliceController({ ...ctx, maxEndpointsPerSlice: max });
+    },
+  },
+  // Upstream's is the cloud provider's; this one is k3s's ServiceLB: the nodes' addresses as ingress.
+  { name: 'service-lb-controller', defaultWorkers: 1, syncsFlag: 'service', build: (ctx) => new ServiceLBController({ ...ctx }) },
   // upstream runs it with one worker and no flag
   { name: 'serviceaccount', defaultWorkers: 1, syncsFlag: null, build: (ctx) => new ServiceAccountsController({ ...ctx }) },
 ];

@@ -23,3 +23,15 @@ export { PodGCController, DEFAULT_TERMINATED_POD_GC_THRESHOLD, GC_CHECK_PERIOD_M
 export type { PodGCControllerDeps } from './podgc/pod-gc-controller.js';
 export { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
 export type { ServiceAccountsControllerDeps } from './serviceaccount/service-accounts-controller.js';
+export { EndpointsController, repackSubsets, MAX_ENDPOINTS_CAPACITY, OVER_CAPACITY } from './endpoint/endpoints-controller.js';
+export type { EndpointsControllerDeps } from './endpoint/endpoints-controller.js';
+export { EndpointSliceController, StaleInformerCacheError } from './endpointslice/endpoint-slice-controller.js';
+export type { EndpointSliceControllerDeps } from './endpointslice/endpoint-slice-controller.js';
+export {
+  reconcileSlices, podToEndpoint, endpointPorts, sliceLabels, LABEL_SERVICE_NAME, LABEL_MANAGED_BY, CONTROLLER_NAME,
+  DEFAULT_MAX_ENDPOINTS_PER_SLICE, ZONE_LABEL,
+} from './endpointslice/reconciler.js';
+export type { SliceChanges, SliceEndpoint, SlicePort } from './endpointslice/reconciler.js';
+export { findPort, shouldPodBeInEndpoints, TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME, HEADLESS_LABEL } from './endpoint-util.js';
+export { ServiceLBController, loadBalancerIngress, nodeIngressIP } from './servicelb/service-lb-controller.js';
+export type { ServiceLBControllerDeps } from './servicelb/service-lb-controller.js';

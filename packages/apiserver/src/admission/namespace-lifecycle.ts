@@ -2,9 +2,13 @@ import { errors } from '@k8ts/api';
 import type { ResourceStore } from '../rest-store.js';
 import { forbidden, type AdmissionAttributes, type AdmissionPlugin } from './chain.js';
 
+/** Namespaces that can never be deleted (upstream's immortalNamespaces). */
+export const IMMORTAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public'];
+
 /**
- * Upstream's NamespaceLifecycle admission (plugin/pkg/admission/namespace/lifecycle): new content needs a namespace
- * that exists and is not terminating. Reads the namespaces watch cache, and etcd when the cache may lag.
+ * Upstream's NamespaceLifecycle admission (plugin/pkg/admission/namespace/lifecycle): `default`, `kube-system` and
+ * `kube-public` cannot be deleted; new content needs a namespace that exists and is not terminating. Reads the
+ * namespaces watch cache, and etcd when the cache may lag.
  */
 export class NamespaceLifecycle implements AdmissionPlugin {
   readonly name = 'NamespaceLifecycle';
@@ -15,6 +19,9 @@ export class NamespaceLifecycle implements AdmissionPlugin {
   }
 
   async mutate(a: AdmissionAttributes): Promise<void> {
+    if (a.operation === 'DELETE' && a.def.group === '' && a.def.resource === 'namespaces' && IMMORTAL_NAMESPACES.includes(a.name)) {
+      throw forbidden(a.def, a.name, 'this namespace may not be deleted');
+    }
     if (a.operation !== 'CREATE' || !a.def.namespaced || !this.namespaces) return;
     const name = a.namespace ?? '';
     if (!name) throw errors.badRequest('the namespace of the object is required');

@@ -42,9 +42,14 @@ export class PriorityAdmission implements AdmissionPlugin {
     this.classes = classes;
   }
 
-  /** The mutating half: on create, resolves a pod's priority and keeps PriorityClasses to one global default. */
+  /**
+   * The mutating half: on create, resolves a pod's priority and keeps PriorityClasses to one global default; on a
+   * pod update, keeps its priority.
+   */
   async mutate(a: AdmissionAttributes): Promise<void> {
-    if (a.operation === 'CREATE' && !a.subresource && a.object) await this.admit(a.def, a.object);
+    if (a.subresource || !a.object) return;
+    if (a.operation === 'CREATE') await this.admit(a.def, a.object);
+    else if (a.operation === 'UPDATE' && a.oldObject) this.admitUpdate(a.def, a.object, a.oldObject);
   }
 
   /** The validating half: the built-in classes cannot be deleted. */
@@ -63,6 +68,19 @@ export class PriorityAdmission implements AdmissionPlugin {
   checkDelete(def: ResourceDef, name: string): void {
     if (isPriorityClasses(def) && SYSTEM_PRIORITY_CLASSES.some((c) => c.name === name)) {
       throw forbidden(def, name, 'this is a system priority class and cannot be deleted');
+    }
+  }
+
+  /**
+   * Admission for pod updates: keeps spec.priority and spec.preemptionPolicy from the old pod when the new one
+   * leaves them out (`kubectl replace -f` of the manifest), as upstream; validation refuses any other change.
+   */
+  admitUpdate(def: ResourceDef, pod: KubeObject, old: KubeObject): void {
+    if (!isPods(def)) return;
+    const oldSpec = (old as { spec?: Record<string, unknown> }).spec ?? {};
+    const spec = ((pod as { spec?: Record<string, unknown> }).spec ??= {});
+    for (const field of ['priority', 'preemptionPolicy']) {
+      if ((spec[field] === undefined || spec[field] === null) && oldSpec[field] !== undefined && oldSpec[field] !== null) spec[field] = oldSpec[field];
     }
   }
 

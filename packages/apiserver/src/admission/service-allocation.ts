@@ -12,25 +12,38 @@ const ipToInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(
 const intToIp = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
 
 /**
- * Allocates ClusterIPs and NodePorts for new Services from what the services watch cache holds, plus what it
- * handed out itself that the cache has not seen yet (one apiserver; upstream keeps a bitmap in etcd and allocates
- * in the service REST; here it is a mutating admission plugin on Service creation).
+ * Dynamic cluster IPs come from above the range's lower band, which stays for IPs clients ask for (kube-dns' 10.96.0.10):
+ * upstream's static subrange, min(max(16, size/16), 256) addresses.
+ */
+const STATIC_BAND = Math.min(Math.max(16, CIDR_SIZE / 16), 256);
+
+/**
+ * Allocates ClusterIPs and NodePorts for Services being created, or updated to a type that needs them (upstream
+ * allocates in the service REST). Uniqueness is the store's: the values are reservations taken in the Service's own
+ * etcd transaction (the strategy's `reservations`), so a value another apiserver took meanwhile fails the write and
+ * the store allocates again. The watch cache only steers random picks away from values already in use.
  */
 export class ServiceAllocator implements AdmissionPlugin {
   readonly name = 'ServiceIPAllocation';
   private cache: WatchCache | undefined;
-  private recentIps = new Set<string>();
-  private recentPorts = new Set<number>();
 
-  attach(cache: WatchCache): void { this.cache = cache; }
+  attach(cache: WatchCache): void {
+    this.cache = cache;
+  }
+
+  stop(): void {
+    this.cache = undefined;
+  }
 
   mutate(a: AdmissionAttributes): void {
-    if (a.operation === 'CREATE' && !a.subresource && a.object && a.def === this.cache?.def) this.allocate(a.object);
+    if (a.subresource || !a.object || a.def.group !== '' || a.def.resource !== 'services') return;
+    if (a.operation === 'CREATE') this.allocate(a.object);
+    else if (a.operation === 'UPDATE') this.allocate(a.object, a.oldObject);
   }
 
   private used(): { ips: Set<string>; ports: Set<number> } {
-    const ips = new Set(this.recentIps);
-    const ports = new Set(this.recentPorts);
+    const ips = new Set<string>();
+    const ports = new Set<number>();
     for (const s of this.cache?.objects.values() ?? []) {
       const spec = (s as any).spec ?? {};
       if (spec.clusterIP) ips.add(spec.clusterIP);
@@ -39,9 +52,13 @@ export class ServiceAllocator implements AdmissionPlugin {
     return { ips, ports };
   }
 
-  /** Fills spec.clusterIP(s) and nodePorts of a Service about to be created; 422 when a requested one is taken. */
-  allocate(svc: KubeObject): void {
+  /**
+   * Fills spec.clusterIP(s) and the nodePorts a Service of its type needs and lacks; 422 for a requested cluster IP
+   * outside the range. `old`: the Service being updated (its cluster IP is not checked again).
+   */
+  allocate(svc: KubeObject, old?: KubeObject): void {
     const spec = ((svc as any).spec ??= {});
+    const oldSpec = (old as any)?.spec ?? {};
     const name = svc.metadata?.name ?? '';
     const { ips, ports } = this.used();
     const invalid = (field: string, value: unknown, message: string) =>
@@ -50,27 +67,28 @@ export class ServiceAllocator implements AdmissionPlugin {
       if (!spec.clusterIP) {
         let ip = '';
         for (let i = 0; i < 64 && !ip; i++) {
-          const candidate = intToIp(CIDR_BASE + 2 + Math.floor(Math.random() * (CIDR_SIZE - 3)));
+          const candidate = intToIp(CIDR_BASE + STATIC_BAND + Math.floor(Math.random() * (CIDR_SIZE - STATIC_BAND - 1)));
           if (!ips.has(candidate)) ip = candidate;
         }
         if (!ip) throw errors.internal('failed to allocate a serviceIP: range is full');
         spec.clusterIP = ip;
-      } else if (spec.clusterIP !== 'None') {
+      } else if (spec.clusterIP !== 'None' && spec.clusterIP !== oldSpec.clusterIP) {
         const n = ipToInt(spec.clusterIP);
         if (!/^\d+\.\d+\.\d+\.\d+$/.test(spec.clusterIP) || n < CIDR_BASE || n >= CIDR_BASE + CIDR_SIZE) {
           throw invalid('spec.clusterIPs', [spec.clusterIP], 'failed to allocate IP: the provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/12');
         }
-        if (ips.has(spec.clusterIP)) throw invalid('spec.clusterIPs', [spec.clusterIP], 'failed to allocate IP: provided IP is already allocated');
       }
       spec.clusterIPs = [spec.clusterIP];
       spec.ipFamilies ??= ['IPv4'];
       spec.ipFamilyPolicy ??= 'SingleStack';
-      if (spec.clusterIP !== 'None') this.remember(this.recentIps, spec.clusterIP);
     }
     if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
       for (const [i, p] of (spec.ports ?? []).entries()) {
         if (p.nodePort) {
-          if (ports.has(p.nodePort)) throw invalid(`spec.ports[${i}].nodePort`, p.nodePort, 'provided port is already allocated');
+          const known = (oldSpec.ports ?? []).some((o: any) => o.nodePort === p.nodePort);
+          if (!known && (p.nodePort < NODE_PORT_MIN || p.nodePort > NODE_PORT_MAX)) {
+            throw invalid(`spec.ports[${i}].nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`);
+          }
         } else {
           let port = 0;
           for (let tries = 0; tries < 256 && !port; tries++) {
@@ -81,14 +99,7 @@ export class ServiceAllocator implements AdmissionPlugin {
           p.nodePort = port;
         }
         ports.add(p.nodePort);
-        this.remember(this.recentPorts, p.nodePort);
       }
     }
-  }
-
-  private remember<T>(set: Set<T>, v: T): void {
-    set.add(v);
-    // Forget once the watch cache has surely seen it (or the create failed).
-    setTimeout(() => set.delete(v), 10_000).unref();
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatFieldError, type KubeObject } from '@k8ts/api';
-import { applyDefaults, printerFor, validate } from './index.js';
+import { formatFieldError, RESOURCES, type KubeObject } from '@k8ts/api';
+import { applyDefaults, printerFor, strategyFor, validate } from './index.js';
+import { knowsKind } from '../type-check.js';
 
 /*
  * The kinds kubectl's `get all` and default prune list expect: defaults, validation and Table rows of each.
@@ -211,5 +212,41 @@ describe('PodDisruptionBudget and ControllerRevision', () => {
     ]);
     expect(errorsOf('apps', 'ControllerRevision', cr({ b: 1 }), cr({ a: 1 }))).toEqual(['data: Invalid value: {"b":1}: field is immutable']);
     expect(row('apps', 'controllerrevisions', cr({}))).toEqual(['web-1', 'daemonset.apps/web', 2, '60s']);
+  });
+});
+
+describe('type checks', () => {
+  it('every served kind\'s strategy has its Go type (a wrong type is a decode error, not an exception later)', () => {
+    for (const def of RESOURCES) expect(knowsKind(def.kind), def.kind).toBe(true);
+  });
+
+  it('names the Go struct field and type of the new kinds as upstream\'s decoder', () => {
+    const first = (group: string, resource: string, obj: unknown) => {
+      const def = RESOURCES.find((r) => r.group === group && r.resource === resource)!;
+      return strategyFor(def).checkTypes(obj as KubeObject)[0]?.message;
+    };
+    expect(first('', 'replicationcontrollers', { spec: { selector: ['a'] } }))
+      .toBe('json: cannot unmarshal array into Go struct field ReplicationControllerSpec.spec.selector of type map[string]string');
+    expect(first('', 'podtemplates', { template: { spec: { containers: 5 } } }))
+      .toBe('json: cannot unmarshal number into Go struct field PodSpec.template.spec.containers of type []v1.Container');
+    expect(first('', 'persistentvolumes', { spec: { accessModes: 'ReadWriteOnce' } }))
+      .toBe('json: cannot unmarshal string into Go struct field PersistentVolumeSpec.spec.accessModes of type []string');
+    expect(first('', 'persistentvolumeclaims', { spec: { resources: { requests: { storage: 'lots' } } } }))
+      .toMatch(/^quantities must match the regular expression/);
+    expect(first('', 'limitranges', { spec: { limits: {} } }))
+      .toBe('json: cannot unmarshal object into Go struct field LimitRangeSpec.spec.limits of type []v1.LimitRangeItem');
+    expect(first('', 'resourcequotas', { spec: { scopes: [5] } }))
+      .toBe('json: cannot unmarshal number into Go struct field ResourceQuotaSpec.spec.scopes of type string');
+    expect(first('apps', 'controllerrevisions', { revision: 1.5 }))
+      .toBe('json: cannot unmarshal number 1.5 into Go struct field ControllerRevision.revision of type int64');
+    expect(first('batch', 'cronjobs', { spec: { suspend: 'yes' } }))
+      .toBe('json: cannot unmarshal string into Go struct field CronJobSpec.spec.suspend of type bool');
+    expect(first('networking.k8s.io', 'ingresses', { spec: { rules: [{ http: { paths: [{ backend: { service: { port: { number: '80' } } } }] } }] } }))
+      .toBe('json: cannot unmarshal string into Go struct field ServiceBackendPort.spec.rules.http.paths.backend.service.port.number of type int32');
+    expect(first('networking.k8s.io', 'ingressclasses', { spec: { controller: 5 } }))
+      .toBe('json: cannot unmarshal number into Go struct field IngressClassSpec.spec.controller of type string');
+    expect(first('policy', 'poddisruptionbudgets', { spec: { minAvailable: true } }))
+      .toBe('json: cannot unmarshal bool into Go value of type int32');
+    expect(first('policy', 'poddisruptionbudgets', { spec: { minAvailable: '50%', selector: { matchLabels: { a: 'b' } } } })).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { findResource, isDNS1123Subdomain, type FieldError, type KubeObject, type ResourceDef } from '@k8ts/api';
 import { compilePatchMeta, type PatchMeta, type PatchTable } from '../patch/patch-meta.js';
+import { checkTypes } from '../type-check.js';
 import { defaultPrinter, type Printer } from './shared/printing.js';
 
 /** A metadata.name rule: the messages of what is wrong, none when the name is valid. */
@@ -18,6 +19,12 @@ export interface Strategy {
   readonly nameCheck: NameCheck;
   /** Whether metadata.generation counts spec changes (the kind's controller reports observedGeneration). */
   readonly tracksGeneration: boolean;
+  /**
+   * The structural check upstream gets from decoding into the kind's Go type: runs first on every decoded body and
+   * patched object; a field of the wrong JSON type is the one FieldError returned. Default: the kind's Go type in
+   * type-check.ts. May normalize nulls in place as Go's decode would.
+   */
+  checkTypes(obj: KubeObject): FieldError[];
   /** Conversions applied to every decoded body (create, update, apply): e.g. a Secret's stringData into data. */
   convert(obj: KubeObject): void;
   /** Fills in upstream's defaults in place (pkg/apis/<group>/<version>/defaults.go). Idempotent. */
@@ -46,6 +53,14 @@ export interface Strategy {
    * spec.finalizers (upstream's ShouldDeleteNamespaceDuringUpdate). Undefined: it may.
    */
   deletionBlocked?(obj: KubeObject): boolean;
+  /**
+   * Values an object holds exclusively while it exists (a Service's cluster IP and node ports, as
+   * `serviceips/10.96.0.7`, `servicenodeports/30080`): taken and released in the object's own etcd transactions,
+   * so they stay unique across apiservers (upstream keeps an allocation bitmap per range in etcd).
+   */
+  reservations?(obj: KubeObject): string[];
+  /** The field error for a reservation the client asked for that another object holds. */
+  reservationTaken?(obj: KubeObject, reservation: string): FieldError;
   /** The `status.selector` of the kind's autoscaling/v1 Scale, for kinds serving /scale. */
   scaleSelector?(obj: KubeObject): string;
 }
@@ -69,6 +84,7 @@ export function defineStrategy(group: string, version: string, resource: string,
   return {
     nameCheck: isDNS1123Subdomain,
     tracksGeneration: false,
+    checkTypes: (obj) => checkTypes(def, obj),
     convert: () => undefined,
     defaults: () => undefined,
     initialStatus: (obj) => (status ? {} : obj.status),

@@ -1,5 +1,6 @@
 import { ApiError, errors, formatLabelSelector, labelSelectorRequirements, type KubeObject } from '@k8ts/api';
-import type { PatchType, ResourceStore } from '../rest-store.js';
+import { patchInvalid, type PatchType, type ResourceStore } from '../rest-store.js';
+import { checkTypes } from '../type-check.js';
 
 /** The selector string of a LabelSelector-typed spec.selector, as upstream's metav1.LabelSelectorAsSelector. */
 function labelSelectorString(obj: any): string {
@@ -39,6 +40,12 @@ export async function updateScale(store: ResourceStore, namespace: string | unde
       if (rv && rv !== obj.metadata?.resourceVersion) throw store.conflict(name);
     } else {
       wanted = store.applyPatch(current as KubeObject, write.patchType === 'json' ? 'json' : 'merge', write.body ?? {});
+    }
+    // A Scale's fields have their Go types (replicas is an int32): a PUT body fails to decode (400), a patch result is a 422.
+    const typeErrors = typeof wanted === 'object' && wanted !== null ? checkTypes({ kind: 'Scale' }, wanted) : [];
+    if (typeErrors.length) {
+      if (write.method === 'PUT') throw errors.badRequest(`Scale in version "v1" cannot be handled as a Scale: ${typeErrors[0].message}`);
+      throw patchInvalid(write.body, typeErrors[0].message);
     }
     const replicas = wanted?.spec?.replicas;
     if (!Number.isInteger(replicas) || replicas < 0) {

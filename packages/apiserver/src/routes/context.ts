@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import YAML from 'yaml';
 import { ApiError, errors, type KubeObject, type Logger, type ResourceDef } from '@k8ts/api';
 import { intParam, wantedFormat } from '../http.js';
+import { checkTypes } from '../type-check.js';
 import type { DeleteOptions, ListQuery, ResourceStore } from '../rest-store.js';
 import { toTable } from '../table.js';
 import type { WatchCache } from '../watch-cache.js';
@@ -55,9 +56,10 @@ export function listQuery(q: Query): ListQuery {
   return { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector, limit: limit && limit > 0 ? limit : undefined, continue: q.continue || undefined, resourceVersion: q.resourceVersion };
 }
 
-/** DeleteOptions from the body, with the query's gracePeriodSeconds and propagationPolicy winning. */
+/** DeleteOptions from the body, with the query's gracePeriodSeconds and propagationPolicy winning, and its dryRun. */
 export function deleteOptions(body: unknown, q: Query): DeleteOptions {
-  const opts: DeleteOptions = typeof body === 'object' && body !== null ? { ...(body as DeleteOptions) } : {};
+  const opts: DeleteOptions = body === undefined ? {} : { ...(decodeAs('DeleteOptions', 'meta.k8s.io/v1', body) as DeleteOptions) };
+  if (q.dryRun !== undefined && !opts.dryRun?.length) opts.dryRun = ([] as string[]).concat(q.dryRun);
   const grace = intParam(q.gracePeriodSeconds, 'gracePeriodSeconds');
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;
@@ -65,6 +67,20 @@ export function deleteOptions(body: unknown, q: Query): DeleteOptions {
   if (q.orphanDependents !== undefined) opts.orphanDependents = q.orphanDependents === 'true';
   if (opts.orphanDependents !== undefined && typeof opts.orphanDependents !== 'boolean') throw errors.badRequest('orphanDependents: must be a boolean');
   return opts;
+}
+
+/** Decodes a body that is not a stored object (DeleteOptions, Eviction): an object whose fields have their Go types, else 400. */
+export function decodeAs(kind: string, apiVersion: string, body: unknown): unknown {
+  if (body === undefined) return undefined;
+  const version = apiVersion.split('/').pop();
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const got = Array.isArray(body) ? 'array' : body === null ? 'null' : typeof body === 'boolean' ? 'bool' : typeof body;
+    throw errors.badRequest(`the body of the request was in an unknown format: json: cannot unmarshal ${got} into Go value of type ${version}.${kind}`);
+  }
+  const copy = structuredClone(body);
+  const errs = checkTypes({ kind }, copy);
+  if (errs.length) throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${errs[0].message}`);
+  return copy;
 }
 
 function stripType(obj: KubeObject): KubeObject {

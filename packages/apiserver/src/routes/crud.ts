@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors, type KubeObject } from '@k8ts/api';
+import { errors, type KubeObject, type ResourceDef } from '@k8ts/api';
+import { isDryRun, type OptionsKind } from '../dry-run.js';
 import { decodeBody, patchType } from '../http.js';
 import { serveSubresource } from './subresources.js';
 import { deleteOptions, listQuery, respond, respondList, type ApiContext, type Query, type Target } from './context.js';
@@ -7,21 +8,20 @@ import { deleteOptions, listQuery, respond, respondList, type ApiContext, type Q
 /** Collection and object verbs: list, create, deletecollection; get, update, patch, delete; subresources. */
 export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, t: Target, query: Query): Promise<unknown> {
   const store = ctx.stores.get(t.def)!;
-  const dryRun = query.dryRun === 'All';
-  if (query.dryRun !== undefined && query.dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${query.dryRun}: supported values: "All"`);
+  // ?dryRun= is validated as the verb's options kind; a DELETE's DeleteOptions body may also ask for it (rest-store).
+  const optionsKind = OPTIONS_KIND[req.method];
+  const dryRun = optionsKind ? isDryRun(optionsKind, query.dryRun) : false;
   const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type'],
     !t.subresource && (req.method === 'POST' || req.method === 'PUT') ? t.def.kind : undefined);
   const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
+  if (optionsKind && optionsKind !== 'DeleteOptions') checkFieldManager(query.fieldManager, optionsKind);
   if (!t.name) {
     switch (req.method) {
       case 'GET': {
         const list = await store.list(t.namespace, listQuery(query));
         return respondList(req, reply, store, list.items, { resourceVersion: String(list.revision), continue: list.continue }, query);
       }
-      case 'POST': {
-        if (t.def.namespaced && !t.namespace) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
-        return send(await store.create(t.namespace, body(), { dryRun }), 201);
-      }
+      case 'POST': return send(await store.create(t.namespace, body(), { dryRun }), 201);
       case 'DELETE': {
         const list = await store.deleteCollection(t.namespace, listQuery(query), deleteOptions(body(), query), { dryRun });
         return respondList(req, reply, store, list.items, { resourceVersion: String(list.revision) }, query);
@@ -36,7 +36,9 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
     case 'PUT': return send(await store.update(t.namespace, name, body(), { dryRun }));
     case 'PATCH': {
       const type = patchType(req.headers['content-type']);
-      const { object, created } = await store.patch(t.namespace, name, type, body() ?? {}, { dryRun });
+      const patch = body();
+      if (type === 'apply') checkApply(t.def, patch, query.fieldManager);
+      const { object, created } = await store.patch(t.namespace, name, type, patch ?? {}, { dryRun });
       return send(object, created ? 201 : 200);
     }
     case 'DELETE': {
@@ -45,4 +47,34 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
     }
     default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
   }
+}
+
+/** The options kind of a verb's query parameters, as upstream names it in a 422 for a bad dryRun. */
+const OPTIONS_KIND: Record<string, OptionsKind | undefined> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };
+
+const FIELD_MANAGER_MAX = 128;
+
+/** CreateOptions/UpdateOptions/PatchOptions validation of fieldManager, as upstream (422 on the options kind). */
+function checkFieldManager(fieldManager: string | undefined, kind: OptionsKind, apply = false): void {
+  if (fieldManager === undefined || fieldManager === '') {
+    if (apply) throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueRequired', message: 'is required for apply patch' }]);
+    return;
+  }
+  if (Buffer.byteLength(fieldManager) > FIELD_MANAGER_MAX) {
+    throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueTooLong', message: `may not be more than ${FIELD_MANAGER_MAX} bytes` }]);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(fieldManager)) {
+    throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueInvalid', value: fieldManager, message: 'must only contain printable characters' }]);
+  }
+}
+
+/** An apply patch needs a fieldManager and a body of the resource's own apiVersion and kind (upstream's field manager). */
+function checkApply(def: ResourceDef, body: unknown, fieldManager: string | undefined): void {
+  checkFieldManager(fieldManager, 'PatchOptions', true);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badRequest('error decoding YAML: the apply patch must be an object');
+  const b = body as { apiVersion?: unknown; kind?: unknown };
+  const want = def.group ? `${def.group}/${def.version}` : def.version;
+  if (b.apiVersion !== want) throw errors.badRequest(`Incorrect version specified in apply patch. Specified patch version: ${String(b.apiVersion ?? '')}, expected: ${want}`);
+  if (b.kind !== def.kind) throw errors.badRequest(`Incorrect kind specified in apply patch. Specified patch kind: ${String(b.kind ?? '')}, expected: ${def.kind}`);
 }

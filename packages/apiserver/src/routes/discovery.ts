@@ -3,6 +3,7 @@ import {
   aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated,
 } from '../discovery.js';
 import { OpenApi } from '../openapi.js';
+import type { Storage } from '../storage.js';
 import { notFound } from './context.js';
 
 const VERSION = {
@@ -11,10 +12,24 @@ const VERSION = {
 };
 
 /** `/version`, the health endpoints, `/api`, `/apis` (legacy and aggregated discovery) and `/openapi/v3`. */
-export function registerDiscoveryRoutes(app: FastifyInstance): void {
+export function registerDiscoveryRoutes(app: FastifyInstance, storage: Storage): void {
   const openapi = new OpenApi();
   app.get('/version', async () => VERSION);
-  for (const p of ['/healthz', '/livez', '/readyz']) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
+  for (const p of ['/healthz', '/livez']) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
+  // As upstream's /readyz: one named check per line with ?verbose, 500 "readyz check failed" when one fails.
+  app.get('/readyz', async (req, reply) => {
+    const etcdOk = await Promise.race([
+      storage.revision().then(() => true, () => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 800).unref()),
+    ]);
+    const checks: [string, boolean][] = [['ping', true], ['log', true], ['etcd', etcdOk], ['etcd-readiness', etcdOk], ['informer-sync', true]];
+    const verbose = (req.query as Record<string, string | undefined>).verbose !== undefined;
+    const failed = checks.some(([, ok]) => !ok);
+    const lines = checks.map(([name, ok]) => ok ? `[+]${name} ok` : `[-]${name} failed: reason withheld`);
+    void reply.code(failed ? 500 : 200).type('text/plain; charset=utf-8');
+    if (failed) return reply.send(`${lines.join('\n')}\nreadyz check failed\n`);
+    return reply.send(verbose ? `${lines.join('\n')}\nreadyz check passed\n` : 'ok');
+  });
   app.get('/openapi/v3', async () => openapi.index());
   app.get('/openapi/v3/*', async (req, reply) => {
     const doc = openapi.document((req.params as { '*': string })['*']);

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { ApiError, errors, findResource } from '@k8ts/api';
+import { boolParam } from '../http.js';
 import type { MetricsContext } from '../metrics.js';
 import type { ApiContext, Query } from './context.js';
 
@@ -28,7 +29,8 @@ export async function proxyLog(ctx: ApiContext, req: FastifyRequest, reply: Fast
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
   if (!ip) throw errors.unavailable(`node ${pod.spec.nodeName} has no InternalIP: its kubelet cannot be reached`);
   const params = new URLSearchParams();
-  for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'sinceTime', 'limitBytes']) if (query[k] !== undefined) params.set(k, query[k]!);
+  for (const k of ['follow', 'timestamps', 'previous']) if (query[k] !== undefined) params.set(k, String(boolParam(query[k])));
+  for (const k of ['tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes']) if (query[k] !== undefined) params.set(k, query[k]!);
   const ac = new AbortController();
   req.raw.on('close', () => ac.abort());
   let res: Dispatcher.ResponseData;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, findResource } from '@k8ts/api';
+import { boolParam } from '../http.js';
 import { handleMetrics, METRICS_GROUP, METRICS_VERSION } from '../metrics.js';
 import { notFound, type ApiContext, type Query, type Target } from './context.js';
 import { serveCrud } from './crud.js';
@@ -23,7 +24,8 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: ApiContext, ma
     const query = req.query as Query;
     if (!core && group === METRICS_GROUP && version === METRICS_VERSION) return handleMetrics(req.method, rest, query, metrics);
     const target = resolveTarget(group, version, rest);
-    const watch = target.watch || query.watch === 'true' || query.watch === '1';
+    const watch = target.watch || boolParam(query.watch);
+    checkVerb(target, req.method, watch);
     if (watch && req.method === 'GET' && !target.name) return serveWatch(ctx, req, reply, target, query);
     if (inflight >= maxInflight) throw errors.tooManyRequests('Too many requests, please try again later.');
     inflight++;
@@ -51,4 +53,25 @@ function resolveTarget(group: string, version: string, rest: string[]): Target {
   const def = findResource(group, version, rest[0]);
   if (!def || rest.length > 3) throw notFound();
   return { def, name: rest[1], subresource: rest[2], watch };
+}
+
+const METHOD_VERBS: Record<string, [string, string]> = {
+  GET: ['get', 'list'], POST: ['create', 'create'], PUT: ['update', 'update'], PATCH: ['patch', 'patch'], DELETE: ['delete', 'deletecollection'],
+};
+
+/**
+ * Only the verbs upstream's discovery lists for the resource are routed (405 otherwise, as upstream's router):
+ * no deletecollection on namespaces, no collection writes across all namespaces of a namespaced kind, and
+ * nothing but GET on the legacy `/watch/` paths.
+ */
+function checkVerb(t: Target, method: string, watch: boolean): void {
+  const notAllowed = () => errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  if (t.subresource) return;
+  if (t.watch && method !== 'GET') throw notAllowed();
+  if (watch && method === 'GET' && t.name) return;
+  const verbs = METHOD_VERBS[method];
+  if (!verbs) throw notAllowed();
+  const verb = verbs[t.name ? 0 : 1];
+  if (!t.def.verbs.includes(verb)) throw notAllowed();
+  if (!t.name && t.def.namespaced && !t.namespace && method !== 'GET') throw notAllowed();
 }

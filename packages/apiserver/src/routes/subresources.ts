@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, isQualifiedName, type KubeObject } from '@k8ts/api';
+import { evictionDeleteOptions } from '../dry-run.js';
 import { patchType } from '../http.js';
 import { bindPod } from '../rest/binding.js';
 import { toScale, updateScale } from '../rest/scale.js';
 import type { DeleteOptions, ResourceStore } from '../rest-store.js';
-import { notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
+import { decodeAs, notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
 import { proxyLog } from './proxy.js';
 
 /** `/status`, `/scale`, `pods/binding`, `pods/eviction` and `pods/log` of the resources that declare them. */
@@ -34,8 +35,9 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
       return reply.code(201).send(success(201));
     }
     case 'eviction POST': {
-      const eviction = body() as { deleteOptions?: DeleteOptions } | undefined;
-      await store.delete(t.namespace, name, eviction?.deleteOptions ?? {}, { dryRun });
+      // The Eviction's deleteOptions.dryRun counts as much as ?dryRun= (kubectl drain --dry-run=server sets it).
+      const eviction = decodeAs('Eviction', 'policy/v1', body()) as { deleteOptions?: DeleteOptions } | undefined;
+      await store.delete(t.namespace, name, evictionDeleteOptions(eviction, query.dryRun));
       return reply.code(201).send(success(201));
     }
     case 'log GET': return proxyLog(ctx, req, reply, t.namespace!, name, query);

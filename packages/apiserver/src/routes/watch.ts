@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, type KubeObject } from '@k8ts/api';
-import { intParam, rvParam, wantedFormat } from '../http.js';
+import { ApiError, errors, type KubeObject } from '@k8ts/api';
+import { boolParam, intParam, rvParam, wantedFormat } from '../http.js';
 import { toTableRowEvent } from '../table.js';
 import type { CacheEvent } from '../watch-cache.js';
 import type { ApiContext, Query, Target } from './context.js';
@@ -15,7 +15,15 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   const store = ctx.stores.get(t.def)!;
   const cache = ctx.caches.get(t.def)!;
   const sel = store.selector(query);
-  const from = rvParam(query.resourceVersion);
+  let from = rvParam(query.resourceVersion);
+  // sendInitialEvents (a watch-list): true sends the current state whatever the resourceVersion, then a
+  // bookmark marking its end; false sends only what happens from resourceVersion (or now) on.
+  const initialEvents = query.sendInitialEvents === undefined ? undefined : boolParam(query.sendInitialEvents);
+  const bookmarks = boolParam(query.allowWatchBookmarks);
+  if (initialEvents && !bookmarks) {
+    throw errors.invalid('ListOptions', 'meta.k8s.io', '', [{ field: 'allowWatchBookmarks', type: 'FieldValueForbidden', message: 'sendInitialEvents requires setting allowWatchBookmarks to true' }]);
+  }
+  if (initialEvents) from = undefined;
   const timeoutSeconds = intParam(query.timeoutSeconds, 'timeoutSeconds') ?? 1800 + Math.floor(Math.random() * 1800);
   const table = wantedFormat(req.headers.accept) === 'table';
   const res: ServerResponse = reply.raw;
@@ -41,6 +49,16 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
     if (!type) return;
     write(type, table ? toTableRowEvent(t.def, ev.object, query.includeObject) : ev.object);
   };
+  // A failure on one event (a printer, a selector) ends this watch with an ERROR event, as upstream; never the process.
+  const deliverSafely = (ev: CacheEvent) => {
+    try {
+      deliver(ev);
+    } catch (err) {
+      ctx.log.warn({ err, resource: t.def.resource }, 'watch event failed; ending the watch');
+      write('ERROR', errors.internal(`Internal error occurred: ${(err as Error).message ?? 'watch event could not be encoded'}`).toStatus());
+      queueMicrotask(close);
+    }
+  };
   const timers: NodeJS.Timeout[] = [];
   let sub: { close(): void } | undefined;
   const close = () => {
@@ -58,12 +76,16 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   cache.ready.then(() => {
     if (closed) return;
     try {
-      sub = cache.subscribe(from, deliver, close);
+      sub = cache.subscribe(initialEvents === false ? from ?? cache.revision : from, deliverSafely, close);
     } catch (err) {
       if (err instanceof ApiError) { write('ERROR', err.toStatus()); close(); return; }
       throw err;
     }
-    if (query.allowWatchBookmarks === 'true') {
+    if (initialEvents) {
+      write('BOOKMARK', { kind: t.def.kind, apiVersion: store.withType({}).apiVersion,
+        metadata: { resourceVersion: String(Math.max(sent, cache.revision)), annotations: { 'k8s.io/initial-events-end': 'true' } } });
+    }
+    if (bookmarks) {
       const tick = () => {
         write('BOOKMARK', { kind: t.def.kind, apiVersion: store.withType({}).apiVersion, metadata: { resourceVersion: String(Math.max(sent, cache.revision)) } });
         timers.push(setTimeout(tick, ctx.bookmarkMs));

@@ -1,4 +1,4 @@
-import { isDNS1035Label, isDNS1123Label, type Service } from '@k8ts/api';
+import { isDNS1035Label, isDNS1123Label, type FieldError, type Service } from '@k8ts/api';
 import { BY_TYPE, byKey } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { child, each, fill, fillZero } from '../shared/defaults.js';
@@ -119,11 +119,71 @@ const printer: Printer = {
   },
 };
 
+const usesNodePorts = (type: unknown) => type === 'NodePort' || type === 'LoadBalancer';
+
+/**
+ * What a change of `type` leaves behind is dropped, when the client left it as it was (upstream's
+ * dropTypeDependentFields): the cluster IP on a move to ExternalName, node ports on a move to ClusterIP or
+ * ExternalName, LoadBalancer-only fields on a move away from LoadBalancer. Released with them are their reservations.
+ */
+function dropTypeDependentFields(next: Obj, old: Obj): void {
+  const spec = asObj(next.spec);
+  const oldSpec = asObj(old.spec);
+  if (spec.type === oldSpec.type) return;
+  if (spec.type === 'ExternalName' && oldSpec.type !== 'ExternalName') {
+    if (spec.clusterIP === oldSpec.clusterIP) delete spec.clusterIP;
+    if (JSON.stringify(spec.clusterIPs) === JSON.stringify(oldSpec.clusterIPs)) delete spec.clusterIPs;
+    if (JSON.stringify(spec.ipFamilies) === JSON.stringify(oldSpec.ipFamilies)) delete spec.ipFamilies;
+    if (spec.ipFamilyPolicy === oldSpec.ipFamilyPolicy) delete spec.ipFamilyPolicy;
+  }
+  if (!usesNodePorts(spec.type) && usesNodePorts(oldSpec.type)) {
+    const oldPorts = asList(oldSpec.ports);
+    for (const p of asList(spec.ports)) {
+      if (p.nodePort && oldPorts.some((o) => o.nodePort === p.nodePort)) delete p.nodePort;
+    }
+  }
+  if (spec.type !== 'LoadBalancer' && oldSpec.type === 'LoadBalancer') {
+    if (spec.allocateLoadBalancerNodePorts === oldSpec.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+    if (spec.loadBalancerClass === oldSpec.loadBalancerClass) delete spec.loadBalancerClass;
+  }
+  if (spec.type !== 'LoadBalancer' && spec.type !== 'NodePort' && !(spec.externalIPs?.length)) {
+    if (spec.externalTrafficPolicy === oldSpec.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+  }
+}
+
+/** The cluster IP and node ports a Service holds (`serviceips/<ip>`, `servicenodeports/<port>`). */
+function serviceReservations(svc: Obj): string[] {
+  const spec = asObj(svc.spec);
+  const out: string[] = [];
+  if (spec.type !== 'ExternalName' && typeof spec.clusterIP === 'string' && spec.clusterIP && spec.clusterIP !== 'None') out.push(`serviceips/${spec.clusterIP}`);
+  for (const p of asList(spec.ports)) {
+    // One node port may serve a TCP and a UDP port of the same Service.
+    if (typeof p.nodePort === 'number' && p.nodePort > 0 && !out.includes(`servicenodeports/${p.nodePort}`)) out.push(`servicenodeports/${p.nodePort}`);
+  }
+  return out;
+}
+
+function serviceReservationTaken(svc: Obj, reservation: string): FieldError {
+  const spec = asObj(svc.spec);
+  const [kind, value] = reservation.split('/');
+  if (kind === 'serviceips') {
+    return invalid('spec.clusterIPs', spec.clusterIPs ?? [value], `failed to allocate IP ${value}: provided IP is already allocated`);
+  }
+  const i = asList(spec.ports).findIndex((p) => String(p.nodePort) === value);
+  return invalid(`spec.ports[${i}].nodePort`, Number(value), 'provided port is already allocated');
+}
+
 /** Services (upstream's pkg/registry/core/service): ClusterIPs and NodePorts come from the allocation admission. */
 export const serviceStrategy = defineStrategy('', 'v1', 'services', {
   nameCheck: isDNS1035Label,
   defaults: defaultService,
   validate: validateService,
+  prepareForUpdate: (next, old) => {
+    if (old.status === undefined) delete next.status; else next.status = structuredClone(old.status);
+    dropTypeDependentFields(next as Obj, old as Obj);
+  },
+  reservations: (obj) => serviceReservations(obj as Obj),
+  reservationTaken: (obj, reservation) => serviceReservationTaken(obj as Obj, reservation),
   initialStatus: () => ({ loadBalancer: {} }),
   printer,
   patchMeta: { 'spec.ports': byKey('port'), 'status.conditions': BY_TYPE },
