@@ -1,7 +1,7 @@
 // kube-proxy's userspace data path: requests/s straight to a backend, through a minimal Node `net` pipe proxy, and
 // through the userspace proxier's NodePort, measured in one run. Backend and proxies run in child processes so the
 // load generator does not share their event loop. `node bench/kube-proxy.mjs backend|proxies …` are the children.
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -69,13 +69,35 @@ async function newConnectionRate(host, port, count, concurrency) {
   return count / ((performance.now() - t0) / 1000);
 }
 
+/** iptables mode as root when no other kube-proxy owns the tables: a NodePort on 127.0.0.1 DNATed to the backend. */
+async function startIptables(backendIp, backendPort, nodePort) {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    if (/^:KUBE-SERVICES /m.test(execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }))) return undefined;
+  } catch { return undefined; }
+  const { IptablesProxier, buildServiceMap } = await import('../packages/kube-proxy/dist/index.js');
+  const routeLocalnet = execFileSync('cat', ['/proc/sys/net/ipv4/conf/all/route_localnet'], { encoding: 'utf8' }).trim();
+  const proxier = new IptablesProxier({ nodePortAddresses: ['127.0.0.1'], serviceCIDR: '10.96.0.0/12' });
+  await proxier.sync(buildServiceMap(
+    [{ metadata: { name: 'bench-ipt', namespace: 'default' }, spec: { type: 'NodePort', clusterIP: '10.96.0.98', ports: [{ name: 'http', port: 80, nodePort }] } }],
+    [{ metadata: { name: 'bench-ipt-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'bench-ipt' } }, addressType: 'IPv4',
+      ports: [{ name: 'http', port: backendPort, protocol: 'TCP' }], endpoints: [{ addresses: [backendIp], conditions: { ready: true } }] }]));
+  return {
+    port: nodePort,
+    stop: async () => { await IptablesProxier.cleanup(); execFileSync('sh', ['-c', `echo ${routeLocalnet} > /proc/sys/net/ipv4/conf/all/route_localnet`]); },
+  };
+}
+
 /** Runs the benchmark and prints its figures; returns them. */
 export async function benchKubeProxy({ n = 20_000, concurrency = 32, rounds = 3 } = {}) {
   const backend = await start(['backend', '127.0.0.31']);
   const proxies = await start(['proxies', '127.0.0.31', String(backend.port)]);
   const targets = { direct: ['127.0.0.31', backend.port], pipe: ['127.0.0.1', proxies.pipePort], userspace: ['127.0.0.1', proxies.nodePort] };
   const best = { keepAlive: {}, newConn: {} };
+  let ipt;
   try {
+    ipt = await startIptables('127.0.0.31', backend.port, proxies.nodePort + 1);
+    if (ipt) targets.iptables = ['127.0.0.1', ipt.port];
     for (const [, [h, p]] of Object.entries(targets)) await keepAliveRate(h, p, 500, concurrency); // warm-up
     for (let r = 0; r < rounds; r++) {
       for (const [name, [h, p]] of Object.entries(targets)) {
@@ -84,6 +106,7 @@ export async function benchKubeProxy({ n = 20_000, concurrency = 32, rounds = 3 
       }
     }
   } finally {
+    await ipt?.stop();
     backend.child.kill();
     proxies.child.kill();
   }
@@ -91,7 +114,9 @@ export async function benchKubeProxy({ n = 20_000, concurrency = 32, rounds = 3 
   for (const [label, b] of [['keep-alive', best.keepAlive], ['new connection per request', best.newConn]]) {
     console.log(`kube-proxy userspace (${label}): ${f(b.userspace)} req/s through the NodePort vs ${f(b.pipe)} through a minimal net pipe proxy`
       + ` (ratio ${(b.userspace / b.pipe).toFixed(2)}, goal >= 0.9) vs ${f(b.direct)} straight to the backend (ratio ${(b.userspace / b.direct).toFixed(2)})`);
+    if (b.iptables) console.log(`kube-proxy iptables (${label}): ${f(b.iptables)} req/s through the NodePort vs ${f(b.direct)} straight to the backend (ratio ${(b.iptables / b.direct).toFixed(2)}, goal >= 0.9)`);
   }
+  if (!ipt) console.log('kube-proxy iptables: not measured (needs root, and no other kube-proxy owning the host\'s tables)');
   return best;
 }
 
