@@ -124,5 +124,55 @@ describe.skipIf(!built).each([
       for (let i = 0; i < 30; i++) seen.add(await get('127.0.0.1', nodePort));
       return five.every((p) => seen.has(p));
     }, 'all five pods behind the NodePort', 30_000);
+
+    // ClientIP affinity pins a client (127.0.0.1 here) to one pod.
+    await kubectl('patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}');
+    await eventually(async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 20; i++) seen.add(await get('127.0.0.1', nodePort));
+      return seen.size === 1;
+    }, 'ClientIP affinity', 30_000);
+  });
+
+  it.skipIf(skip || mode !== 'iptables')('lets a pod reach the ClusterIP, and refuses a ClusterIP with no endpoints at once', { timeout: 180_000 }, async () => {
+    await kubectl('patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"None"}}');
+    writeFileSync(path.join(dir, 'empty.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: { name: empty }\nspec:\n  selector: { app: nothing }\n  ports: [{ port: 80 }]\n');
+    await kubectl('apply', '-f', path.join(dir, 'empty.yaml'));
+    const webIP = (await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}')).trim();
+    const emptyIP = (await kubectl('get', 'service', 'empty', '-o', 'jsonpath={.spec.clusterIP}')).trim();
+    const ready = JSON.parse(await kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'json')).items
+      .flatMap((sl: any) => (sl.endpoints ?? []).filter((e: any) => e.conditions?.ready).map((e: any) => e.addresses[0]));
+    // Network safety: no pod sends to the service range before the REJECT of the range, the REJECT of the empty
+    // Service and the DNAT of web's ClusterIP to its pods are installed.
+    await eventually(() => {
+      const nat = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
+      const filter = execFileSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' });
+      return filter.includes('-A KUBE-SERVICES -d 10.96.0.0/12 -m comment --comment "reject traffic to the service range not translated to an endpoint" -j REJECT')
+        && filter.includes('-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES')
+        && new RegExp(`-A KUBE-SERVICES -d ${emptyIP.replace(/\./g, '\\.')}/32 .*default/empty has no endpoints.* -j REJECT`).test(filter)
+        && new RegExp(`-A KUBE-SERVICES -d ${webIP.replace(/\./g, '\\.')}/32 .*-j KUBE-SVC-`).test(nat)
+        && ready.every((ip: string) => nat.includes(`--to-destination ${ip}:8080`));
+    }, 'the REJECT and DNAT rules for the ClusterIPs', 30_000);
+    const script = `for i in 1 2 3 4 5 6 7 8 9; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${webIP} 80 | tail -n 1; done; `
+      + `t0=$(date +%s); nc -w 3 ${emptyIP} 80 </dev/null; echo "empty-rc=$? in $(( $(date +%s) - t0 ))s"; exec sleep 3600`;
+    writeFileSync(path.join(dir, 'client.yaml'), `apiVersion: v1
+kind: Pod
+metadata: { name: client }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: k8ts/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", ${JSON.stringify(script)}]
+`);
+    await kubectl('apply', '-f', path.join(dir, 'client.yaml'));
+    const logs = await eventually(async () => { const l = await kubectl('logs', 'client'); return l.includes('empty-rc=') && l; }, 'the client pod\'s output', 120_000);
+    const pods = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}')).trim().split(/\s+/);
+    const answers = logs.split('\n').filter((l) => pods.includes(l.trim()));
+    expect(answers.length, logs).toBe(9);
+    expect(new Set(answers).size, logs).toBeGreaterThan(1);
+    expect(logs).toMatch(/Connection refused/);
+    expect(logs).toMatch(/empty-rc=1 in [01]s/);
   });
 });
