@@ -45,6 +45,16 @@ describe('renderRules (golden files)', () => {
     expect(svcChain([...map.values()][0]!)).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
   });
 
+  it('removes extra copies of a jump (two kube-proxies started at once), and cleanup deletes every copy', () => {
+    const jump = '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES';
+    const existing = parseExisting(['*nat', ':KUBE-SERVICES - [0:0]', jump, jump, jump, 'COMMIT'].join('\n'), '');
+    const { text } = renderRules(new Map(), { nodePortAddresses: [], serviceCIDR: '10.96.0.0/12' }, existing);
+    const nat = text.split('*nat')[1]!;
+    expect(nat.match(/^-D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES$/gm)).toHaveLength(2);
+    expect(nat).not.toContain('-I PREROUTING');
+    expect(renderCleanup(existing).match(/^-D PREROUTING /gm)).toHaveLength(3);
+  });
+
   it('cleanup deletes the jumps and every chain it owns, and nothing else', async () => {
     const existing = parseExisting([
       '*nat', ':OUTPUT ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', ':KUBE-MARK-MASQ - [0:0]', ':KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]', ':DOCKER - [0:0]',

@@ -46,11 +46,11 @@ export interface RuleOptions {
 export interface ExistingRules {
   natChains: Set<string>;
   filterChains: Set<string>;
-  /** `table chain rule` of each jump rule found. */
-  jumps: Set<string>;
+  /** `table chain rule` of each jump from a built-in chain to a KUBE- chain, with how many copies there are. */
+  jumps: Map<string, number>;
 }
 
-export const emptyExisting = (): ExistingRules => ({ natChains: new Set(), filterChains: new Set(), jumps: new Set() });
+export const emptyExisting = (): ExistingRules => ({ natChains: new Set(), filterChains: new Set(), jumps: new Map() });
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 function base32(buf: Buffer): string {
@@ -154,8 +154,11 @@ export function renderRules(map: ServiceMap, opts: RuleOptions, existing: Existi
   const stale = (have: Set<string>, keep: Set<string>) =>
     [...have].filter((c) => SERVICE_CHAIN_PREFIXES.some((p) => c.startsWith(p)) && !keep.has(c)).sort();
   const staleNat = stale(existing.natChains, natChains);
-  const jumps = (table: 'nat' | 'filter') => JUMP_RULES.filter((j) => j.table === table && !existing.jumps.has(`${table} ${j.chain} ${j.rule}`))
-    .map((j) => `-I ${j.chain} 1 ${j.rule}`);
+  // Missing jumps are inserted first in their chain; extra copies (left by two kube-proxies starting at once) removed.
+  const jumps = (table: 'nat' | 'filter') => JUMP_RULES.filter((j) => j.table === table).flatMap((j) => {
+    const n = existing.jumps.get(`${table} ${j.chain} ${j.rule}`) ?? 0;
+    return n === 0 ? [`-I ${j.chain} 1 ${j.rule}`] : Array.from({ length: n - 1 }, () => `-D ${j.chain} ${j.rule}`);
+  });
 
   const lines = [
     '*filter',
@@ -183,7 +186,10 @@ export function parseExisting(natSave: string, filterSave: string): ExistingRule
       const m = /^:(\S+) /.exec(line);
       if (m) { chains.add(m[1]!); continue; }
       const a = /^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) (.*)$/.exec(line);
-      if (a && a[2]!.includes('-j KUBE-')) out.jumps.add(`${table} ${a[1]} ${a[2]}`);
+      if (a && / -j KUBE-\S+$|^-j KUBE-\S+$/.test(a[2]!)) {
+        const key = `${table} ${a[1]} ${a[2]}`;
+        out.jumps.set(key, (out.jumps.get(key) ?? 0) + 1);
+      }
     }
   };
   read(natSave, 'nat', out.natChains);
@@ -193,8 +199,9 @@ export function parseExisting(natSave: string, filterSave: string): ExistingRule
 
 /** The restore text that removes every rule and chain kube-proxy made (--cleanup), given what is there now. */
 export function renderCleanup(existing: ExistingRules): string {
-  const del = (table: 'nat' | 'filter') => [...existing.jumps].filter((j) => j.startsWith(`${table} `))
-    .map((j) => { const [, chain, ...rule] = j.split(' '); return `-D ${chain} ${rule.join(' ')}`; });
+  // Every copy of every jump goes, or the chains could not be deleted.
+  const del = (table: 'nat' | 'filter') => [...existing.jumps].filter(([j]) => j.startsWith(`${table} `))
+    .flatMap(([j, n]) => { const [, chain, ...rule] = j.split(' '); return Array.from({ length: n }, () => `-D ${chain} ${rule.join(' ')}`); });
   const ours = (have: Set<string>, fixed: readonly string[]) =>
     [...have].filter((c) => fixed.includes(c) || SERVICE_CHAIN_PREFIXES.some((p) => c.startsWith(p))).sort();
   const natChains = ours(existing.natChains, NAT_CHAINS);
