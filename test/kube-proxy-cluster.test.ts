@@ -174,5 +174,8 @@ spec:
     expect(new Set(answers).size, logs).toBeGreaterThan(1);
     expect(logs).toMatch(/Connection refused/);
     expect(logs).toMatch(/empty-rc=1 in [01]s/);
+    // One kube-proxy for the host: each jump from a built-in chain exactly once.
+    const nat = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
+    expect(nat.match(/^-A (PREROUTING|OUTPUT|POSTROUTING) .*-j KUBE-\S+$/gm)).toHaveLength(3);
   });
 });
