@@ -22,5 +22,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Clusters that tests start with scripts/cluster run kube-proxy in userspace mode: test files run in parallel,
+    // and one host's iptables can have only one kube-proxy. test/kube-proxy-iptables.test.ts asks for iptables itself.
+    env: { K8TS_PROXY_MODE: 'userspace' },
   },
 });

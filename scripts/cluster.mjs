@@ -226,7 +226,7 @@ async function up(opts, cmd) {
     components: [],
   };
   if (opts.nodes > 0) {
-    const chosen = opts.proxyMode === 'auto' ? chooseProxyMode() : { mode: opts.proxyMode, reason: 'asked' };
+    const chosen = opts.proxyMode === 'auto' ? await chooseProxyMode() : { mode: opts.proxyMode, reason: 'asked' };
     state.proxyMode = chosen.mode;
     console.log(chosen.mode === 'iptables'
       ? `kube-proxy: iptables mode (${chosen.reason}): one kube-proxy programs the host's tables for every node; ClusterIPs and NodePorts work`
@@ -440,7 +440,7 @@ program.command('up')
   .addOption(new Option('--nodes <n>', 'number of kubelets (node-1…node-N on 127.0.1.1…); 0 runs the control plane only, without Docker')
     .default(2).argParser(intArg(0)))
   .addOption(new Option('--proxy-mode <mode>', 'kube-proxy mode: auto picks iptables as root (unless another kube-proxy owns the host\'s tables), else userspace')
-    .choices(['auto', 'iptables', 'userspace']).default('auto'))
+    .choices(['auto', 'iptables', 'userspace']).env('K8TS_PROXY_MODE').default('auto'))
   .option('--no-build', 'use packages/*/dist as it is instead of running `npm run build` when it is stale')
   .addOption(stateDirOption())
   .action(async (opts, cmd) => { process.exitCode = await up(opts, cmd); });

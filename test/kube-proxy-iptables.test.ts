@@ -3,16 +3,19 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, SharedInformerFactory } from '@k8ts/api';
-import { checkIptables, IptablesProxier, KubeProxy } from '@k8ts/kube-proxy';
+import { acquireIptablesLock, checkIptables, IptablesProxier, KubeProxy } from '@k8ts/kube-proxy';
 import { call, eventually, startTestApiserver, type TestApiserver } from './harness.js';
+import { kubeProxyClusterSuite } from './kube-proxy-cluster-suite.js';
 
 // iptables mode against the host's real tables (root only; run under the machine-wide Docker lock, as the full
-// suite is). Traffic goes only to 127.0.0.1:<nodePort>, DNATed to TCP servers this test runs on 127.0.0.2x, and
+// suite is). Both suites are in this one file so that they never run at once; other tests' clusters use userspace
+// (vitest.config.ts), and a kube-proxy in iptables mode holds the host's lock, so nothing else writes the tables. Traffic goes only to 127.0.0.1:<nodePort>, DNATed to TCP servers this test runs on 127.0.0.2x, and
 // only after the test has seen the service-range REJECT and the DNAT rules installed. No ClusterIP is contacted.
 const isRoot = process.getuid?.() === 0;
 const iptablesWorks = isRoot && await checkIptables().then(() => true, () => false);
-/** Another kube-proxy (a cluster left up on this host) owning the tables: this test must not fight it, so it skips. */
-const tablesFree = iptablesWorks && !/^:KUBE-SERVICES /m.test(execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }));
+/** Another kube-proxy in iptables mode (a cluster left up on this host) holds the lock: these tests must not fight it. */
+const tablesFree = iptablesWorks && await acquireIptablesLock().then(async (l) => { await l.release(); return true; }, () => false);
+const skipWhy = !isRoot ? 'not root' : !iptablesWorks ? 'iptables does not work here' : !tablesFree ? 'another kube-proxy owns the tables' : undefined;
 const ROUTE_LOCALNET = '/proc/sys/net/ipv4/conf/all/route_localnet';
 
 const save = (table: string) => execFileSync('iptables-save', ['-t', table], { encoding: 'utf8' });
@@ -52,8 +55,10 @@ describe.skipIf(!tablesFree)('kube-proxy iptables mode (root)', () => {
   const backends: { close(): Promise<void> }[] = [];
   let port = 0;
   let routeLocalnet = '0';
+  let lock: { release(): Promise<void> } | undefined;
 
   beforeAll(async () => {
+    lock = await acquireIptablesLock();
     routeLocalnet = readFileSync(ROUTE_LOCALNET, 'utf8').trim();
     api = await startTestApiserver();
     client = new ApiClient({ server: api.url });
@@ -72,6 +77,7 @@ describe.skipIf(!tablesFree)('kube-proxy iptables mode (root)', () => {
       await IptablesProxier.cleanup();
       writeFileSync(ROUTE_LOCALNET, routeLocalnet);
     }
+    await lock?.release();
     await Promise.all(backends.map((b) => b.close()));
     await client?.close();
     await api?.stop();
@@ -136,3 +142,5 @@ describe.skipIf(!tablesFree)('kube-proxy iptables mode (root)', () => {
     expect(await checkIptables().then(() => 'ok')).toBe('ok');
   });
 });
+
+kubeProxyClusterSuite('iptables', skipWhy);

@@ -267,14 +267,18 @@ export async function startKubeProxy({ apiserverUrl, mode, nodePortAddresses, no
 
 /**
  * Which kube-proxy mode a local cluster gets, and why: iptables as root when iptables works and no other
- * kube-proxy already owns the host's tables (two would overwrite each other's rules), userspace otherwise.
- * @returns {{ mode: 'iptables' | 'userspace', reason: string }}
+ * iptables-mode kube-proxy runs on this host (it holds the abstract socket `\0k8ts-kube-proxy-iptables`; two would
+ * overwrite each other's rules) nor left its rules behind; userspace otherwise.
+ * @returns {Promise<{ mode: 'iptables' | 'userspace', reason: string }>}
  */
-export function chooseProxyMode() {
+export async function chooseProxyMode() {
   if (process.getuid?.() !== 0) return { mode: 'userspace', reason: 'not root' };
   const res = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
   if (res.error || res.status !== 0) return { mode: 'userspace', reason: `iptables does not work here (${res.error?.message ?? res.stderr.trim()})` };
-  if (/^:KUBE-SERVICES /m.test(res.stdout)) return { mode: 'userspace', reason: 'another kube-proxy already owns the host\'s iptables rules' };
+  const lockFree = await new Promise((resolve) => {
+    const probe = net.createServer().once('error', () => resolve(false)).listen('\0k8ts-kube-proxy-iptables', () => probe.close(() => resolve(true)));
+  });
+  if (!lockFree || /^:KUBE-SERVICES /m.test(res.stdout)) return { mode: 'userspace', reason: 'another kube-proxy already owns the host\'s iptables rules' };
   return { mode: 'iptables', reason: 'root' };
 }
 

@@ -14,3 +14,4 @@ export { IptablesProxier, checkIptables } from './iptables.js';
 export type { IptablesProxierOptions } from './iptables.js';
 export { KubeProxy } from './kube-proxy.js';
 export type { KubeProxyOptions, ProxyMetrics } from './kube-proxy.js';
+export { acquireIptablesLock, IPTABLES_LOCK } from './host-lock.js';

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { ApiClient, createLogger, SharedInformerFactory } from '@k8ts/api';
 import { parseDuration, parseHostPort } from './flags.js';
 import { DEFAULT_SERVICE_CIDR } from './iptables-rules.js';
+import { acquireIptablesLock } from './host-lock.js';
 import { checkIptables, IptablesProxier } from './iptables.js';
 import { KubeProxy } from './kube-proxy.js';
 import type { Proxier } from './proxier.js';
@@ -43,9 +44,20 @@ function listen(server: Server, addr: string): Promise<Server | undefined> {
   return new Promise((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve(server)));
 }
 
+/** One iptables-mode kube-proxy (or --cleanup) per host at a time. */
+async function lockIptables(): Promise<void> {
+  try {
+    await acquireIptablesLock();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    throw new Error('another kube-proxy programs this host\'s iptables rules: run one per host, or use --proxy-mode userspace', { cause: err });
+  }
+}
+
 async function main(): Promise<void> {
   if (o.cleanup) {
     await checkIptables();
+    await lockIptables();
     await IptablesProxier.cleanup(log);
     return;
   }
@@ -58,6 +70,7 @@ async function main(): Promise<void> {
   let proxier: Proxier;
   if (mode === 'iptables') {
     await checkIptables();
+    await lockIptables();
     proxier = new IptablesProxier({
       nodePortAddresses, serviceCIDR: String(o.serviceClusterIpRange), clusterCIDR: o.clusterCidr ? String(o.clusterCidr) : undefined,
       masqueradeAll: o.masqueradeAll === true, log,
