@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -67,12 +67,16 @@ export function kubeProxyClusterSuite(mode: 'userspace' | 'iptables', skipWhy?: 
   let dir = '';
   let env: NodeJS.ProcessEnv = {};
   let upOutput = '';
+  // kube-proxy sets route_localnet and leaves it set (as upstream); the test puts the host back as it found it.
+  const ROUTE_LOCALNET = '/proc/sys/net/ipv4/conf/all/route_localnet';
+  let routeLocalnet: string | undefined;
   const state = () => path.join(dir, 'state');
   const cluster = (...args: string[]) => run(path.join(ROOT, 'scripts/cluster'), [...args, '--state-dir', state()], { timeout: 300_000 });
   const kubectl = async (...args: string[]) => (await run('kubectl', [`--cache-dir=${dir}/kc`, ...args], { env, timeout: 60_000 })).stdout;
 
   beforeAll(async () => {
     if (skip) return;
+    if (mode === 'iptables') routeLocalnet = readFileSync(ROUTE_LOCALNET, 'utf8').trim();
     dir = mkdtempSync(path.join(tmpdir(), 'k8ts-proxy-'));
     upOutput = (await cluster('up', '--detach', '--no-build', '--port', '0', '--nodes', '2', '--proxy-mode', mode,
       '--kubelet-port', String(await freePort('127.0.1.1')))).stdout;
@@ -82,6 +86,7 @@ export function kubeProxyClusterSuite(mode: 'userspace' | 'iptables', skipWhy?: 
   afterAll(async () => {
     if (!dir) return;
     await cluster('down').catch(() => undefined);
+    if (routeLocalnet !== undefined) writeFileSync(ROUTE_LOCALNET, routeLocalnet);
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
