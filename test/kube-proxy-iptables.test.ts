@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, SharedInformerFactory } from '@k8ts/api';
+import { ApiClient, createLogger, SharedInformerFactory } from '@k8ts/api';
 import { acquireIptablesLock, checkIptables, IptablesProxier, KubeProxy } from '@k8ts/kube-proxy';
 import { call, eventually, startTestApiserver, type TestApiserver } from './harness.js';
 import { kubeProxyClusterSuite } from './kube-proxy-cluster-suite.js';
@@ -66,7 +66,8 @@ describe.skipIf(!tablesFree)('kube-proxy iptables mode (root)', () => {
     port = first.port;
     backends.push(first, await backend('127.0.0.22', port), await backend('127.0.0.23', port));
     const proxier = new IptablesProxier({ nodePortAddresses: ['127.0.0.1'], serviceCIDR: '10.96.0.0/12' });
-    proxy = new KubeProxy({ informers: new SharedInformerFactory({ client }), proxier, minSyncPeriodMs: 50 });
+    // Sync failures (iptables-restore's stderr) show in the test output.
+    proxy = new KubeProxy({ informers: new SharedInformerFactory({ client }), proxier, minSyncPeriodMs: 50, log: createLogger('kube-proxy', 'error') });
     running = proxy.run(ac.signal);
   });
 
@@ -106,7 +107,7 @@ describe.skipIf(!tablesFree)('kube-proxy iptables mode (root)', () => {
       return filter.includes('-A KUBE-SERVICES -d 10.96.0.0/12 -m comment --comment "reject traffic to the service range not translated to an endpoint" -j REJECT')
         && filter.includes('-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES')
         && ips.every((ip) => nat.includes(`--to-destination ${ip}:${port}`)) && nat.includes(`-d ${webIP}/32`);
-    }, 'the service-range REJECT and the DNAT rules', 20_000);
+    }, 'the service-range REJECT and the DNAT rules', 60_000);
 
     const counts: Record<string, number> = {};
     for (let i = 0; i < 90; i++) { const who = await hello(web.body.spec.ports[0].nodePort); counts[who] = (counts[who] ?? 0) + 1; }

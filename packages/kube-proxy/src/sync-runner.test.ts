@@ -40,4 +40,17 @@ describe('SyncRunner', () => {
     expect(n).toBe(2);
     runner.stop();
   });
+
+  it('retries a failed run with backoff from the min interval', async () => {
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    const runs: number[] = [];
+    const runner = new SyncRunner(async () => { runs.push(clock.now() - t0); if (runs.length <= 3) throw new Error('iptables-restore failed'); },
+      { minIntervalMs: 1000, maxIntervalMs: 30_000, clock });
+    runner.start();
+    clock.advance(0); await flush();
+    for (let i = 0; i < 20; i++) { clock.advance(500); await flush(); }
+    expect(runs).toEqual([0, 1000, 3000, 7000]);
+    runner.stop();
+  });
 });

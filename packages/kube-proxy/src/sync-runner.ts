@@ -10,7 +10,8 @@ export interface SyncRunnerOptions {
 
 /**
  * Runs `fn` when asked, never more often than minIntervalMs and at least every maxIntervalMs, one run at a time
- * (upstream's async.BoundedFrequencyRunner). Requests while a run is in flight coalesce into one more run.
+ * (upstream's async.BoundedFrequencyRunner). Requests while a run is in flight coalesce into one more run. A run
+ * that throws is retried after the min interval (at least 100 ms), doubling up to maxIntervalMs.
  */
 export class SyncRunner {
   private readonly clock: Clock;
@@ -19,6 +20,7 @@ export class SyncRunner {
   private running = false;
   private pending = false;
   private stopped = false;
+  private failures = 0;
 
   constructor(private readonly fn: () => Promise<void>, private readonly opts: SyncRunnerOptions) {
     this.clock = opts.clock ?? realClock;
@@ -51,13 +53,18 @@ export class SyncRunner {
   private async tick(): Promise<void> {
     this.running = true;
     this.lastRun = this.clock.now();
+    let failed = false;
     try {
       await this.fn();
+      this.failures = 0;
     } catch {
-      // fn logs its own failures; the next periodic run retries.
+      // fn logs its own failures; retried with backoff from the min interval, not only at the next full sync.
+      failed = true;
+      this.failures++;
     } finally {
       this.running = false;
-      if (this.pending) { this.pending = false; this.run(); } else this.schedule(this.opts.maxIntervalMs);
+      const retryMs = Math.min(this.opts.maxIntervalMs, Math.max(this.opts.minIntervalMs, 100) * 2 ** (this.failures - 1));
+      if (this.pending) { this.pending = false; this.run(); } else this.schedule(failed ? retryMs : this.opts.maxIntervalMs);
     }
   }
 }
