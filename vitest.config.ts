@@ -15,6 +15,7 @@ export default defineConfig({
       '@k8ts/controller-manager': src('./packages/controller-manager/src/index.ts'),
       '@k8ts/scheduler': src('./packages/scheduler/src/index.ts'),
       '@k8ts/dns': src('./packages/dns/src/index.ts'),
+      '@k8ts/kube-proxy': src('./packages/kube-proxy/src/index.ts'),
     },
   },
   test: {
@@ -22,5 +23,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Clusters that tests start with scripts/cluster run kube-proxy in userspace mode: test files run in parallel,
+    // and one host's iptables can have only one kube-proxy. test/kube-proxy-iptables.test.ts asks for iptables itself.
+    env: { K8TS_PROXY_MODE: 'userspace' },
   },
 });

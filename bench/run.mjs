@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench: every figure is a ratio against the raw part measured in the same run.
-// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|dns] [--n 2000] [--concurrency 32]
+// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|dns|kube-proxy] [--n 2000] [--concurrency 32]
 //        [--deploy-replicas 1000] [--deploy-nodes 100] [--rollout-replicas 100]
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -12,6 +12,7 @@ import dnsPacket from 'dns-packet';
 import { Etcd3 } from 'etcd3';
 import { Pool } from 'undici';
 import { ensureDockerEngine, ensureImages, socketPath } from '../scripts/lib/docker.mjs';
+import { benchKubeProxy } from './kube-proxy.mjs';
 import { freePort, startApiserver, startControllerManager, startDns, startEtcd, startKubelet, startScheduler } from '../scripts/lib/processes.mjs';
 
 const { values: args } = parseArgs({
@@ -528,3 +529,4 @@ if (!args.only || args.only === 'scheduler') await benchScheduler();
 if (!args.only || args.only === 'pods') await benchPodStartup();
 if (!args.only || args.only === 'controller-manager') await benchControllerManager();
 if (!args.only || args.only === 'dns') await benchDns();
+if (!args.only || args.only === 'kube-proxy') await benchKubeProxy({ concurrency: C });

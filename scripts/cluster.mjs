@@ -5,8 +5,9 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ensureDockerEngine, ensureImages, networkGateway, pingDocker } from './lib/docker.mjs';
 import {
-  APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, DNS_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
-  startControllerManager, startDns, startKubelet, startScheduler, stopPid, writeKubeconfig,
+  APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, DNS_MAIN, KUBE_PROXY_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, chooseProxyMode,
+  cleanupKubeProxyRules, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
+  startControllerManager, startDns, startKubeProxy, startKubelet, startScheduler, stopPid, writeKubeconfig,
 } from './lib/processes.mjs';
 
 const DEFAULT_STATE_DIR = path.join(ROOT, '.k8ts');
@@ -118,9 +119,52 @@ function kubeletRow(i) {
   };
 }
 
-/** Every row for a cluster of `nodes` kubelets. */
-function components(nodes) {
-  return nodes > 0 ? [...BASE_COMPONENTS, DOCKER, DNS, ...Array.from({ length: nodes }, (_, i) => kubeletRow(i + 1))] : [...BASE_COMPONENTS, DNS];
+/**
+ * kube-proxy: in iptables mode one for the host, whose tables every node shares (NodePorts on 127.0.0.1 and each
+ * node address; its rules are removed on down); in userspace mode one per node on the node's own address (node-1's
+ * also on 127.0.0.1), serving NodePorts only.
+ */
+function kubeProxyRows(nodes, mode) {
+  const nodeIPs = Array.from({ length: nodes }, (_, i) => `127.0.1.${i + 1}`);
+  if (mode === 'iptables') {
+    return [{
+      name: 'kube-proxy',
+      healthPath: '/healthz',
+      afterStop: () => cleanupKubeProxyRules(),
+      async start(ctx) {
+        const p = await startKubeProxy({ apiserverUrl: ctx.apiserverUrl, mode, nodePortAddresses: ['127.0.0.1', ...nodeIPs], logFile: ctx.logFile('kube-proxy'), detached: true });
+        return { started: p, url: p.url, ports: { port: p.port } };
+      },
+    }];
+  }
+  return nodeIPs.map((nodeIP, i) => ({
+    name: `kube-proxy-node-${i + 1}`,
+    healthPath: '/healthz',
+    async start(ctx) {
+      const p = await startKubeProxy({
+        apiserverUrl: ctx.apiserverUrl, mode, nodeName: `node-${i + 1}`, nodeIP, host: nodeIP,
+        nodePortAddresses: i === 0 ? ['127.0.0.1', nodeIP] : [nodeIP], logFile: ctx.logFile(`kube-proxy-node-${i + 1}`), detached: true,
+      });
+      return { started: p, url: p.url, ports: { port: p.port } };
+    },
+  }));
+}
+
+/** Every row for a cluster of `nodes` kubelets and kube-proxies in `proxyMode`. */
+function components(nodes, proxyMode = 'userspace') {
+  return nodes > 0
+    ? [...BASE_COMPONENTS, DOCKER, DNS, ...Array.from({ length: nodes }, (_, i) => kubeletRow(i + 1)), ...kubeProxyRows(nodes, proxyMode)]
+    : [...BASE_COMPONENTS, DNS];
+}
+
+/** Runs a stopped row's afterStop (kube-proxy's rule cleanup), reporting rather than throwing. */
+function afterStop(nodes, proxyMode, name) {
+  const row = components(nodes, proxyMode).find((r) => r.name === name);
+  try {
+    if (row?.afterStop) { row.afterStop(); console.log(`removed the rules of ${name}`); }
+  } catch (err) {
+    console.error(`cluster: ${err.message}`);
+  }
 }
 
 /** An error that is the user's to fix: printed without a stack trace. */
@@ -157,7 +201,7 @@ function writeState(files, state) {
 /** Each recorded component with whether its PID still runs what we started and whether it answers healthy. */
 function inspect(state) {
   return Promise.all(state.components.map(async (c) => {
-    const row = components(state.nodes ?? 0).find((r) => r.name === c.name);
+    const row = components(state.nodes ?? 0, state.proxyMode).find((r) => r.name === c.name);
     if (c.pid === undefined) return { ...c, running: true, healthy: await row?.healthy?.(c) ?? false }; // not ours
     const running = isSameProcess(c.pid, c.argv);
     const healthy = running && (row?.healthy ? await row.healthy(c) : await isHealthy(`${c.url}${row?.healthPath ?? '/healthz'}`));
@@ -208,8 +252,16 @@ async function up(opts, cmd) {
     launcher: { pid: process.pid, argv: cmdline(process.pid) ?? [] },
     startedAt: new Date().toISOString(),
     nodes: opts.nodes,
+    proxyMode: 'userspace',
     components: [],
   };
+  if (opts.nodes > 0) {
+    const chosen = opts.proxyMode === 'auto' ? await chooseProxyMode() : { mode: opts.proxyMode, reason: 'asked' };
+    state.proxyMode = chosen.mode;
+    console.log(chosen.mode === 'iptables'
+      ? `kube-proxy: iptables mode (${chosen.reason}): one kube-proxy programs the host's tables for every node; ClusterIPs and NodePorts work`
+      : `kube-proxy: userspace mode (${chosen.reason}): one kube-proxy per node serves its NodePorts; pods cannot reach ClusterIPs in this mode`);
+  }
 
   // Every child has its own process group, so a Ctrl-C in the terminal reaches only us and we stop them in order.
   const running = [];
@@ -220,6 +272,7 @@ async function up(opts, cmd) {
       if (started.process && (started.process.exitCode !== null || started.process.signalCode !== null)) continue;
       console.log(`stopping ${name} (pid ${started.pid})`);
       await started.stop().catch((err) => console.error(`cluster: could not stop ${name}: ${err.message}`));
+      afterStop(state.nodes, state.proxyMode, name);
     }
     fs.rmSync(files.pids, { force: true });
     process.exit(code);
@@ -234,7 +287,7 @@ async function up(opts, cmd) {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, onSignal);
 
   try {
-    for (const component of components(opts.nodes)) {
+    for (const component of components(opts.nodes, state.proxyMode)) {
       if (phase === 'interrupted') break;
       console.log(`starting ${component.name}…`);
       const { started, url, ports } = await component.start(ctx);
@@ -275,7 +328,8 @@ function printUp(files, state) {
 logs:        ${files.logs}/{${state.components.map((c) => c.name).join(',')}}.log
 etcd data:   ${files.etcdDataDir}
 kubeconfig:  ${files.kubeconfig}
-nodes:       ${state.nodes}${state.nodes ? ` (node-1…node-${state.nodes} on 127.0.1.1…127.0.1.${state.nodes}; static pod manifests in ${files.dir}/manifests/<node>/)` : ''}
+nodes:       ${state.nodes}${state.nodes ? ` (node-1…node-${state.nodes} on 127.0.1.1…127.0.1.${state.nodes}; static pod manifests in ${files.dir}/manifests/<node>/)` : ''}${state.nodes ? `
+kube-proxy:  ${state.proxyMode} mode (NodePorts on 127.0.0.1 and each node address${state.proxyMode === 'iptables' ? '; ClusterIPs too' : '; pods cannot reach ClusterIPs'})` : ''}
 
 Use it with kubectl:
   export KUBECONFIG=${shellQuote(files.kubeconfig)}    # or: eval "$(scripts/cluster${files.flag} env)"
@@ -306,7 +360,7 @@ function buildIfStale() {
 function staleBuildReason() {
   const rel = (file) => path.relative(ROOT, file);
   // tsc -b may leave main.js untouched when only a dependency changed; it then refreshes the tsbuildinfo.
-  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet'], [SCHEDULER_MAIN, 'scheduler'], [CONTROLLER_MANAGER_MAIN, 'controller-manager'], [DNS_MAIN, 'dns']]) {
+  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet'], [SCHEDULER_MAIN, 'scheduler'], [CONTROLLER_MANAGER_MAIN, 'controller-manager'], [DNS_MAIN, 'dns'], [KUBE_PROXY_MAIN, 'kube-proxy']]) {
     if (!fs.existsSync(main)) return `${rel(main)} is missing`;
     const dir = path.join(ROOT, 'packages', pkg);
     const built = Math.max(...[main, path.join(dir, 'tsconfig.tsbuildinfo'), path.join(dir, 'dist/tsconfig.tsbuildinfo')]
@@ -341,6 +395,7 @@ async function down(opts) {
     if (isSameProcess(c.pid, c.argv)) {
       console.log(`stopping ${c.name} (pid ${c.pid})`);
       await stopPid(c.pid);
+      afterStop(state.nodes ?? 0, state.proxyMode, c.name);
     } else if (isAlive(c.pid)) {
       console.log(`pid ${c.pid} no longer runs ${c.name}: leaving it alone`);
     }
@@ -391,7 +446,7 @@ const stateDirOption = () => new Option('--state-dir <dir>', 'directory holding 
   .env('K8TS_STATE_DIR').default(DEFAULT_STATE_DIR, '<repo>/.k8ts');
 
 const program = new Command('scripts/cluster')
-  .description('Runs a local k8ts cluster (etcd, apiserver, scheduler, controller-manager, kubelets on 127.0.1.N) as processes on this machine.')
+  .description('Runs a local k8ts cluster (etcd, apiserver, scheduler, controller-manager, kubelets and kube-proxy on 127.0.1.N) as processes on this machine.')
   .showHelpAfterError('(scripts/cluster --help, or scripts/cluster COMMAND --help, lists what it accepts)')
   .addHelpText('after', `
 State directory (--state-dir or K8TS_STATE_DIR, default <repo>/.k8ts):
@@ -408,13 +463,15 @@ Examples:
   scripts/cluster down                stop a detached cluster`);
 
 program.command('up')
-  .description('start etcd, the apiserver, the scheduler, the controller-manager and --nodes kubelets (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
+  .description('start etcd, the apiserver, the scheduler, the controller-manager, --nodes kubelets and kube-proxy (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
   .option('-d, --detach', 'run in the background (own process groups, output to logs/) and return once healthy')
   .addOption(new Option('--port <port>', 'apiserver port; when the default is taken a free one is used, 0 always picks one')
     .default(DEFAULT_PORT).argParser(intArg(0)))
   .addOption(new Option('--kubelet-port <port>', 'port every kubelet serves on, at its node\'s own address').default(10250).argParser(intArg(1)))
   .addOption(new Option('--nodes <n>', 'number of kubelets (node-1…node-N on 127.0.1.1…); 0 runs the control plane only, without Docker')
     .default(2).argParser(intArg(0)))
+  .addOption(new Option('--proxy-mode <mode>', 'kube-proxy mode: auto picks iptables as root (unless another kube-proxy owns the host\'s tables), else userspace')
+    .choices(['auto', 'iptables', 'userspace']).env('K8TS_PROXY_MODE').default('auto'))
   .option('--no-build', 'use packages/*/dist as it is instead of running `npm run build` when it is stale')
   .addOption(stateDirOption())
   .action(async (opts, cmd) => { process.exitCode = await up(opts, cmd); });

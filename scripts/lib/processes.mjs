@@ -15,6 +15,7 @@ export const KUBELET_MAIN = path.join(ROOT, 'packages/kubelet/dist/main.js');
 export const SCHEDULER_MAIN = path.join(ROOT, 'packages/scheduler/dist/main.js');
 export const CONTROLLER_MANAGER_MAIN = path.join(ROOT, 'packages/controller-manager/dist/main.js');
 export const DNS_MAIN = path.join(ROOT, 'packages/dns/dist/main.js');
+export const KUBE_PROXY_MAIN = path.join(ROOT, 'packages/kube-proxy/dist/main.js');
 
 /**
  * A process started by these helpers.
@@ -262,6 +263,59 @@ export async function startDns({ apiserverUrl, dnsAddress = '127.0.0.1', dnsPort
     });
     return { ...started, url, port: p, dnsAddress, dnsPort: d };
   });
+}
+
+/**
+ * Starts the built kube-proxy (packages/kube-proxy/dist/main.js) and waits (30 s) until its /healthz answers (after
+ * its first sync). `mode` iptables programs the host's tables (root); userspace listens on `nodePortAddresses`.
+ * @param {{ apiserverUrl: string, mode: 'iptables' | 'userspace', nodePortAddresses: string[], nodeName?: string,
+ *           nodeIP?: string, host?: string, port?: number, logFile?: string, detached?: boolean, main?: string,
+ *           extraArgs?: string[] }} options
+ * @returns {Promise<Started & { url: string, port: number }>}
+ */
+export async function startKubeProxy({ apiserverUrl, mode, nodePortAddresses, nodeName, nodeIP, host = '127.0.0.1', port, logFile,
+                                       detached = false, main = KUBE_PROXY_MAIN, extraArgs = [] }) {
+  if (!fs.existsSync(main)) throw new Error(`${main} does not exist: run \`npm run build\` first`);
+  return retryOnPortClash(port === undefined, async () => {
+    const p = port ?? await freePort(host);
+    const url = `http://${host}:${p}`;
+    const started = await launch({
+      name: nodeName ? `kube-proxy ${nodeName}` : 'kube-proxy',
+      command: process.execPath,
+      args: [main, '--apiserver', apiserverUrl, '--proxy-mode', mode, '--nodeport-addresses', nodePortAddresses.join(','),
+        ...(nodeName ? ['--hostname-override', nodeName] : []), ...(nodeIP ? ['--node-ip', nodeIP] : []),
+        '--healthz-bind-address', `${host}:${p}`, '--metrics-bind-address', `${host}:${p}`, ...extraArgs],
+      logFile, detached,
+      healthy: () => isHealthy(`${url}/healthz`),
+    });
+    return { ...started, url, port: p };
+  });
+}
+
+/**
+ * Which kube-proxy mode a local cluster gets, and why: iptables as root when iptables works and no other
+ * iptables-mode kube-proxy runs on this host (it holds the abstract socket `\0k8ts-kube-proxy-iptables`; two would
+ * overwrite each other's rules) nor left its rules behind; userspace otherwise.
+ * @returns {Promise<{ mode: 'iptables' | 'userspace', reason: string }>}
+ */
+export async function chooseProxyMode() {
+  if (process.getuid?.() !== 0) return { mode: 'userspace', reason: 'not root' };
+  const res = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
+  if (res.error || res.status !== 0) return { mode: 'userspace', reason: `iptables does not work here (${res.error?.message ?? res.stderr.trim()})` };
+  const lockFree = await new Promise((resolve) => {
+    const probe = net.createServer().once('error', () => resolve(false)).listen('\0k8ts-kube-proxy-iptables', () => probe.close(() => resolve(true)));
+  });
+  if (!lockFree || /^:KUBE-SERVICES /m.test(res.stdout)) return { mode: 'userspace', reason: 'another kube-proxy already owns the host\'s iptables rules' };
+  return { mode: 'iptables', reason: 'root' };
+}
+
+/**
+ * Removes the iptables rules a kube-proxy left (`k8ts-kube-proxy --cleanup`).
+ * @param {{ main?: string }} [options]
+ */
+export function cleanupKubeProxyRules({ main = KUBE_PROXY_MAIN } = {}) {
+  const res = spawnSync(process.execPath, [main, '--cleanup'], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`kube-proxy --cleanup failed: ${res.stderr.trim() || res.error?.message}`);
 }
 
 /**

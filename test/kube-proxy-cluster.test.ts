@@ -1,0 +1,3 @@
+import { kubeProxyClusterSuite } from './kube-proxy-cluster-suite.js';
+
+kubeProxyClusterSuite('userspace');
