@@ -1,4 +1,4 @@
-import { matchesLabels, type LabelRequirement, type Pod, type Service, type SharedInformer } from '@k8ts/api';
+import { matchesLabels, objectKey, type LabelRequirement, type Pod, type Service, type SharedInformer, type WorkQueue } from '@k8ts/api';
 import { isPodReady } from './pods.js';
 
 /** The annotation on Endpoints and EndpointSlices: when the change they carry happened (v1.EndpointsLastChangeTriggerTime). */
@@ -115,4 +115,21 @@ export class TriggerTimeTracker {
 /** RFC 3339 with nanoseconds, as upstream writes the trigger time (time.RFC3339Nano, trailing zeros dropped). */
 export function rfc3339Nano(ms: number): string {
   return new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z');
+}
+
+/**
+ * The handlers both endpoint controllers register: a Service queues itself; a pod queues the Services that select
+ * it (before and after a change that matters to its endpoints).
+ */
+export function enqueueServicesAndTheirPods(services: SharedInformer<Service>, pods: SharedInformer<Pod>, queue: WorkQueue<string>): void {
+  services.addHandler({
+    onAdd: (s) => queue.add(objectKey(s)),
+    onUpdate: (_o, s) => queue.add(objectKey(s)),
+    onDelete: (s) => queue.add(objectKey(s)),
+  });
+  pods.addHandler({
+    onAdd: (p) => { for (const s of podServiceMemberships(services, p)) queue.add(objectKey(s)); },
+    onUpdate: (o, p) => { for (const s of servicesToUpdateOnPodChange(services, o, p)) queue.add(objectKey(s)); },
+    onDelete: (p) => { for (const s of podServiceMemberships(services, p)) queue.add(objectKey(s)); },
+  });
 }

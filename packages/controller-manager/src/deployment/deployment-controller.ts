@@ -341,8 +341,10 @@ export class DeploymentController {
       old[i] = (await this.scaleAndRecord(rs, replicasOf(rs) - n, d)).rs;
       count += n;
     }
-    // Then healthy ones, as long as enough stay available.
-    const available = sumStatus([...old, newRS], 'availableReplicas');
+    // Then healthy ones, as long as enough stay available. A ReplicaSet never counts more available pods than its
+    // size: one just scaled down still reports the pods it is deleting until its controller syncs again, and counting
+    // those would let a second pass scale below maxUnavailable (a guard upstream does not have).
+    const available = [...old, newRS].reduce((n, rs) => n + Math.min(rs.status?.availableReplicas ?? 0, replicasOf(rs)), 0);
     const total = available - minAvailable;
     let down = 0;
     if (total > 0) {

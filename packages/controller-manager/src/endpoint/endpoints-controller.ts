@@ -3,8 +3,8 @@ import {
   type ApiClient, type Clock, type Endpoints, type InformerFactory, type Logger, type Pod, type Service, type SharedInformer,
 } from '@k8ts/api';
 import {
-  findPort, HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME, podHostname, podIPv4, podServiceMemberships, rfc3339Nano,
-  serviceSelector, servicesToUpdateOnPodChange, shouldPodBeInEndpoints, TriggerTimeTracker,
+  findPort, HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME, enqueueServicesAndTheirPods, podHostname, podIPv4, rfc3339Nano,
+  serviceSelector, shouldPodBeInEndpoints, TriggerTimeTracker,
 } from '../endpoint-util.js';
 import { isPodReady } from '../pods.js';
 
@@ -78,16 +78,7 @@ export class EndpointsController {
     this.services = deps.informers.informerFor<Service>(SERVICES);
     this.pods = deps.informers.informerFor<Pod>(PODS);
     this.endpoints = deps.informers.informerFor<Endpoints>(ENDPOINTS);
-    this.services.addHandler({
-      onAdd: (s) => this.queue.add(objectKey(s)),
-      onUpdate: (_o, s) => this.queue.add(objectKey(s)),
-      onDelete: (s) => this.queue.add(objectKey(s)),
-    });
-    this.pods.addHandler({
-      onAdd: (p) => { for (const s of podServiceMemberships(this.services, p)) this.queue.add(objectKey(s)); },
-      onUpdate: (o, p) => { for (const s of servicesToUpdateOnPodChange(this.services, o, p)) this.queue.add(objectKey(s)); },
-      onDelete: (p) => { for (const s of podServiceMemberships(this.services, p)) this.queue.add(objectKey(s)); },
-    });
+    enqueueServicesAndTheirPods(this.services, this.pods, this.queue);
     // Someone deleted Endpoints we manage: put them back (onEndpointsDelete).
     this.endpoints.addHandler({ onDelete: (ep) => { if (this.services.get(objectKey(ep))) this.queue.add(objectKey(ep)); } });
   }

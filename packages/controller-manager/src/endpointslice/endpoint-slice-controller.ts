@@ -1,10 +1,10 @@
 import {
-  ApiError, ENDPOINTSLICES, NODES, objectKey, PODS, realClock, runWorkers, SERVICES, silentLogger, WorkQueue,
+  ApiError, ENDPOINTSLICES, NODES, PODS, realClock, runWorkers, SERVICES, silentLogger, WorkQueue,
   type ApiClient, type Clock, type EndpointSlice, type InformerFactory, type Logger, type Node, type Pod, type Service,
   type SharedInformer,
 } from '@k8ts/api';
 import {
-  LAST_CHANGE_TRIGGER_TIME, podServiceMemberships, rfc3339Nano, serviceSelector, servicesToUpdateOnPodChange,
+  enqueueServicesAndTheirPods, LAST_CHANGE_TRIGGER_TIME, rfc3339Nano, serviceSelector,
   TriggerTimeTracker,
 } from '../endpoint-util.js';
 import {
@@ -56,16 +56,7 @@ export class EndpointSliceController {
     this.pods = deps.informers.informerFor<Pod>(PODS);
     this.nodes = deps.informers.informerFor<Node>(NODES);
     this.slices = deps.informers.informerFor<EndpointSlice>(ENDPOINTSLICES);
-    this.services.addHandler({
-      onAdd: (s) => this.queue.add(objectKey(s)),
-      onUpdate: (_o, s) => this.queue.add(objectKey(s)),
-      onDelete: (s) => this.queue.add(objectKey(s)),
-    });
-    this.pods.addHandler({
-      onAdd: (p) => { for (const s of podServiceMemberships(this.services, p)) this.queue.add(objectKey(s)); },
-      onUpdate: (o, p) => { for (const s of servicesToUpdateOnPodChange(this.services, o, p)) this.queue.add(objectKey(s)); },
-      onDelete: (p) => { for (const s of podServiceMemberships(this.services, p)) this.queue.add(objectKey(s)); },
-    });
+    enqueueServicesAndTheirPods(this.services, this.pods, this.queue);
     // A managed slice changed or went: its Service is synced again (it puts back what someone else changed).
     const onSlice = (slice: EndpointSlice) => { const k = serviceKeyOf(slice); if (k) this.queue.add(k); };
     this.slices.addHandler({
