@@ -54,3 +54,31 @@ describe('SyncRunner', () => {
     runner.stop();
   });
 });
+
+describe('SyncRunner, requests around start', () => {
+  it('never overlaps runs when requests come before start (informer handlers during the initial list)', async () => {
+    const clock = new FakeClock();
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const releases: (() => void)[] = [];
+    const runner = new SyncRunner(() => {
+      runs++; active++; maxActive = Math.max(maxActive, active);
+      return new Promise<void>((r) => releases.push(() => { active--; r(); }));
+    }, { minIntervalMs: 0, maxIntervalMs: 30_000, clock });
+    runner.run(); runner.run();
+    clock.advance(0); await flush();
+    expect(runs).toBe(0);
+    runner.start();
+    clock.advance(0); await flush();
+    runner.start(); runner.run();
+    clock.advance(0); await flush();
+    expect([runs, maxActive]).toEqual([1, 1]);
+    // The request made during the first run is served right after it, not at the next full sync.
+    releases.shift()!(); await flush();
+    clock.advance(0); await flush();
+    expect([runs, maxActive]).toEqual([2, 1]);
+    releases.shift()!(); await flush();
+    runner.stop();
+  });
+});

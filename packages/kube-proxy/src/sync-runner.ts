@@ -19,6 +19,7 @@ export class SyncRunner {
   private timer: unknown;
   private running = false;
   private pending = false;
+  private started = false;
   private stopped = false;
   private failures = 0;
 
@@ -26,14 +27,16 @@ export class SyncRunner {
     this.clock = opts.clock ?? realClock;
   }
 
-  /** Starts the periodic runs: the first one at once. */
+  /** Starts the periodic runs: the first one at once. Requests before this are covered by that first run. */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     this.schedule(0);
   }
 
   /** Asks for a run: at once if the last one is older than minIntervalMs, else when it will be. */
   run(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     if (this.running) { this.pending = true; return; }
     this.schedule(Math.max(0, this.lastRun + this.opts.minIntervalMs - this.clock.now()));
   }
@@ -51,6 +54,8 @@ export class SyncRunner {
   }
 
   private async tick(): Promise<void> {
+    // Only a timer starts a run, and no timer is set while one is in flight; this keeps it so.
+    if (this.running) { this.pending = true; return; }
     this.running = true;
     this.lastRun = this.clock.now();
     let failed = false;
