@@ -12,6 +12,7 @@ import dnsPacket from 'dns-packet';
 import { Etcd3 } from 'etcd3';
 import { Pool } from 'undici';
 import { ensureDockerEngine, ensureImages, socketPath } from '../scripts/lib/docker.mjs';
+import { benchEndpointPropagation } from './endpoint-propagation.mjs';
 import { benchKubeProxy } from './kube-proxy.mjs';
 import { freePort, startApiserver, startControllerManager, startDns, startEtcd, startKubelet, startScheduler } from '../scripts/lib/processes.mjs';
 
@@ -529,4 +530,7 @@ if (!args.only || args.only === 'scheduler') await benchScheduler();
 if (!args.only || args.only === 'pods') await benchPodStartup();
 if (!args.only || args.only === 'controller-manager') await benchControllerManager();
 if (!args.only || args.only === 'dns') await benchDns();
-if (!args.only || args.only === 'kube-proxy') await benchKubeProxy({ concurrency: C });
+if (!args.only || args.only === 'kube-proxy') {
+  await benchKubeProxy({ concurrency: C });
+  await benchEndpointPropagation();
+}

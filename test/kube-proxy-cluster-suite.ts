@@ -41,9 +41,9 @@ spec:
         image: k8ts/busybox:latest
         imagePullPolicy: IfNotPresent
         env: [{ name: POD_NAME, valueFrom: { fieldRef: { fieldPath: metadata.name } } }]
-        command: ["sh", "-c", "mkdir -p /www && echo $POD_NAME > /www/index.html && exec httpd -f -p 8080 -h /www"]
+        command: ["sh", "-c", "mkdir -p /www && echo $POD_NAME > /www/index.html && touch /www/ready && exec httpd -f -p 8080 -h /www"]
         ports: [{ name: http, containerPort: 8080 }]
-        readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }
+        readinessProbe: { httpGet: { path: /ready, port: 8080 }, periodSeconds: 1, failureThreshold: 1 }
 ---
 apiVersion: v1
 kind: Service
@@ -128,6 +128,23 @@ export function kubeProxyClusterSuite(mode: 'userspace' | 'iptables', skipWhy?: 
       return five.every((p) => seen.has(p));
     }, 'all five pods behind the NodePort', 30_000);
 
+    // A failing readiness probe takes a pod out: its endpoint turns not ready and it gets no more requests.
+    const [sick] = five;
+    const sickIP = (await kubectl('get', 'pod', sick, '-o', 'jsonpath={.status.podIP}')).trim();
+    const dockerHost = /DOCKER_HOST=(\S+)/.exec((await cluster('env')).stdout)![1];
+    const docker = (...a: string[]) => execFileSync('docker', a, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: dockerHost } });
+    const container = docker('ps', '-q', '--filter', `label=io.kubernetes.pod.name=${sick}`, '--filter', 'label=io.kubernetes.container.name=httpd').trim().split('\n')[0];
+    expect(container, `the httpd container of ${sick}`).toBeTruthy();
+    docker('exec', container, 'rm', '/www/ready');
+    await eventually(async () => { const ips = await readyIPs(); return ips.length === 4 && !ips.includes(sickIP); }, `${sick} out of the ready endpoints`, 60_000);
+    await eventually(async () => {
+      for (let i = 0; i < 40; i++) if (await get('127.0.0.1', nodePort) === sick) return false;
+      return true;
+    }, `no more requests to ${sick}`, 30_000);
+    expect((await kubectl('get', 'pod', sick, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')).trim()).toBe('False');
+    docker('exec', container, 'touch', '/www/ready');
+    await eventually(async () => (await readyIPs()).length === 5, `${sick} ready again`, 60_000);
+
     // ClientIP affinity pins a client (127.0.0.1 here) to one pod.
     await kubectl('patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}');
     await eventually(async () => {
@@ -156,7 +173,8 @@ export function kubeProxyClusterSuite(mode: 'userspace' | 'iptables', skipWhy?: 
         && new RegExp(`-A KUBE-SERVICES -d ${webIP.replace(/\./g, '\\.')}/32 .*-j KUBE-SVC-`).test(nat)
         && ready.every((ip: string) => nat.includes(`--to-destination ${ip}:8080`));
     }, 'the REJECT and DNAT rules for the ClusterIPs', 30_000);
-    const script = `for i in 1 2 3 4 5 6 7 8 9; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${webIP} 80 | tail -n 1; done; `
+    // By ClusterIP, by the short name and by the FQDN (cluster DNS through the pod's resolv.conf), three each.
+    const script = `for t in ${webIP} ${webIP} ${webIP} web web web web.default.svc.cluster.local web.default.svc.cluster.local web.default.svc.cluster.local; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $t 80 | tail -n 1; done; `
       + `t0=$(date +%s); nc -w 3 ${emptyIP} 80 </dev/null; echo "empty-rc=$? in $(( $(date +%s) - t0 ))s"; exec sleep 3600`;
     writeFileSync(path.join(dir, 'client.yaml'), `apiVersion: v1
 kind: Pod
