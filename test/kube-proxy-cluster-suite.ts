@@ -111,7 +111,7 @@ export function kubeProxyClusterSuite(mode: 'userspace' | 'iptables', skipWhy?: 
       return pods.every((p) => seen.has(p));
     }, 'all three pods behind 127.0.0.1:<nodePort>', 30_000);
 
-    for (const [host, n] of [['127.0.0.1', 300], ['127.0.1.1', 90], ['127.0.1.2', 90]] as const) {
+    for (const [host, n] of [['127.0.0.1', 300], ['127.0.1.1', 300], ['127.0.1.2', 300]] as const) {
       const counts: Record<string, number> = {};
       for (let i = 0; i < n; i++) { const who = await get(host, nodePort); counts[who] = (counts[who] ?? 0) + 1; }
       expect(Object.keys(counts).sort(), host).toEqual(pods);

@@ -51,7 +51,7 @@ describe.skipIf(!tablesFree)('kube-proxy iptables mode (root)', () => {
   let client: ApiClient;
   let proxy: KubeProxy;
   let running: Promise<void>;
-  const ac = new AbortController();
+  let ac = new AbortController();
   const backends: { close(): Promise<void> }[] = [];
   let port = 0;
   let routeLocalnet = '0';
@@ -65,11 +65,16 @@ describe.skipIf(!tablesFree)('kube-proxy iptables mode (root)', () => {
     const first = await backend('127.0.0.21');
     port = first.port;
     backends.push(first, await backend('127.0.0.22', port), await backend('127.0.0.23', port));
+    startProxy();
+  });
+
+  function startProxy(): void {
     const proxier = new IptablesProxier({ nodePortAddresses: ['127.0.0.1'], serviceCIDR: '10.96.0.0/12' });
     // Sync failures (iptables-restore's stderr) show in the test output.
     proxy = new KubeProxy({ informers: new SharedInformerFactory({ client }), proxier, minSyncPeriodMs: 50, log: createLogger('kube-proxy', 'error') });
+    ac = new AbortController();
     running = proxy.run(ac.signal);
-  });
+  }
 
   afterAll(async () => {
     ac.abort();
@@ -136,6 +141,27 @@ describe.skipIf(!tablesFree)('kube-proxy iptables mode (root)', () => {
     expect(natNow.split('\n').filter((l) => l.startsWith('-A')).length).toBe(before);
     expect(natNow.split('\n').filter((l) => l.startsWith('-A PREROUTING') && l.includes('KUBE-SERVICES'))).toHaveLength(1);
     expect(proxy.metrics.rulesWritten).toBeGreaterThan(20);
+
+    // kube-proxy stopping leaves the rules in place, and a new one's first sync drops no connection.
+    ac.abort();
+    await running;
+    const failures: unknown[] = [];
+    let served = 0;
+    let stop = false;
+    const load = (async () => {
+      while (!stop) await hello(webPort).then((who) => { if (ips.includes(who)) served++; else failures.push(who); }, (err) => { failures.push(err); });
+    })();
+    try {
+      await eventually(() => served >= 20, 'answers with no kube-proxy running', 20_000);
+      startProxy();
+      await eventually(() => proxy.metrics.syncs >= 1, 'the new kube-proxy synced', 20_000);
+      const after = served;
+      await eventually(() => served >= after + 20, 'answers after the resync', 20_000);
+    } finally {
+      stop = true;
+      await load;
+    }
+    expect(failures).toEqual([]);
 
     // Deleting the Service removes its chains (stale KUBE-SVC/KUBE-SEP chains are deleted on the next sync).
     expect((await call(api.url, 'DELETE', '/api/v1/namespaces/default/services/sticky')).status).toBe(200);
