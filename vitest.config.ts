@@ -16,6 +16,7 @@ export default defineConfig({
       '@k8ts/scheduler': src('./packages/scheduler/src/index.ts'),
       '@k8ts/dns': src('./packages/dns/src/index.ts'),
       '@k8ts/kube-proxy': src('./packages/kube-proxy/src/index.ts'),
+      '@k8ts/ingress': src('./packages/ingress/src/index.ts'),
     },
   },
   test: {
@@ -25,6 +26,7 @@ export default defineConfig({
     pool: 'forks',
     // Clusters that tests start with scripts/cluster run kube-proxy in userspace mode: test files run in parallel,
     // and one host's iptables can have only one kube-proxy. test/kube-proxy-iptables.test.ts asks for iptables itself.
-    env: { K8TS_PROXY_MODE: 'userspace' },
+    // Their ingress controllers take free ports (not 80/443), for the same reason.
+    env: { K8TS_PROXY_MODE: 'userspace', K8TS_INGRESS_HTTP_PORT: '0', K8TS_INGRESS_HTTPS_PORT: '0' },
   },
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench: every figure is a ratio against the raw part measured in the same run.
-// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|dns|kube-proxy] [--n 2000] [--concurrency 32]
+// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|dns|kube-proxy|ingress] [--n 2000] [--concurrency 32]
 //        [--deploy-replicas 1000] [--deploy-nodes 100] [--rollout-replicas 100]
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -13,6 +13,7 @@ import { Etcd3 } from 'etcd3';
 import { Pool } from 'undici';
 import { ensureDockerEngine, ensureImages, socketPath } from '../scripts/lib/docker.mjs';
 import { benchEndpointPropagation } from './endpoint-propagation.mjs';
+import { benchIngress } from './ingress.mjs';
 import { benchKubeProxy } from './kube-proxy.mjs';
 import { freePort, startApiserver, startControllerManager, startDns, startEtcd, startKubelet, startScheduler } from '../scripts/lib/processes.mjs';
 
@@ -534,3 +535,4 @@ if (!args.only || args.only === 'kube-proxy') {
   await benchKubeProxy({ concurrency: C });
   await benchEndpointPropagation();
 }
+if (!args.only || args.only === 'ingress') await benchIngress({ concurrency: C });

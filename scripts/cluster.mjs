@@ -5,9 +5,9 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ensureDockerEngine, ensureImages, networkGateway, pingDocker } from './lib/docker.mjs';
 import {
-  APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, DNS_MAIN, KUBE_PROXY_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, chooseProxyMode,
+  APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, DNS_MAIN, INGRESS_MAIN, KUBE_PROXY_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, chooseProxyMode,
   cleanupKubeProxyRules, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
-  startControllerManager, startDns, startKubeProxy, startKubelet, startScheduler, stopPid, writeKubeconfig,
+  startControllerManager, startDns, startIngress, startKubeProxy, startKubelet, startScheduler, stopPid, writeKubeconfig,
 } from './lib/processes.mjs';
 
 const DEFAULT_STATE_DIR = path.join(ROOT, '.k8ts');
@@ -150,10 +150,29 @@ function kubeProxyRows(nodes, mode) {
   }));
 }
 
+/**
+ * The ingress controller: one for the host, on 127.0.0.1 and every node address (HTTP on --ingress-http-port,
+ * HTTPS on --ingress-https-port), serving the IngressClass `k8ts`, which it creates marked default.
+ */
+function ingressRow(nodes) {
+  return {
+    name: 'ingress',
+    healthPath: '/healthz',
+    async start(ctx) {
+      const nodeIPs = Array.from({ length: nodes }, (_, i) => `127.0.1.${i + 1}`);
+      const i = await startIngress({
+        apiserverUrl: ctx.apiserverUrl, nodeIPs, httpPort: ctx.ingressPorts.http, httpsPort: ctx.ingressPorts.https,
+        logFile: ctx.logFile('ingress'), detached: true,
+      });
+      return { started: i, url: i.url, ports: { port: i.port, http: i.httpPort, https: i.httpsPort } };
+    },
+  };
+}
+
 /** Every row for a cluster of `nodes` kubelets and kube-proxies in `proxyMode`. */
 function components(nodes, proxyMode = 'userspace') {
   return nodes > 0
-    ? [...BASE_COMPONENTS, DOCKER, DNS, ...Array.from({ length: nodes }, (_, i) => kubeletRow(i + 1)), ...kubeProxyRows(nodes, proxyMode)]
+    ? [...BASE_COMPONENTS, DOCKER, DNS, ...Array.from({ length: nodes }, (_, i) => kubeletRow(i + 1)), ...kubeProxyRows(nodes, proxyMode), ingressRow(nodes)]
     : [...BASE_COMPONENTS, DNS];
 }
 
@@ -241,6 +260,10 @@ async function up(opts, cmd) {
     stateDir: files.dir,
     apiserverPort,
     kubeletPort: opts.kubeletPort,
+    ingressPorts: opts.nodes > 0 ? {
+      http: await chooseIngressPort(opts.ingressHttpPort, process.getuid?.() === 0 ? 80 : 8080, 'HTTP'),
+      https: await chooseIngressPort(opts.ingressHttpsPort, process.getuid?.() === 0 ? 443 : 8443, 'HTTPS'),
+    } : {},
     logFile(name) {
       const file = path.join(files.logs, `${name}.log`);
       fs.appendFileSync(file, `--- ${new Date().toISOString()} scripts/cluster starts ${name} ---\n`);
@@ -321,6 +344,11 @@ async function up(opts, cmd) {
   return new Promise(() => {}); // stopAll exits the process
 }
 
+function ingressLine(state) {
+  const ports = state.components.find((c) => c.name === 'ingress')?.ports;
+  return ports ? `\ningress:     http://127.0.0.1:${ports.http}, https://127.0.0.1:${ports.https} and on each node address (IngressClass k8ts, the default)` : '';
+}
+
 function printUp(files, state) {
   console.log(`\nk8ts is up (${state.mode}; state in ${files.dir})`);
   printTable(state.components.map((c) => ({ ...c, healthy: true })));
@@ -329,12 +357,23 @@ logs:        ${files.logs}/{${state.components.map((c) => c.name).join(',')}}.lo
 etcd data:   ${files.etcdDataDir}
 kubeconfig:  ${files.kubeconfig}
 nodes:       ${state.nodes}${state.nodes ? ` (node-1…node-${state.nodes} on 127.0.1.1…127.0.1.${state.nodes}; static pod manifests in ${files.dir}/manifests/<node>/)` : ''}${state.nodes ? `
-kube-proxy:  ${state.proxyMode} mode (NodePorts on 127.0.0.1 and each node address${state.proxyMode === 'iptables' ? '; ClusterIPs too' : '; pods cannot reach ClusterIPs'})` : ''}
+kube-proxy:  ${state.proxyMode} mode (NodePorts on 127.0.0.1 and each node address${state.proxyMode === 'iptables' ? '; ClusterIPs too' : '; pods cannot reach ClusterIPs'})` : ''}${ingressLine(state)}
 
 Use it with kubectl:
   export KUBECONFIG=${shellQuote(files.kubeconfig)}    # or: eval "$(scripts/cluster${files.flag} env)"
   kubectl get --raw /readyz
 ${state.mode === 'detached' ? `Stop it with: scripts/cluster${files.flag} down` : `Ctrl-C (or scripts/cluster${files.flag} down in another shell) stops it.`}`);
+}
+
+/** The ingress controller's port: as asked (0: a free one), else the default, or a free one when that is taken. */
+async function chooseIngressPort(asked, fallback, what) {
+  if (asked === 0) return freePort();
+  const port = asked ?? fallback;
+  if (await isPortFree(port)) return port;
+  if (asked !== undefined) throw new UserError(`ingress ${what} port ${port} on 127.0.0.1 is in use: pass another --ingress-${what.toLowerCase()}-port (0 picks a free one)`);
+  const free = await freePort();
+  console.log(`port ${port} is in use: the ingress controller serves ${what} on ${free} instead`);
+  return free;
 }
 
 async function choosePort(port, isDefault) {
@@ -360,7 +399,7 @@ function buildIfStale() {
 function staleBuildReason() {
   const rel = (file) => path.relative(ROOT, file);
   // tsc -b may leave main.js untouched when only a dependency changed; it then refreshes the tsbuildinfo.
-  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet'], [SCHEDULER_MAIN, 'scheduler'], [CONTROLLER_MANAGER_MAIN, 'controller-manager'], [DNS_MAIN, 'dns'], [KUBE_PROXY_MAIN, 'kube-proxy']]) {
+  for (const [main, pkg] of [[APISERVER_MAIN, 'apiserver'], [KUBELET_MAIN, 'kubelet'], [SCHEDULER_MAIN, 'scheduler'], [CONTROLLER_MANAGER_MAIN, 'controller-manager'], [DNS_MAIN, 'dns'], [KUBE_PROXY_MAIN, 'kube-proxy'], [INGRESS_MAIN, 'ingress']]) {
     if (!fs.existsSync(main)) return `${rel(main)} is missing`;
     const dir = path.join(ROOT, 'packages', pkg);
     const built = Math.max(...[main, path.join(dir, 'tsconfig.tsbuildinfo'), path.join(dir, 'dist/tsconfig.tsbuildinfo')]
@@ -463,7 +502,7 @@ Examples:
   scripts/cluster down                stop a detached cluster`);
 
 program.command('up')
-  .description('start etcd, the apiserver, the scheduler, the controller-manager, --nodes kubelets and kube-proxy (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
+  .description('start etcd, the apiserver, the scheduler, the controller-manager, --nodes kubelets, kube-proxy and the ingress controller (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
   .option('-d, --detach', 'run in the background (own process groups, output to logs/) and return once healthy')
   .addOption(new Option('--port <port>', 'apiserver port; when the default is taken a free one is used, 0 always picks one')
     .default(DEFAULT_PORT).argParser(intArg(0)))
@@ -472,6 +511,10 @@ program.command('up')
     .default(2).argParser(intArg(0)))
   .addOption(new Option('--proxy-mode <mode>', 'kube-proxy mode: auto picks iptables as root (unless another kube-proxy owns the host\'s tables), else userspace')
     .choices(['auto', 'iptables', 'userspace']).env('K8TS_PROXY_MODE').default('auto'))
+  .addOption(new Option('--ingress-http-port <port>', 'the ingress controller\'s HTTP port on 127.0.0.1 and each node address (default 80 as root, else 8080; 0 picks a free one)')
+    .env('K8TS_INGRESS_HTTP_PORT').argParser(intArg(0)))
+  .addOption(new Option('--ingress-https-port <port>', 'its HTTPS port (default 443 as root, else 8443; 0 picks a free one)')
+    .env('K8TS_INGRESS_HTTPS_PORT').argParser(intArg(0)))
   .option('--no-build', 'use packages/*/dist as it is instead of running `npm run build` when it is stale')
   .addOption(stateDirOption())
   .action(async (opts, cmd) => { process.exitCode = await up(opts, cmd); });

@@ -16,6 +16,7 @@ export const SCHEDULER_MAIN = path.join(ROOT, 'packages/scheduler/dist/main.js')
 export const CONTROLLER_MANAGER_MAIN = path.join(ROOT, 'packages/controller-manager/dist/main.js');
 export const DNS_MAIN = path.join(ROOT, 'packages/dns/dist/main.js');
 export const KUBE_PROXY_MAIN = path.join(ROOT, 'packages/kube-proxy/dist/main.js');
+export const INGRESS_MAIN = path.join(ROOT, 'packages/ingress/dist/main.js');
 
 /**
  * A process started by these helpers.
@@ -289,6 +290,34 @@ export async function startKubeProxy({ apiserverUrl, mode, nodePortAddresses, no
       healthy: () => isHealthy(`${url}/healthz`),
     });
     return { ...started, url, port: p };
+  });
+}
+
+/**
+ * Starts the built ingress controller (packages/ingress/dist/main.js): HTTP and HTTPS on 127.0.0.1 and each node
+ * address, /healthz and /metrics on host:port; waits (30 s) until /healthz answers (caches synced, first
+ * configuration in place). Ports left undefined (or 0) are picked free.
+ * @param {{ apiserverUrl: string, nodeIPs?: string[], httpPort?: number, httpsPort?: number, host?: string, port?: number,
+ *           logFile?: string, detached?: boolean, main?: string, extraArgs?: string[] }} options
+ * @returns {Promise<Started & { url: string, port: number, httpPort: number, httpsPort: number }>}
+ */
+export async function startIngress({ apiserverUrl, nodeIPs = [], httpPort, httpsPort, host = '127.0.0.1', port, logFile, detached = false,
+                                     main = INGRESS_MAIN, extraArgs = [] }) {
+  if (!fs.existsSync(main)) throw new Error(`${main} does not exist: run \`npm run build\` first`);
+  return retryOnPortClash(!port || !httpPort || !httpsPort, async () => {
+    const p = port || await freePort(host);
+    const h = httpPort || await freePort('127.0.0.1');
+    const s = httpsPort || await freePort('127.0.0.1');
+    const url = `http://${host}:${p}`;
+    const started = await launch({
+      name: 'ingress',
+      command: process.execPath,
+      args: [main, '--apiserver', apiserverUrl, '--http-port', String(h), '--https-port', String(s),
+        ...(nodeIPs.length ? ['--node-ip', nodeIPs.join(',')] : []), '--health-bind-address', `${host}:${p}`, ...extraArgs],
+      logFile, detached,
+      healthy: () => isHealthy(`${url}/healthz`),
+    });
+    return { ...started, url, port: p, httpPort: h, httpsPort: s };
   });
 }
 

@@ -3,6 +3,7 @@ import { findResource, RESOURCES, silentLogger, type Logger, type ResourceDef } 
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { DefaultIngressClass } from './admission/default-ingress-class.js';
 import { PriorityAdmission } from './admission/priority.js';
 import { ServiceAllocator } from './admission/service-allocation.js';
 import { POST_START_HOOKS } from './bootstrap.js';
@@ -51,7 +52,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const tolerations = new DefaultTolerationSeconds({
     notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds,
   });
-  const admission = new AdmissionChain([lifecycle, priority, tolerations, services]);
+  const ingressClass = new DefaultIngressClass();
+  const admission = new AdmissionChain([lifecycle, priority, tolerations, ingressClass, services]);
 
   const caches = new Map<ResourceDef, WatchCache>();
   const stores = new Map<ResourceDef, ResourceStore>();
@@ -65,6 +67,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   lifecycle.attach(stores.get(of('', 'v1', 'namespaces'))!);
   priority.attach(stores.get(of('scheduling.k8s.io', 'v1', 'priorityclasses'))!);
   services.attach(caches.get(of('', 'v1', 'services'))!);
+  ingressClass.attach(stores.get(of('networking.k8s.io', 'v1', 'ingressclasses'))!);
   // The `kubernetes` Service and its endpoints (upstream's bootstrap-controller post-start hook).
   const kubernetesService = new KubernetesServiceReconciler(log);
   for (const hook of [...POST_START_HOOKS, kubernetesService]) {

@@ -91,7 +91,7 @@ const printer: Printer = {
   ],
 };
 
-/** networking.k8s.io/v1 Ingresses (upstream's pkg/registry/networking/ingress); no ingress controller ships here. */
+/** networking.k8s.io/v1 Ingresses (upstream's pkg/registry/networking/ingress); packages/ingress serves them. */
 export const ingressStrategy = defineStrategy('networking.k8s.io', 'v1', 'ingresses', {
   tracksGeneration: true,
   validate: validateIngress,
