@@ -11,7 +11,7 @@ import {
   ServiceAccountsController, ServiceLBController,
 } from '@k8ts/controller-manager';
 // @ts-expect-error plain JS module shared with scripts/cluster
-import { startEtcd } from '../scripts/lib/processes.mjs';
+import { freePort, startEtcd } from '../scripts/lib/processes.mjs';
 
 const execFileP = promisify(execFile);
 
@@ -176,11 +176,21 @@ export interface ControlPlaneCluster {
 }
 
 /** `scripts/cluster up --detach --nodes 0` in a temporary state dir (the control plane, no kubelets), for kubectl tests. */
-export async function startControlPlaneCluster(prefix: string): Promise<ControlPlaneCluster> {
+export function startControlPlaneCluster(prefix: string): Promise<ControlPlaneCluster> {
+  return startLocalCluster(prefix, { nodes: 0 });
+}
+
+/**
+ * `scripts/cluster up --detach --nodes N` in a temporary state dir, with real kubelets on free ports when N > 0
+ * (`--no-build`: the suite has built). `upOutput` is what `up` printed.
+ */
+export async function startLocalCluster(prefix: string, opts: { nodes: number }): Promise<ControlPlaneCluster & { upOutput: string }> {
   const root = path.resolve(import.meta.dirname, '..');
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   const state = path.join(dir, 'state');
-  await execFileP(path.join(root, 'scripts/cluster'), ['up', '--detach', '--nodes', '0', '--state-dir', state, '--port', '0'], { timeout: 120_000 });
+  const nodeArgs = opts.nodes > 0 ? ['--no-build', '--kubelet-port', String(await freePort('127.0.1.1'))] : [];
+  const { stdout: upOutput } = await execFileP(path.join(root, 'scripts/cluster'), ['up', '--detach', '--nodes', String(opts.nodes), '--state-dir', state, '--port', '0', ...nodeArgs],
+    { timeout: opts.nodes > 0 ? 300_000 : 120_000 });
   const env = { ...process.env, KUBECONFIG: path.join(state, 'kubeconfig'), HOME: dir };
   const kubectlStatus = async (...args: string[]) => {
     try {
@@ -192,7 +202,7 @@ export async function startControlPlaneCluster(prefix: string): Promise<ControlP
     }
   };
   return {
-    dir, env, kubectlStatus,
+    dir, env, kubectlStatus, upOutput,
     kubectl: async (...args: string[]) => (await execFileP('kubectl', [`--cache-dir=${dir}/kube-cache`, ...args], { env, timeout: 60_000 })).stdout,
     file: (name, text) => { const f = path.join(dir, name); writeFileSync(f, text); return f; },
     down: async () => {

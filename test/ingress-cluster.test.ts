@@ -1,13 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain JS module shared with scripts/
-import { freePort } from '../scripts/lib/processes.mjs';
-import { eventually } from './harness.js';
+import { eventually, startLocalCluster } from './harness.js';
 
 // The local cluster with real containers and the real kubectl: two Deployments behind one Ingress, reached through
 // the ingress controller that scripts/cluster starts (on free ports here: vitest.config.ts). Traffic goes only to
@@ -60,14 +57,11 @@ spec:
 `;
 
 describe.skipIf(!built)('Ingress through k8ts-ingress on a 2-node cluster', () => {
-  let dir = '';
-  let env: NodeJS.ProcessEnv = {};
+  let c: Awaited<ReturnType<typeof startLocalCluster>>;
   let httpPort = 0;
   let httpsPort = 0;
-  const state = () => path.join(dir, 'state');
-  const cluster = (...args: string[]) => run(path.join(ROOT, 'scripts/cluster'), [...args, '--state-dir', state()], { timeout: 300_000 });
-  const kubectl = async (...args: string[]) => (await run('kubectl', [`--cache-dir=${dir}/kc`, ...args], { env, timeout: 60_000 })).stdout;
-  const apply = async (name: string, text: string) => { writeFileSync(path.join(dir, name), text); await kubectl('apply', '-f', path.join(dir, name)); };
+  const kubectl = (...args: string[]) => c.kubectl(...args);
+  const apply = async (name: string, text: string) => { await kubectl('apply', '-f', c.file(name, text)); };
   const pods = async (app: string) => (await kubectl('get', 'pods', '-l', `app=${app}`, '--field-selector', 'status.phase=Running', '-o', 'jsonpath={.items[*].metadata.name}')).trim().split(/\s+/).filter(Boolean);
   /** curl as a user would: the name resolved to 127.0.0.1 with --resolve. */
   const curl = async (url: string, ...extra: string[]) => {
@@ -78,20 +72,13 @@ describe.skipIf(!built)('Ingress through k8ts-ingress on a 2-node cluster', () =
   };
 
   beforeAll(async () => {
-    if (!built) return;
-    dir = mkdtempSync(path.join(tmpdir(), 'k8ts-ingress-'));
-    const up = (await cluster('up', '--detach', '--no-build', '--port', '0', '--nodes', '2', '--kubelet-port', String(await freePort('127.0.1.1')))).stdout;
-    const m = /ingress: +http:\/\/127\.0\.0\.1:(\d+), https:\/\/127\.0\.0\.1:(\d+)/.exec(up);
-    if (!m) throw new Error(`no ingress line in the cluster's output:\n${up}`);
+    c = await startLocalCluster('k8ts-ingress-', { nodes: 2 });
+    const m = /ingress: +http:\/\/127\.0\.0\.1:(\d+), https:\/\/127\.0\.0\.1:(\d+)/.exec(c.upOutput);
+    if (!m) throw new Error(`no ingress line in the cluster's output:\n${c.upOutput}`);
     [httpPort, httpsPort] = [Number(m[1]), Number(m[2])];
-    env = { ...process.env, KUBECONFIG: path.join(state(), 'kubeconfig'), HOME: dir };
   }, 600_000);
 
-  afterAll(async () => {
-    if (!dir) return;
-    await cluster('down').catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(async () => { await c?.down(); }, 120_000);
 
   it('routes by host and path to the right pods, applies a path change at once, terminates TLS, and loses no request in a rollout', { timeout: 400_000 }, async () => {
     expect((await kubectl('get', 'ingressclass', 'k8ts', '-o', 'jsonpath={.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class} {.spec.controller}')).trim()).toBe('true k8ts.io/ingress');
@@ -99,8 +86,8 @@ describe.skipIf(!built)('Ingress through k8ts-ingress on a 2-node cluster', () =
     await apply('b.yaml', deployment('web-b'));
     // A TLS Secret made by openssl, as the docs make one (kubectl create secret tls, client-side, then apply).
     await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=a.example.com',
-      '-addext', 'subjectAltName=DNS:a.example.com', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
-    const secret = await kubectl('create', 'secret', 'tls', 'a-tls', `--cert=${path.join(dir, 'tls.crt')}`, `--key=${path.join(dir, 'tls.key')}`, '--dry-run=client', '-o', 'yaml');
+      '-addext', 'subjectAltName=DNS:a.example.com', '-keyout', path.join(c.dir, 'tls.key'), '-out', path.join(c.dir, 'tls.crt')]);
+    const secret = await kubectl('create', 'secret', 'tls', 'a-tls', `--cert=${path.join(c.dir, 'tls.crt')}`, `--key=${path.join(c.dir, 'tls.key')}`, '--dry-run=client', '-o', 'yaml');
     await apply('secret.yaml', secret);
     await apply('ingress.yaml', ingress('/api'));
     await eventually(async () => (await pods('web-a')).length === 2 && (await pods('web-b')).length === 2, 'both Deployments running', 180_000);
@@ -132,9 +119,9 @@ describe.skipIf(!built)('Ingress through k8ts-ingress on a 2-node cluster', () =
     expect(a).toContain((await curl(`http://b.example.com:${httpPort}/api/`)).body);
 
     // TLS with the Secret's certificate, verified by curl against it; another name gets the fake certificate.
-    const tlsOk = await curl(`https://a.example.com:${httpsPort}/`, '--cacert', path.join(dir, 'tls.crt'));
+    const tlsOk = await curl(`https://a.example.com:${httpsPort}/`, '--cacert', path.join(c.dir, 'tls.crt'));
     expect([tlsOk.status, a.includes(tlsOk.body)]).toEqual([200, true]);
-    await expect(curl(`https://b.example.com:${httpsPort}/`, '--cacert', path.join(dir, 'tls.crt'))).rejects.toThrow();
+    await expect(curl(`https://b.example.com:${httpsPort}/`, '--cacert', path.join(c.dir, 'tls.crt'))).rejects.toThrow();
 
     // A rollout of web-a under a steady request loop through the ingress loses no request.
     let stop = false;
@@ -165,7 +152,8 @@ describe.skipIf(!built)('Ingress through k8ts-ingress on a 2-node cluster', () =
     }
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(50);
-    const metrics = await (await fetch(`http://127.0.0.1:${JSON.parse(await run('cat', [path.join(state(), 'pids.json')]).then((r) => r.stdout)).components.find((c: { name: string }) => c.name === 'ingress').ports.port}/metrics`)).text();
+    const pids = JSON.parse(readFileSync(path.join(c.dir, 'state', 'pids.json'), 'utf8')) as { components: { name: string; ports?: { port: number } }[] };
+    const metrics = await (await fetch(`http://127.0.0.1:${pids.components.find((x) => x.name === 'ingress')!.ports!.port}/metrics`)).text();
     expect(metrics).toMatch(/k8ts_ingress_controller_requests\{status="200"\} \d+/);
   });
 });
