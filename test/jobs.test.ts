@@ -101,6 +101,17 @@ describe('Job, CronJob and TTL-after-finished controllers against a real apiserv
     expect((await kubectl('get', 'job', 'bad', '-n', NS, '--no-headers')).split(/\s+/).slice(0, 3)).toEqual(['bad', 'Failed', '0/1']);
   });
 
+  it('refuses a bad pod failure policy: a wrong type with upstream\'s decode error (400), a bad rule as Invalid (422)', async () => {
+    const base = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'pfp' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } };
+    const withRules = (rules: unknown) => ({ ...base, spec: { ...base.spec, podFailurePolicy: { rules } } });
+    const bad = await call(s.url, 'POST', `/apis/batch/v1/namespaces/${NS}/jobs`, withRules([{ action: 'FailJob', onExitCodes: { operator: 'In', values: ['x'] } }]));
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/cannot unmarshal string into Go struct field .*values of type int32/);
+    const invalid = await call(s.url, 'POST', `/apis/batch/v1/namespaces/${NS}/jobs`, withRules([{ action: 'Retry', onPodConditions: [{ type: 'DisruptionTarget' }] }]));
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.message).toContain('spec.podFailurePolicy.rules[0].action: Unsupported value: "Retry"');
+  });
+
   it('Indexed: one pod per index with its hostname and completion index; completedIndexes', async () => {
     await kubectl('apply', '-f', kubectl.file('idx.yaml', jobYaml('idx', '  completions: 3\n  parallelism: 3\n  completionMode: Indexed')));
     const pods = await eventually(async () => { const p = await podsOf('idx'); return p.length === 3 && p; }, 'three indexed pods');

@@ -72,6 +72,42 @@ export function defaultJob(job: Obj): void {
   defaultTemplate(spec, { restartPolicy: false });
 }
 
+const POD_FAILURE_ACTIONS = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
+
+/** Upstream's validatePodFailurePolicy: at most 20 rules, each a known action on exit codes or pod conditions. */
+function validatePodFailurePolicy(spec: Obj): Errors {
+  const policy = spec.podFailurePolicy;
+  if (!isSet(policy)) return [];
+  const errs: Errors = [];
+  const rules = Array.isArray(asObj(policy).rules) ? asObj(policy).rules as unknown[] : [];
+  if (rules.length > 20) errs.push(invalid('spec.podFailurePolicy.rules', rules.length, 'must have at most 20 items'));
+  rules.forEach((raw, i) => {
+    const rule = asObj(raw);
+    const path = `spec.podFailurePolicy.rules[${i}]`;
+    if (!POD_FAILURE_ACTIONS.includes(rule.action)) errs.push(notSupported(`${path}.action`, rule.action, POD_FAILURE_ACTIONS));
+    if (rule.action === 'FailIndex' && spec.backoffLimitPerIndex == null) errs.push(invalid(`${path}.action`, rule.action, 'requires the backoffLimitPerIndex to be set'));
+    const onCodes = isSet(rule.onExitCodes); const onConds = isSet(rule.onPodConditions);
+    if (onCodes === onConds) errs.push(invalid(path, rule, 'specifying one of OnExitCodes and OnPodConditions is required'));
+    if (onCodes) {
+      const req = asObj(rule.onExitCodes);
+      if (!['In', 'NotIn'].includes(req.operator)) errs.push(notSupported(`${path}.onExitCodes.operator`, req.operator, ['In', 'NotIn']));
+      const values: unknown[] = Array.isArray(req.values) ? req.values : [];
+      if (values.length === 0) errs.push(required(`${path}.onExitCodes.values`, 'at least one value is required'));
+      if (values.length > 255) errs.push(invalid(`${path}.onExitCodes.values`, values.length, 'must have at most 255 items'));
+      values.forEach((v, j) => {
+        if (req.operator === 'In' && v === 0) errs.push(invalid(`${path}.onExitCodes.values[${j}]`, v, 'must not be 0 for the In operator'));
+        if (j > 0 && typeof v === 'number' && (values[j - 1] as number) >= v) {
+          errs.push(invalid(`${path}.onExitCodes.values[${j}]`, v, values[j - 1] === v ? 'duplicate value' : 'must be ordered'));
+        }
+      });
+    }
+  });
+  if (spec.podReplacementPolicy && spec.podReplacementPolicy !== 'Failed') {
+    errs.push(notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, ['Failed']));
+  }
+  return errs;
+}
+
 /** ValidateJob (create) and ValidateJobUpdate (update `old`). */
 export function validateJob(job: Obj, old?: Obj): Errors {
   const spec = asObj(job.spec);
@@ -96,6 +132,10 @@ export function validateJob(job: Obj, old?: Obj): Errors {
     errs.push(notSupported('spec.completionMode', spec.completionMode, ['Indexed', 'NonIndexed']));
   }
   if (spec.completionMode === 'Indexed' && !isSet(spec.completions)) errs.push(required('spec.completions', 'when completion mode is Indexed'));
+  if (spec.podReplacementPolicy && !['Failed', 'TerminatingOrFailed'].includes(spec.podReplacementPolicy) && !isSet(spec.podFailurePolicy)) {
+    errs.push(notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, ['Failed', 'TerminatingOrFailed']));
+  }
+  errs.push(...validatePodFailurePolicy(spec));
   errs.push(...validatePodTemplate(template, 'spec.template', { jobTemplate: true }));
   const restartPolicy = asObj(template.spec).restartPolicy;
   if (!restartPolicy || restartPolicy === 'Always') {
