@@ -56,6 +56,14 @@ function canonical(v: unknown): string {
     : x));
 }
 
+/** JSON patch operations removing finalizers[i] if it is still ours; the last one takes the (then empty) list with it. */
+function removeFinalizerOps(finalizers: readonly string[], i: number): object[] {
+  const test = { op: 'test', path: `/metadata/finalizers/${i}`, value: JOB_TRACKING_FINALIZER };
+  return finalizers.length === 1
+    ? [test, { op: 'remove', path: '/metadata/finalizers' }]
+    : [test, { op: 'remove', path: `/metadata/finalizers/${i}` }];
+}
+
 /** Drops the counters that are zero and the empty completedIndexes, as upstream's omitempty fields are on the wire. */
 function omitZeros(status: JobStatus): void {
   for (const f of ['active', 'succeeded', 'failed'] as const) if (!status[f]) delete status[f];
@@ -258,8 +266,7 @@ export class JobController {
     if (i < 0) return;
     const patch = [
       { op: 'test', path: '/metadata/uid', value: pod.metadata!.uid },
-      { op: 'test', path: `/metadata/finalizers/${i}`, value: JOB_TRACKING_FINALIZER },
-      { op: 'remove', path: `/metadata/finalizers/${i}` },
+      ...removeFinalizerOps(pod.metadata!.finalizers!, i),
     ];
     try {
       await this.deps.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, patch, 'json');
@@ -274,10 +281,7 @@ export class JobController {
         if (!fresh || fresh.metadata?.uid !== pod.metadata?.uid) return;
         const j = fresh.metadata?.finalizers?.indexOf(JOB_TRACKING_FINALIZER) ?? -1;
         if (j < 0) return;
-        await this.deps.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, [
-          { op: 'test', path: `/metadata/finalizers/${j}`, value: JOB_TRACKING_FINALIZER },
-          { op: 'remove', path: `/metadata/finalizers/${j}` },
-        ], 'json');
+        await this.deps.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, removeFinalizerOps(fresh.metadata!.finalizers!, j), 'json');
         return;
       }
       throw e;
