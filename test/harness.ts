@@ -8,7 +8,7 @@ import { ApiClient, SharedInformerFactory } from '@k8ts/api';
 import { buildApp, type AppOptions } from '@k8ts/apiserver';
 import {
   EndpointsController, EndpointSliceController, GarbageCollector, NamespaceController, PodGCController, ReplicaSetController,
-  ServiceAccountsController, ServiceLBController,
+  ServiceAccountsController, ServiceLBController, JobController, CronJobController, TTLAfterFinishedController,
 } from '@k8ts/controller-manager';
 // @ts-expect-error plain JS module shared with scripts/cluster
 import { freePort, startEtcd } from '../scripts/lib/processes.mjs';
@@ -155,6 +155,10 @@ export async function startTestControllers(url: string, names: string[] = ['repl
     endpoint: () => new EndpointsController({ client, informers }),
     endpointslice: () => new EndpointSliceController({ client, informers }),
     'service-lb-controller': () => new ServiceLBController({ client, informers }),
+    // Pod events batched for 50 ms (upstream 1 s) and 200 ms pod failure backoff (upstream 10 s).
+    job: () => new JobController({ client, informers, syncBatchPeriodMs: 50, podFailureBackoffMs: 200 }),
+    cronjob: () => new CronJobController({ client, informers }),
+    'ttl-after-finished': () => new TTLAfterFinishedController({ client, informers }),
   };
   const built = names.map((n) => all[n]());
   informers.start(ac.signal);

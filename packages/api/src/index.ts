@@ -13,7 +13,7 @@ export {
 export type {
   KubeObject, KubeList, WatchEvent, ObjectMeta, ListMeta, OwnerReference, LabelSelector, Condition, Time,
   Pod, PodSpec, PodStatus, Container, Node, Namespace, Service, Endpoints, ConfigMap, Secret, Event, ServiceAccount,
-  Binding, PodTemplateSpec, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, Lease, EndpointSlice,
+  Binding, PodTemplateSpec, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, CronJob, Lease, EndpointSlice,
   HorizontalPodAutoscaler, PriorityClass,
 } from './types.js';
 export { createLogger, silentLogger } from './logger.js';

@@ -9,7 +9,7 @@ export type {
   ServiceAccount, Binding, PodTemplateSpec,
 } from 'kubernetes-types/core/v1.js';
 export type { Deployment, ReplicaSet, DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
-export type { Job } from 'kubernetes-types/batch/v1.js';
+export type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 export type { Lease } from 'kubernetes-types/coordination/v1.js';
 export type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 export type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';

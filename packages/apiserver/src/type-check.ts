@@ -238,10 +238,18 @@ S('Job', { ...typeMeta, metadata: '@ObjectMeta', spec: '@JobSpec', status: '@Job
 S('JobSpec', {
   parallelism: 'i32', completions: 'i32', activeDeadlineSeconds: 'i64', backoffLimit: 'i32', selector: '@LabelSelector',
   manualSelector: 'b', template: '@PodTemplateSpec', ttlSecondsAfterFinished: 'i32', completionMode: 's', suspend: 'b',
+  podFailurePolicy: '@PodFailurePolicy', backoffLimitPerIndex: 'i32', maxFailedIndexes: 'i32', podReplacementPolicy: 's', managedBy: 's',
+  successPolicy: 'any',
 });
+S('PodFailurePolicy', { rules: ['@PodFailurePolicyRule'] });
+S('PodFailurePolicyRule', { action: 's', onExitCodes: '@PodFailurePolicyOnExitCodesRequirement', onPodConditions: ['@PodFailurePolicyOnPodConditionsPattern'] });
+S('PodFailurePolicyOnExitCodesRequirement', { containerName: 's', operator: 's', values: ['i32'] });
+S('PodFailurePolicyOnPodConditionsPattern', { type: 's', status: 's' });
 S('JobStatus', {
   conditions: ['@JobCondition'], startTime: 't', completionTime: 't', active: 'i32', succeeded: 'i32', failed: 'i32', ready: 'i32',
+  terminating: 'i32', completedIndexes: 's', failedIndexes: 's', uncountedTerminatedPods: '@UncountedTerminatedPods',
 });
+S('UncountedTerminatedPods', { succeeded: ['s'], failed: ['s'] });
 S('JobCondition', { type: 's', status: 's', lastProbeTime: 't', lastTransitionTime: 't', reason: 's', message: 's' });
 S('Lease', { ...typeMeta, metadata: '@ObjectMeta', spec: '@LeaseSpec' });
 S('LeaseSpec', { holderIdentity: 's', leaseDurationSeconds: 'i32', acquireTime: 'mt', renewTime: 'mt', leaseTransitions: 'i32' });

@@ -19,7 +19,10 @@ describe('the controller list', () => {
     expect(flags).toMatchObject({
       garbagecollector: '--concurrent-gc-syncs', namespace: '--concurrent-namespace-syncs', podgc: null, serviceaccount: null,
       endpoint: '--concurrent-endpoint-syncs', endpointslice: '--concurrent-service-endpoint-syncs',
+      job: '--concurrent-job-syncs', cronjob: '--concurrent-cron-job-syncs', 'ttl-after-finished': '--concurrent-ttl-after-finished-syncs',
     });
+    // on by default, as upstream
+    expect(enabledControllers('*').map((c) => c.name)).toEqual(expect.arrayContaining(['job', 'cronjob', 'ttl-after-finished']));
     expect(CONTROLLERS.find((c) => c.name === 'podgc')!.options).toEqual([expect.objectContaining({ flag: 'terminated-pod-gc-threshold', default: '12500' })]);
   });
 

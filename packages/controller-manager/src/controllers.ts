@@ -1,10 +1,12 @@
 import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
 import { REPLICATIONCONTROLLERS } from '@k8ts/api';
+import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoint/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpoint-slice-controller.js';
 import { DEFAULT_MAX_ENDPOINTS_PER_SLICE } from './endpointslice/reconciler.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
+import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD, PodGCController } from './podgc/pod-gc-controller.js';
@@ -12,6 +14,7 @@ import { ReplicaSetController } from './replicaset/replica-set-controller.js';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
 import { ServiceLBController } from './servicelb/service-lb-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
+import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
 export interface ControllerContext {
@@ -78,6 +81,9 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
   },
   // Upstream's is the cloud provider's; this one is k3s's ServiceLB: the nodes' addresses as ingress.
   { name: 'service-lb-controller', defaultWorkers: 1, syncsFlag: 'service', build: (ctx) => new ServiceLBController({ ...ctx }) },
+  { name: 'job', defaultWorkers: 5, build: (ctx) => new JobController({ ...ctx }) },
+  { name: 'cronjob', defaultWorkers: 5, syncsFlag: 'cron-job', build: (ctx) => new CronJobController({ ...ctx }) },
+  { name: 'ttl-after-finished', defaultWorkers: 5, build: (ctx) => new TTLAfterFinishedController({ ...ctx }) },
   // upstream runs it with one worker and no flag
   { name: 'serviceaccount', defaultWorkers: 1, syncsFlag: null, build: (ctx) => new ServiceAccountsController({ ...ctx }) },
 ];

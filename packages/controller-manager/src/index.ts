@@ -35,3 +35,16 @@ export type { SliceChanges, SliceEndpoint, SlicePort } from './endpointslice/rec
 export { findPort, shouldPodBeInEndpoints, TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME, HEADLESS_LABEL } from './endpoint-util.js';
 export { ServiceLBController, loadBalancerIngress, nodeIngressIP } from './servicelb/service-lb-controller.js';
 export type { ServiceLBControllerDeps } from './servicelb/service-lb-controller.js';
+export { JobController, JOB_CONTROLLER_NAME, SYNC_JOB_BATCH_PERIOD_MS, isPodFailed } from './job/job-controller.js';
+export type { JobControllerDeps } from './job/job-controller.js';
+export {
+  JOB_TRACKING_FINALIZER, JOB_COMPLETION_INDEX_ANNOTATION, JOB_INDEX_LABEL, JOB_COMPLETION_INDEX_ENV, DEFAULT_JOB_POD_FAILURE_BACKOFF_MS,
+  MAX_JOB_POD_FAILURE_BACKOFF_MS, backoffRemainingMs, nextBackoffRecord, matchPodFailurePolicy, parseIndexes, formatIndexes,
+} from './job/job-util.js';
+export type { BackoffRecord, PolicyMatch } from './job/job-util.js';
+export { CronJobController, CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, jobNameFor } from './cronjob/cronjob-controller.js';
+export type { CronJobControllerDeps } from './cronjob/cronjob-controller.js';
+export { parseSchedule, mostRecentScheduleTime, nextScheduleDelay, formatInZone, NEXT_SCHEDULE_DELTA_MS } from './cronjob/schedule.js';
+export type { Schedule, MissedSchedules } from './cronjob/schedule.js';
+export { TTLAfterFinishedController, jobFinishTime } from './ttlafterfinished/ttl-after-finished-controller.js';
+export type { TTLAfterFinishedControllerDeps } from './ttlafterfinished/ttl-after-finished-controller.js';

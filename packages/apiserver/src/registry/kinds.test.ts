@@ -148,6 +148,9 @@ describe('CronJob', () => {
     expect(errorsOf('batch', 'CronJob', cj({ schedule: '* * * *', jobTemplate: jobTemplate('Never') }))[0])
       .toBe('spec.schedule: Invalid value: "* * * *": expected exactly 5 fields, found 4: * * * *');
     expect(errorsOf('batch', 'CronJob', cj({ jobTemplate: jobTemplate('Never') }))).toEqual(['spec.schedule: Required value']);
+    // robfig/cron's @midnight and @every, as upstream takes them
+    for (const schedule of ['@midnight', '@every 1h30m', '@annually']) expect(errorsOf('batch', 'CronJob', cj({ schedule, jobTemplate: jobTemplate('Never') }))).toEqual([]);
+    expect(errorsOf('batch', 'CronJob', cj({ schedule: '@every soon', jobTemplate: jobTemplate('Never') }))[0]).toMatch(/invalid duration "soon"/);
   });
 
   it('prints schedule, time zone, suspend, active jobs and the last schedule', () => {

@@ -212,6 +212,7 @@ describe('jobs', () => {
       ['pi', 'Running', '2/5', '3m', '3d', 'pi', 'perl', 'batch.kubernetes.io/controller-uid=u1']],
     ['work queue', job({ parallelism: 3 }, { succeeded: 0 }), ['pi', 'Running', '0/1 of 3', '', '3d', 'pi', 'perl', 'batch.kubernetes.io/controller-uid=u1']],
     ['failed', job({ completions: 1 }, { failed: 7, startTime: ago(H), ...cond('Failed') }), ['pi', 'Failed', '0/1', '60m', '3d', 'pi', 'perl', 'batch.kubernetes.io/controller-uid=u1']],
+    ['success criteria met', job({ completions: 1 }, { succeeded: 1, ...cond('SuccessCriteriaMet') }), ['pi', 'SuccessCriteriaMet', '1/1', '', '3d', 'pi', 'perl', 'batch.kubernetes.io/controller-uid=u1']],
     ['suspended', job({ completions: 1 }, cond('Suspended')), ['pi', 'Suspended', '0/1', '', '3d', 'pi', 'perl', 'batch.kubernetes.io/controller-uid=u1']],
     ['terminating', job({ completions: 1 }, {}, { deletionTimestamp: ago(S) }), ['pi', 'Terminating', '0/1', '', '3d', 'pi', 'perl', 'batch.kubernetes.io/controller-uid=u1']],
   ])('%s', (_, obj, want) => {

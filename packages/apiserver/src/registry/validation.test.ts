@@ -208,6 +208,23 @@ describe('jobs', () => {
     ['negative counts', job({ parallelism: -1, backoffLimit: -2 }),
       ['spec.parallelism: Invalid value: -1: must be greater than or equal to 0', 'spec.backoffLimit: Invalid value: -2: must be greater than or equal to 0']],
     ['indexed without completions', job({ completionMode: 'Indexed', parallelism: 2 }), ['spec.completions: Required value: when completion mode is Indexed']],
+    ['a selector of its own without manualSelector', job({ selector: { matchLabels: { 'job-name': 'pi' } } }),
+      ['spec.selector: Invalid value: {"matchLabels":{"job-name":"pi","batch.kubernetes.io/controller-uid":"u-1"}}: `selector` not auto-generated']],
+    ['pod failure policy', job({ podFailurePolicy: { rules: [
+      { action: 'FailJob', onExitCodes: { operator: 'In', values: [0, 3, 3] } },
+      { action: 'Explode', onPodConditions: [{ type: 'DisruptionTarget' }] },
+      { action: 'Ignore' },
+    ] } }), [
+      'spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator',
+      'spec.podFailurePolicy.rules[0].onExitCodes.values[2]: Invalid value: 3: duplicate value',
+      'spec.podFailurePolicy.rules[1].action: Unsupported value: "Explode": supported values: "Count", "FailIndex", "FailJob", "Ignore"',
+      'spec.podFailurePolicy.rules[2]: Invalid value: {"action":"Ignore"}: specifying one of OnExitCodes and OnPodConditions is required',
+    ]],
+    ['the generated selector given back', job({ selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'u-1' } } }), []],
+    ['a selector of another uid without manualSelector', job({ selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'u-2' } } }), [
+      'spec.template.metadata.labels: Invalid value: {"job-name":"pi","batch.kubernetes.io/job-name":"pi","controller-uid":"u-1","batch.kubernetes.io/controller-uid":"u-1"}: `selector` does not match template `labels`',
+      'spec.selector: Invalid value: {"matchLabels":{"batch.kubernetes.io/controller-uid":"u-2"}}: `selector` not auto-generated',
+    ]],
   ])('create: %s', (_, obj, want) => {
     expect(check('batch', 'Job', obj)).toEqual(want);
   });

@@ -30,6 +30,12 @@ export function scheduleError(schedule: string): string {
   if (/^(CRON_)?TZ=/.test(schedule.trim())) return 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead';
   const fields = schedule.trim().split(/\s+/);
   if (!fields[0].startsWith('@') && fields.length !== 5) return `expected exactly 5 fields, found ${fields.length}: ${schedule}`;
+  // robfig/cron's descriptors that cron-parser lacks: @midnight (= @daily) and @every <Go duration>.
+  if (fields[0] === '@midnight' && fields.length === 1) return '';
+  if (fields[0] === '@every') {
+    const d = fields.slice(1).join(' ');
+    return fields.length === 2 && /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(d) ? '' : `failed to parse duration @every ${d}: time: invalid duration "${d}"`;
+  }
   try {
     CronExpressionParser.parse(schedule);
     return '';

@@ -10,18 +10,44 @@ import {
   type Errors, type Obj,
 } from '../shared/validation.js';
 
+const CONTROLLER_UID_LABELS = ['controller-uid', 'batch.kubernetes.io/controller-uid'];
+const JOB_NAME_LABELS = ['job-name', 'batch.kubernetes.io/job-name'];
+
 /**
- * Upstream's job strategy generates the selector from the job's uid unless spec.manualSelector is true; done
- * here when metadata.uid is already set and no selector was given, so callers must assign the uid first.
+ * Upstream's job strategy generates the selector from the job's uid unless spec.manualSelector is true (its
+ * generateSelector): the job-name and controller-uid labels go on the template where not set, and the selector
+ * gains `batch.kubernetes.io/controller-uid: <uid>` where missing (a conflicting one is refused by validation).
+ * Done here when metadata.uid is already set, so callers must assign the uid first.
  */
 function generateJobSelector(job: Obj, spec: Obj): void {
   const uid = job.metadata?.uid;
-  if (!uid || spec.manualSelector === true || spec.selector !== undefined || !isObj(spec.template)) return;
+  if (!uid || spec.manualSelector === true || !isObj(spec.template)) return;
   const labels = child(child(spec.template, 'metadata'), 'labels');
   const name = job.metadata?.name ?? '';
-  for (const key of ['job-name', 'batch.kubernetes.io/job-name']) fill(labels, key, name);
-  for (const key of ['controller-uid', 'batch.kubernetes.io/controller-uid']) fill(labels, key, uid);
-  spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  for (const key of JOB_NAME_LABELS) fill(labels, key, name);
+  for (const key of CONTROLLER_UID_LABELS) fill(labels, key, uid);
+  if (spec.selector !== undefined && !isObj(spec.selector)) return;
+  fill(child(child(spec, 'selector'), 'matchLabels'), 'batch.kubernetes.io/controller-uid', uid);
+}
+
+/** Upstream's ValidateGeneratedSelector: a generated selector must select this job's uid, and the template carry its labels. */
+function validateGeneratedSelector(job: Obj): Errors {
+  const spec = asObj(job.spec);
+  if (spec.manualSelector === true) return [];
+  const labels = asObj(asObj(asObj(spec.template).metadata).labels);
+  const uid = String(job.metadata?.uid ?? '');
+  const name = String(job.metadata?.name ?? '');
+  const errs: Errors = [];
+  if (!uid) errs.push(required('metadata.uid'));
+  const want = (key: string, value: string) => {
+    if (labels[key] !== value) errs.push(invalid(`spec.template.metadata.labels[${key}]`, labels[key] ?? '', `must be '${value}'`));
+  };
+  for (const key of CONTROLLER_UID_LABELS) want(key, uid);
+  for (const key of JOB_NAME_LABELS) want(key, name);
+  if (isObj(spec.selector) && !selectorMatches(spec.selector, { 'batch.kubernetes.io/controller-uid': uid })) {
+    errs.push(invalid('spec.selector', spec.selector, '`selector` not auto-generated'));
+  }
+  return errs;
 }
 
 /** SetDefaults_Job, plus the selector upstream's job strategy generates. */
@@ -44,6 +70,42 @@ export function defaultJob(job: Obj): void {
   // Upstream defaults again whenever the job is read back, which copies the generated labels to a job that had none.
   copyTemplateLabels();
   defaultTemplate(spec, { restartPolicy: false });
+}
+
+const POD_FAILURE_ACTIONS = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
+
+/** Upstream's validatePodFailurePolicy: at most 20 rules, each a known action on exit codes or pod conditions. */
+function validatePodFailurePolicy(spec: Obj): Errors {
+  const policy = spec.podFailurePolicy;
+  if (!isSet(policy)) return [];
+  const errs: Errors = [];
+  const rules = Array.isArray(asObj(policy).rules) ? asObj(policy).rules as unknown[] : [];
+  if (rules.length > 20) errs.push(invalid('spec.podFailurePolicy.rules', rules.length, 'must have at most 20 items'));
+  rules.forEach((raw, i) => {
+    const rule = asObj(raw);
+    const path = `spec.podFailurePolicy.rules[${i}]`;
+    if (!POD_FAILURE_ACTIONS.includes(rule.action)) errs.push(notSupported(`${path}.action`, rule.action, POD_FAILURE_ACTIONS));
+    if (rule.action === 'FailIndex' && spec.backoffLimitPerIndex == null) errs.push(invalid(`${path}.action`, rule.action, 'requires the backoffLimitPerIndex to be set'));
+    const onCodes = isSet(rule.onExitCodes); const onConds = isSet(rule.onPodConditions);
+    if (onCodes === onConds) errs.push(invalid(path, rule, 'specifying one of OnExitCodes and OnPodConditions is required'));
+    if (onCodes) {
+      const req = asObj(rule.onExitCodes);
+      if (!['In', 'NotIn'].includes(req.operator)) errs.push(notSupported(`${path}.onExitCodes.operator`, req.operator, ['In', 'NotIn']));
+      const values: unknown[] = Array.isArray(req.values) ? req.values : [];
+      if (values.length === 0) errs.push(required(`${path}.onExitCodes.values`, 'at least one value is required'));
+      if (values.length > 255) errs.push(invalid(`${path}.onExitCodes.values`, values.length, 'must have at most 255 items'));
+      values.forEach((v, j) => {
+        if (req.operator === 'In' && v === 0) errs.push(invalid(`${path}.onExitCodes.values[${j}]`, v, 'must not be 0 for the In operator'));
+        if (j > 0 && typeof v === 'number' && (values[j - 1] as number) >= v) {
+          errs.push(invalid(`${path}.onExitCodes.values[${j}]`, v, values[j - 1] === v ? 'duplicate value' : 'must be ordered'));
+        }
+      });
+    }
+  });
+  if (spec.podReplacementPolicy && spec.podReplacementPolicy !== 'Failed') {
+    errs.push(notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, ['Failed']));
+  }
+  return errs;
 }
 
 /** ValidateJob (create) and ValidateJobUpdate (update `old`). */
@@ -70,6 +132,10 @@ export function validateJob(job: Obj, old?: Obj): Errors {
     errs.push(notSupported('spec.completionMode', spec.completionMode, ['Indexed', 'NonIndexed']));
   }
   if (spec.completionMode === 'Indexed' && !isSet(spec.completions)) errs.push(required('spec.completions', 'when completion mode is Indexed'));
+  if (spec.podReplacementPolicy && !['Failed', 'TerminatingOrFailed'].includes(spec.podReplacementPolicy) && !isSet(spec.podFailurePolicy)) {
+    errs.push(notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, ['Failed', 'TerminatingOrFailed']));
+  }
+  errs.push(...validatePodFailurePolicy(spec));
   errs.push(...validatePodTemplate(template, 'spec.template', { jobTemplate: true }));
   const restartPolicy = asObj(template.spec).restartPolicy;
   if (!restartPolicy || restartPolicy === 'Always') {
@@ -78,6 +144,7 @@ export function validateJob(job: Obj, old?: Obj): Errors {
     errs.push(notSupported('spec.template.spec.restartPolicy', restartPolicy, ['OnFailure', 'Never']));
   }
   if (old) errs.push(...validateJobUpdate(job, old));
+  else errs.push(...validateGeneratedSelector(job));
   return errs;
 }
 
@@ -113,6 +180,7 @@ function jobStatus(job: Job): string {
   if (job.metadata?.deletionTimestamp) return 'Terminating';
   if (has('Suspended')) return 'Suspended';
   if (has('FailureTarget')) return 'FailureTarget';
+  if (has('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
   return 'Running';
 }
 
@@ -145,7 +213,8 @@ export const jobStrategy = defineStrategy('batch', 'v1', 'jobs', {
   tracksGeneration: true,
   defaults: defaultJob,
   validate: validateJob,
-  fields: (j: Obj) => ({ 'status.successful': asField(j.status?.successful ?? 0) }),
+  // Upstream's field label is status.successful, read from status.succeeded.
+  fields: (j: Obj) => ({ 'status.successful': asField(j.status?.succeeded ?? 0) }),
   printer,
   patchMeta: WORKLOAD_PATCH,
 });
