@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { findResource, RESOURCES, silentLogger, type Logger, type ResourceDef } from '@k8ts/api';
 import { AdmissionChain } from './admission/chain.js';
+import { DefaultStorageClass } from './admission/default-storage-class.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { PriorityAdmission } from './admission/priority.js';
@@ -51,7 +52,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const tolerations = new DefaultTolerationSeconds({
     notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds,
   });
-  const admission = new AdmissionChain([lifecycle, priority, tolerations, services]);
+  const storageClasses = new DefaultStorageClass();
+  const admission = new AdmissionChain([lifecycle, priority, tolerations, storageClasses, services]);
 
   const caches = new Map<ResourceDef, WatchCache>();
   const stores = new Map<ResourceDef, ResourceStore>();
@@ -65,6 +67,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   lifecycle.attach(stores.get(of('', 'v1', 'namespaces'))!);
   priority.attach(stores.get(of('scheduling.k8s.io', 'v1', 'priorityclasses'))!);
   services.attach(caches.get(of('', 'v1', 'services'))!);
+  storageClasses.attach(stores.get(of('storage.k8s.io', 'v1', 'storageclasses'))!);
   // The `kubernetes` Service and its endpoints (upstream's bootstrap-controller post-start hook).
   const kubernetesService = new KubernetesServiceReconciler(log);
   for (const hook of [...POST_START_HOOKS, kubernetesService]) {
