@@ -200,11 +200,14 @@ export class PersistentVolumeController {
         throw err;
       });
       if (live && live.metadata?.uid === ref.uid) return;
+      let released: PV = pv;
       if (pv.status?.phase !== 'Released' && pv.status?.phase !== 'Failed') {
         const updated = await this.setVolumePhase(pv, 'Released');
         if (!updated) return;
+        released = updated as PV;
       }
-      return this.reclaim(pv);
+      if (released.status?.phase === 'Released') await this.reclaim(released);
+      return;
     }
     if (!claim.spec?.volumeName) return; // the claim's sync finishes the binding
     if (claim.spec.volumeName === pv.metadata!.name) {
