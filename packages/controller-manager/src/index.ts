@@ -35,3 +35,9 @@ export type { SliceChanges, SliceEndpoint, SlicePort } from './endpointslice/rec
 export { findPort, shouldPodBeInEndpoints, TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME, HEADLESS_LABEL } from './endpoint-util.js';
 export { ServiceLBController, loadBalancerIngress, nodeIngressIP } from './servicelb/service-lb-controller.js';
 export type { ServiceLBControllerDeps } from './servicelb/service-lb-controller.js';
+export { DisruptionController, DELETION_TIMEOUT_MS, expectedPodCount, disruptionsAllowed } from './disruption/disruption-controller.js';
+export type { DisruptionControllerDeps } from './disruption/disruption-controller.js';
+export { PersistentVolumeController } from './volume/persistentvolume/pv-controller.js';
+export type { PersistentVolumeControllerDeps } from './volume/persistentvolume/pv-controller.js';
+export { LocalPathProvisioner, LOCAL_PATH_PROVISIONER, DEFAULT_LOCAL_PATH_DIR, nodeVolumeDir } from './volume/persistentvolume/local-path-provisioner.js';
+export type { LocalPathProvisionerDeps } from './volume/persistentvolume/local-path-provisioner.js';
