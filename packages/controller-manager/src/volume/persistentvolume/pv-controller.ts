@@ -1,6 +1,6 @@
 import {
   ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_DYNAMICALLY_PROVISIONED, ANN_SELECTED_NODE,
-  ANN_STORAGE_PROVISIONER, ApiError, claimClass, EventRecorder, eventTarget, findMatchingVolume, isDelayBindingMode,
+  ANN_STORAGE_PROVISIONER, ApiError, claimClass, rfc3339, EventRecorder, eventTarget, findMatchingVolume, isDelayBindingMode,
   isVolumeBoundToClaim, NO_PROVISIONER, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, realClock, runWorkers, silentLogger,
   STORAGECLASSES, WorkQueue, type ApiClient, type Clock, type InformerFactory, type Logger, type PersistentVolume,
   type PersistentVolumeClaim, type SharedInformer, type StorageClass,
@@ -167,7 +167,7 @@ export class PersistentVolumeController {
       this.log.info({ volume: pv.metadata!.name, claim: claimKey(claim) }, 'bound volume to claim');
     }
     if (pv.status?.phase !== 'Bound') {
-      const updated = await this.write(() => this.deps.client.update(PERSISTENTVOLUMES, undefined, { ...pv, status: { ...pv.status, phase: 'Bound' } } as PersistentVolume, { subresource: 'status' }));
+      const updated = await this.setVolumePhase(pv, 'Bound');
       if (!updated) return;
       Object.assign(pv, updated);
     }
@@ -253,7 +253,9 @@ export class PersistentVolumeController {
 
   private async setVolumePhase(pv: PV, phase: string): Promise<PersistentVolume | undefined> {
     if (pv.status?.phase === phase) return pv as PersistentVolume;
-    return this.write(() => this.deps.client.update(PERSISTENTVOLUMES, undefined, { ...pv, status: { ...pv.status, phase } } as PersistentVolume, { subresource: 'status' }));
+    // lastPhaseTransitionTime as upstream sets it on every phase change (GA in 1.31).
+    const status = { ...pv.status, phase, lastPhaseTransitionTime: rfc3339(new Date(this.clock.now())) };
+    return this.write(() => this.deps.client.update(PERSISTENTVOLUMES, undefined, { ...pv, status } as PersistentVolume, { subresource: 'status' }));
   }
 
   /** One write; a vanished object ends the sync quietly (undefined), anything else is retried by the worker. */
