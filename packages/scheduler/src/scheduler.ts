@@ -228,7 +228,7 @@ export class Scheduler {
     const { namespace, name } = pod.metadata!;
     try {
       for (const p of this.opts.profile.preBinds ?? []) {
-        const info = this.cache.snapshot().find((n) => n.node.metadata?.name === node);
+        const info = this.cache.nodeInfo(node);
         if (!info) throw new Error(`node "${node}" not found`);
         await p.preBind(pod, info).catch((err: unknown) => {
           const message = `running PreBind plugin "${p.name}": ${(err as Error).message}`;
