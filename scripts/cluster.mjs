@@ -52,7 +52,11 @@ const BASE_COMPONENTS = [
     name: 'controller-manager',
     healthPath: '/healthz',
     async start(ctx) {
-      const cm = await startControllerManager({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('controller-manager'), detached: true });
+      // The local-path provisioner puts each node's volumes under that kubelet's root directory.
+      const cm = await startControllerManager({
+        apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('controller-manager'), detached: true,
+        extraArgs: ['--local-path-dir', path.join(ctx.stateDir, 'kubelet', '{node}', 'local-path')],
+      });
       return { started: cm, url: cm.url, ports: { port: cm.port } };
     },
   },

@@ -9,6 +9,7 @@ import { buildApp, type AppOptions } from '@k8ts/apiserver';
 import {
   EndpointsController, EndpointSliceController, GarbageCollector, NamespaceController, PodGCController, ReplicaSetController,
   ServiceAccountsController, ServiceLBController, JobController, CronJobController, TTLAfterFinishedController,
+  DisruptionController, PersistentVolumeController, LocalPathProvisioner,
 } from '@k8ts/controller-manager';
 // @ts-expect-error plain JS module shared with scripts/cluster
 import { freePort, startEtcd } from '../scripts/lib/processes.mjs';
@@ -142,7 +143,8 @@ export interface TestControllers { client: ApiClient; stop(): Promise<void> }
  * election), with short periods so that tests need not wait upstream's: the namespace controller's 5 s grace,
  * the pod GC's 20 s period and 40 s quarantine.
  */
-export async function startTestControllers(url: string, names: string[] = ['replicaset', 'garbagecollector', 'namespace', 'serviceaccount', 'podgc']): Promise<TestControllers> {
+export async function startTestControllers(url: string, names: string[] = ['replicaset', 'garbagecollector', 'namespace', 'serviceaccount', 'podgc'],
+  opts: { localPathDir?: string } = {}): Promise<TestControllers> {
   const client = new ApiClient({ server: url });
   const informers = new SharedInformerFactory({ client });
   const ac = new AbortController();
@@ -159,6 +161,9 @@ export async function startTestControllers(url: string, names: string[] = ['repl
     job: () => new JobController({ client, informers, syncBatchPeriodMs: 50, podFailureBackoffMs: 200 }),
     cronjob: () => new CronJobController({ client, informers }),
     'ttl-after-finished': () => new TTLAfterFinishedController({ client, informers }),
+    disruption: () => new DisruptionController({ client, informers }),
+    'persistentvolume-binder': () => new PersistentVolumeController({ client, informers, syncPeriodMs: 1000 }),
+    'local-path-provisioner': () => new LocalPathProvisioner({ client, informers, dir: opts.localPathDir }),
   };
   const built = names.map((n) => all[n]());
   informers.start(ac.signal);

@@ -132,8 +132,10 @@ describe.skipIf(!hasKubectl || !built)('the real kubectl and the kinds it expect
       ['NAME', 'CREATED AT'],
       ['NAME', 'AGE', 'REQUEST', 'LIMIT'],
     ]);
-    expect(out).toMatch(/persistentvolumeclaim\/data\s+Pending\s+<unset>\s+\d+s/);
-    expect(out).toMatch(/persistentvolume\/data-pv\s+1Gi\s+RWO\s+Retain\s+Pending\s+<unset>\s+\d+s/);
+    // The claim got the default class (DefaultStorageClass admission) and waits for its first pod; the classless
+    // volume matches no claim of local-path, so the binder leaves it Available (Pending until it has looked).
+    expect(out).toMatch(/persistentvolumeclaim\/data\s+Pending\s+local-path\s+<unset>\s+\d+s/);
+    expect(out).toMatch(/persistentvolume\/data-pv\s+1Gi\s+RWO\s+Retain\s+(Pending|Available)\s+<unset>\s+\d+s/);
     expect(out).toMatch(/ingress\.networking\.k8s\.io\/web\s+<none>\s+web\.example\.com\s+80\s+\d+s/);
     expect(out).toMatch(/poddisruptionbudget\.policy\/web\s+1\s+N\/A\s+0\s+\d+s/);
     expect(out).toMatch(/cronjob\.batch\/hello\s+\*\/5 \* \* \* \*\s+<none>\s+False\s+0\s+<none>\s+\d+s/);

@@ -8,13 +8,14 @@ export {
   NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS, EVENTS, SERVICEACCOUNTS, DEPLOYMENTS, REPLICASETS,
   DAEMONSETS, STATEFULSETS, JOBS, LEASES, HORIZONTALPODAUTOSCALERS, ENDPOINTSLICES, PRIORITYCLASSES,
   REPLICATIONCONTROLLERS, PODTEMPLATES, PERSISTENTVOLUMES, PERSISTENTVOLUMECLAIMS, LIMITRANGES, RESOURCEQUOTAS,
-  CONTROLLERREVISIONS, CRONJOBS, INGRESSES, INGRESSCLASSES, PODDISRUPTIONBUDGETS,
+  CONTROLLERREVISIONS, CRONJOBS, INGRESSES, INGRESSCLASSES, PODDISRUPTIONBUDGETS, STORAGECLASSES,
 } from './resources.js';
 export type {
   KubeObject, KubeList, WatchEvent, ObjectMeta, ListMeta, OwnerReference, LabelSelector, Condition, Time,
   Pod, PodSpec, PodStatus, Container, Node, Namespace, Service, Endpoints, ConfigMap, Secret, Event, ServiceAccount,
   Binding, PodTemplateSpec, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, CronJob, Lease, EndpointSlice,
   HorizontalPodAutoscaler, PriorityClass,
+  PersistentVolume, PersistentVolumeClaim, StorageClass, PodDisruptionBudget,
 } from './types.js';
 export { createLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
@@ -51,3 +52,8 @@ export { LeaderElector } from './leader-election.js';
 export type { LeaderElectorOptions, LeaderCallbacks } from './leader-election.js';
 export { EventRecorder, eventTarget } from './events.js';
 export type { EventTarget } from './events.js';
+export {
+  ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER, ANN_BETA_STORAGE_PROVISIONER,
+  ANN_DYNAMICALLY_PROVISIONED, ANN_BETA_STORAGE_CLASS, NO_PROVISIONER, claimClass, volumeClass, isDelayBindingMode,
+  isVolumeBoundToClaim, requestedStorage, findMatchingVolume,
+} from './volume.js';

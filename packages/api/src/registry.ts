@@ -101,6 +101,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, {
     shortNames: ['pdb'], subresources: [STATUS('policy', 'v1', 'PodDisruptionBudget')],
   }),
+  def('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', false, { shortNames: ['sc'] }),
 ];
 
 /** `v1` or `apps/v1`. */

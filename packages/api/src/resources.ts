@@ -38,3 +38,4 @@ export const CRONJOBS = must('batch', 'v1', 'cronjobs');
 export const INGRESSES = must('networking.k8s.io', 'v1', 'ingresses');
 export const INGRESSCLASSES = must('networking.k8s.io', 'v1', 'ingressclasses');
 export const PODDISRUPTIONBUDGETS = must('policy', 'v1', 'poddisruptionbudgets');
+export const STORAGECLASSES = must('storage.k8s.io', 'v1', 'storageclasses');

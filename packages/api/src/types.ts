@@ -14,6 +14,9 @@ export type { Lease } from 'kubernetes-types/coordination/v1.js';
 export type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 export type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 export type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+export type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+export type { StorageClass } from 'kubernetes-types/storage/v1.js';
+export type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 
 /** Any Kubernetes object: typed metadata, everything else open (objects round-trip intact). */
 export interface KubeObject {

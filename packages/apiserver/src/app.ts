@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { findResource, RESOURCES, silentLogger, type Logger, type ResourceDef } from '@k8ts/api';
 import { AdmissionChain } from './admission/chain.js';
+import { DefaultStorageClass } from './admission/default-storage-class.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { DefaultIngressClass } from './admission/default-ingress-class.js';
@@ -52,8 +53,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const tolerations = new DefaultTolerationSeconds({
     notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds,
   });
+  const storageClasses = new DefaultStorageClass();
   const ingressClass = new DefaultIngressClass();
-  const admission = new AdmissionChain([lifecycle, priority, tolerations, ingressClass, services]);
+  const admission = new AdmissionChain([lifecycle, priority, tolerations, storageClasses, ingressClass, services]);
 
   const caches = new Map<ResourceDef, WatchCache>();
   const stores = new Map<ResourceDef, ResourceStore>();
@@ -68,6 +70,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   priority.attach(stores.get(of('scheduling.k8s.io', 'v1', 'priorityclasses'))!);
   services.attach(caches.get(of('', 'v1', 'services'))!);
   ingressClass.attach(stores.get(of('networking.k8s.io', 'v1', 'ingressclasses'))!);
+  storageClasses.attach(stores.get(of('storage.k8s.io', 'v1', 'storageclasses'))!);
   // The `kubernetes` Service and its endpoints (upstream's bootstrap-controller post-start hook).
   const kubernetesService = new KubernetesServiceReconciler(log);
   for (const hook of [...POST_START_HOOKS, kubernetesService]) {

@@ -22,8 +22,23 @@ export async function bootstrapSystemPriorityClasses(classes: ResourceStore): Pr
   }
 }
 
+/** The provisioner of the local-path class: rancher's, so manifests written for k3s's default class work unchanged. */
+export const LOCAL_PATH_PROVISIONER = 'rancher.io/local-path';
+
 /**
- * Objects every cluster starts with: the four namespaces and the system priority classes. The `kubernetes` Service is
+ * The cluster's default StorageClass, as k3s ships it (its local-storage manifest): `local-path`, provisioned on the
+ * node the first pod is scheduled to (WaitForFirstConsumer), deleted with its claim. Created when missing, never
+ * changed: an administrator's edits (even dropping the default annotation) stay.
+ */
+export async function bootstrapLocalPathStorageClass(classes: ResourceStore): Promise<void> {
+  await classes.create(undefined, {
+    metadata: { name: 'local-path', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: LOCAL_PATH_PROVISIONER, reclaimPolicy: 'Delete', volumeBindingMode: 'WaitForFirstConsumer',
+  }).catch(ignoreExists);
+}
+
+/**
+ * Objects every cluster starts with: the four namespaces, the system priority classes and the local-path class. The `kubernetes` Service is
  * kept by kubernetes-service.ts, a post-start hook that keeps running.
  */
 export const POST_START_HOOKS: readonly PostStartHook[] = [
@@ -44,5 +59,9 @@ export const POST_START_HOOKS: readonly PostStartHook[] = [
   {
     name: 'scheduling/bootstrap-system-priority-classes',
     run: (stores) => bootstrapSystemPriorityClasses(store(stores, 'scheduling.k8s.io', 'v1', 'priorityclasses')),
+  },
+  {
+    name: 'storage/bootstrap-local-path-storage-class',
+    run: (stores) => bootstrapLocalPathStorageClass(store(stores, 'storage.k8s.io', 'v1', 'storageclasses')),
   },
 ];

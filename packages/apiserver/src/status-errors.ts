@@ -24,7 +24,9 @@ export function toApiError(err: unknown, log: Logger, req?: FastifyRequest): Api
 }
 
 function sendStatus(reply: FastifyReply, apiErr: ApiError): void {
-  if (apiErr.code === 429) void reply.header('Retry-After', '1');
+  // Upstream sets Retry-After from the Status's retryAfterSeconds (a spent disruption budget sends none).
+  const retryAfter = apiErr.details?.retryAfterSeconds;
+  if (apiErr.code === 429 && retryAfter) void reply.header('Retry-After', String(retryAfter));
   void reply.code(apiErr.code).type('application/json').send(apiErr.toStatus());
 }
 

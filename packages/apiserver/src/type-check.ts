@@ -354,6 +354,12 @@ S('PodDisruptionBudgetStatus', {
   observedGeneration: 'i64', disruptedPods: { m: 't' }, disruptionsAllowed: 'i32', currentHealthy: 'i32', desiredHealthy: 'i32',
   expectedPods: 'i32', conditions: ['@Condition'],
 });
+S('StorageClass', {
+  ...typeMeta, metadata: '@ObjectMeta', provisioner: 's', parameters: ms, reclaimPolicy: 's', mountOptions: ['s'],
+  allowVolumeExpansion: 'b', volumeBindingMode: 's', allowedTopologies: ['@TopologySelectorTerm'],
+});
+S('TopologySelectorTerm', { matchLabelExpressions: ['@TopologySelectorLabelRequirement'] });
+S('TopologySelectorLabelRequirement', { key: 's', values: ['s'] });
 
 const GO_PRIM: Record<Prim, string> = {
   s: 'string', i32: 'int32', i64: 'int64', b: 'bool', f64: 'float64', q: 'resource.Quantity', ios: 'intstr.IntOrString',

@@ -2,6 +2,7 @@ import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
 import { REPLICATIONCONTROLLERS } from '@k8ts/api';
 import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { DisruptionController } from './disruption/disruption-controller.js';
 import { EndpointsController } from './endpoint/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpoint-slice-controller.js';
 import { DEFAULT_MAX_ENDPOINTS_PER_SLICE } from './endpointslice/reconciler.js';
@@ -15,6 +16,8 @@ import { ServiceAccountsController } from './serviceaccount/service-accounts-con
 import { ServiceLBController } from './servicelb/service-lb-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
+import { DEFAULT_LOCAL_PATH_DIR, LocalPathProvisioner } from './volume/persistentvolume/local-path-provisioner.js';
+import { PersistentVolumeController } from './volume/persistentvolume/pv-controller.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
 export interface ControllerContext {
@@ -86,6 +89,15 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
   { name: 'ttl-after-finished', defaultWorkers: 5, build: (ctx) => new TTLAfterFinishedController({ ...ctx }) },
   // upstream runs it with one worker and no flag
   { name: 'serviceaccount', defaultWorkers: 1, syncsFlag: null, build: (ctx) => new ServiceAccountsController({ ...ctx }) },
+  // upstream runs the disruption controller with one worker and no flag
+  { name: 'disruption', defaultWorkers: 1, syncsFlag: null, build: (ctx) => new DisruptionController({ ...ctx }) },
+  { name: 'persistentvolume-binder', defaultWorkers: 1, syncsFlag: null, build: (ctx) => new PersistentVolumeController({ ...ctx }) },
+  // k3s runs rancher's provisioner as a Deployment with helper pods; nodes share one host here, so it runs in-process.
+  {
+    name: 'local-path-provisioner', defaultWorkers: 1, syncsFlag: null,
+    options: [{ flag: 'local-path-dir', default: DEFAULT_LOCAL_PATH_DIR, description: 'where the local-path provisioner puts each node\'s volumes ({node} is the node name)' }],
+    build: (ctx) => new LocalPathProvisioner({ ...ctx, dir: ctx.option('local-path-dir') ?? DEFAULT_LOCAL_PATH_DIR }),
+  },
 ];
 
 /**

@@ -48,3 +48,9 @@ export { parseSchedule, mostRecentScheduleTime, nextScheduleDelay, formatInZone,
 export type { Schedule, MissedSchedules } from './cronjob/schedule.js';
 export { TTLAfterFinishedController, jobFinishTime } from './ttlafterfinished/ttl-after-finished-controller.js';
 export type { TTLAfterFinishedControllerDeps } from './ttlafterfinished/ttl-after-finished-controller.js';
+export { DisruptionController, DELETION_TIMEOUT_MS, expectedPodCount, disruptionsAllowed } from './disruption/disruption-controller.js';
+export type { DisruptionControllerDeps } from './disruption/disruption-controller.js';
+export { PersistentVolumeController } from './volume/persistentvolume/pv-controller.js';
+export type { PersistentVolumeControllerDeps } from './volume/persistentvolume/pv-controller.js';
+export { LocalPathProvisioner, LOCAL_PATH_PROVISIONER, DEFAULT_LOCAL_PATH_DIR, nodeVolumeDir } from './volume/persistentvolume/local-path-provisioner.js';
+export type { LocalPathProvisionerDeps } from './volume/persistentvolume/local-path-provisioner.js';

@@ -1,11 +1,17 @@
 import os from 'node:os';
-import { compareQuantities, cpuMillis, quantityValue, type ConfigMap, type Container, type Pod, type Secret, type Service } from '@k8ts/api';
+import {
+  compareQuantities, cpuMillis, quantityValue, type ConfigMap, type Container, type PersistentVolume, type PersistentVolumeClaim, type Pod,
+  type Secret, type Service,
+} from '@k8ts/api';
 
 /** Reads ConfigMaps and Secrets for a pod (the kubelet passes an informer- or client-backed implementation). */
 export interface ObjectSource {
   /** undefined = not found; other failures throw. */
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** The claim and its bound volume, for persistentVolumeClaim volumes (undefined = not found). */
+  persistentVolumeClaim?(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  persistentVolume?(name: string): Promise<PersistentVolume | undefined>;
 }
 
 /** The container's environment cannot be built as written; the container waits with this reason. */

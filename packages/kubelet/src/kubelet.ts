@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
-  ApiError, CONFIGMAPS, EventRecorder, eventTarget, NODES, PODS, realClock, runWorkers, SECRETS, SERVICES, SharedInformerFactory, silentLogger,
-  sleep, WorkQueue, type ApiClient, type ConfigMap, type InformerFactory, type Logger, type Pod, type Secret, type Service, type SharedInformer,
+  ApiError, CONFIGMAPS, EventRecorder, eventTarget, NODES, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, PODS, realClock, runWorkers, SECRETS,
+  SERVICES, SharedInformerFactory, silentLogger, sleep, WorkQueue, type ApiClient, type ConfigMap, type InformerFactory, type Logger,
+  type PersistentVolume, type PersistentVolumeClaim, type Pod, type Secret, type Service, type SharedInformer,
 } from '@k8ts/api';
 import path from 'node:path';
 import type { ClusterDnsSettings } from './dns.js';
@@ -73,6 +74,8 @@ export class Kubelet {
     const source: ObjectSource = {
       configMap: (ns, name) => this.getOptional<ConfigMap>(CONFIGMAPS, ns, name),
       secret: (ns, name) => this.getOptional<Secret>(SECRETS, ns, name),
+      persistentVolumeClaim: (ns, name) => this.getOptional<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS, ns, name),
+      persistentVolume: (name) => this.getOptional<PersistentVolume>(PERSISTENTVOLUMES, undefined, name),
     };
     this.probes = new ProbeManager({
       runtime: opts.runtime, log: this.log,
@@ -90,7 +93,7 @@ export class Kubelet {
     });
   }
 
-  private async getOptional<T>(def: typeof CONFIGMAPS, ns: string, name: string): Promise<T | undefined> {
+  private async getOptional<T>(def: typeof CONFIGMAPS, ns: string | undefined, name: string): Promise<T | undefined> {
     try {
       return await this.opts.client.get(def, ns, name) as T;
     } catch (err) {

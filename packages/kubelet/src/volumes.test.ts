@@ -3,7 +3,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConfigMap, Container, Pod, Secret } from '@k8ts/api';
+import type { ConfigMap, Container, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from '@k8ts/api';
 import type { ObjectSource } from './env.js';
 import { VolumeError, VolumeManager } from './volumes.js';
 
@@ -13,6 +13,10 @@ type Volume = NonNullable<NonNullable<Pod['spec']>['volumes']>[number];
 class FakeSource implements ObjectSource {
   configMaps = new Map<string, ConfigMap>();
   secrets = new Map<string, Secret>();
+  claims = new Map<string, PersistentVolumeClaim>();
+  volumes = new Map<string, PersistentVolume>();
+  async persistentVolumeClaim(ns: string, name: string) { return ns === 'ns' ? structuredClone(this.claims.get(name)) : undefined; }
+  async persistentVolume(name: string) { return structuredClone(this.volumes.get(name)); }
   async configMap(ns: string, name: string) { return ns === 'ns' ? structuredClone(this.configMaps.get(name)) : undefined; }
   async secret(ns: string, name: string) { return ns === 'ns' ? structuredClone(this.secrets.get(name)) : undefined; }
   setConfigMap(name: string, data: Record<string, string>, binaryData?: Record<string, string>) {
@@ -83,10 +87,13 @@ describe('configMap and secret volumes', () => {
     ['a missing configmap key', { name: 'cfg', configMap: { name: 'app', items: [{ key: 'nope', path: 'x' }] } }, 'MountVolume.SetUp failed for volume "cfg" : configmap references non-existent config key: nope'],
     ['a missing secret key', { name: 's', secret: { secretName: 'creds', items: [{ key: 'nope', path: 'x' }] } }, 'MountVolume.SetUp failed for volume "s" : secret references non-existent secret key: nope'],
     ['an item path escaping the volume', { name: 'cfg', configMap: { name: 'app', items: [{ key: 'a', path: '../evil' }] } }, 'MountVolume.SetUp failed for volume "cfg" : invalid path "../evil": must be relative, without \'..\' and not start with \'..\''],
-    ['an unsupported volume type', { name: 'data', persistentVolumeClaim: { claimName: 'pvc' } }, 'MountVolume.SetUp failed for volume "data" : persistentVolumeClaim volumes are not supported by k8ts (only emptyDir, hostPath, configMap, secret, downwardAPI)'],
+    ['an unsupported volume type', { name: 'data', nfs: { server: 'x', path: '/' } }, 'MountVolume.SetUp failed for volume "data" : nfs volumes are not supported by k8ts (only emptyDir, hostPath, configMap, secret, downwardAPI)'],
+    ['a missing claim', { name: 'data', persistentVolumeClaim: { claimName: 'gone' } }, 'Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[data]: error processing PVC ns/gone: failed to fetch PVC from API server: persistentvolumeclaims "gone" not found'],
+    ['an unbound claim', { name: 'data', persistentVolumeClaim: { claimName: 'pending' } }, 'Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[data]: error processing PVC ns/pending: PVC is not bound'],
   ])('fails with FailedMount for %s', async (_, volume, message) => {
     src.setConfigMap('app', { a: 'A' });
     src.secrets.set('creds', { metadata: { name: 'creds' }, data: {} });
+    src.claims.set('pending', { metadata: { name: 'pending', namespace: 'ns', uid: 'c1' }, spec: {}, status: { phase: 'Pending' } });
     const err = await vm.prepare(podWith([volume])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VolumeError);
     expect(err).toMatchObject({ reason: 'FailedMount', message });
@@ -318,5 +325,35 @@ describe('cleanup and podsOnDisk', () => {
     await expect(vm.cleanup('../..')).rejects.toThrow('invalid pod uid');
     await expect(vm.cleanup('')).rejects.toThrow('invalid pod uid');
     await expect(vm.cleanup('.')).rejects.toThrow('invalid pod uid');
+  });
+});
+
+describe('VolumeManager persistentVolumeClaim volumes', () => {
+  const bind = (hostPath: string) => {
+    src.claims.set('data', { metadata: { name: 'data', namespace: 'ns', uid: 'c1' }, spec: { volumeName: 'pv1' }, status: { phase: 'Bound' } });
+    src.volumes.set('pv1', {
+      metadata: { name: 'pv1' },
+      spec: { hostPath: { path: hostPath, type: 'DirectoryOrCreate' }, claimRef: { namespace: 'ns', name: 'data', uid: 'c1' } },
+    });
+  };
+
+  it('mounts the bound volume\'s hostPath (created for DirectoryOrCreate), read-only when the volume says so', async () => {
+    const dir = path.join(tmp, 'local-path', 'pvc-c1');
+    bind(dir);
+    const pod = podWith([{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }, { name: 'ro', persistentVolumeClaim: { claimName: 'data', readOnly: true } }],
+      [{ name: 'c', image: 'i', volumeMounts: [{ name: 'v', mountPath: '/data' }, { name: 'ro', mountPath: '/ro' }] }]);
+    await vm.prepare(pod);
+    expect((await stat(dir)).isDirectory()).toBe(true);
+    expect(vm.mounts(pod, pod.spec!.containers[0])).toEqual([
+      { hostPath: dir, containerPath: '/data', readOnly: false }, { hostPath: dir, containerPath: '/ro', readOnly: true },
+    ]);
+    await vm.cleanup('uid-1');
+    expect(existsSync(dir)).toBe(true);
+  });
+
+  it('refuses a volume whose claimRef names another claim', async () => {
+    bind(path.join(tmp, 'x'));
+    src.volumes.get('pv1')!.spec!.claimRef = { namespace: 'ns', name: 'data', uid: 'other' };
+    await expect(vm.prepare(podWith([{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }]))).rejects.toThrow('PV pv1 is not bound to claim ns/data');
   });
 });

@@ -42,6 +42,8 @@ type Payload = Map<string, { data: Buffer; mode: number }>;
 export class VolumeManager {
   private readonly root: string;
   private readonly log: Logger;
+  /** Where each pod's persistentVolumeClaim volumes live (`<pod uid>/<volume>` → the bound volume's path). */
+  private readonly claimPaths = new Map<string, string>();
 
   constructor(private readonly opts: VolumeManagerOptions) {
     // Docker takes absolute bind sources only.
@@ -60,6 +62,7 @@ export class VolumeManager {
       try {
         await this.setUp(pod, vol);
       } catch (err) {
+        if (err instanceof VolumeError && vol.persistentVolumeClaim) throw err;
         throw new VolumeError(`MountVolume.SetUp failed for volume "${vol.name}" : ${(err as Error).message}`, { cause: err });
       }
     }
@@ -82,13 +85,14 @@ export class VolumeManager {
       return [{
         hostPath: m.subPath ? path.join(base, m.subPath) : base,
         containerPath: m.mountPath,
-        readOnly: READ_ONLY.has(sourceOf(vol)) || (m.readOnly ?? false),
+        readOnly: READ_ONLY.has(sourceOf(vol)) || (m.readOnly ?? false) || (vol.persistentVolumeClaim?.readOnly ?? false),
       }];
     });
   }
 
-  /** Removes the pod's directory tree (after its containers are gone). hostPath volumes are left alone. */
+  /** Removes the pod's directory tree (after its containers are gone). hostPath and persistent volumes are left alone. */
   async cleanup(podUid: string): Promise<void> {
+    for (const key of this.claimPaths.keys()) if (key.startsWith(`${podUid}/`)) this.claimPaths.delete(key);
     await rm(this.podDir(podUid), { recursive: true, force: true });
   }
 
@@ -108,12 +112,18 @@ export class VolumeManager {
   private volumePath(pod: Pod, vol: Volume): string {
     const source = sourceOf(vol);
     if (source === 'hostPath') return vol.hostPath!.path;
+    if (source === 'persistentVolumeClaim') {
+      const p = this.claimPaths.get(`${pod.metadata!.uid}/${vol.name}`);
+      if (!p) throw new VolumeError(`volume "${vol.name}": its claim has not been resolved`);
+      return p;
+    }
     const plugin = PLUGINS[source as keyof typeof PLUGINS];
     if (!plugin) throw new VolumeError(`${source} volumes are not supported by k8ts (only emptyDir, hostPath, configMap, secret, downwardAPI)`);
     return path.join(this.podDir(pod.metadata!.uid!), 'volumes', plugin, vol.name);
   }
 
   private async setUp(pod: Pod, vol: Volume): Promise<void> {
+    if (vol.persistentVolumeClaim) return this.setUpClaim(pod, vol);
     const dir = this.volumePath(pod, vol);
     const log = { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, volume: vol.name };
     if (vol.hostPath) return checkHostPath(dir, vol.hostPath.type ?? '');
@@ -126,6 +136,43 @@ export class VolumeManager {
       return;
     }
     if (await writeAtomically(dir, await this.payload(pod, vol))) this.log.info(log, 'wrote volume files');
+  }
+
+  /**
+   * A persistentVolumeClaim volume: the claim's bound volume's hostPath (type-checked, created for DirectoryOrCreate)
+   * or local path. An unbound or missing claim fails as upstream's volume manager reports it (FailedMount).
+   */
+  private async setUpClaim(pod: Pod, vol: Volume): Promise<void> {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const claimName = vol.persistentVolumeClaim!.claimName;
+    const fail = (why: string) => new VolumeError(
+      `Unable to attach or mount volumes: unmounted volumes=[${vol.name}], unattached volumes=[${vol.name}]: error processing PVC ${ns}/${claimName}: ${why}`);
+    const source = this.opts.source;
+    if (!source.persistentVolumeClaim || !source.persistentVolume) throw fail('persistent volumes are not available to this kubelet');
+    const claim = await source.persistentVolumeClaim(ns, claimName);
+    if (!claim) throw fail(`failed to fetch PVC from API server: persistentvolumeclaims "${claimName}" not found`);
+    if (claim.metadata?.deletionTimestamp) throw fail('can\'t start pod because PVC is being deleted');
+    const volumeName = claim.spec?.volumeName;
+    if (!volumeName || claim.status?.phase !== 'Bound') throw fail('PVC is not bound');
+    const pv = await source.persistentVolume(volumeName);
+    if (!pv) throw fail(`failed to fetch PV ${volumeName} from API server: persistentvolumes "${volumeName}" not found`);
+    const ref = pv.spec?.claimRef;
+    if (!ref || ref.uid !== claim.metadata?.uid) throw fail(`PV ${volumeName} is not bound to claim ${ns}/${claimName}`);
+    let dir: string;
+    try {
+      if (pv.spec?.hostPath) {
+        dir = pv.spec.hostPath.path;
+        await checkHostPath(dir, pv.spec.hostPath.type ?? '');
+      } else if (pv.spec?.local) {
+        dir = pv.spec.local.path;
+        if (!(await stat(dir).catch(ifMissing(undefined)))?.isDirectory()) throw new Error(`path "${dir}" does not exist`);
+      } else {
+        throw new Error('only hostPath and local persistent volumes are supported by k8ts');
+      }
+    } catch (err) {
+      throw new VolumeError(`MountVolume.SetUp failed for volume "${volumeName}" : ${(err as Error).message}`, { cause: err });
+    }
+    this.claimPaths.set(`${pod.metadata!.uid}/${vol.name}`, dir);
   }
 
   /** The files of a configMap, secret or downwardAPI volume (upstream's MakePayload / CollectData). */

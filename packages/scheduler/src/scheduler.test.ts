@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NODES, PODS, type Node, type Pod } from '@k8ts/api';
+import { NODES, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, PODS, STORAGECLASSES, type Node, type Pod } from '@k8ts/api';
 import { FakeClock, FakeInformerFactory, RecordingClient, type ClientAction } from '@k8ts/api/testing';
 import { defaultProfile } from './plugins/registry.js';
 import { Scheduler } from './scheduler.js';
@@ -47,9 +47,9 @@ async function eventually(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe('Scheduler.scheduleOne', () => {
-  it('takes its pod and node informers from the factory it is given', () => {
+  it('takes its pod and node informers (and VolumeBinding\'s claims, volumes and classes) from the factory it is given', () => {
     const { informers } = setup([]);
-    expect(informers.requests.map((r) => r.def)).toEqual([PODS, NODES]);
+    expect(informers.requests.map((r) => r.def)).toEqual([PODS, NODES, PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, STORAGECLASSES]);
   });
 
   it('binds a pending pod to the node it fits, through pods/binding, and records Scheduled', async () => {

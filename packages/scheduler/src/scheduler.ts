@@ -1,12 +1,16 @@
 import {
   ApiError, EventRecorder, eventTarget, NODES, PODS, realClock, rfc3339, SharedInformerFactory, silentLogger,
-  type ApiClient, type Clock, type InformerFactory, type Logger, type Node, type Pod, type SharedInformer,
+  type ApiClient, type Clock, type InformerFactory, type KubeObject, type Logger, type Node, type Pod, type SharedInformer,
 } from '@k8ts/api';
 import { SchedulerCache } from './cache.js';
 import { addPod as addPodToInfo, newNodeInfo, removePod as removePodFromInfo } from './plugins/nodeinfo.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
 import type { Profile } from './plugins/registry.js';
 import { MAX_NODE_SCORE, type CycleState, type NodeInfo, type Status } from './types.js';
+import type { PluginHandle } from './plugins/volume-binding.js';
+
+/** A plugin that needs the scheduler's client and informers (upstream's plugins get a framework.Handle). */
+interface InitPlugin { init(handle: PluginHandle): void; informers(): SharedInformer<KubeObject>[] }
 
 export interface SchedulerOptions {
   client: ApiClient;
@@ -65,6 +69,9 @@ export class Scheduler {
     this.nodes = this.informers.informerFor<Node>(NODES);
     this.events = new EventRecorder({ client: opts.client, component: 'default-scheduler', log: this.log, now: () => this.clock.now() });
     this.addEventHandlers();
+    // Plugins that read more than pods and nodes (VolumeBinding) get the informers and the queue's retry.
+    const handle = { client: opts.client, informers: this.informers, clock: this.clock, moveAll: (why: string) => this.queue.moveAllToActiveOrBackoff(why) };
+    for (const p of [...opts.profile.filters, ...(opts.profile.preBinds ?? [])]) (p as Partial<InitPlugin>).init?.(handle);
   }
 
   private responsible(pod: Pod): boolean {
@@ -95,7 +102,8 @@ export class Scheduler {
   /** Runs until the signal aborts: informers (unless already started by their factory's owner), then the scheduling loop. */
   async run(signal: AbortSignal): Promise<void> {
     this.informers.start(signal);
-    await Promise.all([this.nodes.waitForSync(signal), this.pods.waitForSync(signal)]).catch(() => undefined);
+    const extra = this.opts.profile.filters.flatMap((p) => (p as Partial<InitPlugin>).informers?.() ?? []);
+    await Promise.all([this.nodes.waitForSync(signal), this.pods.waitForSync(signal), ...extra.map((i) => i.waitForSync(signal))]).catch(() => undefined);
     const expiry = setInterval(() => this.cache.cleanupExpired(), 1_000);
     expiry.unref();
     signal.addEventListener('abort', () => this.queue.close(), { once: true });
@@ -219,6 +227,15 @@ export class Scheduler {
   private async bind(qp: QueuedPod, pod: Pod, node: string): Promise<void> {
     const { namespace, name } = pod.metadata!;
     try {
+      for (const p of this.opts.profile.preBinds ?? []) {
+        const info = this.cache.nodeInfo(node);
+        if (!info) throw new Error(`node "${node}" not found`);
+        await p.preBind(pod, info).catch((err: unknown) => {
+          const message = `running PreBind plugin "${p.name}": ${(err as Error).message}`;
+          void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Warning', 'FailedScheduling', message);
+          throw new Error(message, { cause: err });
+        });
+      }
       await this.opts.client.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace!)}/pods/${encodeURIComponent(name!)}/binding`, {
         body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid: pod.metadata!.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
       });

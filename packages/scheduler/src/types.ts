@@ -45,6 +45,9 @@ export interface ScorePlugin extends Plugin {
   normalize?(pod: Pod, scores: Map<string, number>, state: CycleState): void;
 }
 
+/** Runs after a node is chosen, before the pod is bound (upstream's PreBindPlugin); throws to fail the binding. */
+export interface PreBindPlugin extends Plugin { preBind(pod: Pod, nodeInfo: NodeInfo): Promise<void> }
+
 /** Per-cycle data computed once under `key` (preFilter normally does; a filter run without it, as in preemption, computes here). */
 export function cycleData<T>(state: CycleState, key: string, compute: () => T): T {
   if (!state.data.has(key)) state.data.set(key, compute());

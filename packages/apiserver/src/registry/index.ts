@@ -29,6 +29,7 @@ import { ingressStrategy } from './networking/ingress.js';
 import { ingressClassStrategy } from './networking/ingressclass.js';
 import { podDisruptionBudgetStrategy } from './policy/poddisruptionbudget.js';
 import { priorityClassStrategy } from './scheduling/priorityclass.js';
+import { storageClassStrategy } from './storage/storageclass.js';
 import { defaultPrinter, type Printer } from './shared/printing.js';
 import { validateObjectMeta } from './shared/validation.js';
 import type { Strategy } from './strategy.js';
@@ -41,6 +42,7 @@ const STRATEGIES: readonly Strategy[] = [
   deploymentStrategy, replicaSetStrategy, daemonSetStrategy, statefulSetStrategy, controllerRevisionStrategy,
   jobStrategy, cronJobStrategy, leaseStrategy, horizontalPodAutoscalerStrategy, endpointSliceStrategy, priorityClassStrategy,
   ingressStrategy, ingressClassStrategy, podDisruptionBudgetStrategy,
+  storageClassStrategy,
 ];
 
 const byDef = new Map<ResourceDef, Strategy>(STRATEGIES.map((s) => [s.def, s]));

@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors, isQualifiedName, type KubeObject } from '@k8ts/api';
+import { errors, findResource, isQualifiedName, type KubeObject } from '@k8ts/api';
 import { evictionDeleteOptions } from '../dry-run.js';
 import { patchType } from '../http.js';
 import { bindPod } from '../rest/binding.js';
+import { evictPod } from '../rest/eviction.js';
 import { toScale, updateScale } from '../rest/scale.js';
 import type { DeleteOptions, ResourceStore } from '../rest-store.js';
 import { decodeAs, notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
@@ -37,7 +38,8 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
     case 'eviction POST': {
       // The Eviction's deleteOptions.dryRun counts as much as ?dryRun= (kubectl drain --dry-run=server sets it).
       const eviction = decodeAs('Eviction', 'policy/v1', body()) as { deleteOptions?: DeleteOptions } | undefined;
-      await store.delete(t.namespace, name, evictionDeleteOptions(eviction, query.dryRun));
+      const pdbs = ctx.stores.get(findResource('policy', 'v1', 'poddisruptionbudgets')!)!;
+      await evictPod(store, pdbs, t.namespace!, name, evictionDeleteOptions(eviction, query.dryRun));
       return reply.code(201).send(success(201));
     }
     case 'log GET': return proxyLog(ctx, req, reply, t.namespace!, name, query);

@@ -9,7 +9,7 @@ const names = (p: Profile) => ({
 
 const DEFAULT_FILTERS = [
   'NodeUnschedulable', 'NodeName', 'NodeReady', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit',
-  'PodTopologySpread', 'InterPodAffinity',
+  'VolumeBinding', 'PodTopologySpread', 'InterPodAffinity',
 ];
 const DEFAULT_SCORES = [
   ['TaintToleration', 3], ['NodeAffinity', 2], ['NodeResourcesFit', 1], ['PodTopologySpread', 2], ['InterPodAffinity', 2],
@@ -19,13 +19,13 @@ const DEFAULT_SCORES = [
 describe('REGISTRY', () => {
   it('maps each upstream name to a factory of that plugin', () => {
     for (const [name, factory] of Object.entries(REGISTRY)) expect(factory().name).toBe(name);
-    expect(Object.keys(REGISTRY)).toHaveLength(10);
+    expect(Object.keys(REGISTRY)).toHaveLength(11);
   });
 });
 
 describe('DEFAULT_PROFILE', () => {
   it("has upstream's default plugins and weights, plus NodeReady", () => {
-    expect(names(defaultProfile())).toEqual({ preFilters: ['PodTopologySpread', 'InterPodAffinity'], filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES });
+    expect(names(defaultProfile())).toEqual({ preFilters: ['VolumeBinding', 'PodTopologySpread', 'InterPodAffinity'], filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES });
     expect(DEFAULT_PROFILE.score.map((s) => [s.name, s.weight])).toEqual(DEFAULT_SCORES);
   });
 
@@ -75,7 +75,7 @@ profiles:
 
   it('only pre-filters the enabled filter plugins', () => {
     const p = loadProfile('profiles:\n- plugins:\n    filter:\n      disabled: [{ name: InterPodAffinity }]\n');
-    expect(names(p).preFilters).toEqual(['PodTopologySpread']);
+    expect(names(p).preFilters).toEqual(['VolumeBinding', 'PodTopologySpread']);
     expect(names(p).scores).toContainEqual(['InterPodAffinity', 2]);
   });
 

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import type { FilterPlugin, Plugin, PreFilterPlugin, ScorePlugin } from '../types.js';
+import type { FilterPlugin, Plugin, PreBindPlugin, PreFilterPlugin, ScorePlugin } from '../types.js';
 import { balancedAllocation, NODE_RESOURCES_BALANCED_ALLOCATION } from './balanced-allocation.js';
 import { INTER_POD_AFFINITY, interPodAffinity } from './inter-pod-affinity.js';
 import { NODE_AFFINITY, nodeAffinity } from './node-affinity.js';
@@ -10,6 +10,7 @@ import { NODE_RESOURCES_FIT, nodeResourcesFit } from './node-resources-fit.js';
 import { NODE_UNSCHEDULABLE, nodeUnschedulable } from './node-unschedulable.js';
 import { POD_TOPOLOGY_SPREAD, podTopologySpread } from './pod-topology-spread.js';
 import { TAINT_TOLERATION, taintToleration } from './taint-toleration.js';
+import { VOLUME_BINDING, volumeBinding } from './volume-binding.js';
 
 /** Every plugin k8ts has, by its upstream name. */
 export const REGISTRY: Record<string, () => Plugin> = {
@@ -23,6 +24,7 @@ export const REGISTRY: Record<string, () => Plugin> = {
   [POD_TOPOLOGY_SPREAD]: podTopologySpread,
   [INTER_POD_AFFINITY]: interPodAffinity,
   [NODE_RESOURCES_BALANCED_ALLOCATION]: balancedAllocation,
+  [VOLUME_BINDING]: volumeBinding,
 };
 
 /** Plugins enabled at each extension point, in order, with score weights. */
@@ -38,7 +40,7 @@ export interface PluginSet {
 export const DEFAULT_PROFILE: PluginSet = Object.freeze({
   filter: Object.freeze([
     NODE_UNSCHEDULABLE, NODE_NAME, NODE_READY, TAINT_TOLERATION, NODE_AFFINITY, NODE_PORTS, NODE_RESOURCES_FIT,
-    POD_TOPOLOGY_SPREAD, INTER_POD_AFFINITY,
+    VOLUME_BINDING, POD_TOPOLOGY_SPREAD, INTER_POD_AFFINITY,
   ]),
   score: Object.freeze([
     { name: TAINT_TOLERATION, weight: 3 },
@@ -55,10 +57,13 @@ export interface Profile {
   preFilters: PreFilterPlugin[];
   filters: FilterPlugin[];
   scores: { plugin: ScorePlugin; weight: number }[];
+  /** PreBind plugins: those of the filter plugins that have one (VolumeBinding). */
+  preBinds?: PreBindPlugin[];
 }
 
 const isFilter = (p: Plugin): p is FilterPlugin => typeof (p as Partial<FilterPlugin>).filter === 'function';
 const isScore = (p: Plugin): p is ScorePlugin => typeof (p as Partial<ScorePlugin>).score === 'function';
+const isPreBind = <T extends Plugin>(p: T): p is T & PreBindPlugin => typeof (p as Partial<PreBindPlugin>).preBind === 'function';
 const isPreFilter = <T extends Plugin>(p: T): p is T & PreFilterPlugin => typeof (p as Partial<PreFilterPlugin>).preFilter === 'function';
 
 /**
@@ -87,7 +92,7 @@ export function buildProfile(set: PluginSet): Profile {
     if (!isScore(p)) throw new Error(`plugin "${name}" is not a score plugin`);
     return { plugin: p, weight };
   });
-  return { preFilters: filters.filter(isPreFilter), filters, scores };
+  return { preFilters: filters.filter(isPreFilter), filters, scores, preBinds: filters.filter(isPreBind) };
 }
 
 /** A fresh profile with DEFAULT_PROFILE's plugins and weights. */

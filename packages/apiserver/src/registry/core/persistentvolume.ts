@@ -56,7 +56,7 @@ const printer: Printer = {
     const ref = pv.spec?.claimRef;
     return [
       nameOf(pv), storageOf(pv.spec?.capacity), accessModesString(pv.spec?.accessModes), pv.spec?.persistentVolumeReclaimPolicy ?? '',
-      pv.status?.phase ?? '', ref ? `${ref.namespace ?? ''}/${ref.name ?? ''}` : '', pv.spec?.storageClassName ?? '',
+      pv.metadata?.deletionTimestamp ? 'Terminating' : pv.status?.phase ?? '', ref ? `${ref.namespace ?? ''}/${ref.name ?? ''}` : '', pv.spec?.storageClassName ?? '',
       pv.spec?.volumeAttributesClassName || '<unset>', pv.status?.reason ?? '', age(pv, now), pv.spec?.volumeMode || '<unset>',
     ];
   },
