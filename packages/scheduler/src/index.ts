@@ -4,4 +4,7 @@ export { SchedulingQueue } from './queue.js';
 export { SchedulerCache } from './cache.js';
 export { REGISTRY, defaultProfile, loadProfile } from './plugins/registry.js';
 export type { Profile } from './plugins/registry.js';
-export type { NodeInfo, Status, CycleState, FilterPlugin, ScorePlugin, PreFilterPlugin } from './types.js';
+export type { NodeInfo, Status, CycleState, FilterPlugin, ScorePlugin, PreFilterPlugin, PluginHandle } from './types.js';
+export { SchedulingExplained } from './explained.js';
+export type { SchedulingExplanation, ExplainedNode } from './explained.js';
+export { defaultSelector, podServices } from './plugins/default-selector.js';

@@ -28,7 +28,6 @@ const log = createLogger('scheduler', o.logLevel);
 async function main(): Promise<void> {
   const clientOpts = { userAgent: 'k8ts-scheduler', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
   const client = o.apiserver ? new ApiClient({ server: o.apiserver, ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig, clientOpts);
-  const profile = o.config ? loadProfile(readFileSync(o.config, 'utf8')) : defaultProfile();
   const ac = new AbortController();
   const health = Number(o.port) ? createServer((req, res) => {
     res.writeHead(req.url === '/healthz' || req.url === '/readyz' ? 200 : 404, { 'content-type': 'text/plain' }).end('ok');
@@ -39,6 +38,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   // As kube-scheduler: informers are started and synced before leader election, so a new leader starts warm.
   const informers = new SharedInformerFactory({ client, log });
+  const profile = o.config ? loadProfile(readFileSync(o.config, 'utf8'), { informers }) : defaultProfile({ informers });
   const scheduler = new Scheduler({ client, informers, profile, log, schedulerNames: [o.schedulerName] });
   informers.start(ac.signal);
   await informers.waitForCacheSync(ac.signal);

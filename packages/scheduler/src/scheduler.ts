@@ -6,6 +6,7 @@ import { SchedulerCache } from './cache.js';
 import { addPod as addPodToInfo, newNodeInfo, removePod as removePodFromInfo } from './plugins/nodeinfo.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
 import type { Profile } from './plugins/registry.js';
+import { SchedulingExplained, type ExplainedScores } from './explained.js';
 import { MAX_NODE_SCORE, type CycleState, type NodeInfo, type Status } from './types.js';
 
 export interface SchedulerOptions {
@@ -20,6 +21,8 @@ export interface SchedulerOptions {
   random?: () => number;
   /** Upstream's percentageOfNodesToScore; 0 = adaptive (50% − nodes/125, at least 5%), as upstream's default. */
   percentageOfNodesToScore?: number;
+  /** How many pods' last verdicts /debug/scheduling keeps (least recently scheduled dropped first); 0 keeps none. */
+  explainedPods?: number;
 }
 
 /** The decision for one pod: a node, or why no node fits (per-node reasons for the FailedScheduling message). */
@@ -40,6 +43,8 @@ const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
 export class Scheduler {
   readonly queue: SchedulingQueue;
   readonly cache: SchedulerCache;
+  /** Each recent pod's last cycle, node by node (served at /debug/scheduling/<namespace>/<pod>). */
+  readonly explained: SchedulingExplained;
   private readonly informers: InformerFactory;
   private readonly pods: SharedInformer<Pod>;
   private readonly nodes: SharedInformer<Node>;
@@ -60,6 +65,7 @@ export class Scheduler {
     this.names = new Set(opts.schedulerNames ?? ['default-scheduler']);
     this.queue = new SchedulingQueue({ clock: this.clock, log: this.log });
     this.cache = new SchedulerCache({ clock: this.clock, log: this.log });
+    this.explained = new SchedulingExplained({ maxPods: opts.explainedPods ?? 256, clock: this.clock });
     this.informers = opts.informers ?? new SharedInformerFactory({ client: opts.client, log: this.log });
     this.pods = this.informers.informerFor<Pod>(PODS);
     this.nodes = this.informers.informerFor<Node>(NODES);
@@ -160,43 +166,73 @@ export class Scheduler {
     while (this.binding.size >= MAX_CONCURRENT_BINDS) await Promise.race(this.binding);
   }
 
-  /** Filters and scores every node (or enough of them) for one pod. Pure: reads the snapshot only. */
+  /**
+   * Filters and scores every node (or enough of them) for one pod. Reads the snapshot only; the verdicts it reached
+   * (per node: the filter that rejected it, or each score plugin's normalized score) are kept for
+   * /debug/scheduling as the maps already built, so keeping them costs no extra work.
+   */
   schedulePod(pod: Pod, nodes: readonly NodeInfo[]): ScheduleResult {
     const { profile } = this.opts;
     const reasons = new Map<string, Status>();
-    if (nodes.length === 0) return { reasons, numNodes: 0 };
+    if (nodes.length === 0) {
+      this.explained.record(pod, { numNodes: 0, evaluated: 0, rejected: new Map(), feasible: [], scores: [] });
+      return { reasons, numNodes: 0 };
+    }
     const state: CycleState = { allNodes: nodes, data: new Map() };
+    let skipped: Set<string> | undefined;
     for (const p of profile.preFilters) {
       const s = p.preFilter(pod, state);
+      if (s.code === 'Skip') { (skipped ??= new Set()).add(p.name); continue; }
       if (s.code !== 'Success') {
         for (const n of nodes) reasons.set(n.node.metadata!.name!, s);
+        this.explained.record(pod, { numNodes: nodes.length, evaluated: 0, preFilter: { plugin: p.name, status: s }, rejected: new Map(), feasible: [], scores: [] });
         return { reasons, numNodes: nodes.length };
       }
     }
+    const filters = skipped ? profile.filters.filter((f) => !skipped.has(f.name)) : profile.filters;
     const toFind = this.numFeasibleNodesToFind(nodes.length);
     const feasible: NodeInfo[] = [];
+    const rejected = new Map<string, string>();
     let evaluated = 0;
     const start = this.nextStartNodeIndex % nodes.length;
     for (let i = 0; i < nodes.length && feasible.length < toFind; i++) {
       const info = nodes[(start + i) % nodes.length];
       evaluated++;
       let failed: Status | undefined;
-      for (const f of profile.filters) {
+      for (const f of filters) {
         const s = f.filter(pod, info, state);
-        if (s.code !== 'Success') { failed = s; break; }
+        if (s.code !== 'Success') {
+          failed = s;
+          rejected.set(info.node.metadata!.name!, f.name);
+          break;
+        }
       }
       if (failed) reasons.set(info.node.metadata!.name!, failed);
       else feasible.push(info);
     }
     this.nextStartNodeIndex = (start + evaluated) % nodes.length;
-    if (feasible.length === 0) return { reasons, numNodes: nodes.length };
-    if (feasible.length === 1) return { node: feasible[0].node.metadata!.name!, evaluated, feasible: 1 };
+    const scores: ExplainedScores[] = [];
+    const verdict = { numNodes: nodes.length, evaluated, rejected, reasons, feasible, scores };
+    if (feasible.length === 0) {
+      this.explained.record(pod, verdict);
+      return { reasons, numNodes: nodes.length };
+    }
+    if (feasible.length === 1) {
+      const node = feasible[0].node.metadata!.name!;
+      this.explained.record(pod, { ...verdict, node });
+      return { node, evaluated, feasible: 1 };
+    }
     const totals = new Map<string, number>(feasible.map((n) => [n.node.metadata!.name!, 0]));
     for (const { plugin, weight } of profile.scores) {
-      const scores = new Map<string, number>();
-      for (const info of feasible) scores.set(info.node.metadata!.name!, plugin.score(pod, info, state));
-      plugin.normalize?.(pod, scores, state);
-      for (const [name, s] of scores) totals.set(name, totals.get(name)! + Math.max(0, Math.min(MAX_NODE_SCORE, s)) * weight);
+      if (plugin.preScore?.(pod, feasible, state).code === 'Skip') {
+        scores.push({ plugin: plugin.name, weight, skipped: true });
+        continue;
+      }
+      const normalized = new Map<string, number>();
+      for (const info of feasible) normalized.set(info.node.metadata!.name!, plugin.score(pod, info, state));
+      plugin.normalize?.(pod, normalized, state);
+      for (const [name, s] of normalized) totals.set(name, totals.get(name)! + Math.max(0, Math.min(MAX_NODE_SCORE, s)) * weight);
+      scores.push({ plugin: plugin.name, weight, scores: normalized });
     }
     // Highest total wins; ties are broken at random (reservoir sampling, as upstream's selectHost).
     let best = -Infinity;
@@ -205,6 +241,7 @@ export class Scheduler {
     for (const [name, total] of totals) {
       if (total > best) { best = total; chosen = name; ties = 1; } else if (total === best && this.random() * ++ties < 1) chosen = name;
     }
+    this.explained.record(pod, { ...verdict, node: chosen });
     return { node: chosen, evaluated, feasible: feasible.length };
   }
 
