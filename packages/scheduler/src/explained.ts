@@ -1,10 +1,13 @@
 import { realClock, rfc3339, type Clock, type Pod } from '@k8ts/api';
-import { MAX_NODE_SCORE, type NodeInfo, type Status } from './types.js';
+import type { NodeInfo, Status } from './types.js';
 
-/** One score plugin's part of a cycle: its normalized score per feasible node, or skipped (its PreScore said Skip). */
+/**
+ * One score plugin's part of a cycle: its normalized score (clamped to 0..100) per feasible node, in the order of
+ * the verdict's `feasible`, or skipped (its PreScore said Skip).
+ */
 export type ExplainedScores =
   | { plugin: string; weight: number; skipped: true; scores?: undefined }
-  | { plugin: string; weight: number; skipped?: undefined; scores: ReadonlyMap<string, number> };
+  | { plugin: string; weight: number; skipped?: undefined; scores: Float64Array };
 
 /** What one scheduling cycle decided, as schedulePod built it (the maps are its own, kept rather than copied). */
 export interface CycleVerdict {
@@ -72,6 +75,11 @@ export class SchedulingExplained {
     if (this.entries.size > this.maxPods) this.entries.delete(this.entries.keys().next().value!);
   }
 
+  /** How many pods it keeps at most. */
+  get capacity(): number {
+    return this.maxPods;
+  }
+
   /** How many pods are held. */
   get size(): number {
     return this.entries.size;
@@ -83,15 +91,14 @@ export class SchedulingExplained {
     if (!entry) return undefined;
     const v = entry.verdict;
     const nodes: ExplainedNode[] = [];
-    for (const info of v.feasible) {
+    for (const [i, info] of v.feasible.entries()) {
       const nodeName = info.node.metadata!.name!;
       const scores: NonNullable<ExplainedNode['scores']> = [];
       const skipped: string[] = [];
       let total = 0;
       for (const s of v.scores) {
         if (s.skipped) { skipped.push(s.plugin); continue; }
-        // Clamped as the scheduler summed it.
-        const score = Math.max(0, Math.min(MAX_NODE_SCORE, s.scores.get(nodeName) ?? 0));
+        const score = s.scores[i] ?? 0;
         scores.push({ plugin: s.plugin, score, weight: s.weight, weighted: score * s.weight });
         total += score * s.weight;
       }

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { ApiClient, createLogger, LeaderElector, SharedInformerFactory } from '@k8ts/api';
+import { ApiClient, createLogger, LeaderElector, SCHEDULER_DEBUG_URL_ANNOTATION, SharedInformerFactory } from '@k8ts/api';
 import { defaultProfile, loadProfile } from './plugins/registry.js';
 import { Scheduler } from './scheduler.js';
 
@@ -17,6 +17,8 @@ const program = new Command('k8ts-scheduler')
   .addOption(new Option('--leader-elect <bool>', 'elect a leader through the kube-system/kube-scheduler Lease, so that several may run').default('true'))
   .addOption(new Option('--bind-address <ip>', 'address of the /healthz endpoint').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'port of the /healthz endpoint (0 disables it)').env('SCHEDULER_PORT').default('10259'))
+  .addOption(new Option('--advertise-address <host>', 'where the apiserver reaches this scheduler\'s /debug/scheduling when it leads (published on its Lease; default: --bind-address, or the hostname when that is a wildcard)'))
+  .addOption(new Option('--scheduling-explained-pods <n>', 'how many pods\' last scheduling cycles /debug/scheduling keeps (0: none)').default('256'))
   .addOption(new Option('--kube-api-qps <qps>', 'client-side limit of requests per second to the apiserver (0: none; upstream defaults to 50)').default('0'))
   .addOption(new Option('--kube-api-burst <n>', 'requests allowed at once above --kube-api-qps (upstream defaults to 100)').default('100'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
@@ -29,8 +31,12 @@ async function main(): Promise<void> {
   const clientOpts = { userAgent: 'k8ts-scheduler', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
   const client = o.apiserver ? new ApiClient({ server: o.apiserver, ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig, clientOpts);
   const ac = new AbortController();
+  let scheduler: Scheduler | undefined;
   const health = Number(o.port) ? createServer((req, res) => {
-    res.writeHead(req.url === '/healthz' || req.url === '/readyz' ? 200 : 404, { 'content-type': 'text/plain' }).end('ok');
+    if (req.url === '/healthz' || req.url === '/readyz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    const debug = /^\/debug\/scheduling\/([^/?]+)\/([^/?]+)$/.exec(req.url ?? '');
+    if (debug && scheduler && (req.method === 'GET' || req.method === 'HEAD')) return void serveExplanation(scheduler, debug[1], debug[2], res);
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   }) : undefined;
   if (health) await new Promise<void>((resolve, reject) => health.once('error', reject).listen(Number(o.port), o.bindAddress, resolve));
   const stop = (signal: string) => { log.info({ signal }, 'shutting down'); ac.abort(); };
@@ -39,14 +45,19 @@ async function main(): Promise<void> {
   // As kube-scheduler: informers are started and synced before leader election, so a new leader starts warm.
   const informers = new SharedInformerFactory({ client, log });
   const profile = o.config ? loadProfile(readFileSync(o.config, 'utf8'), { informers }) : defaultProfile({ informers });
-  const scheduler = new Scheduler({ client, informers, profile, log, schedulerNames: [o.schedulerName] });
+  scheduler = new Scheduler({ client, informers, profile, log, schedulerNames: [o.schedulerName], explainedPods: Number(o.schedulingExplainedPods) });
+  const running = scheduler;
   informers.start(ac.signal);
   await informers.waitForCacheSync(ac.signal);
-  const schedule = (signal: AbortSignal) => scheduler.run(signal);
+  const schedule = (signal: AbortSignal) => running.run(signal);
   if (o.leaderElect === 'false') {
     await schedule(ac.signal);
   } else {
-    const elector = new LeaderElector({ client, namespace: 'kube-system', name: 'kube-scheduler', identity: `${hostname()}_${randomUUID()}`, log });
+    const wildcard = o.bindAddress === '0.0.0.0' || o.bindAddress === '::';
+    const advertise = o.advertiseAddress ?? (wildcard ? hostname() : o.bindAddress);
+    const host = advertise.includes(':') ? `[${advertise}]` : advertise;
+    const annotations = health ? { [SCHEDULER_DEBUG_URL_ANNOTATION]: `http://${host}:${Number(o.port)}` } : undefined;
+    const elector = new LeaderElector({ client, namespace: 'kube-system', name: 'kube-scheduler', identity: `${hostname()}_${randomUUID()}`, annotations, log });
     await elector.run(ac.signal, {
       onStartedLeading: (leading) => { log.info('became leader; scheduling'); return schedule(leading); },
       onStoppedLeading: () => { if (!ac.signal.aborted) { log.error('lost leadership; exiting so that a fresh process campaigns again'); process.exitCode = 1; ac.abort(); } },
@@ -56,6 +67,28 @@ async function main(): Promise<void> {
   health?.close();
   await informers.shutdown();
   await client.close();
+}
+
+/** GET /debug/scheduling/<namespace>/<pod>: the pod's last cycle as JSON, or a 404 Status. */
+function serveExplanation(scheduler: Scheduler, ns: string, name: string, res: ServerResponse): void {
+  let namespace: string;
+  let pod: string;
+  try {
+    [namespace, pod] = [decodeURIComponent(ns), decodeURIComponent(name)];
+  } catch {
+    res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'BadRequest', code: 400, message: 'malformed path' }));
+    return;
+  }
+  const explanation = scheduler.explained.explain(namespace, pod);
+  if (!explanation) {
+    const message = `the scheduler has no scheduling cycle of pod ${namespace}/${pod} (not attempted since it started, or no longer among the last ${scheduler.explained.capacity} pods it keeps)`;
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', code: 404, message,
+      details: { name: pod, kind: 'pods' },
+    }));
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(explanation));
 }
 
 main().catch((err: unknown) => {

@@ -2,6 +2,7 @@ import {
   ApiError, EventRecorder, eventTarget, NODES, PODS, realClock, rfc3339, SharedInformerFactory, silentLogger,
   type ApiClient, type Clock, type InformerFactory, type Logger, type Node, type Pod, type SharedInformer,
 } from '@k8ts/api';
+import { BackgroundWrites } from './background.js';
 import { SchedulerCache } from './cache.js';
 import { addPod as addPodToInfo, newNodeInfo, removePod as removePodFromInfo } from './plugins/nodeinfo.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
@@ -49,6 +50,8 @@ export class Scheduler {
   private readonly pods: SharedInformer<Pod>;
   private readonly nodes: SharedInformer<Node>;
   private readonly events: EventRecorder;
+  /** Events and status patches, off the scheduling path. */
+  readonly background: BackgroundWrites;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -69,6 +72,7 @@ export class Scheduler {
     this.informers = opts.informers ?? new SharedInformerFactory({ client: opts.client, log: this.log });
     this.pods = this.informers.informerFor<Pod>(PODS);
     this.nodes = this.informers.informerFor<Node>(NODES);
+    this.background = new BackgroundWrites({ log: this.log });
     this.events = new EventRecorder({ client: opts.client, component: 'default-scheduler', log: this.log, now: () => this.clock.now() });
     this.addEventHandlers();
   }
@@ -114,6 +118,8 @@ export class Scheduler {
     } finally {
       clearInterval(expiry);
       await Promise.allSettled([...this.binding]);
+      // Events and status patches still queued get a moment to go out, not an unbounded one.
+      await Promise.race([this.background.idle(), new Promise((r) => setTimeout(r, 5_000).unref())]);
       // A factory of our own stops with us; a shared one is main.ts's to wait for.
       if (!this.opts.informers) await this.informers.shutdown();
     }
@@ -148,7 +154,7 @@ export class Scheduler {
         message += ` preemption: 0/${result.numNodes} nodes are available: ${result.numNodes} No preemption victims found for incoming pod.`;
       }
       this.queue.addUnschedulable(qp, { backoff: false });
-      await this.reportUnschedulable(pod, message);
+      this.reportUnschedulable(pod, message);
       return;
     }
     const node = result.node;
@@ -222,24 +228,36 @@ export class Scheduler {
       this.explained.record(pod, { ...verdict, node });
       return { node, evaluated, feasible: 1 };
     }
-    const totals = new Map<string, number>(feasible.map((n) => [n.node.metadata!.name!, 0]));
+    // Scores per feasible node in arrays (index = position in `feasible`); a Map only for plugins that normalize.
+    const names = feasible.map((n) => n.node.metadata!.name!);
+    const totals = new Float64Array(feasible.length);
     for (const { plugin, weight } of profile.scores) {
       if (plugin.preScore?.(pod, feasible, state).code === 'Skip') {
         scores.push({ plugin: plugin.name, weight, skipped: true });
         continue;
       }
-      const normalized = new Map<string, number>();
-      for (const info of feasible) normalized.set(info.node.metadata!.name!, plugin.score(pod, info, state));
-      plugin.normalize?.(pod, normalized, state);
-      for (const [name, s] of normalized) totals.set(name, totals.get(name)! + Math.max(0, Math.min(MAX_NODE_SCORE, s)) * weight);
-      scores.push({ plugin: plugin.name, weight, scores: normalized });
+      const values = new Float64Array(feasible.length);
+      for (let i = 0; i < feasible.length; i++) values[i] = plugin.score(pod, feasible[i], state);
+      if (plugin.normalize) {
+        const byName = new Map<string, number>();
+        for (let i = 0; i < feasible.length; i++) byName.set(names[i], values[i]);
+        plugin.normalize(pod, byName, state);
+        for (let i = 0; i < feasible.length; i++) values[i] = byName.get(names[i])!;
+      }
+      for (let i = 0; i < feasible.length; i++) {
+        const v = values[i] > MAX_NODE_SCORE ? MAX_NODE_SCORE : values[i] > 0 ? values[i] : 0;
+        values[i] = v;
+        totals[i] += v * weight;
+      }
+      scores.push({ plugin: plugin.name, weight, scores: values });
     }
     // Highest total wins; ties are broken at random (reservoir sampling, as upstream's selectHost).
     let best = -Infinity;
     let chosen = '';
     let ties = 0;
-    for (const [name, total] of totals) {
-      if (total > best) { best = total; chosen = name; ties = 1; } else if (total === best && this.random() * ++ties < 1) chosen = name;
+    for (let i = 0; i < feasible.length; i++) {
+      const total = totals[i];
+      if (total > best) { best = total; chosen = names[i]; ties = 1; } else if (total === best && this.random() * ++ties < 1) chosen = names[i];
     }
     this.explained.record(pod, { ...verdict, node: chosen });
     return { node: chosen, evaluated, feasible: feasible.length };
@@ -263,7 +281,7 @@ export class Scheduler {
       this.queue.done(pod);
       this.stats.scheduled++;
       this.log.debug({ pod: `${namespace}/${name}`, node }, 'bound pod');
-      void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+      this.background.add(() => this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`));
     } catch (err) {
       this.cache.forget(pod);
       this.stats.bindErrors++;
@@ -273,17 +291,20 @@ export class Scheduler {
     }
   }
 
-  private async reportUnschedulable(pod: Pod, message: string): Promise<void> {
-    void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Warning', 'FailedScheduling', message);
+  /** FailedScheduling Event and PodScheduled=False, written in the background (never awaited by a cycle). */
+  private reportUnschedulable(pod: Pod, message: string): void {
+    this.background.add(() => this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Warning', 'FailedScheduling', message));
     const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (prev?.status === 'False' && prev.message === message) return;
-    try {
-      await this.opts.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, {
-        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) }] },
-      }, 'strategic', { subresource: 'status' });
-    } catch (err) {
-      if (!(err instanceof ApiError && err.isNotFound)) this.log.warn({ err, pod: podKey(pod) }, 'cannot record PodScheduled=False');
-    }
+    this.background.add(async () => {
+      try {
+        await this.opts.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, {
+          status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) }] },
+        }, 'strategic', { subresource: 'status' });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.isNotFound)) this.log.warn({ err, pod: podKey(pod) }, 'cannot record PodScheduled=False');
+      }
+    });
   }
 
   /**
@@ -316,7 +337,7 @@ export class Scheduler {
     this.stats.preemptions++;
     await this.opts.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, { status: { nominatedNodeName: best.node } }, 'merge', { subresource: 'status' });
     for (const v of best.victims) {
-      void this.events.record(eventTarget({ ...v, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Preempted', `Preempted by pod ${pod.metadata!.uid} on node ${best.node}`);
+      this.background.add(() => this.events.record(eventTarget({ ...v, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Preempted', `Preempted by pod ${pod.metadata!.uid} on node ${best.node}`));
       await this.opts.client.delete(PODS, v.metadata!.namespace, v.metadata!.name!, { preconditions: { uid: v.metadata!.uid } }).catch((err: unknown) => {
         if (!(err instanceof ApiError && (err.isNotFound || err.isConflict))) throw err;
       });

@@ -15,6 +15,8 @@ export interface NodeInfo {
   podsWithAffinity: Pod[];
   podsWithRequiredAntiAffinity: Pod[];
   requested: Resources;
+  /** The pods' requests with the scoring defaults for unset cpu/memory (upstream's NonZeroRequested). */
+  nonZeroRequested: Resources;
   allocatable: Resources;
   usedPorts: Set<string>;
 }

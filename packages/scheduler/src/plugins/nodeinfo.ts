@@ -17,7 +17,7 @@ export function nodeAllocatable(node: Node): Resources {
 export function newNodeInfo(node: Node, pods: readonly Pod[] = []): NodeInfo {
   const info: NodeInfo = {
     node, pods: [], podsWithAffinity: [], podsWithRequiredAntiAffinity: [],
-    requested: { milliCPU: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedPorts: new Set(),
+    requested: { milliCPU: 0, memory: 0, pods: 0 }, nonZeroRequested: { milliCPU: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedPorts: new Set(),
   };
   for (const p of pods) addPod(info, p);
   return info;
@@ -40,13 +40,18 @@ export function hasRequiredAntiAffinity(pod: Pod): boolean {
  */
 export function addPod(info: NodeInfo, pod: Pod): void {
   const r = podRequests(pod);
+  const nz = podRequests(pod, { nonZero: true });
   info.pods.push(pod);
+  info.nonZeroRequested.milliCPU += nz.milliCPU;
+  info.nonZeroRequested.memory += nz.memory;
+  info.nonZeroRequested.pods = info.pods.length;
   if (hasPodAffinity(pod)) info.podsWithAffinity.push(pod);
   if (hasRequiredAntiAffinity(pod)) info.podsWithRequiredAntiAffinity.push(pod);
   info.requested.milliCPU += r.milliCPU;
   info.requested.memory += r.memory;
   info.requested.pods = info.pods.length;
-  for (const k of hostPortKeys(pod)) info.usedPorts.add(k);
+  const ports = hostPortKeys(pod);
+  for (let j = 0; j < ports.length; j++) info.usedPorts.add(ports[j]);
 }
 
 const samePod = (a: Pod, b: Pod): boolean => a.metadata?.uid && b.metadata?.uid
@@ -63,7 +68,11 @@ export function removePod(info: NodeInfo, pod: Pod): boolean {
   // Subtract what the stored copy added: the caller's copy may carry a different spec (an update).
   const stored = info.pods[i];
   const r = podRequests(stored);
+  const nz = podRequests(stored, { nonZero: true });
   info.pods.splice(i, 1);
+  info.nonZeroRequested.milliCPU -= nz.milliCPU;
+  info.nonZeroRequested.memory -= nz.memory;
+  info.nonZeroRequested.pods = info.pods.length;
   for (const list of [info.podsWithAffinity, info.podsWithRequiredAntiAffinity]) {
     const j = list.indexOf(stored);
     if (j >= 0) list.splice(j, 1);
@@ -74,7 +83,7 @@ export function removePod(info: NodeInfo, pod: Pod): boolean {
   // Rebuilt rather than deleted key by key, so a port another pod on the node also lists stays marked.
   if (info.usedPorts.size) {
     info.usedPorts.clear();
-    for (const k of info.pods.flatMap(hostPortKeys)) info.usedPorts.add(k);
+    for (const p of info.pods) for (const k of hostPortKeys(p)) info.usedPorts.add(k);
   }
   return true;
 }
