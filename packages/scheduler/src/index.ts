@@ -8,3 +8,4 @@ export type { NodeInfo, Status, CycleState, FilterPlugin, ScorePlugin, PreFilter
 export { SchedulingExplained } from './explained.js';
 export type { SchedulingExplanation, ExplainedNode } from './explained.js';
 export { defaultSelector, podServices } from './plugins/default-selector.js';
+export { schedulerHttpHandler, debugUrl } from './debug.js';

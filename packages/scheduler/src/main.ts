@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { ApiClient, createLogger, LeaderElector, SCHEDULER_DEBUG_URL_ANNOTATION, SharedInformerFactory } from '@k8ts/api';
 import { defaultProfile, loadProfile } from './plugins/registry.js';
+import { debugUrl, schedulerHttpHandler } from './debug.js';
 import { Scheduler } from './scheduler.js';
 
 const program = new Command('k8ts-scheduler')
@@ -30,14 +31,11 @@ const log = createLogger('scheduler', o.logLevel);
 async function main(): Promise<void> {
   const clientOpts = { userAgent: 'k8ts-scheduler', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
   const client = o.apiserver ? new ApiClient({ server: o.apiserver, ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig, clientOpts);
+  const explainedPods = Number(o.schedulingExplainedPods);
+  if (!Number.isSafeInteger(explainedPods) || explainedPods < 0) throw new Error(`--scheduling-explained-pods: want a non-negative integer, got ${JSON.stringify(o.schedulingExplainedPods)}`);
   const ac = new AbortController();
   let scheduler: Scheduler | undefined;
-  const health = Number(o.port) ? createServer((req, res) => {
-    if (req.url === '/healthz' || req.url === '/readyz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    const debug = /^\/debug\/scheduling\/([^/?]+)\/([^/?]+)$/.exec(req.url ?? '');
-    if (debug && scheduler && (req.method === 'GET' || req.method === 'HEAD')) return void serveExplanation(scheduler, debug[1], debug[2], res);
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-  }) : undefined;
+  const health = Number(o.port) ? createServer(schedulerHttpHandler(() => scheduler)) : undefined;
   if (health) await new Promise<void>((resolve, reject) => health.once('error', reject).listen(Number(o.port), o.bindAddress, resolve));
   const stop = (signal: string) => { log.info({ signal }, 'shutting down'); ac.abort(); };
   process.once('SIGINT', () => stop('SIGINT'));
@@ -45,7 +43,7 @@ async function main(): Promise<void> {
   // As kube-scheduler: informers are started and synced before leader election, so a new leader starts warm.
   const informers = new SharedInformerFactory({ client, log });
   const profile = o.config ? loadProfile(readFileSync(o.config, 'utf8'), { informers }) : defaultProfile({ informers });
-  scheduler = new Scheduler({ client, informers, profile, log, schedulerNames: [o.schedulerName], explainedPods: Number(o.schedulingExplainedPods) });
+  scheduler = new Scheduler({ client, informers, profile, log, schedulerNames: [o.schedulerName], explainedPods });
   const running = scheduler;
   informers.start(ac.signal);
   await informers.waitForCacheSync(ac.signal);
@@ -53,10 +51,7 @@ async function main(): Promise<void> {
   if (o.leaderElect === 'false') {
     await schedule(ac.signal);
   } else {
-    const wildcard = o.bindAddress === '0.0.0.0' || o.bindAddress === '::';
-    const advertise = o.advertiseAddress ?? (wildcard ? hostname() : o.bindAddress);
-    const host = advertise.includes(':') ? `[${advertise}]` : advertise;
-    const annotations = health ? { [SCHEDULER_DEBUG_URL_ANNOTATION]: `http://${host}:${Number(o.port)}` } : undefined;
+    const annotations = health ? { [SCHEDULER_DEBUG_URL_ANNOTATION]: debugUrl(o.bindAddress, Number(o.port), o.advertiseAddress) } : undefined;
     const elector = new LeaderElector({ client, namespace: 'kube-system', name: 'kube-scheduler', identity: `${hostname()}_${randomUUID()}`, annotations, log });
     await elector.run(ac.signal, {
       onStartedLeading: (leading) => { log.info('became leader; scheduling'); return schedule(leading); },
@@ -67,28 +62,6 @@ async function main(): Promise<void> {
   health?.close();
   await informers.shutdown();
   await client.close();
-}
-
-/** GET /debug/scheduling/<namespace>/<pod>: the pod's last cycle as JSON, or a 404 Status. */
-function serveExplanation(scheduler: Scheduler, ns: string, name: string, res: ServerResponse): void {
-  let namespace: string;
-  let pod: string;
-  try {
-    [namespace, pod] = [decodeURIComponent(ns), decodeURIComponent(name)];
-  } catch {
-    res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'BadRequest', code: 400, message: 'malformed path' }));
-    return;
-  }
-  const explanation = scheduler.explained.explain(namespace, pod);
-  if (!explanation) {
-    const message = `the scheduler has no scheduling cycle of pod ${namespace}/${pod} (not attempted since it started, or no longer among the last ${scheduler.explained.capacity} pods it keeps)`;
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', code: 404, message,
-      details: { name: pod, kind: 'pods' },
-    }));
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(explanation));
 }
 
 main().catch((err: unknown) => {
