@@ -34,8 +34,9 @@ async function main(): Promise<void> {
   const explainedPods = Number(o.schedulingExplainedPods);
   if (!Number.isSafeInteger(explainedPods) || explainedPods < 0) throw new Error(`--scheduling-explained-pods: want a non-negative integer, got ${JSON.stringify(o.schedulingExplainedPods)}`);
   const ac = new AbortController();
-  let scheduler: Scheduler | undefined;
-  const health = Number(o.port) ? createServer(schedulerHttpHandler(() => scheduler)) : undefined;
+  // The endpoints answer /healthz from the start; /debug/scheduling once the scheduler exists.
+  const made: { scheduler?: Scheduler } = {};
+  const health = Number(o.port) ? createServer(schedulerHttpHandler(() => made.scheduler)) : undefined;
   if (health) await new Promise<void>((resolve, reject) => health.once('error', reject).listen(Number(o.port), o.bindAddress, resolve));
   const stop = (signal: string) => { log.info({ signal }, 'shutting down'); ac.abort(); };
   process.once('SIGINT', () => stop('SIGINT'));
@@ -43,8 +44,8 @@ async function main(): Promise<void> {
   // As kube-scheduler: informers are started and synced before leader election, so a new leader starts warm.
   const informers = new SharedInformerFactory({ client, log });
   const profile = o.config ? loadProfile(readFileSync(o.config, 'utf8'), { informers }) : defaultProfile({ informers });
-  scheduler = new Scheduler({ client, informers, profile, log, schedulerNames: [o.schedulerName], explainedPods });
-  const running = scheduler;
+  const running = new Scheduler({ client, informers, profile, log, schedulerNames: [o.schedulerName], explainedPods });
+  made.scheduler = running;
   informers.start(ac.signal);
   await informers.waitForCacheSync(ac.signal);
   const schedule = (signal: AbortSignal) => running.run(signal);
