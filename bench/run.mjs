@@ -19,7 +19,7 @@ const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' }, 'watch-samples': { type: 'string', default: '300' },
     pods: { type: 'string', default: '40' }, only: { type: 'string' },
-    'sched-cases': { type: 'string', default: 'labels:1000:3000,rs:1000:3000,labels:5000:10000' }, 'sched-concurrency': { type: 'string', default: '64' },
+    'sched-cases': { type: 'string', default: 'labels:1000:3000,rs:1000:3000,labels:5000:10000' }, 'sched-concurrency': { type: 'string', default: '64' }, 'sched-rounds': { type: 'string', default: '2' },
     'deploy-replicas': { type: 'string', default: '1000' }, 'deploy-nodes': { type: 'string', default: '100' },
     'rollout-replicas': { type: 'string', default: '100' },
     'dns-queries': { type: 'string', default: '20000' }, 'dns-services': { type: 'string', default: '500' },
@@ -116,6 +116,12 @@ async function benchApiserver() {
     await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** The RSS of a process in MiB, from /proc. */
@@ -293,7 +299,7 @@ async function startControlPlane(prefix, nodeArgs = []) {
     await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { dir, apiserver, post, http, stop };
+  return { dir, etcd, apiserver, post, http, stop };
 }
 
 /**
@@ -350,7 +356,7 @@ async function benchScheduler() {
     // Warmed up, then each way twice in turn (best of two), so neither gets the JIT's or the heap's head start.
     inProcess(shape, N, Math.min(P, 1000), true);
     let [decisions, decisionsPlain] = [0, 0];
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < Number(args['sched-rounds']); round++) {
       decisionsPlain = Math.max(decisionsPlain, inProcess(shape, N, P, false));
       decisions = Math.max(decisions, inProcess(shape, N, P, true));
     }
@@ -404,6 +410,8 @@ async function benchScheduler() {
         }
       });
       watch.body.on('error', () => undefined);
+      const pids = { scheduler: scheduler.pid, apiserver: apiserver.pid, etcd: plane.etcd.pid, bench: process.pid };
+      const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
       const t0 = performance.now();
       let createdAt = 0;
       const creating = throughput(P, SC, (i) => { const { uid: _u, ...metadata } = fakePod(shape, i, rsUid).metadata; return post('/api/v1/namespaces/sched/pods', { ...fakePod(shape, i), metadata, status: undefined }); })
@@ -411,7 +419,8 @@ async function benchScheduler() {
       const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${bound.size}/${P} pods bound within 600 s`)), 600_000).unref());
       await Promise.race([Promise.all([done, creating]), timeout]);
       const seconds = (performance.now() - t0) / 1000;
-      console.log(`scheduler ${shape === 'rs' ? 'ReplicaSet-owned pods' : 'pods sharing one label set'}, ${N} nodes: ${fmt(P / seconds, 0)} pods/s bound (seen in a watch; ${P} pods created at ${SC}-way while it runs, all created after ${fmt((createdAt - t0) / 1000, 1)} s, all bound after ${fmt(seconds, 1)} s; scheduler, apiserver, etcd as processes)   raw pod creates/s ${fmt(rawRate, 0)} (no scheduler)   in-process decisions ${fmt(decisions, 0)} pods/s (${fmt(decisionsPlain, 0)} without scheduling-explained records)   ratio bound/raw ${fmt(P / seconds / rawRate, 2)}`);
+      const cpuShare = Object.entries(pids).map(([k, pid]) => `${k} ${fmt((cpuSeconds(pid) - cpu0[k]) / seconds, 2)}`).join(', ');
+      console.log(`scheduler ${shape === 'rs' ? 'ReplicaSet-owned pods' : 'pods sharing one label set'}, ${N} nodes: ${fmt(P / seconds, 0)} pods/s bound (seen in a watch; ${P} pods created at ${SC}-way while it runs, all created after ${fmt((createdAt - t0) / 1000, 1)} s, all bound after ${fmt(seconds, 1)} s; scheduler, apiserver, etcd as processes)   raw pod creates/s ${fmt(rawRate, 0)} (no scheduler)   in-process decisions ${fmt(decisions, 0)} pods/s (${fmt(decisionsPlain, 0)} without scheduling-explained records)   ratio bound/raw ${fmt(P / seconds / rawRate, 2)}   CPU cores used meanwhile: ${cpuShare}`);
     } finally {
       ac.abort();
       await scheduler?.stop();

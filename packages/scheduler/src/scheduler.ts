@@ -50,8 +50,10 @@ export class Scheduler {
   private readonly pods: SharedInformer<Pod>;
   private readonly nodes: SharedInformer<Node>;
   private readonly events: EventRecorder;
-  /** Events and status patches, off the scheduling path. */
+  /** Events, off the scheduling path: one at a time as client-go's broadcaster sends them, dropped when 1,000 wait. */
   readonly background: BackgroundWrites;
+  /** PodScheduled=False patches, off the scheduling path too, but never dropped behind Events. */
+  private readonly statusWrites: BackgroundWrites;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -72,7 +74,8 @@ export class Scheduler {
     this.informers = opts.informers ?? new SharedInformerFactory({ client: opts.client, log: this.log });
     this.pods = this.informers.informerFor<Pod>(PODS);
     this.nodes = this.informers.informerFor<Node>(NODES);
-    this.background = new BackgroundWrites({ log: this.log });
+    this.background = new BackgroundWrites({ log: this.log, concurrency: 1, maxQueued: 1000 });
+    this.statusWrites = new BackgroundWrites({ log: this.log, concurrency: 4, maxQueued: 100_000 });
     this.events = new EventRecorder({ client: opts.client, component: 'default-scheduler', log: this.log, now: () => this.clock.now() });
     this.addEventHandlers();
   }
@@ -119,7 +122,7 @@ export class Scheduler {
       clearInterval(expiry);
       await Promise.allSettled([...this.binding]);
       // Events and status patches still queued get a moment to go out, not an unbounded one.
-      await Promise.race([this.background.idle(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+      await Promise.race([Promise.all([this.background.idle(), this.statusWrites.idle()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
       // A factory of our own stops with us; a shared one is main.ts's to wait for.
       if (!this.opts.informers) await this.informers.shutdown();
     }
@@ -296,7 +299,7 @@ export class Scheduler {
     this.background.add(() => this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Warning', 'FailedScheduling', message));
     const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (prev?.status === 'False' && prev.message === message) return;
-    this.background.add(async () => {
+    this.statusWrites.add(async () => {
       try {
         await this.opts.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, {
           status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) }] },
