@@ -14,6 +14,8 @@ export interface NodeInfo {
   /** The pods with any pod (anti-)affinity term, and those with a required anti-affinity term (subsets of pods). */
   podsWithAffinity: Pod[];
   podsWithRequiredAntiAffinity: Pod[];
+  /** Bumped by every addPod and removePod (upstream's NodeInfo.Generation): what was computed from the pods is stale. */
+  generation: number;
   requested: Resources;
   /** The pods' requests with the scoring defaults for unset cpu/memory (upstream's NonZeroRequested). */
   nonZeroRequested: Resources;

@@ -16,7 +16,7 @@ export function nodeAllocatable(node: Node): Resources {
 /** A fresh NodeInfo for the node holding the given pods (requests summed, host ports collected). */
 export function newNodeInfo(node: Node, pods: readonly Pod[] = []): NodeInfo {
   const info: NodeInfo = {
-    node, pods: [], podsWithAffinity: [], podsWithRequiredAntiAffinity: [],
+    node, pods: [], podsWithAffinity: [], podsWithRequiredAntiAffinity: [], generation: 0,
     requested: { milliCPU: 0, memory: 0, pods: 0 }, nonZeroRequested: { milliCPU: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedPorts: new Set(),
   };
   for (const p of pods) addPod(info, p);
@@ -42,6 +42,7 @@ export function addPod(info: NodeInfo, pod: Pod): void {
   const r = podRequests(pod);
   const nz = podRequests(pod, { nonZero: true });
   info.pods.push(pod);
+  info.generation++;
   info.nonZeroRequested.milliCPU += nz.milliCPU;
   info.nonZeroRequested.memory += nz.memory;
   info.nonZeroRequested.pods = info.pods.length;
@@ -70,6 +71,7 @@ export function removePod(info: NodeInfo, pod: Pod): boolean {
   const r = podRequests(stored);
   const nz = podRequests(stored, { nonZero: true });
   info.pods.splice(i, 1);
+  info.generation++;
   info.nonZeroRequested.milliCPU -= nz.milliCPU;
   info.nonZeroRequested.memory -= nz.memory;
   info.nonZeroRequested.pods = info.pods.length;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Node, Pod } from '@k8ts/api';
 import type { CycleState, NodeInfo, Status } from '../types.js';
 import { FakeInformerFactory } from '@k8ts/api/testing';
-import { newNodeInfo } from './nodeinfo.js';
+import { addPod, newNodeInfo, removePod } from './nodeinfo.js';
 import { spreadListers } from './default-selector.js';
 import { podTopologySpread, spreadScoreState } from './pod-topology-spread.js';
 
@@ -102,4 +102,21 @@ describe('PodTopologySpread explicit constraints', () => {
   });
 
   it('is named as upstream', () => expect(podTopologySpread().name).toBe('PodTopologySpread'));
+});
+
+describe('PodTopologySpread counts kept per node between cycles', () => {
+  it('counts a node again once its pods change (NodeInfo generation), not before', () => {
+    const n1 = newNodeInfo(node('n1'), [rs()]);
+    const n2 = newNodeInfo(node('n2'));
+    const raw = (nodes: NodeInfo[]) => scoreAll(rs(), nodes).raw;
+    const first = raw([n1, n2]);
+    addPod(n2, rs());
+    addPod(n2, rs());
+    const second = raw([n1, n2]);
+    expect(first.n1).toBeGreaterThan(first.n2);
+    expect(second.n2).toBeGreaterThan(second.n1);
+    expect(removePod(n2, n2.pods[0])).toBe(true);
+    expect(removePod(n2, n2.pods[0])).toBe(true);
+    expect(raw([n1, n2])).toEqual(first);
+  });
 });

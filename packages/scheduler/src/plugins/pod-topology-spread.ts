@@ -29,6 +29,8 @@ export interface SpreadConstraint {
   nodeAffinityPolicy: string;
   nodeTaintsPolicy: string;
   selects: (p: Pod) => boolean;
+  /** Names what `selects` selects (namespace and selector), so counts per node can be kept between cycles. */
+  selectorKey?: string;
 }
 
 const namespaceOf = (p: Pod): string => p.metadata?.namespace ?? 'default';
@@ -63,6 +65,7 @@ export function explicitConstraints(pod: Pod, action: 'DoNotSchedule' | 'Schedul
       nodeAffinityPolicy: c.nodeAffinityPolicy ?? 'Honor',
       nodeTaintsPolicy: c.nodeTaintsPolicy ?? 'Ignore',
       selects: counting(pod, (p) => reqs !== null && matchesLabels(reqs, p.metadata?.labels)),
+      selectorKey: reqs === null ? undefined : JSON.stringify([namespaceOf(pod), reqs]),
     };
   });
 }
@@ -78,6 +81,7 @@ export function defaultConstraints(pod: Pod, listers: SpreadListers | undefined)
   if (reqs.length === 0) return [];
   return SYSTEM_DEFAULT_CONSTRAINTS.map((c) => ({
     ...c, minDomains: 1, nodeAffinityPolicy: 'Honor', nodeTaintsPolicy: 'Ignore', selects: counting(pod, (p) => matchesLabels(reqs, p.metadata?.labels)),
+    selectorKey: JSON.stringify([namespaceOf(pod), reqs]),
   }));
 }
 
@@ -97,7 +101,7 @@ export function domainCounts(pod: Pod, constraints: readonly SpreadConstraint[],
     constraints.forEach((c, i) => {
       if (!included(pod, info.node, c)) return;
       const value = labelsOf(info.node)[c.topologyKey];
-      counts[i].set(value, (counts[i].get(value) ?? 0) + countMatching(info.pods, c));
+      counts[i].set(value, (counts[i].get(value) ?? 0) + countMatching(info, c));
     });
   }
   return counts;
@@ -157,7 +161,7 @@ export function spreadScoreState(pod: Pod, allNodes: readonly NodeInfo[], filter
       constraints.forEach((c, i) => {
         const value = labels[c.topologyKey];
         if (value === undefined || !counts[i].has(value) || !included(pod, info.node, c)) return;
-        counts[i].set(value, counts[i].get(value)! + countMatching(info.pods, c));
+        counts[i].set(value, counts[i].get(value)! + countMatching(info, c));
       });
     }
   }
@@ -165,11 +169,24 @@ export function spreadScoreState(pod: Pod, allNodes: readonly NodeInfo[], filter
   return { constraints, ignored, counts, weights };
 }
 
-function countMatching(pods: readonly Pod[], c: SpreadConstraint): number {
-  let n = 0;
-  for (const p of pods) if (c.selects(p)) n++;
-  return n;
+/**
+ * The node's pods the constraint selects. Kept per node and selector until the node's pods change (its
+ * generation), so scheduling the pods of one ReplicaSet in a row counts each node once, not once per cycle.
+ */
+function countMatching(info: NodeInfo, c: SpreadConstraint): number {
+  const byKey = c.selectorKey === undefined ? undefined : (COUNTS.get(info) ?? COUNTS.set(info, new Map()).get(info)!);
+  const kept = byKey?.get(c.selectorKey!);
+  if (kept && kept.generation === info.generation) return kept.count;
+  let count = 0;
+  for (const p of info.pods) if (c.selects(p)) count++;
+  if (byKey) {
+    if (byKey.size >= 8) byKey.clear();
+    byKey.set(c.selectorKey!, { generation: info.generation, count });
+  }
+  return count;
 }
+
+const COUNTS = new WeakMap<NodeInfo, Map<string, { generation: number; count: number }>>();
 
 /** A node's raw score: per constraint whose key it carries, matching pods in its domain × weight + (maxSkew − 1); rounded. */
 export function spreadScore(info: NodeInfo, s: SpreadScoreState): number {
@@ -178,7 +195,7 @@ export function spreadScore(info: NodeInfo, s: SpreadScoreState): number {
   let score = 0;
   for (const [i, c] of s.constraints.entries()) {
     if (!(c.topologyKey in labels)) continue;
-    const count = c.topologyKey === LABEL_HOSTNAME ? countMatching(info.pods, c) : s.counts[i].get(labels[c.topologyKey]) ?? 0;
+    const count = c.topologyKey === LABEL_HOSTNAME ? countMatching(info, c) : s.counts[i].get(labels[c.topologyKey]) ?? 0;
     score += count * s.weights[i] + (c.maxSkew - 1);
   }
   return Math.round(score);
