@@ -178,7 +178,7 @@ export class Scheduler {
   /**
    * Filters and scores every node (or enough of them) for one pod. Reads the snapshot only; the verdicts it reached
    * (per node: the filter that rejected it, or each score plugin's normalized score) are kept for
-   * /debug/scheduling as the maps already built, so keeping them costs no extra work.
+   * /debug/scheduling as the arrays and maps the cycle built anyway, so keeping them costs no extra work.
    */
   schedulePod(pod: Pod, nodes: readonly NodeInfo[]): ScheduleResult {
     const { profile } = this.opts;
