@@ -176,11 +176,11 @@ export async function startEtcd({ dataDir, host = '127.0.0.1', clientPort, peerP
 /**
  * Starts the built apiserver (packages/apiserver/dist/main.js) and waits (30 s) until GET /readyz answers 200.
  * @param {{ etcdEndpoint: string, host?: string, port?: number, logFile?: string, detached?: boolean,
- *           main?: string }} options
+ *           main?: string, nodeArgs?: string[] }} options (nodeArgs go to node itself, e.g. `--cpu-prof`)
  * @returns {Promise<Started & { url: string, port: number }>}
  */
 export async function startApiserver({ etcdEndpoint, host = '127.0.0.1', port, logFile, detached = false,
-                                       main = APISERVER_MAIN }) {
+                                       main = APISERVER_MAIN, nodeArgs = [] }) {
   if (!fs.existsSync(main)) throw new Error(`${main} does not exist: run \`npm run build\` first`);
   return retryOnPortClash(port === undefined, async () => {
     const p = port ?? await freePort(host);
@@ -189,7 +189,7 @@ export async function startApiserver({ etcdEndpoint, host = '127.0.0.1', port, l
     const started = await launch({
       name: 'apiserver',
       command: process.execPath,
-      args: [main, '--etcd-servers', etcdEndpoint, '--bind-address', host, '--port', String(p)],
+      args: [...nodeArgs, main, '--etcd-servers', etcdEndpoint, '--bind-address', host, '--port', String(p)],
       logFile, detached,
       healthy: () => isHealthy(`${url}/readyz`),
     });
@@ -199,10 +199,10 @@ export async function startApiserver({ etcdEndpoint, host = '127.0.0.1', port, l
 
 /**
  * Starts the built scheduler (packages/scheduler/dist/main.js) and waits (30 s) until its /healthz answers.
- * @param {{ apiserverUrl: string, host?: string, port?: number, logFile?: string, detached?: boolean, main?: string }} options
+ * @param {{ apiserverUrl: string, host?: string, port?: number, logFile?: string, detached?: boolean, main?: string, nodeArgs?: string[] }} options
  * @returns {Promise<Started & { url: string, port: number }>}
  */
-export async function startScheduler({ apiserverUrl, host = '127.0.0.1', port, logFile, detached = false, main = SCHEDULER_MAIN }) {
+export async function startScheduler({ apiserverUrl, host = '127.0.0.1', port, logFile, detached = false, main = SCHEDULER_MAIN, nodeArgs = [] }) {
   if (!fs.existsSync(main)) throw new Error(`${main} does not exist: run \`npm run build\` first`);
   return retryOnPortClash(port === undefined, async () => {
     const p = port ?? await freePort(host);
@@ -210,7 +210,7 @@ export async function startScheduler({ apiserverUrl, host = '127.0.0.1', port, l
     const started = await launch({
       name: 'scheduler',
       command: process.execPath,
-      args: [main, '--apiserver', apiserverUrl, '--bind-address', host, '--port', String(p)],
+      args: [...nodeArgs, main, '--apiserver', apiserverUrl, '--bind-address', host, '--port', String(p)],
       logFile, detached,
       healthy: () => isHealthy(`${url}/healthz`),
     });

@@ -48,7 +48,7 @@ export { Indexer, Lister, NAMESPACE_INDEX, byNamespace, byOwnerUid, byNodeName }
 export type { IndexFunc, Indexers } from './indexer.js';
 export { SharedInformerFactory } from './informer-factory.js';
 export type { InformerFactory, InformerRequest, SharedInformerFactoryOptions } from './informer-factory.js';
-export { LeaderElector } from './leader-election.js';
+export { LeaderElector, SCHEDULER_DEBUG_URL_ANNOTATION } from './leader-election.js';
 export type { LeaderElectorOptions, LeaderCallbacks } from './leader-election.js';
 export { EventRecorder, eventTarget } from './events.js';
 export type { EventTarget } from './events.js';

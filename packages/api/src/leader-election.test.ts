@@ -83,6 +83,18 @@ describe('LeaderElector', () => {
     expect(lease()!.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
   });
 
+  it('sets its annotations on the lease when it creates or takes it over, keeping the others', async () => {
+    const a = campaign('a', { annotations: { 'k8ts.io/scheduler-debug-url': 'http://127.0.0.1:1' } });
+    await waitFor(() => a.events.includes('started'));
+    expect(lease()!.metadata?.annotations).toEqual({ 'k8ts.io/scheduler-debug-url': 'http://127.0.0.1:1' });
+    await a.stop();
+    const released = lease()!;
+    server.put(LEASES_PATH, { ...released, metadata: { ...released.metadata, annotations: { ...released.metadata?.annotations, other: 'kept' } } });
+    const b = campaign('b', { annotations: { 'k8ts.io/scheduler-debug-url': 'http://127.0.0.2:2' } });
+    await waitFor(() => b.events.includes('started'));
+    expect(lease()!.metadata?.annotations).toEqual({ 'k8ts.io/scheduler-debug-url': 'http://127.0.0.2:2', other: 'kept' });
+  });
+
   it('waits while another holds a live lease, and takes over once it is released', async () => {
     const a = campaign('a');
     await waitFor(() => a.events.includes('started'));

@@ -9,12 +9,17 @@ import type { Lease } from './types.js';
 /** Where leases' acquireTime and renewTime are formatted; re-exported for callers that imported it from here. */
 export { microTime };
 
+/** On the kube-system/kube-scheduler Lease: where the leading scheduler serves /debug/scheduling (k8ts's own). */
+export const SCHEDULER_DEBUG_URL_ANNOTATION = 'k8ts.io/scheduler-debug-url';
+
 export interface LeaderElectorOptions {
   client: ApiClient;
   namespace: string;
   name: string;
   /** Unique per process, e.g. `hostname_uuid`. */
   identity: string;
+  /** Set on the Lease with every write of the holder (e.g. where the leader can be reached); others' are kept. */
+  annotations?: Record<string, string>;
   leaseDurationSeconds?: number;
   renewDeadlineSeconds?: number;
   retryPeriodSeconds?: number;
@@ -41,7 +46,8 @@ type Attempt = 'ok' | 'held' | 'failed';
  * conditional on resourceVersion, so a 409 just means "try again".
  */
 export class LeaderElector {
-  private readonly o: Required<Omit<LeaderElectorOptions, 'log' | 'clock' | 'random'>>;
+  private readonly o: Required<Omit<LeaderElectorOptions, 'log' | 'clock' | 'random' | 'annotations'>>;
+  private readonly annotations: Record<string, string> | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -55,6 +61,7 @@ export class LeaderElector {
     this.log = (opts.log ?? silentLogger).child({ lease: `${opts.namespace}/${opts.name}`, identity: opts.identity });
     this.clock = opts.clock ?? realClock;
     this.random = opts.random ?? Math.random;
+    this.annotations = opts.annotations;
   }
 
   /** True while this process holds the lease. */
@@ -126,7 +133,7 @@ export class LeaderElector {
       if (!(err instanceof ApiError && err.code === 404)) return this.failed(err, signal);
       try {
         await client.create(LEASES, namespace, {
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace },
+          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, ...(this.annotations ? { annotations: this.annotations } : {}) },
           spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
         }, { signal: signal.signal });
         this.observe(identity, callbacks);
@@ -149,6 +156,7 @@ export class LeaderElector {
     const takeover = holder !== identity;
     const next: Lease = {
       ...lease,
+      ...(this.annotations ? { metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...this.annotations } } } : {}),
       spec: {
         ...spec,
         holderIdentity: identity,

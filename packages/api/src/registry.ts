@@ -1,6 +1,6 @@
 /** A subresource a resource serves, and the kind its requests and answers carry. */
 export interface SubresourceDef {
-  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize';
+  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize' | 'scheduling';
   group: string;
   version: string;
   kind: string;
@@ -54,6 +54,8 @@ export const RESOURCES: readonly ResourceDef[] = [
       { name: 'binding', group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
       { name: 'eviction', group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
       { name: 'log', group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
+      // k8ts's own: the pod's last scheduling cycle, from the leading scheduler ("scheduling explained").
+      { name: 'scheduling', group: 'k8ts.io', version: 'v1alpha1', kind: 'SchedulingExplanation', verbs: ['get'] },
     ],
   }),
   def('', 'v1', 'Service', 'services', true, {

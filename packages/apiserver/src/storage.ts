@@ -207,13 +207,18 @@ export class Storage {
    * object holds and the old one did not are taken, and those it gave up released, in the same transaction.
    */
   async guaranteedUpdate(key: string, update: (current: StoredObject | undefined) => KubeObject | null | Promise<KubeObject | null>,
-    opts: { maxRetries?: number; reservations?: (obj: KubeObject) => string[] } = {}): Promise<{ object: KubeObject | undefined; deleted: boolean; changed: boolean }> {
+    opts: { maxRetries?: number; reservations?: (obj: KubeObject) => string[]; cached?: StoredObject } = {}): Promise<{ object: KubeObject | undefined; deleted: boolean; changed: boolean }> {
+    // As upstream's etcd3 store: a cached copy (the watch cache's) may stand for the current state, saving a read;
+    // if it was stale, the transaction's failure branch returns the live value to retry with. An error or "no
+    // change" computed from the cached copy is not trusted: it is computed again from the live value.
+    let current = opts.cached ?? await this.get(key);
+    let live = opts.cached === undefined;
     for (let attempt = 0; ; attempt++) {
-      const current = await this.get(key);
       let next: KubeObject | null;
       try {
         next = await update(current);
       } catch (err) {
+        if (!live) { current = await this.get(key); live = true; continue; }
         if (err === NO_CHANGE) return { object: current?.object, deleted: false, changed: false };
         throw err;
       }
@@ -233,17 +238,20 @@ export class Storage {
           ...take.map((r) => ({ request_put: { key: enc(this.reservationKey(r)), value: enc(key) } })),
           ...release.map((r) => ({ request_delete_range: { key: enc(this.reservationKey(r)) } })),
         ],
-        failure: [],
+        failure: [{ request_range: { key: enc(key) } }],
       }));
       if (res.succeeded) {
         const object = value ? this.decode(value, res.header.revision) : current?.object;
         if (!value && object) object.metadata = { ...object.metadata, resourceVersion: String(res.header.revision) };
         return { object, deleted: !value, changed: true };
       }
+      const before = current;
+      const kv = res.responses[0]?.response_range?.kvs[0];
+      current = kv ? { key, object: this.decode(kv.value, kv.mod_revision), modRevision: Number(kv.mod_revision) } : undefined;
+      live = true;
       if (take.length) {
         // The object did not change under us: one of the reservations is someone else's.
-        const now = await this.get(key);
-        if (now?.modRevision === current?.modRevision) {
+        if (current?.modRevision === before?.modRevision) {
           const taken = await this.takenOf(take);
           if (taken) throw new ReservationTaken(taken);
         }

@@ -2,15 +2,17 @@ import {
   ApiError, EventRecorder, eventTarget, NODES, PODS, realClock, rfc3339, SharedInformerFactory, silentLogger,
   type ApiClient, type Clock, type InformerFactory, type KubeObject, type Logger, type Node, type Pod, type SharedInformer,
 } from '@k8ts/api';
+import { BackgroundWrites } from './background.js';
 import { SchedulerCache } from './cache.js';
 import { addPod as addPodToInfo, newNodeInfo, removePod as removePodFromInfo } from './plugins/nodeinfo.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
 import type { Profile } from './plugins/registry.js';
+import { SchedulingExplained, type ExplainedScores } from './explained.js';
 import { MAX_NODE_SCORE, type CycleState, type NodeInfo, type Status } from './types.js';
-import type { PluginHandle } from './plugins/volume-binding.js';
+import type { FrameworkHandle } from './plugins/volume-binding.js';
 
 /** A plugin that needs the scheduler's client and informers (upstream's plugins get a framework.Handle). */
-interface InitPlugin { init(handle: PluginHandle): void; informers(): SharedInformer<KubeObject>[] }
+interface InitPlugin { init(handle: FrameworkHandle): void; informers(): SharedInformer<KubeObject>[] }
 
 export interface SchedulerOptions {
   client: ApiClient;
@@ -24,6 +26,8 @@ export interface SchedulerOptions {
   random?: () => number;
   /** Upstream's percentageOfNodesToScore; 0 = adaptive (50% − nodes/125, at least 5%), as upstream's default. */
   percentageOfNodesToScore?: number;
+  /** How many pods' last verdicts /debug/scheduling keeps (least recently scheduled dropped first); 0 keeps none. */
+  explainedPods?: number;
 }
 
 /** The decision for one pod: a node, or why no node fits (per-node reasons for the FailedScheduling message). */
@@ -44,10 +48,16 @@ const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
 export class Scheduler {
   readonly queue: SchedulingQueue;
   readonly cache: SchedulerCache;
+  /** Each recent pod's last cycle, node by node (served at /debug/scheduling/<namespace>/<pod>). */
+  readonly explained: SchedulingExplained;
   private readonly informers: InformerFactory;
   private readonly pods: SharedInformer<Pod>;
   private readonly nodes: SharedInformer<Node>;
   private readonly events: EventRecorder;
+  /** Events, off the scheduling path: one at a time as client-go's broadcaster sends them, dropped when 1,000 wait. */
+  readonly background: BackgroundWrites;
+  /** PodScheduled=False patches, off the scheduling path too, but never dropped behind Events. */
+  private readonly statusWrites: BackgroundWrites;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -64,9 +74,12 @@ export class Scheduler {
     this.names = new Set(opts.schedulerNames ?? ['default-scheduler']);
     this.queue = new SchedulingQueue({ clock: this.clock, log: this.log });
     this.cache = new SchedulerCache({ clock: this.clock, log: this.log });
+    this.explained = new SchedulingExplained({ maxPods: opts.explainedPods ?? 256, clock: this.clock });
     this.informers = opts.informers ?? new SharedInformerFactory({ client: opts.client, log: this.log });
     this.pods = this.informers.informerFor<Pod>(PODS);
     this.nodes = this.informers.informerFor<Node>(NODES);
+    this.background = new BackgroundWrites({ log: this.log, concurrency: 1, maxQueued: 1000 });
+    this.statusWrites = new BackgroundWrites({ log: this.log, concurrency: 4, maxQueued: 100_000 });
     this.events = new EventRecorder({ client: opts.client, component: 'default-scheduler', log: this.log, now: () => this.clock.now() });
     this.addEventHandlers();
     // Plugins that read more than pods and nodes (VolumeBinding) get the informers and the queue's retry.
@@ -116,6 +129,8 @@ export class Scheduler {
     } finally {
       clearInterval(expiry);
       await Promise.allSettled([...this.binding]);
+      // Events and status patches still queued get a moment to go out, not an unbounded one.
+      await Promise.race([Promise.all([this.background.idle(), this.statusWrites.idle()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
       // A factory of our own stops with us; a shared one is main.ts's to wait for.
       if (!this.opts.informers) await this.informers.shutdown();
     }
@@ -150,7 +165,7 @@ export class Scheduler {
         message += ` preemption: 0/${result.numNodes} nodes are available: ${result.numNodes} No preemption victims found for incoming pod.`;
       }
       this.queue.addUnschedulable(qp, { backoff: false });
-      await this.reportUnschedulable(pod, message);
+      this.reportUnschedulable(pod, message);
       return;
     }
     const node = result.node;
@@ -168,51 +183,94 @@ export class Scheduler {
     while (this.binding.size >= MAX_CONCURRENT_BINDS) await Promise.race(this.binding);
   }
 
-  /** Filters and scores every node (or enough of them) for one pod. Pure: reads the snapshot only. */
+  /**
+   * Filters and scores every node (or enough of them) for one pod. Reads the snapshot only; the verdicts it reached
+   * (per node: the filter that rejected it, or each score plugin's normalized score) are kept for
+   * /debug/scheduling as the arrays and maps the cycle built anyway, so keeping them costs no extra work.
+   */
   schedulePod(pod: Pod, nodes: readonly NodeInfo[]): ScheduleResult {
     const { profile } = this.opts;
     const reasons = new Map<string, Status>();
-    if (nodes.length === 0) return { reasons, numNodes: 0 };
+    if (nodes.length === 0) {
+      this.explained.record(pod, { numNodes: 0, evaluated: 0, rejected: new Map(), feasible: [], scores: [] });
+      return { reasons, numNodes: 0 };
+    }
     const state: CycleState = { allNodes: nodes, data: new Map() };
+    let skipped: Set<string> | undefined;
     for (const p of profile.preFilters) {
       const s = p.preFilter(pod, state);
+      if (s.code === 'Skip') { (skipped ??= new Set()).add(p.name); continue; }
       if (s.code !== 'Success') {
         for (const n of nodes) reasons.set(n.node.metadata!.name!, s);
+        this.explained.record(pod, { numNodes: nodes.length, evaluated: 0, preFilter: { plugin: p.name, status: s }, rejected: new Map(), feasible: [], scores: [] });
         return { reasons, numNodes: nodes.length };
       }
     }
+    const filters = skipped ? profile.filters.filter((f) => !skipped.has(f.name)) : profile.filters;
     const toFind = this.numFeasibleNodesToFind(nodes.length);
     const feasible: NodeInfo[] = [];
+    const rejected = new Map<string, string>();
     let evaluated = 0;
     const start = this.nextStartNodeIndex % nodes.length;
     for (let i = 0; i < nodes.length && feasible.length < toFind; i++) {
       const info = nodes[(start + i) % nodes.length];
       evaluated++;
       let failed: Status | undefined;
-      for (const f of profile.filters) {
+      for (const f of filters) {
         const s = f.filter(pod, info, state);
-        if (s.code !== 'Success') { failed = s; break; }
+        if (s.code !== 'Success') {
+          failed = s;
+          rejected.set(info.node.metadata!.name!, f.name);
+          break;
+        }
       }
       if (failed) reasons.set(info.node.metadata!.name!, failed);
       else feasible.push(info);
     }
     this.nextStartNodeIndex = (start + evaluated) % nodes.length;
-    if (feasible.length === 0) return { reasons, numNodes: nodes.length };
-    if (feasible.length === 1) return { node: feasible[0].node.metadata!.name!, evaluated, feasible: 1 };
-    const totals = new Map<string, number>(feasible.map((n) => [n.node.metadata!.name!, 0]));
+    const scores: ExplainedScores[] = [];
+    const verdict = { numNodes: nodes.length, evaluated, rejected, reasons, feasible, scores };
+    if (feasible.length === 0) {
+      this.explained.record(pod, verdict);
+      return { reasons, numNodes: nodes.length };
+    }
+    if (feasible.length === 1) {
+      const node = feasible[0].node.metadata!.name!;
+      this.explained.record(pod, { ...verdict, node });
+      return { node, evaluated, feasible: 1 };
+    }
+    // Scores per feasible node in arrays (index = position in `feasible`); a Map only for plugins that normalize.
+    const names = feasible.map((n) => n.node.metadata!.name!);
+    const totals = new Float64Array(feasible.length);
     for (const { plugin, weight } of profile.scores) {
-      const scores = new Map<string, number>();
-      for (const info of feasible) scores.set(info.node.metadata!.name!, plugin.score(pod, info, state));
-      plugin.normalize?.(pod, scores, state);
-      for (const [name, s] of scores) totals.set(name, totals.get(name)! + Math.max(0, Math.min(MAX_NODE_SCORE, s)) * weight);
+      if (plugin.preScore?.(pod, feasible, state).code === 'Skip') {
+        scores.push({ plugin: plugin.name, weight, skipped: true });
+        continue;
+      }
+      const values = new Float64Array(feasible.length);
+      for (let i = 0; i < feasible.length; i++) values[i] = plugin.score(pod, feasible[i], state);
+      if (plugin.normalize) {
+        const byName = new Map<string, number>();
+        for (let i = 0; i < feasible.length; i++) byName.set(names[i], values[i]);
+        plugin.normalize(pod, byName, state);
+        for (let i = 0; i < feasible.length; i++) values[i] = byName.get(names[i])!;
+      }
+      for (let i = 0; i < feasible.length; i++) {
+        const v = values[i] > MAX_NODE_SCORE ? MAX_NODE_SCORE : values[i] > 0 ? values[i] : 0;
+        values[i] = v;
+        totals[i] += v * weight;
+      }
+      scores.push({ plugin: plugin.name, weight, scores: values });
     }
     // Highest total wins; ties are broken at random (reservoir sampling, as upstream's selectHost).
     let best = -Infinity;
     let chosen = '';
     let ties = 0;
-    for (const [name, total] of totals) {
-      if (total > best) { best = total; chosen = name; ties = 1; } else if (total === best && this.random() * ++ties < 1) chosen = name;
+    for (let i = 0; i < feasible.length; i++) {
+      const total = totals[i];
+      if (total > best) { best = total; chosen = names[i]; ties = 1; } else if (total === best && this.random() * ++ties < 1) chosen = names[i];
     }
+    this.explained.record(pod, { ...verdict, node: chosen });
     return { node: chosen, evaluated, feasible: feasible.length };
   }
 
@@ -243,7 +301,7 @@ export class Scheduler {
       this.queue.done(pod);
       this.stats.scheduled++;
       this.log.debug({ pod: `${namespace}/${name}`, node }, 'bound pod');
-      void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+      this.background.add(() => this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`));
     } catch (err) {
       this.cache.forget(pod);
       this.stats.bindErrors++;
@@ -253,17 +311,20 @@ export class Scheduler {
     }
   }
 
-  private async reportUnschedulable(pod: Pod, message: string): Promise<void> {
-    void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Warning', 'FailedScheduling', message);
+  /** FailedScheduling Event and PodScheduled=False, written in the background (never awaited by a cycle). */
+  private reportUnschedulable(pod: Pod, message: string): void {
+    this.background.add(() => this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Warning', 'FailedScheduling', message));
     const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (prev?.status === 'False' && prev.message === message) return;
-    try {
-      await this.opts.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, {
-        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) }] },
-      }, 'strategic', { subresource: 'status' });
-    } catch (err) {
-      if (!(err instanceof ApiError && err.isNotFound)) this.log.warn({ err, pod: podKey(pod) }, 'cannot record PodScheduled=False');
-    }
+    this.statusWrites.add(async () => {
+      try {
+        await this.opts.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, {
+          status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) }] },
+        }, 'strategic', { subresource: 'status' });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.isNotFound)) this.log.warn({ err, pod: podKey(pod) }, 'cannot record PodScheduled=False');
+      }
+    });
   }
 
   /**
@@ -296,7 +357,7 @@ export class Scheduler {
     this.stats.preemptions++;
     await this.opts.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, { status: { nominatedNodeName: best.node } }, 'merge', { subresource: 'status' });
     for (const v of best.victims) {
-      void this.events.record(eventTarget({ ...v, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Preempted', `Preempted by pod ${pod.metadata!.uid} on node ${best.node}`);
+      this.background.add(() => this.events.record(eventTarget({ ...v, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Preempted', `Preempted by pod ${pod.metadata!.uid} on node ${best.node}`));
       await this.opts.client.delete(PODS, v.metadata!.namespace, v.metadata!.name!, { preconditions: { uid: v.metadata!.uid } }).catch((err: unknown) => {
         if (!(err instanceof ApiError && (err.isNotFound || err.isConflict))) throw err;
       });

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import { ApiError, errors, findResource } from '@k8ts/api';
+import { ApiError, errors, findResource, SCHEDULER_DEBUG_URL_ANNOTATION } from '@k8ts/api';
 import { boolParam } from '../http.js';
 import type { MetricsContext } from '../metrics.js';
 import type { ApiContext, Query } from './context.js';
@@ -53,6 +53,47 @@ export async function proxyLog(ctx: ApiContext, req: FastifyRequest, reply: Fast
   res.body.on('end', () => reply.raw.end());
   res.body.on('error', () => reply.raw.end());
   return undefined;
+}
+
+/**
+ * pods/{name}/scheduling (k8ts's own, "scheduling explained"): the pod's last scheduling cycle, node by node, as the
+ * leading scheduler keeps it. The leader is the holder of the kube-system/kube-scheduler Lease; the Lease's
+ * annotation says where it listens. The answer is relayed as it comes (JSON, or the scheduler's 404 Status).
+ */
+export async function proxyScheduling(ctx: ApiContext, reply: FastifyReply, namespace: string, name: string): Promise<unknown> {
+  await store(ctx, 'pods').get(namespace, name); // 404 for a pod that does not exist
+  const leases = ctx.stores.get(findResource('coordination.k8s.io', 'v1', 'leases')!)!;
+  let lease: any;
+  try {
+    lease = await leases.get('kube-system', 'kube-scheduler');
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 404) throw errors.unavailable('no scheduler leads: there is no kube-system/kube-scheduler Lease');
+    throw err;
+  }
+  const holder = lease.spec?.holderIdentity;
+  const url = lease.metadata?.annotations?.[SCHEDULER_DEBUG_URL_ANNOTATION];
+  const renewed = Date.parse(lease.spec?.renewTime ?? '');
+  if (!holder || Number.isNaN(renewed) || renewed + (lease.spec?.leaseDurationSeconds ?? 15) * 1000 < Date.now()) {
+    throw errors.unavailable('no scheduler leads: the kube-system/kube-scheduler Lease is free or expired');
+  }
+  if (typeof url !== 'string' || !/^https?:\/\/[^/]+$/.test(url)) {
+    throw errors.unavailable(`the leading scheduler (${holder}) does not publish where it serves /debug/scheduling (no ${SCHEDULER_DEBUG_URL_ANNOTATION} annotation on its Lease)`);
+  }
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await undiciRequest(`${url}/debug/scheduling/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
+  } catch (err) {
+    throw errors.unavailable(`the leading scheduler (${holder}) at ${url} did not answer: ${(err as Error).message}`, err);
+  }
+  const text = await res.body.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw errors.unavailable(`the leading scheduler (${holder}) at ${url} answered ${res.statusCode} without JSON`);
+  }
+  if (res.statusCode >= 300) throw ApiError.fromStatus(body, res.statusCode);
+  return reply.code(200).header('content-type', 'application/json').send(text);
 }
 
 /** What metrics.k8s.io reads: pods and nodes from the watch caches (resourceVersion 0), as metrics-server's informers. */

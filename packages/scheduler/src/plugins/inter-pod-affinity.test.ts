@@ -127,3 +127,38 @@ describe('InterPodAffinity score', () => {
     expect([...scores.values()]).toEqual([0, 0]);
   });
 });
+
+describe('InterPodAffinity PreFilter and PreScore skip (as upstream)', () => {
+  const preferred = (app: string, weight = 5): Affinity => ({ podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight, podAffinityTerm: term(app, HOST) }] } });
+  it.each([
+    ['no pod has any term', () => pod({ app: 'web' }), () => [pod({ app: 'web' }), pod({ app: 'db' })], 'Skip', 'Skip'],
+    ['the pod has required anti-affinity', () => pod({ app: 'web' }, antiAffinity(term('web', HOST))), () => [pod({ app: 'db' })], 'Success', 'Skip'],
+    ['the pod has required affinity', () => pod({ app: 'web' }, affinity(term('db', HOST))), () => [pod({ app: 'db' })], 'Success', 'Skip'],
+    ['an existing pod repels it', () => pod({ app: 'web' }), () => [pod({ app: 'db' }, antiAffinity(term('web', HOST)))], 'Success', 'Skip'],
+    ['an existing pod repels others', () => pod({ app: 'web' }), () => [pod({ app: 'db' }, antiAffinity(term('cache', HOST)))], 'Skip', 'Skip'],
+    ['the pod prefers an existing pod', () => pod({ app: 'web' }, preferred('db')), () => [pod({ app: 'db' })], 'Skip', 'Success'],
+    ['the pod prefers pods there are none of', () => pod({ app: 'web' }, preferred('cache')), () => [pod({ app: 'db' })], 'Skip', 'Skip'],
+    ['an existing pod prefers it', () => pod({ app: 'web' }), () => [pod({ app: 'db' }, preferred('web'))], 'Skip', 'Success'],
+    ['an existing pod requires it (hard affinity weight)', () => pod({ app: 'web' }), () => [pod({ app: 'db' }, affinity(term('web', HOST)))], 'Skip', 'Success'],
+  ] as [string, () => Pod, () => Pod[], string, string][])('%s: PreFilter %s, PreScore %s', (_name, incoming, existing, preFilter, preScore) => {
+    const nodes = [newNodeInfo(node('n1'), existing()), newNodeInfo(node('n2'))];
+    const plugin = interPodAffinity();
+    const state = cycle(nodes);
+    const p = incoming();
+    expect(plugin.preFilter(p, state).code).toBe(preFilter);
+    expect(plugin.preScore!(p, nodes, state).code).toBe(preScore);
+  });
+
+  it('visits only the pods with affinity terms when the incoming pod has no preferred terms', () => {
+    const plain = pod({ app: 'web' });
+    // A pod whose spec cannot even be read would throw if the plugin looked at it.
+    const unreadable = { metadata: { name: 'x', namespace: 'default', uid: 'x', labels: {} }, get spec(): never { throw new Error('read a pod without affinity') } } as unknown as Pod;
+    const nodes = [newNodeInfo(node('n1'), [pod({ app: 'db' }, preferred('web'))]), newNodeInfo(node('n2'))];
+    nodes[1].pods.push(unreadable);
+    const plugin = interPodAffinity();
+    const state = cycle(nodes);
+    expect(plugin.preFilter(plain, state).code).toBe('Skip');
+    expect(plugin.preScore!(plain, nodes, state).code).toBe('Success');
+    expect(nodes.map((n) => plugin.score(plain, n, state))).toEqual([5, 0]);
+  });
+});

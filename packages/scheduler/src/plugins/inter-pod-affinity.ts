@@ -1,7 +1,7 @@
 import { labelSelectorRequirements, matchesLabels, type LabelRequirement, type Node, type Pod } from '@k8ts/api';
 import {
-  cycleData, MAX_NODE_SCORE, SUCCESS, unresolvable, unschedulable,
-  type FilterPlugin, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status,
+  cycleData, havePodsWithAffinity, havePodsWithRequiredAntiAffinity, MAX_NODE_SCORE, SKIP, SUCCESS, unresolvable, unschedulable,
+  type CycleState, type FilterPlugin, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status,
 } from '../types.js';
 
 type Affinity = NonNullable<NonNullable<Pod['spec']>['affinity']>;
@@ -91,19 +91,29 @@ export interface AffinityCounts {
   existingAntiAffinity: Map<string, number>;
 }
 
-/** Counts, for the incoming pod, the pods on all nodes that its required terms (and theirs) select. */
-export function affinityCounts(pod: Pod, allNodes: readonly NodeInfo[]): AffinityCounts {
+/**
+ * Counts, for the incoming pod, the pods its required terms select (over every node, only when it has such terms)
+ * and the pods whose required anti-affinity terms select it (only over the nodes holding such pods), as upstream's
+ * PreFilter: a pod without terms in a cluster without anti-affinity costs O(nodes).
+ */
+export function affinityCounts(pod: Pod, allNodes: readonly NodeInfo[], withRequiredAntiAffinity?: readonly NodeInfo[]): AffinityCounts {
   const own = podTerms(pod);
   const counts: AffinityCounts = { affinity: new Map(), antiAffinity: new Map(), existingAntiAffinity: new Map() };
+  const count = (labels: Record<string, string>, m: Map<string, number>, t: AffinityTerm) => {
+    if (t.topologyKey in labels) increment(m, pair(t.topologyKey, labels[t.topologyKey]), 1);
+  };
+  for (const info of withRequiredAntiAffinity ?? allNodes.filter((n) => n.podsWithRequiredAntiAffinity.length > 0)) {
+    const labels = labelsOf(info.node);
+    for (const existing of info.podsWithRequiredAntiAffinity) {
+      for (const t of podTerms(existing).antiAffinity) if (termMatches(t, pod)) count(labels, counts.existingAntiAffinity, t);
+    }
+  }
+  if (own.affinity.length === 0 && own.antiAffinity.length === 0) return counts;
   for (const info of allNodes) {
     const labels = labelsOf(info.node);
-    const count = (m: Map<string, number>, t: AffinityTerm) => {
-      if (t.topologyKey in labels) increment(m, pair(t.topologyKey, labels[t.topologyKey]), 1);
-    };
     for (const existing of info.pods) {
-      if (own.affinity.length && own.affinity.every((t) => termMatches(t, existing))) for (const t of own.affinity) count(counts.affinity, t);
-      for (const t of own.antiAffinity) if (termMatches(t, existing)) count(counts.antiAffinity, t);
-      for (const t of podTerms(existing).antiAffinity) if (termMatches(t, pod)) count(counts.existingAntiAffinity, t);
+      if (own.affinity.length && own.affinity.every((t) => termMatches(t, existing))) for (const t of own.affinity) count(labels, counts.affinity, t);
+      for (const t of own.antiAffinity) if (termMatches(t, existing)) count(labels, counts.antiAffinity, t);
     }
   }
   return counts;
@@ -133,20 +143,23 @@ export function interPodAffinityStatus(pod: Pod, node: Node, counts: AffinityCou
 /**
  * Preferred (anti-)affinity per topology domain, as upstream's PreScore: each existing pod adds the weights of the
  * incoming pod's preferred terms it matches (anti-affinity subtracts), and of its own terms the incoming pod
- * matches (its required affinity terms weigh HARD_POD_AFFINITY_WEIGHT).
+ * matches (its required affinity terms weigh HARD_POD_AFFINITY_WEIGHT). Unless the incoming pod has preferred
+ * terms, only the pods with affinity terms (on the nodes holding some) are visited.
  */
-export function topologyScores(pod: Pod, allNodes: readonly NodeInfo[]): Map<string, number> {
+export function topologyScores(pod: Pod, allNodes: readonly NodeInfo[], withAffinity?: readonly NodeInfo[]): Map<string, number> {
   const own = podTerms(pod);
+  const hasConstraints = own.preferredAffinity.length > 0 || own.preferredAntiAffinity.length > 0;
   const scores = new Map<string, number>();
-  for (const info of allNodes) {
+  const nodes = hasConstraints ? allNodes : withAffinity ?? allNodes.filter((n) => n.podsWithAffinity.length > 0);
+  for (const info of nodes) {
     const labels = labelsOf(info.node);
     const add = (t: AffinityTerm, target: Pod, weight: number) => {
       if (t.topologyKey in labels && termMatches(t, target)) increment(scores, pair(t.topologyKey, labels[t.topologyKey]), weight);
     };
-    for (const existing of info.pods) {
-      const theirs = podTerms(existing);
+    for (const existing of hasConstraints ? info.pods : info.podsWithAffinity) {
       for (const t of own.preferredAffinity) add(t, existing, t.weight);
       for (const t of own.preferredAntiAffinity) add(t, existing, -t.weight);
+      const theirs = podTerms(existing);
       for (const t of theirs.affinity) add(t, pod, HARD_POD_AFFINITY_WEIGHT);
       for (const t of theirs.preferredAffinity) add(t, pod, t.weight);
       for (const t of theirs.preferredAntiAffinity) add(t, pod, -t.weight);
@@ -158,17 +171,28 @@ export function topologyScores(pod: Pod, allNodes: readonly NodeInfo[]): Map<str
 const FILTER_KEY = `PreFilter${INTER_POD_AFFINITY}`;
 const SCORE_KEY = `PreScore${INTER_POD_AFFINITY}`;
 
-/** InterPodAffinity: required pod affinity and anti-affinity (both ways) as a filter; preferred terms as a score. */
+/**
+ * InterPodAffinity: required pod affinity and anti-affinity (both ways) as a filter; preferred terms as a score.
+ * PreFilter skips the filter when the pod has no required terms and no existing pod's anti-affinity selects it;
+ * PreScore skips scoring when no term (the pod's preferred ones, or existing pods' ones) gives any domain a score.
+ */
 export function interPodAffinity(): PreFilterPlugin & FilterPlugin & ScorePlugin {
+  const counts = (pod: Pod, state: CycleState) => cycleData(state, FILTER_KEY, () => affinityCounts(pod, state.allNodes, havePodsWithRequiredAntiAffinity(state)));
+  const scoresOf = (pod: Pod, state: CycleState) => cycleData(state, SCORE_KEY, () => topologyScores(pod, state.allNodes, havePodsWithAffinity(state)));
   return {
     name: INTER_POD_AFFINITY,
     preFilter(pod, state) {
-      state.data.set(FILTER_KEY, affinityCounts(pod, state.allNodes));
-      return SUCCESS;
+      state.data.delete(FILTER_KEY);
+      const { affinity, antiAffinity } = podTerms(pod);
+      return counts(pod, state).existingAntiAffinity.size === 0 && affinity.length === 0 && antiAffinity.length === 0 ? SKIP : SUCCESS;
     },
-    filter: (pod, info, state) => interPodAffinityStatus(pod, info.node, cycleData(state, FILTER_KEY, () => affinityCounts(pod, state.allNodes))),
+    filter: (pod, info, state) => interPodAffinityStatus(pod, info.node, counts(pod, state)),
+    preScore(pod, _feasible, state) {
+      state.data.delete(SCORE_KEY);
+      return scoresOf(pod, state).size === 0 ? SKIP : SUCCESS;
+    },
     score(pod, info, state) {
-      const scores = cycleData(state, SCORE_KEY, () => topologyScores(pod, state.allNodes));
+      const scores = scoresOf(pod, state);
       let sum = 0;
       for (const [k, v] of Object.entries(labelsOf(info.node))) sum += scores.get(pair(k, v)) ?? 0;
       return sum;

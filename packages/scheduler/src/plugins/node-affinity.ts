@@ -1,5 +1,5 @@
 import { matchesLabels, type LabelRequirement, type Node, type Pod } from '@k8ts/api';
-import { MAX_NODE_SCORE, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../types.js';
+import { MAX_NODE_SCORE, SKIP, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../types.js';
 
 type NodeAffinity = NonNullable<NonNullable<NonNullable<Pod['spec']>['affinity']>['nodeAffinity']>;
 export type NodeSelectorTerm = NonNullable<NodeAffinity['requiredDuringSchedulingIgnoredDuringExecution']>['nodeSelectorTerms'][number];
@@ -77,6 +77,8 @@ export function nodeAffinity(): FilterPlugin & ScorePlugin {
   return {
     name: NODE_AFFINITY,
     filter: (pod: Pod, info: NodeInfo) => matchesRequiredNodeAffinity(pod, info.node) ? SUCCESS : unresolvable(ERR_REASON_NODE_AFFINITY),
+    // As upstream's PreScore: nothing to score without preferred terms.
+    preScore: (pod: Pod) => (pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ? SUCCESS : SKIP),
     score: (pod: Pod, info: NodeInfo) => preferredNodeAffinityScore(pod, info.node),
     normalize: (_pod: Pod, scores: Map<string, number>) => defaultNormalizeScore(scores, false),
   };

@@ -10,7 +10,16 @@ const ANY_IP = '0.0.0.0';
  * The host ports a pod holds, as NodeInfo.usedPorts keys `<hostIP>/<protocol>/<port>` (hostIP 0.0.0.0 and
  * protocol TCP when unset): ports of its containers and of its sidecars (restartPolicy Always init containers).
  */
-export function hostPortKeys(pod: Pod): string[] {
+export function hostPortKeys(pod: Pod): readonly string[] {
+  // Pods are replaced, never mutated, on change: the keys are kept per object (asked for per node and pod).
+  let keys = PORT_KEYS.get(pod);
+  if (!keys) PORT_KEYS.set(pod, (keys = computeHostPortKeys(pod)));
+  return keys;
+}
+
+const PORT_KEYS = new WeakMap<Pod, string[]>();
+
+function computeHostPortKeys(pod: Pod): string[] {
   const containers = [...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'), ...(pod.spec?.containers ?? [])];
   return containers.flatMap((c) => (c.ports ?? [])
     .filter((p) => (p.hostPort ?? 0) > 0)
@@ -30,7 +39,8 @@ export function portConflicts(wanted: string, used: ReadonlySet<string>): boolea
 
 /** True when none of the pod's host ports is taken on the node. */
 export function fitsPorts(pod: Pod, info: NodeInfo): boolean {
-  return hostPortKeys(pod).every((k) => !portConflicts(k, info.usedPorts));
+  const keys = hostPortKeys(pod);
+  return keys.length === 0 || info.usedPorts.size === 0 || keys.every((k) => !portConflicts(k, info.usedPorts));
 }
 
 /** NodePorts: a pod's hostPorts must be free on the node. */

@@ -11,8 +11,13 @@ export const NOT_READY_TAINT: Taint = { key: 'node.kubernetes.io/not-ready', eff
 
 /** True when the node's Ready condition is True. */
 export function nodeIsReady(node: Node): boolean {
-  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  // Node objects are replaced, never mutated, on change: the answer is kept per object.
+  let ready = READY.get(node);
+  if (ready === undefined) READY.set(node, (ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'));
+  return ready;
 }
+
+const READY = new WeakMap<Node, boolean>();
 
 /** NodeReady: filters out nodes that are not Ready, unless the pod tolerates node.kubernetes.io/not-ready:NoSchedule. */
 export function nodeReady(): FilterPlugin {

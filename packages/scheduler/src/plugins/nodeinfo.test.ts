@@ -49,4 +49,15 @@ describe('nodeinfo', () => {
     removePod(info, pod('a', '0', '0', 80));
     expect([...info.usedPorts]).toEqual(['0.0.0.0/TCP/80']);
   });
+
+  it('keeps the pods with affinity and with required anti-affinity as lists, added and removed with the pod', () => {
+    const anti: Pod = { metadata: { name: 'anti', namespace: 'default', uid: 'anti' }, spec: { containers: [], affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: {} }] } } } };
+    const preferring: Pod = { metadata: { name: 'pref', namespace: 'default', uid: 'pref' }, spec: { containers: [], affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname' } }] } } } };
+    const info = newNodeInfo(node, [pod('a', '1m', '1Mi'), anti, preferring]);
+    expect(info.podsWithAffinity.map((p) => p.metadata!.name)).toEqual(['anti', 'pref']);
+    expect(info.podsWithRequiredAntiAffinity.map((p) => p.metadata!.name)).toEqual(['anti']);
+    expect(removePod(info, { metadata: { name: 'anti', namespace: 'default', uid: 'anti' } })).toBe(true);
+    expect(info.podsWithAffinity.map((p) => p.metadata!.name)).toEqual(['pref']);
+    expect(info.podsWithRequiredAntiAffinity).toEqual([]);
+  });
 });

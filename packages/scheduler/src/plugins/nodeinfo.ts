@@ -15,19 +15,44 @@ export function nodeAllocatable(node: Node): Resources {
 
 /** A fresh NodeInfo for the node holding the given pods (requests summed, host ports collected). */
 export function newNodeInfo(node: Node, pods: readonly Pod[] = []): NodeInfo {
-  const info: NodeInfo = { node, pods: [], requested: { milliCPU: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedPorts: new Set() };
+  const info: NodeInfo = {
+    node, pods: [], podsWithAffinity: [], podsWithRequiredAntiAffinity: [], generation: 0,
+    requested: { milliCPU: 0, memory: 0, pods: 0 }, nonZeroRequested: { milliCPU: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedPorts: new Set(),
+  };
   for (const p of pods) addPod(info, p);
   return info;
 }
 
-/** Adds the pod to the NodeInfo in place: its requests to `requested`, its host ports to `usedPorts`. */
+/** Whether the pod has any pod affinity or anti-affinity term (upstream's NodeInfo.PodsWithAffinity). */
+export function hasPodAffinity(pod: Pod): boolean {
+  const a = pod.spec?.affinity;
+  return Boolean(a?.podAffinity || a?.podAntiAffinity);
+}
+
+/** Whether the pod has a required anti-affinity term (upstream's NodeInfo.PodsWithRequiredAntiAffinity). */
+export function hasRequiredAntiAffinity(pod: Pod): boolean {
+  return (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0;
+}
+
+/**
+ * Adds the pod to the NodeInfo in place: its requests to `requested`, its host ports to `usedPorts`, and to the
+ * affinity lists when it has such terms.
+ */
 export function addPod(info: NodeInfo, pod: Pod): void {
   const r = podRequests(pod);
+  const nz = podRequests(pod, { nonZero: true });
   info.pods.push(pod);
+  info.generation++;
+  info.nonZeroRequested.milliCPU += nz.milliCPU;
+  info.nonZeroRequested.memory += nz.memory;
+  info.nonZeroRequested.pods = info.pods.length;
+  if (hasPodAffinity(pod)) info.podsWithAffinity.push(pod);
+  if (hasRequiredAntiAffinity(pod)) info.podsWithRequiredAntiAffinity.push(pod);
   info.requested.milliCPU += r.milliCPU;
   info.requested.memory += r.memory;
   info.requested.pods = info.pods.length;
-  for (const k of hostPortKeys(pod)) info.usedPorts.add(k);
+  const ports = hostPortKeys(pod);
+  for (let j = 0; j < ports.length; j++) info.usedPorts.add(ports[j]);
 }
 
 const samePod = (a: Pod, b: Pod): boolean => a.metadata?.uid && b.metadata?.uid
@@ -42,13 +67,25 @@ export function removePod(info: NodeInfo, pod: Pod): boolean {
   const i = info.pods.findIndex((p) => samePod(p, pod));
   if (i < 0) return false;
   // Subtract what the stored copy added: the caller's copy may carry a different spec (an update).
-  const r = podRequests(info.pods[i]);
+  const stored = info.pods[i];
+  const r = podRequests(stored);
+  const nz = podRequests(stored, { nonZero: true });
   info.pods.splice(i, 1);
+  info.generation++;
+  info.nonZeroRequested.milliCPU -= nz.milliCPU;
+  info.nonZeroRequested.memory -= nz.memory;
+  info.nonZeroRequested.pods = info.pods.length;
+  for (const list of [info.podsWithAffinity, info.podsWithRequiredAntiAffinity]) {
+    const j = list.indexOf(stored);
+    if (j >= 0) list.splice(j, 1);
+  }
   info.requested.milliCPU -= r.milliCPU;
   info.requested.memory -= r.memory;
   info.requested.pods = info.pods.length;
   // Rebuilt rather than deleted key by key, so a port another pod on the node also lists stays marked.
-  info.usedPorts.clear();
-  for (const k of info.pods.flatMap(hostPortKeys)) info.usedPorts.add(k);
+  if (info.usedPorts.size) {
+    info.usedPorts.clear();
+    for (const p of info.pods) for (const k of hostPortKeys(p)) info.usedPorts.add(k);
+  }
   return true;
 }

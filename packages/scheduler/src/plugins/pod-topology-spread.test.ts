@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Node, Pod } from '@k8ts/api';
 import type { CycleState, NodeInfo, Status } from '../types.js';
-import { newNodeInfo } from './nodeinfo.js';
-import { defaultConstraints, podTopologySpread, spreadScoreState } from './pod-topology-spread.js';
+import { FakeInformerFactory } from '@k8ts/api/testing';
+import { addPod, newNodeInfo, removePod } from './nodeinfo.js';
+import { spreadListers } from './default-selector.js';
+import { podTopologySpread, spreadScoreState } from './pod-topology-spread.js';
 
 type Constraint = NonNullable<NonNullable<Pod['spec']>['topologySpreadConstraints']>[number];
 const HOST = 'kubernetes.io/hostname';
@@ -19,12 +21,16 @@ const pod = (opts: { labels?: Record<string, string>; owner?: string; namespace?
 });
 const node = (name: string, labels: Record<string, string> = {}): Node => ({ metadata: { name, labels: { [HOST]: name, ...labels } } });
 const cycle = (nodes: NodeInfo[]): CycleState => ({ allNodes: nodes, data: new Map() });
-const rs = () => pod({ labels: { app: 'web' }, owner: 'rs-1' });
+// The ReplicaSet `rs` selects its pods by their pod-template-hash; another ReplicaSet's pods (hash h2) share `app`.
+const informers = new FakeInformerFactory([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'web', 'pod-template-hash': 'h1' } } } } as Pod]);
+const rs = () => pod({ labels: { app: 'web', 'pod-template-hash': 'h1' }, owner: 'rs-1' });
+const other = () => pod({ labels: { app: 'web', 'pod-template-hash': 'h2' }, owner: 'rs-2' });
 
 /** Scores and normalizes every node, as the scheduler does. */
 function scoreAll(incoming: Pod, nodes: NodeInfo[]): { raw: Record<string, number>; normalized: Record<string, number> } {
-  const plugin = podTopologySpread();
+  const plugin = podTopologySpread({ informers });
   const state = cycle(nodes);
+  expect(plugin.preScore!(incoming, nodes, state).code).toBe(spreadScoreState(incoming, nodes, nodes, spreadListers(informers)).constraints.length ? 'Success' : 'Skip');
   const scores = new Map(nodes.map((n) => [n.node.metadata!.name!, plugin.score(incoming, n, state)]));
   const raw = Object.fromEntries(scores);
   plugin.normalize!(incoming, scores, state);
@@ -32,22 +38,9 @@ function scoreAll(incoming: Pod, nodes: NodeInfo[]): { raw: Record<string, numbe
 }
 
 describe('PodTopologySpread default constraints', () => {
-  it('select the pods of the same controller, or without one the pods carrying all its labels', () => {
-    const [byOwner] = defaultConstraints(rs());
-    expect(byOwner.selects(pod({ labels: { app: 'other' }, owner: 'rs-1' }))).toBe(true);
-    expect(byOwner.selects(pod({ labels: { app: 'web' }, owner: 'rs-2' }))).toBe(false);
-    expect(byOwner.selects(pod({ labels: { app: 'web' }, owner: 'rs-1', namespace: 'other' }))).toBe(false);
-    expect(byOwner.selects(pod({ labels: { app: 'web' }, owner: 'rs-1', deleting: true }))).toBe(false);
-    const [byLabels] = defaultConstraints(pod({ labels: { app: 'web' } }));
-    expect(byLabels.selects(pod({ labels: { app: 'web', extra: 'x' } }))).toBe(true);
-    expect(byLabels.selects(pod({ labels: { app: 'api' } }))).toBe(false);
-    expect(defaultConstraints(pod())).toEqual([]);
-    expect(defaultConstraints(rs()).map((c) => [c.topologyKey, c.maxSkew])).toEqual([[HOST, 3], [ZONE, 5]]);
-  });
-
   it.each([
     ['by host: fewer pods of the owner is better',
-      () => [newNodeInfo(node('n1'), [rs(), rs()]), newNodeInfo(node('n2'), [rs(), pod({ labels: { app: 'web' }, owner: 'rs-2' })]), newNodeInfo(node('n3'))],
+      () => [newNodeInfo(node('n1'), [rs(), rs()]), newNodeInfo(node('n2'), [rs(), other()]), newNodeInfo(node('n3'))],
       // raw: count × ln(3+2) + (3−1), rounded: 5.22 → 5, 3.61 → 4, 2; then 100 × (max + min − s) / max.
       { n1: 5, n2: 4, n3: 2 }, { n1: 40, n2: 60, n3: 100 }],
     ['by host and zone when nodes carry zones',
@@ -95,7 +88,8 @@ describe('PodTopologySpread explicit constraints', () => {
     const infos = nodes();
     const plugin = podTopologySpread();
     const state = cycle(infos);
-    expect(plugin.preFilter(incoming, state)).toEqual(OK);
+    // No DoNotSchedule constraint: PreFilter skips the filter (upstream's Skip); called anyway, it passes.
+    expect(plugin.preFilter(incoming, state)).toEqual(constraint.whenUnsatisfiable === 'DoNotSchedule' ? OK : { code: 'Skip', reasons: [] });
     expect(Object.fromEntries(infos.map((n) => [n.node.metadata!.name, plugin.filter(incoming, n, state)]))).toEqual(expected);
   });
 
@@ -108,4 +102,21 @@ describe('PodTopologySpread explicit constraints', () => {
   });
 
   it('is named as upstream', () => expect(podTopologySpread().name).toBe('PodTopologySpread'));
+});
+
+describe('PodTopologySpread counts kept per node between cycles', () => {
+  it('counts a node again once its pods change (NodeInfo generation), not before', () => {
+    const n1 = newNodeInfo(node('n1'), [rs()]);
+    const n2 = newNodeInfo(node('n2'));
+    const raw = (nodes: NodeInfo[]) => scoreAll(rs(), nodes).raw;
+    const first = raw([n1, n2]);
+    addPod(n2, rs());
+    addPod(n2, rs());
+    const second = raw([n1, n2]);
+    expect(first.n1).toBeGreaterThan(first.n2);
+    expect(second.n2).toBeGreaterThan(second.n1);
+    expect(removePod(n2, n2.pods[0])).toBe(true);
+    expect(removePod(n2, n2.pods[0])).toBe(true);
+    expect(raw([n1, n2])).toEqual(first);
+  });
 });

@@ -1,8 +1,9 @@
 import { labelSelectorRequirements, matchesLabels, type LabelRequirement, type Node, type Pod } from '@k8ts/api';
 import {
-  cycleData, MAX_NODE_SCORE, SUCCESS, unresolvable, unschedulable,
-  type FilterPlugin, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status,
+  cycleData, MAX_NODE_SCORE, SKIP, SUCCESS, unresolvable, unschedulable,
+  type CycleState, type FilterPlugin, type NodeInfo, type PluginHandle, type PreFilterPlugin, type ScorePlugin, type Status,
 } from '../types.js';
+import { defaultSelector, spreadListers, type SpreadListers } from './default-selector.js';
 import { matchesRequiredNodeAffinity } from './node-affinity.js';
 import { untoleratedTaint } from './taint-toleration.js';
 
@@ -28,11 +29,12 @@ export interface SpreadConstraint {
   nodeAffinityPolicy: string;
   nodeTaintsPolicy: string;
   selects: (p: Pod) => boolean;
+  /** Names what `selects` selects (namespace and selector), so counts per node can be kept between cycles. */
+  selectorKey?: string;
 }
 
 const namespaceOf = (p: Pod): string => p.metadata?.namespace ?? 'default';
 const labelsOf = (n: Node): Record<string, string> => n.metadata?.labels ?? {};
-const controllerUID = (p: Pod): string | undefined => p.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
 
 /** Counted pods share the incoming pod's namespace and are not terminating (upstream's countPodsMatchSelector). */
 function counting(pod: Pod, match: (p: Pod) => boolean): (p: Pod) => boolean {
@@ -63,24 +65,23 @@ export function explicitConstraints(pod: Pod, action: 'DoNotSchedule' | 'Schedul
       nodeAffinityPolicy: c.nodeAffinityPolicy ?? 'Honor',
       nodeTaintsPolicy: c.nodeTaintsPolicy ?? 'Ignore',
       selects: counting(pod, (p) => reqs !== null && matchesLabels(reqs, p.metadata?.labels)),
+      selectorKey: reqs === null ? undefined : JSON.stringify([namespaceOf(pod), reqs]),
     };
   });
 }
 
 /**
- * The system default constraints for a pod that declares none. Upstream selects the pods of the same Services and
- * controllers; k8ts approximates that with the pods of the same controller (ownerReference uid) or, for a pod
- * without one, the pods carrying all of its labels. A pod with neither gets no constraints.
+ * The system default constraints for a pod that declares none (upstream's buildDefaultConstraints): they select
+ * the pods that helper.DefaultSelector gives (those of the Services, ReplicationController, ReplicaSet or
+ * StatefulSet selecting the pod). A pod none of those select, or a scheduler without the listers, gets none.
  */
-export function defaultConstraints(pod: Pod): SpreadConstraint[] {
-  const owner = controllerUID(pod);
-  const labels = pod.metadata?.labels ?? {};
-  if (!owner && Object.keys(labels).length === 0) return [];
-  const same = owner
-    ? (p: Pod) => controllerUID(p) === owner
-    : (p: Pod) => Object.entries(labels).every(([k, v]) => p.metadata?.labels?.[k] === v);
+export function defaultConstraints(pod: Pod, listers: SpreadListers | undefined): SpreadConstraint[] {
+  if (!listers) return [];
+  const reqs = defaultSelector(pod, listers);
+  if (reqs.length === 0) return [];
   return SYSTEM_DEFAULT_CONSTRAINTS.map((c) => ({
-    ...c, minDomains: 1, nodeAffinityPolicy: 'Honor', nodeTaintsPolicy: 'Ignore', selects: counting(pod, same),
+    ...c, minDomains: 1, nodeAffinityPolicy: 'Honor', nodeTaintsPolicy: 'Ignore', selects: counting(pod, (p) => matchesLabels(reqs, p.metadata?.labels)),
+    selectorKey: JSON.stringify([namespaceOf(pod), reqs]),
   }));
 }
 
@@ -100,7 +101,7 @@ export function domainCounts(pod: Pod, constraints: readonly SpreadConstraint[],
     constraints.forEach((c, i) => {
       if (!included(pod, info.node, c)) return;
       const value = labelsOf(info.node)[c.topologyKey];
-      counts[i].set(value, (counts[i].get(value) ?? 0) + info.pods.filter(c.selects).length);
+      counts[i].set(value, (counts[i].get(value) ?? 0) + countMatching(info, c));
     });
   }
   return counts;
@@ -133,26 +134,59 @@ export interface SpreadScoreState {
   weights: number[];
 }
 
-/** Scoring data for the pod's ScheduleAnyway constraints, or the system defaults when it declares none. */
-export function spreadScoreState(pod: Pod, allNodes: readonly NodeInfo[]): SpreadScoreState {
+/**
+ * Scoring data for the pod's ScheduleAnyway constraints, or the system defaults when it declares none (upstream's
+ * PreScore): domains are those of the nodes being scored; every node's matching pods count toward them, except for
+ * the hostname key, whose counts Score takes from the node itself. Cost: one selector match per pod on the nodes of
+ * the scored domains (none at all when the constraints are only per host).
+ */
+export function spreadScoreState(pod: Pod, allNodes: readonly NodeInfo[], filtered: readonly NodeInfo[] = allNodes, listers?: SpreadListers): SpreadScoreState {
   const explicit = (pod.spec?.topologySpreadConstraints ?? []).length > 0;
-  const constraints = explicit ? explicitConstraints(pod, 'ScheduleAnyway') : defaultConstraints(pod);
+  const constraints = explicit ? explicitConstraints(pod, 'ScheduleAnyway') : defaultConstraints(pod, listers);
+  const ignored = new Set<string>();
+  const counts = constraints.map(() => new Map<string, number>());
+  if (constraints.length === 0) return { constraints, ignored, counts, weights: [] };
   // Only the pod's own constraints require every key: with the defaults, nodes without a zone still spread by host.
-  const candidates = allNodes.filter((n) => !explicit || hasAllKeys(n.node, constraints));
-  const ignored = new Set(allNodes.filter((n) => !candidates.includes(n)).map((n) => n.node.metadata!.name!));
-  const counts = constraints.map((c) => c.topologyKey === LABEL_HOSTNAME
-    ? new Map<string, number>()
-    : new Map(candidates.map((n) => [labelsOf(n.node)[c.topologyKey] ?? '', 0])));
-  for (const info of candidates) {
+  for (const info of filtered) {
+    const labels = labelsOf(info.node);
+    if (explicit && !hasAllKeys(info.node, constraints)) { ignored.add(info.node.metadata!.name!); continue; }
     constraints.forEach((c, i) => {
-      const value = labelsOf(info.node)[c.topologyKey] ?? '';
-      if (!counts[i].has(value) || !included(pod, info.node, c)) return;
-      counts[i].set(value, counts[i].get(value)! + info.pods.filter(c.selects).length);
+      if (c.topologyKey !== LABEL_HOSTNAME && c.topologyKey in labels) counts[i].set(labels[c.topologyKey], 0);
     });
   }
-  const weights = constraints.map((c, i) => Math.log((c.topologyKey === LABEL_HOSTNAME ? candidates.length : counts[i].size) + 2));
+  if (counts.some((m) => m.size > 0)) {
+    for (const info of allNodes) {
+      if (explicit && !hasAllKeys(info.node, constraints)) continue;
+      const labels = labelsOf(info.node);
+      constraints.forEach((c, i) => {
+        const value = labels[c.topologyKey];
+        if (value === undefined || !counts[i].has(value) || !included(pod, info.node, c)) return;
+        counts[i].set(value, counts[i].get(value)! + countMatching(info, c));
+      });
+    }
+  }
+  const weights = constraints.map((c, i) => Math.log((c.topologyKey === LABEL_HOSTNAME ? filtered.length - ignored.size : counts[i].size) + 2));
   return { constraints, ignored, counts, weights };
 }
+
+/**
+ * The node's pods the constraint selects. Kept per node and selector until the node's pods change (its
+ * generation), so scheduling the pods of one ReplicaSet in a row counts each node once, not once per cycle.
+ */
+function countMatching(info: NodeInfo, c: SpreadConstraint): number {
+  const byKey = c.selectorKey === undefined ? undefined : (COUNTS.get(info) ?? COUNTS.set(info, new Map()).get(info)!);
+  const kept = byKey?.get(c.selectorKey!);
+  if (kept && kept.generation === info.generation) return kept.count;
+  let count = 0;
+  for (const p of info.pods) if (c.selects(p)) count++;
+  if (byKey) {
+    if (byKey.size >= 8) byKey.clear();
+    byKey.set(c.selectorKey!, { generation: info.generation, count });
+  }
+  return count;
+}
+
+const COUNTS = new WeakMap<NodeInfo, Map<string, { generation: number; count: number }>>();
 
 /** A node's raw score: per constraint whose key it carries, matching pods in its domain × weight + (maxSkew − 1); rounded. */
 export function spreadScore(info: NodeInfo, s: SpreadScoreState): number {
@@ -161,7 +195,7 @@ export function spreadScore(info: NodeInfo, s: SpreadScoreState): number {
   let score = 0;
   for (const [i, c] of s.constraints.entries()) {
     if (!(c.topologyKey in labels)) continue;
-    const count = c.topologyKey === LABEL_HOSTNAME ? info.pods.filter(c.selects).length : s.counts[i].get(labels[c.topologyKey]) ?? 0;
+    const count = c.topologyKey === LABEL_HOSTNAME ? countMatching(info, c) : s.counts[i].get(labels[c.topologyKey]) ?? 0;
     score += count * s.weights[i] + (c.maxSkew - 1);
   }
   return Math.round(score);
@@ -184,24 +218,36 @@ interface FilterState { constraints: SpreadConstraint[]; counts: Map<string, num
 
 function filterState(pod: Pod, allNodes: readonly NodeInfo[]): FilterState {
   const constraints = explicitConstraints(pod, 'DoNotSchedule');
-  return { constraints, counts: domainCounts(pod, constraints, allNodes) };
+  return { constraints, counts: constraints.length ? domainCounts(pod, constraints, allNodes) : [] };
 }
 
-/** PodTopologySpread: DoNotSchedule constraints filter; ScheduleAnyway constraints (or the system defaults) score. */
-export function podTopologySpread(): PreFilterPlugin & FilterPlugin & ScorePlugin {
+/**
+ * PodTopologySpread: DoNotSchedule constraints filter; ScheduleAnyway constraints (or the system defaults, whose
+ * selector comes from the Services and controllers in the handle's informers) score. PreScore skips the plugin when
+ * the pod has no constraint to score.
+ */
+export function podTopologySpread(handle: PluginHandle = {}): PreFilterPlugin & FilterPlugin & ScorePlugin {
+  const listers = handle.informers ? spreadListers(handle.informers) : undefined;
+  const scoreState = (pod: Pod, state: CycleState, filtered?: readonly NodeInfo[]) =>
+    cycleData(state, SCORE_KEY, () => spreadScoreState(pod, state.allNodes, filtered ?? state.allNodes, listers));
   return {
     name: POD_TOPOLOGY_SPREAD,
     preFilter(pod, state) {
-      state.data.set(FILTER_KEY, filterState(pod, state.allNodes));
-      return SUCCESS;
+      const s = filterState(pod, state.allNodes);
+      state.data.set(FILTER_KEY, s);
+      return s.constraints.length ? SUCCESS : SKIP;
     },
     filter(pod, info, state) {
       const s = cycleData(state, FILTER_KEY, () => filterState(pod, state.allNodes));
       return s.constraints.length ? spreadStatus(pod, info.node, s.constraints, s.counts) : SUCCESS;
     },
-    score: (pod, info, state) => spreadScore(info, cycleData(state, SCORE_KEY, () => spreadScoreState(pod, state.allNodes))),
+    preScore(pod, filtered, state) {
+      state.data.delete(SCORE_KEY);
+      return scoreState(pod, state, filtered).constraints.length ? SUCCESS : SKIP;
+    },
+    score: (pod, info, state) => spreadScore(info, scoreState(pod, state)),
     normalize(pod, scores, state) {
-      const s = cycleData(state, SCORE_KEY, () => spreadScoreState(pod, state.allNodes));
+      const s = scoreState(pod, state);
       // No constraints: upstream skips the plugin, so every node keeps 0.
       if (s.constraints.length) normalizeSpreadScores(scores, s.ignored);
     },

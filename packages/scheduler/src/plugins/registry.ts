@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import type { FilterPlugin, Plugin, PreBindPlugin, PreFilterPlugin, ScorePlugin } from '../types.js';
+import type { FilterPlugin, Plugin, PluginHandle, PreBindPlugin, PreFilterPlugin, ScorePlugin } from '../types.js';
 import { balancedAllocation, NODE_RESOURCES_BALANCED_ALLOCATION } from './balanced-allocation.js';
 import { INTER_POD_AFFINITY, interPodAffinity } from './inter-pod-affinity.js';
 import { NODE_AFFINITY, nodeAffinity } from './node-affinity.js';
@@ -12,8 +12,8 @@ import { POD_TOPOLOGY_SPREAD, podTopologySpread } from './pod-topology-spread.js
 import { TAINT_TOLERATION, taintToleration } from './taint-toleration.js';
 import { VOLUME_BINDING, volumeBinding } from './volume-binding.js';
 
-/** Every plugin k8ts has, by its upstream name. */
-export const REGISTRY: Record<string, () => Plugin> = {
+/** Every plugin k8ts has, by its upstream name; a factory may read the handle (shared informers). */
+export const REGISTRY: Record<string, (handle: PluginHandle) => Plugin> = {
   [NODE_UNSCHEDULABLE]: nodeUnschedulable,
   [NODE_NAME]: nodeName,
   [NODE_READY]: nodeReady,
@@ -70,14 +70,14 @@ const isPreFilter = <T extends Plugin>(p: T): p is T & PreFilterPlugin => typeof
  * Instantiates a plugin set, one instance per plugin name. Pre-filters are those of the filter plugins, so a
  * plugin's per-cycle precomputation runs exactly when its filter does. Throws on unknown names.
  */
-export function buildProfile(set: PluginSet): Profile {
+export function buildProfile(set: PluginSet, handle: PluginHandle = {}): Profile {
   const instances = new Map<string, Plugin>();
   const get = (name: string, point: 'filter' | 'score'): Plugin => {
     let p = instances.get(name);
     if (!p) {
       const factory = Object.hasOwn(REGISTRY, name) ? REGISTRY[name] : undefined;
       if (!factory) throw new Error(`unknown ${point} plugin "${name}" (known: ${Object.keys(REGISTRY).join(', ')})`);
-      p = factory();
+      p = factory(handle);
       instances.set(name, p);
     }
     return p;
@@ -95,9 +95,9 @@ export function buildProfile(set: PluginSet): Profile {
   return { preFilters: filters.filter(isPreFilter), filters, scores, preBinds: filters.filter(isPreBind) };
 }
 
-/** A fresh profile with DEFAULT_PROFILE's plugins and weights. */
-export function defaultProfile(): Profile {
-  return buildProfile(DEFAULT_PROFILE);
+/** A fresh profile with DEFAULT_PROFILE's plugins and weights (default spreading needs the handle's informers). */
+export function defaultProfile(handle: PluginHandle = {}): Profile {
+  return buildProfile(DEFAULT_PROFILE, handle);
 }
 
 interface PluginEntry { name: string; weight?: number }
@@ -141,7 +141,7 @@ function merge(defaults: readonly PluginEntry[], enabled: PluginEntry[], disable
  * plugin's default weight (1 for plugins with none). No profiles → the default profile. Throws a message naming the
  * offending field for YAML errors, unknown plugins, unsupported extension points and plugins at the wrong point.
  */
-export function loadProfile(yamlText: string): Profile {
+export function loadProfile(yamlText: string, handle: PluginHandle = {}): Profile {
   let doc: unknown;
   try {
     doc = parse(yamlText);
@@ -149,7 +149,7 @@ export function loadProfile(yamlText: string): Profile {
     throw new Error(`scheduler configuration is not valid YAML: ${(err as Error).message}`, { cause: err });
   }
   const profiles = asObject(doc, 'configuration').profiles;
-  if (profiles === undefined || profiles === null) return defaultProfile();
+  if (profiles === undefined || profiles === null) return defaultProfile(handle);
   if (!Array.isArray(profiles)) throw new Error('profiles: expected a list');
   if (profiles.length > 1) throw new Error(`profiles: k8ts runs one profile, got ${profiles.length}`);
   const plugins = asObject(asObject(profiles[0], 'profiles[0]').plugins, 'profiles[0].plugins');
@@ -173,7 +173,7 @@ export function loadProfile(yamlText: string): Profile {
     if (twice) throw new Error(`profiles[0].plugins.${point}: plugin "${twice}" is enabled twice`);
   }
   try {
-    return buildProfile(profile);
+    return buildProfile(profile, handle);
   } catch (err) {
     throw new Error(`profiles[0].plugins: ${(err as Error).message}`, { cause: err });
   }

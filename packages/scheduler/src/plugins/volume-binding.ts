@@ -18,7 +18,8 @@ export const DEFAULT_BIND_TIMEOUT_MS = 600_000;
 const POLL_MS = 100;
 
 /** What the plugin needs from the scheduler (upstream's framework.Handle): the client, informers, the queue's retry. */
-export interface PluginHandle {
+/** What the scheduler hands a plugin that needs its client and informers at init (upstream's framework.Handle). */
+export interface FrameworkHandle {
   client: ApiClient;
   informers: InformerFactory;
   clock?: Clock;
@@ -68,12 +69,12 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin {
   private claims?: SharedInformer<PersistentVolumeClaim>;
   private volumes?: SharedInformer<PersistentVolume>;
   private classes?: SharedInformer<StorageClass>;
-  private handle?: PluginHandle;
+  private handle?: FrameworkHandle;
 
   constructor(private readonly bindTimeoutMs = DEFAULT_BIND_TIMEOUT_MS) {}
 
   /** Connects the plugin to the scheduler's informers; claim, volume and class changes retry unschedulable pods. */
-  init(handle: PluginHandle): void {
+  init(handle: FrameworkHandle): void {
     this.handle = handle;
     this.claims = handle.informers.informerFor<PersistentVolumeClaim>(PERSISTENTVOLUMECLAIMS);
     this.volumes = handle.informers.informerFor<PersistentVolume>(PERSISTENTVOLUMES);
