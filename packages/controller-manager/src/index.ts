@@ -35,3 +35,10 @@ export type { SliceChanges, SliceEndpoint, SlicePort } from './endpointslice/rec
 export { findPort, shouldPodBeInEndpoints, TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME, HEADLESS_LABEL } from './endpoint-util.js';
 export { ServiceLBController, loadBalancerIngress, nodeIngressIP } from './servicelb/service-lb-controller.js';
 export type { ServiceLBControllerDeps } from './servicelb/service-lb-controller.js';
+export {
+  HorizontalController, restScaleClient, scaleTargetResource, milliQuantity, DEFAULT_HPA_SYNC_PERIOD_MS, DEFAULT_DOWNSCALE_STABILIZATION_MS,
+} from './podautoscaler/horizontal.js';
+export type { HorizontalControllerDeps, Scale, ScaleClient } from './podautoscaler/horizontal.js';
+export { ReplicaCalculator, groupPods, podRequests } from './podautoscaler/replica-calculator.js';
+export { RestMetricsClient, podMetricsFromList } from './podautoscaler/metrics.js';
+export type { MetricsClient, PodMetric, PodMetricsInfo } from './podautoscaler/metrics.js';
