@@ -72,6 +72,8 @@ function toJson(type: protobuf.Type, message: protobuf.Message): Record<string, 
   if (type.fullName === '.meta.Time') return undefined;
   const out: Record<string, unknown> = {};
   for (const field of type.fieldsArray) {
+    // Only fields on the wire: protobufjs answers absent scalars with their defaults from the prototype.
+    if (!Object.prototype.hasOwnProperty.call(message, field.name)) continue;
     const value = (message as unknown as Record<string, unknown>)[field.name];
     if (value === undefined || value === null) continue;
     const sub = field.resolve().resolvedType;
