@@ -51,7 +51,8 @@ const BASE_COMPONENTS = [
     name: 'controller-manager',
     healthPath: '/healthz',
     async start(ctx) {
-      const cm = await startControllerManager({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('controller-manager'), detached: true });
+      const extraArgs = ctx.hpaSyncPeriod ? ['--horizontal-pod-autoscaler-sync-period', ctx.hpaSyncPeriod] : [];
+      const cm = await startControllerManager({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('controller-manager'), detached: true, extraArgs });
       return { started: cm, url: cm.url, ports: { port: cm.port } };
     },
   },
@@ -197,6 +198,7 @@ async function up(opts, cmd) {
     stateDir: files.dir,
     apiserverPort,
     kubeletPort: opts.kubeletPort,
+    hpaSyncPeriod: opts.horizontalPodAutoscalerSyncPeriod,
     logFile(name) {
       const file = path.join(files.logs, `${name}.log`);
       fs.appendFileSync(file, `--- ${new Date().toISOString()} scripts/cluster starts ${name} ---\n`);
@@ -415,6 +417,7 @@ program.command('up')
   .addOption(new Option('--kubelet-port <port>', 'port every kubelet serves on, at its node\'s own address').default(10250).argParser(intArg(1)))
   .addOption(new Option('--nodes <n>', 'number of kubelets (node-1…node-N on 127.0.1.1…); 0 runs the control plane only, without Docker')
     .default(2).argParser(intArg(0)))
+  .option('--horizontal-pod-autoscaler-sync-period <duration>', 'the controller-manager\'s HPA sync period (its default: 15s)')
   .option('--no-build', 'use packages/*/dist as it is instead of running `npm run build` when it is stale')
   .addOption(stateDirOption())
   .action(async (opts, cmd) => { process.exitCode = await up(opts, cmd); });
