@@ -3,6 +3,7 @@ import protobuf from 'protobufjs';
 import type { KubeObject } from '@k8ts/api';
 import { decodeProtobuf } from '../../protobuf.js';
 import { horizontalPodAutoscalerV1, hpaToV1, hpaToV2 } from './horizontalpodautoscaler-v1.js';
+import { horizontalPodAutoscalerStrategy } from './horizontalpodautoscaler.js';
 
 const v2: KubeObject = {
   apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web', namespace: 'default', annotations: { a: 'b' } },
@@ -49,6 +50,12 @@ describe('autoscaling/v1 ↔ v2', () => {
     ]);
     expect(spec.behavior).toEqual({ scaleDown: { stabilizationWindowSeconds: 10 } });
     expect((viaV1.status as Record<string, unknown>).conditions).toEqual([{ type: 'AbleToScale', status: 'True', reason: 'SucceededRescale' }]);
+  });
+
+  it('prints a v1 answer (kubectl get hpa.v1.autoscaling) from its v2 form', () => {
+    const row = (o: KubeObject) => horizontalPodAutoscalerStrategy.printer.row(o, new Date('2026-12-02T00:01:00Z')).slice(1, 6);
+    expect(row(hpaToV1(v2))).toEqual(['Deployment/web', 'cpu: 70%/50%', '2', 5, 3]);
+    expect(row(v2)).toEqual(['Deployment/web', 'memory: <unknown>/100Mi, cpu: 70%/50%', '2', 5, 3]);
   });
 
   it('decodes the v1 Go types (strings where numbers belong are refused)', () => {
