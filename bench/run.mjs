@@ -454,7 +454,8 @@ async function benchControllerManager() {
  * HPA with a 50 % target; the load is a file in a hostPath directory they spin on. Seconds from creating the file to
  * the first scale-up, with the controller-manager's default 15 s sync period; the raw part is that period (an HPA
  * cannot react sooner than its next sync plus one metrics sample). Three trials, each after scaling back down
- * (a per-object scaleDown window of 1 s).
+ * (a per-object scaleDown window of 1 s). Each trial starts the load as soon as the HPA's status shows it idle, which
+ * is just after a sync: the figure is the worst case, a whole period (a load starting at a random moment waits half).
  */
 async function benchHpa() {
   const { ApiClient, DEPLOYMENTS, HORIZONTALPODAUTOSCALERS } = await import('../packages/api/dist/index.js');
