@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // npm run bench: every figure is a ratio against the raw part measured in the same run.
-// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|dns|kube-proxy|ingress] [--n 2000] [--concurrency 32]
+// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|dns|kube-proxy|ingress|hpa] [--n 2000] [--concurrency 32]
 //        [--sched-cases labels:1000:3000,rs:1000:3000,labels:5000:10000] [--sched-concurrency 64]
 //        [--deploy-replicas 1000] [--deploy-nodes 100] [--rollout-replicas 100]
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -529,6 +529,97 @@ async function benchControllerManager() {
   }
 }
 
+/**
+ * HPA reaction time on a real node: a Deployment of CPU-burning containers (each capped at 50m, a 20m request) under an
+ * HPA with a 50 % target; the load is a file in a hostPath directory they spin on. Seconds from creating the file to
+ * the first scale-up, with the controller-manager's default 15 s sync period; the raw part is that period (an HPA
+ * cannot react sooner than its next sync plus one metrics sample). Three trials, each after scaling back down
+ * (a per-object scaleDown window of 1 s). Each trial starts the load as soon as the HPA's status shows it idle, which
+ * is just after a sync: the figure is the worst case, a whole period (a load starting at a random moment waits half).
+ */
+async function benchHpa() {
+  const { ApiClient, DEPLOYMENTS, HORIZONTALPODAUTOSCALERS } = await import('../packages/api/dist/index.js');
+  const TRIALS = 3;
+  const SYNC_S = 15;
+  const engine = await ensureDockerEngine();
+  await ensureImages(engine.socket);
+  const plane = await startControlPlane('k8ts-bench-hpa-');
+  const { dir, apiserver, post } = plane;
+  const loadDir = path.join(dir, 'load');
+  mkdirSync(loadDir);
+  const client = new ApiClient({ server: apiserver.url });
+  const procs = [];
+  const nodeIP = '127.0.1.251';
+  const node = `bench-hpa-${process.pid}`;
+  try {
+    procs.push(await startScheduler({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'scheduler.log') }));
+    procs.push(await startControllerManager({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'controller-manager.log') }));
+    procs.push(await startKubelet({
+      apiserverUrl: apiserver.url, nodeName: node, nodeIP, port: await freePort(nodeIP), dockerSocket: engine.socket,
+      rootDir: path.join(dir, 'kubelet'), logFile: path.join(dir, 'kubelet.log'),
+    }));
+    await post('/api/v1/namespaces', { metadata: { name: 'hpa' } });
+    await post('/apis/apps/v1/namespaces/hpa/deployments', {
+      metadata: { name: 'burn' },
+      spec: {
+        replicas: 1, selector: { matchLabels: { app: 'burn' } },
+        template: {
+          metadata: { labels: { app: 'burn' } },
+          spec: {
+            terminationGracePeriodSeconds: 0, volumes: [{ name: 'load', hostPath: { path: loadDir } }],
+            containers: [{
+              name: 'main', image: 'k8ts/busybox:latest', imagePullPolicy: 'IfNotPresent',
+              command: ['sh', '-c', 'while :; do if [ -e /load/on ]; then :; else sleep 1; fi; done'],
+              resources: { requests: { cpu: '20m' }, limits: { cpu: '50m' } }, volumeMounts: [{ name: 'load', mountPath: '/load' }],
+            }],
+          },
+        },
+      },
+    });
+    await post('/apis/autoscaling/v2/namespaces/hpa/horizontalpodautoscalers', {
+      metadata: { name: 'burn' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'burn' }, minReplicas: 1, maxReplicas: 3,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 1 } },
+      },
+    });
+    const replicas = async () => (await client.get(DEPLOYMENTS, 'hpa', 'burn')).spec.replicas;
+    const waitFor = async (what, ok, ms = 120_000) => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        if (await ok()) return;
+        if (Date.now() > deadline) throw new Error(`bench hpa: timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const hpaUtilization = async () => (await client.get(HORIZONTALPODAUTOSCALERS, 'hpa', 'burn'))
+      .status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
+    const times = [];
+    for (let t = 0; t < TRIALS; t++) {
+      // Idle and measured: one replica and a utilization below the target in the HPA's status.
+      await waitFor('an idle, measured HPA', async () => (await replicas()) === 1 && (await hpaUtilization() ?? 100) < 50, 180_000);
+      writeFileSync(path.join(loadDir, 'on'), '');
+      const t0 = performance.now();
+      await waitFor('the first scale-up', async () => (await replicas()) > 1);
+      times.push((performance.now() - t0) / 1000);
+      rmSync(path.join(loadDir, 'on'));
+    }
+    const mean = times.reduce((a, b) => a + b, 0) / times.length;
+    console.log(`HPA reaction (load start → first scale-up, real node): ${times.map((x) => fmt(x)).join(' s, ')} s   mean ${fmt(mean)} s   sync period ${SYNC_S} s   ratio ${fmt(mean / SYNC_S, 2)}`);
+  } finally {
+    await client.close();
+    for (const p of procs.reverse()) await p.stop();
+    // The kubelet is gone: remove what it left of this node's containers.
+    const docker = new Pool('http://docker', { socketPath: socketPath(engine.socket), connections: 2 });
+    const res = await docker.request({ method: 'GET', path: `/v1.41/containers/json?all=true&filters=${encodeURIComponent(JSON.stringify({ label: [`io.kubernetes.node.name=${node}`] }))}` });
+    const left = await res.body.json();
+    await Promise.all(left.map((c) => docker.request({ method: 'DELETE', path: `/v1.41/containers/${c.Id}?force=true` }).then((r) => r.body.dump()).catch(() => undefined)));
+    await docker.close();
+    await plane.stop();
+  }
+}
+
 /** C workers, each on its own UDP socket, asking `name()` one query at a time; a lost datagram is asked again. */
 async function dnsThroughput(port, count, concurrency, name) {
   let sent = 0;
@@ -613,3 +704,4 @@ if (!args.only || args.only === 'kube-proxy') {
   await benchEndpointPropagation();
 }
 if (!args.only || args.only === 'ingress') await benchIngress({ concurrency: C });
+if (!args.only || args.only === 'hpa') await benchHpa();

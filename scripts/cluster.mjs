@@ -53,10 +53,9 @@ const BASE_COMPONENTS = [
     healthPath: '/healthz',
     async start(ctx) {
       // The local-path provisioner puts each node's volumes under that kubelet's root directory.
-      const cm = await startControllerManager({
-        apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('controller-manager'), detached: true,
-        extraArgs: ['--local-path-dir', path.join(ctx.stateDir, 'kubelet', '{node}', 'local-path')],
-      });
+      const extraArgs = ['--local-path-dir', path.join(ctx.stateDir, 'kubelet', '{node}', 'local-path')];
+      if (ctx.hpaSyncPeriod) extraArgs.push('--horizontal-pod-autoscaler-sync-period', ctx.hpaSyncPeriod);
+      const cm = await startControllerManager({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('controller-manager'), detached: true, extraArgs });
       return { started: cm, url: cm.url, ports: { port: cm.port } };
     },
   },
@@ -268,6 +267,7 @@ async function up(opts, cmd) {
       http: await chooseIngressPort(opts.ingressHttpPort, process.getuid?.() === 0 ? 80 : 8080, 'HTTP'),
       https: await chooseIngressPort(opts.ingressHttpsPort, process.getuid?.() === 0 ? 443 : 8443, 'HTTPS'),
     } : {},
+    hpaSyncPeriod: opts.horizontalPodAutoscalerSyncPeriod,
     logFile(name) {
       const file = path.join(files.logs, `${name}.log`);
       fs.appendFileSync(file, `--- ${new Date().toISOString()} scripts/cluster starts ${name} ---\n`);
@@ -519,6 +519,7 @@ program.command('up')
     .env('K8TS_INGRESS_HTTP_PORT').argParser(intArg(0)))
   .addOption(new Option('--ingress-https-port <port>', 'its HTTPS port (default 443 as root, else 8443; 0 picks a free one)')
     .env('K8TS_INGRESS_HTTPS_PORT').argParser(intArg(0)))
+  .option('--horizontal-pod-autoscaler-sync-period <duration>', 'the controller-manager\'s HPA sync period (its default: 15s)')
   .option('--no-build', 'use packages/*/dist as it is instead of running `npm run build` when it is stale')
   .addOption(stateDirOption())
   .action(async (opts, cmd) => { process.exitCode = await up(opts, cmd); });

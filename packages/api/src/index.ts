@@ -1,12 +1,12 @@
 export { ApiError, errors, isStatus, reasonForCode, qualifiedResource, formatFieldError } from './errors.js';
 export type { Status, StatusReason, StatusCause, StatusDetails, FieldError } from './errors.js';
 export {
-  RESOURCES, groupVersion, apiVersionOf, parseApiVersion, findResource, findKind, resolveResource, resourcePath,
+  RESOURCES, storedResources, groupVersion, apiVersionOf, parseApiVersion, findResource, findKind, resolveResource, resourcePath,
 } from './registry.js';
 export type { ResourceDef, SubresourceDef } from './registry.js';
 export {
   NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS, EVENTS, SERVICEACCOUNTS, DEPLOYMENTS, REPLICASETS,
-  DAEMONSETS, STATEFULSETS, JOBS, LEASES, HORIZONTALPODAUTOSCALERS, ENDPOINTSLICES, PRIORITYCLASSES,
+  DAEMONSETS, STATEFULSETS, JOBS, LEASES, HORIZONTALPODAUTOSCALERS, HORIZONTALPODAUTOSCALERS_V1, ENDPOINTSLICES, PRIORITYCLASSES,
   REPLICATIONCONTROLLERS, PODTEMPLATES, PERSISTENTVOLUMES, PERSISTENTVOLUMECLAIMS, LIMITRANGES, RESOURCEQUOTAS,
   CONTROLLERREVISIONS, CRONJOBS, INGRESSES, INGRESSCLASSES, PODDISRUPTIONBUDGETS, STORAGECLASSES,
 } from './resources.js';

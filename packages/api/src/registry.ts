@@ -20,6 +20,12 @@ export interface ResourceDef {
   categories: string[];
   verbs: string[];
   subresources: SubresourceDef[];
+  /**
+   * Set on a further version of a kind served from another version's storage (autoscaling/v1 HPAs are stored as
+   * autoscaling/v2): the version objects are stored in, and converted from and to on every request. Clients that
+   * walk all kinds (garbage collector, namespace deletion) skip these rows: they are the same objects.
+   */
+  storageVersion?: string;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -28,7 +34,7 @@ const STATUS = (group: string, version: string, kind: string): SubresourceDef =>
 const SCALE: SubresourceDef = { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
 
 function def(group: string, version: string, kind: string, resource: string, namespaced: boolean,
-  opts: { shortNames?: string[]; categories?: string[]; verbs?: string[]; subresources?: SubresourceDef[] } = {}): ResourceDef {
+  opts: { shortNames?: string[]; categories?: string[]; verbs?: string[]; subresources?: SubresourceDef[]; storageVersion?: string } = {}): ResourceDef {
   return {
     group, version, kind, resource, namespaced,
     singular: kind.toLowerCase(),
@@ -37,6 +43,7 @@ function def(group: string, version: string, kind: string, resource: string, nam
     categories: opts.categories ?? [],
     verbs: opts.verbs ?? ALL_VERBS,
     subresources: opts.subresources ?? [],
+    ...(opts.storageVersion ? { storageVersion: opts.storageVersion } : {}),
   };
 }
 
@@ -96,6 +103,10 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
     shortNames: ['hpa'], categories: ['all'], subresources: [STATUS('autoscaling', 'v2', 'HorizontalPodAutoscaler')],
   }),
+  // After v2, so that v2 is the group's preferred version and the one names resolve to.
+  def('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
+    shortNames: ['hpa'], categories: ['all'], subresources: [STATUS('autoscaling', 'v1', 'HorizontalPodAutoscaler')], storageVersion: 'v2',
+  }),
   def('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
   def('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, { shortNames: ['pc'] }),
   def('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, { shortNames: ['ing'], subresources: [STATUS('networking.k8s.io', 'v1', 'Ingress')] }),
@@ -105,6 +116,11 @@ export const RESOURCES: readonly ResourceDef[] = [
   }),
   def('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', false, { shortNames: ['sc'] }),
 ];
+
+/** The rows of the versions objects are stored in: every kind once (the rows clients walk to see every object). */
+export function storedResources(all: readonly ResourceDef[] = RESOURCES): ResourceDef[] {
+  return all.filter((r) => r.storageVersion === undefined);
+}
 
 /** `v1` or `apps/v1`. */
 export function groupVersion(group: string, version: string): string {

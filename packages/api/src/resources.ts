@@ -25,6 +25,8 @@ export const STATEFULSETS = must('apps', 'v1', 'statefulsets');
 export const JOBS = must('batch', 'v1', 'jobs');
 export const LEASES = must('coordination.k8s.io', 'v1', 'leases');
 export const HORIZONTALPODAUTOSCALERS = must('autoscaling', 'v2', 'horizontalpodautoscalers');
+/** autoscaling/v1 HPAs: the same objects as HORIZONTALPODAUTOSCALERS, converted (targetCPUUtilizationPercentage). */
+export const HORIZONTALPODAUTOSCALERS_V1 = must('autoscaling', 'v1', 'horizontalpodautoscalers');
 export const ENDPOINTSLICES = must('discovery.k8s.io', 'v1', 'endpointslices');
 export const PRIORITYCLASSES = must('scheduling.k8s.io', 'v1', 'priorityclasses');
 export const REPLICATIONCONTROLLERS = must('', 'v1', 'replicationcontrollers');

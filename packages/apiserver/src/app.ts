@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { findResource, RESOURCES, silentLogger, type Logger, type ResourceDef } from '@k8ts/api';
+import { findResource, RESOURCES, silentLogger, storedResources, type Logger, type ResourceDef } from '@k8ts/api';
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultStorageClass } from './admission/default-storage-class.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
@@ -10,7 +10,7 @@ import { ServiceAllocator } from './admission/service-allocation.js';
 import { POST_START_HOOKS } from './bootstrap.js';
 import { KubernetesServiceReconciler } from './kubernetes-service.js';
 import { MAX_REQUEST_BODY_BYTES } from './limits.js';
-import { strategyFor } from './registry/index.js';
+import { conversionFor, strategyFor } from './registry/index.js';
 import { ResourceStore } from './rest-store.js';
 import type { ApiContext } from './routes/context.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
@@ -59,13 +59,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const caches = new Map<ResourceDef, WatchCache>();
   const stores = new Map<ResourceDef, ResourceStore>();
-  for (const def of RESOURCES) {
+  for (const def of storedResources()) {
     const cache = new WatchCache(def, storage, log, opts.watchCacheSize);
     caches.set(def, cache);
     stores.set(def, new ResourceStore(strategyFor(def), storage, cache, log, admission));
   }
+  // Further versions of a stored kind share its cache and strategy, converting on the way in and out.
+  for (const def of RESOURCES.filter((r) => r.storageVersion !== undefined)) {
+    const stored = findResource(def.group, def.storageVersion!, def.resource)!;
+    caches.set(def, caches.get(stored)!);
+    stores.set(def, new ResourceStore(strategyFor(stored), storage, caches.get(stored)!, log, admission, conversionFor(def)));
+  }
+  const started = new Set(caches.values());
   const of = (group: string, version: string, resource: string) => findResource(group, version, resource)!;
-  await Promise.all([...caches.values()].map((c) => c.start()));
+  await Promise.all([...started].map((c) => c.start()));
   lifecycle.attach(stores.get(of('', 'v1', 'namespaces'))!);
   priority.attach(stores.get(of('scheduling.k8s.io', 'v1', 'priorityclasses'))!);
   services.attach(caches.get(of('', 'v1', 'services'))!);
@@ -78,7 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     log.debug({ hook: hook.name }, 'post-start hook done');
   }
   const stopCompaction = storage.startCompaction(opts.compactionIntervalMs ?? 5 * 60_000, (revision) => {
-    for (const c of caches.values()) c.compacted(revision);
+    for (const c of started) c.compacted(revision);
   });
 
   const app = Fastify({
@@ -106,7 +113,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     stopCompaction();
     kubernetesService.stop();
     services.stop();
-    await Promise.all([...caches.values()].map((c) => c.stop()));
+    await Promise.all([...started].map((c) => c.stop()));
     storage.close();
   });
   return app;

@@ -22,7 +22,8 @@ function groups(): { name: string; versions: string[] }[] {
  * base64 of the first 8 bytes of sha256("<group>/<version>/<kind>") of the version it is stored in.
  */
 export function storageVersionHash(def: ResourceDef): string {
-  return createHash('sha256').update(`${def.group}/${def.version}/${def.kind}`).digest().subarray(0, 8).toString('base64');
+  const version = def.storageVersion ?? def.version;
+  return createHash('sha256').update(`${def.group}/${version}/${def.kind}`).digest().subarray(0, 8).toString('base64');
 }
 
 function resourcesOf(group: string, version: string): ResourceDef[] {

@@ -1,3 +1,4 @@
+import { decodeProtobuf } from './protobuf.js';
 import YAML from 'yaml';
 import { errors, type ApiError } from '@k8ts/api';
 import { checkDepth, MAX_YAML_ALIASES, MAX_YAML_DEPTH, yamlDepthExceeds } from './limits.js';
@@ -39,7 +40,7 @@ export function unrecognized(kind: string, why: string, text: string): ApiError 
 
 /**
  * Decodes a request body by its Content-Type: JSON (also when the header is missing, as upstream), YAML,
- * and the patch types. Protobuf and anything else get 415; malformed documents 400.
+ * the patch types, and protobuf for the kinds protobuf.ts describes. Anything else gets 415; malformed documents 400.
  */
 export function decodeBody(body: Buffer | undefined, contentType: string | undefined, kind?: string): unknown {
   const type = mediaType(contentType);
@@ -84,9 +85,7 @@ export function decodeBody(body: Buffer | undefined, contentType: string | undef
     checkDepth(value);
     return value;
   }
-  if (type === 'application/vnd.kubernetes.protobuf') {
-    throw errors.unsupportedMediaType('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf is not supported: with kubectl create <generator>, use `kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`)');
-  }
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(body);
   throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`);
 }
 

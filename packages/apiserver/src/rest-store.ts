@@ -10,7 +10,7 @@ import { isDryRun } from './dry-run.js';
 import { strategicMergePatch } from './patch/strategic-merge.js';
 import { mergePatch } from './patch/merge-patch.js';
 import { validateObject } from './registry/index.js';
-import { rfc3339, type Strategy } from './registry/strategy.js';
+import { rfc3339, type Strategy, type VersionConversion } from './registry/strategy.js';
 import { NO_CHANGE, ReservationTaken, type ListPage, type Storage, type StoredObject } from './storage.js';
 import { checkDepth, depthExceeds, applyJsonPatch, MAX_DEPTH } from './limits.js';
 import type { WatchCache } from './watch-cache.js';
@@ -49,11 +49,20 @@ const RESERVATION_RETRIES = 16;
  * kind is the strategy's; every write runs the admission chain.
  */
 export class ResourceStore {
+  /** The stored version's row: keys, kind, errors. */
   readonly def: ResourceDef;
+  /** The version requests and answers are in: `def`, or the conversion's. */
+  readonly served: ResourceDef;
 
+  /**
+   * With a `conversion`, the store serves another version of the stored kind (same objects, same cache): bodies are
+   * decoded as that version and converted to the stored one, answers converted back, patches applied to the
+   * served form.
+   */
   constructor(readonly strategy: Strategy, private readonly storage: Storage, readonly cache: WatchCache,
-    private readonly log: Logger, private readonly admission = new AdmissionChain()) {
+    private readonly log: Logger, private readonly admission = new AdmissionChain(), readonly conversion?: VersionConversion) {
     this.def = strategy.def;
+    this.served = conversion?.def ?? strategy.def;
   }
 
   key(namespace: string | undefined, name: string): string {
@@ -209,7 +218,7 @@ export class ResourceStore {
     }
     const object = await this.write(namespace, name, opts, (current) => {
       if (!current) throw this.notFound(name);
-      const patched = this.checkBody(this.applyPatch(current.object, type, patch), namespace, { patch });
+      const patched = this.checkBody(this.applyPatch(this.conversion ? this.withType(current.object) : current.object, type, patch), namespace, { patch });
       const rv = patched.metadata?.resourceVersion;
       if (rv && rv !== current.object.metadata?.resourceVersion) throw this.conflict(name);
       return patched;
@@ -321,6 +330,7 @@ export class ResourceStore {
       this.strategy.defaults(next);
       this.strategy.prepareForUpdate(next, old);
     }
+    if (subresource !== 'internal') this.conversion?.restore?.(next, old);
     next.apiVersion = apiVersionOf(def);
     next.kind = def.kind;
     const meta = (next.metadata ??= {});
@@ -439,14 +449,14 @@ export class ResourceStore {
    * apiVersion and namespace. A body that fails is a 400 as upstream's decoder says; a patched object a 422 on `patch`.
    */
   checkBody(body: unknown, namespace: string | undefined, from: { patch?: unknown } = {}): KubeObject {
-    const want = apiVersionOf(this.def);
+    const want = apiVersionOf(this.served);
     if (!isObject(body)) {
       throw unrecognized(this.def.kind, `couldn't get version/kind; json parse error: expected an object, got ${Array.isArray(body) ? 'an array' : typeof body}`, JSON.stringify(body) ?? '');
     }
     const patched = 'patch' in from;
     if (patched && depthExceeds(body)) throw patchInvalid(from.patch, `json: exceeded max depth of ${MAX_DEPTH}`);
     if (!patched) checkDepth(body);
-    const obj = structuredClone(body) as KubeObject;
+    let obj = structuredClone(body) as KubeObject;
     if (obj.kind !== undefined && obj.kind !== this.def.kind) {
       throw unrecognized(this.def.kind, `converting (${String(obj.apiVersion ?? '')}.${String(obj.kind)}) to (${want}.${this.def.kind}): unknown conversion`, JSON.stringify(body));
     }
@@ -454,14 +464,18 @@ export class ResourceStore {
       throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
     }
     // The kind's structural type check, before conversion, defaults, admission and validation see the object.
-    const typeErrors = this.strategy.checkTypes(obj);
+    const typeErrors = (this.conversion ?? this.strategy).checkTypes(obj);
     if (typeErrors.length) {
       if (patched) throw patchInvalid(from.patch, typeErrors[0].message);
-      throw errors.badRequest(`${this.def.kind} in version "${this.def.version}" cannot be handled as a ${this.def.kind}: ${typeErrors[0].message}`);
+      throw errors.badRequest(`${this.def.kind} in version "${this.served.version}" cannot be handled as a ${this.def.kind}: ${typeErrors[0].message}`);
     }
     if (obj.metadata !== undefined && !isObject(obj.metadata)) throw errors.badRequest('metadata must be an object');
     obj.kind = this.def.kind;
     obj.apiVersion = want;
+    if (this.conversion) {
+      obj = this.conversion.toStorage(obj);
+      obj.apiVersion = apiVersionOf(this.def);
+    }
     this.strategy.convert(obj);
     const meta = (obj.metadata ??= {});
     if (this.def.namespaced) {
@@ -485,8 +499,10 @@ export class ResourceStore {
     return { operation, def: this.def, namespace: this.def.namespaced ? namespace : undefined, name, subresource, object, oldObject, dryRun: !!opts.dryRun };
   }
 
+  /** An answer: the object with its apiVersion and kind, in the served version. */
   withType(obj: KubeObject): KubeObject {
-    return { apiVersion: apiVersionOf(this.def), kind: this.def.kind, ...obj };
+    const typed = { apiVersion: apiVersionOf(this.def), kind: this.def.kind, ...obj };
+    return this.conversion ? this.conversion.fromStorage(typed) : typed;
   }
 
   notFound(name: string): ApiError { return errors.notFound(this.def.resource, this.def.group, name); }

@@ -262,6 +262,14 @@ S('HorizontalPodAutoscalerStatus', {
   observedGeneration: 'i64', lastScaleTime: 't', currentReplicas: 'i32', desiredReplicas: 'i32', currentMetrics: ['any'],
   conditions: ['any'],
 }, 'v2', 'HPAStatus');
+// autoscaling/v1, served from the v2 storage (registry/autoscaling/horizontalpodautoscaler-v1.ts).
+S('HorizontalPodAutoscaler', { ...typeMeta, metadata: '@ObjectMeta', spec: '@HPASpec/v1', status: '@HPAStatus/v1' }, 'v1', 'HorizontalPodAutoscaler/v1');
+S('HorizontalPodAutoscalerSpec', {
+  scaleTargetRef: '@CrossVersionObjectReference', minReplicas: 'i32', maxReplicas: 'i32', targetCPUUtilizationPercentage: 'i32',
+}, 'v1', 'HPASpec/v1');
+S('HorizontalPodAutoscalerStatus', {
+  observedGeneration: 'i64', lastScaleTime: 't', currentReplicas: 'i32', desiredReplicas: 'i32', currentCPUUtilizationPercentage: 'i32',
+}, 'v1', 'HPAStatus/v1');
 S('EndpointSlice', { ...typeMeta, metadata: '@ObjectMeta', addressType: 's', endpoints: ['@Endpoint'], ports: ['@EndpointPort'] });
 S('Endpoint', {
   addresses: ['s'], conditions: '@EndpointConditions', hostname: 's', targetRef: '@ObjectReference', deprecatedTopology: ms,
@@ -390,8 +398,9 @@ interface Ctx { errors: FieldError[] }
  * Checks `obj` against the Go type of `def.kind` and returns the first decode failure (Go stops there too), as a
  * FieldError whose `message` is encoding/json's. Normalizes nulls in place as Go's decode-then-encode would.
  */
-export function checkTypes(def: Pick<ResourceDef, 'kind'>, obj: unknown): FieldError[] {
-  const root = STRUCTS[def.kind];
+export function checkTypes(def: Pick<ResourceDef, 'kind'> & { version?: string }, obj: unknown): FieldError[] {
+  // A kind with several served versions has its other versions' types under `Kind/version`.
+  const root = (def.version !== undefined ? STRUCTS[`${def.kind}/${def.version}`] : undefined) ?? STRUCTS[def.kind];
   if (!root || typeof obj !== 'object' || obj === null) return [];
   const ctx: Ctx = { errors: [] };
   walkStruct(ctx, root, def.kind, obj as Record<string, unknown>, [], '');

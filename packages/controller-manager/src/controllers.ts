@@ -11,6 +11,10 @@ import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD, PodGCController } from './podgc/pod-gc-controller.js';
+import { DEFAULT_DOWNSCALE_STABILIZATION_MS, DEFAULT_HPA_SYNC_PERIOD_MS, HorizontalController } from './podautoscaler/horizontal.js';
+import {
+  DEFAULT_CPU_INITIALIZATION_PERIOD_MS, DEFAULT_INITIAL_READINESS_DELAY_MS, DEFAULT_TOLERANCE,
+} from './podautoscaler/replica-calculator.js';
 import { ReplicaSetController } from './replicaset/replica-set-controller.js';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
 import { ServiceLBController } from './servicelb/service-lb-controller.js';
@@ -18,6 +22,7 @@ import { TaintEvictionController } from './tainteviction/taint-eviction-controll
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 import { DEFAULT_LOCAL_PATH_DIR, LocalPathProvisioner } from './volume/persistentvolume/local-path-provisioner.js';
 import { PersistentVolumeController } from './volume/persistentvolume/pv-controller.js';
+import { parseDuration } from './duration.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
 export interface ControllerContext {
@@ -97,6 +102,34 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
     name: 'local-path-provisioner', defaultWorkers: 1, syncsFlag: null,
     options: [{ flag: 'local-path-dir', default: DEFAULT_LOCAL_PATH_DIR, description: 'where the local-path provisioner puts each node\'s volumes ({node} is the node name)' }],
     build: (ctx) => new LocalPathProvisioner({ ...ctx, dir: ctx.option('local-path-dir') ?? DEFAULT_LOCAL_PATH_DIR }),
+  },
+  {
+    name: 'horizontalpodautoscaling', defaultWorkers: 5, syncsFlag: 'horizontal-pod-autoscaler',
+    options: [
+      { flag: 'horizontal-pod-autoscaler-sync-period', default: `${DEFAULT_HPA_SYNC_PERIOD_MS / 1000}s`, description: 'how often each HorizontalPodAutoscaler is reconciled' },
+      { flag: 'horizontal-pod-autoscaler-downscale-stabilization', default: `${DEFAULT_DOWNSCALE_STABILIZATION_MS / 60_000}m0s`, description: 'the scale-down stabilization window of HPAs that set none' },
+      { flag: 'horizontal-pod-autoscaler-tolerance', default: String(DEFAULT_TOLERANCE), description: 'how far the usage ratio may be from 1.0 before the HPA scales' },
+      { flag: 'horizontal-pod-autoscaler-cpu-initialization-period', default: `${DEFAULT_CPU_INITIALIZATION_PERIOD_MS / 60_000}m0s`, description: 'after a pod starts, how long its CPU samples may be skipped' },
+      { flag: 'horizontal-pod-autoscaler-initial-readiness-delay', default: `${DEFAULT_INITIAL_READINESS_DELAY_MS / 1000}s`, description: 'after a pod starts, how long readiness changes count as its initial readiness' },
+    ],
+    build: (ctx) => {
+      const duration = (flag: string, fallback: number) => {
+        const v = ctx.option(flag);
+        const ms = v === undefined ? fallback : parseDuration(v);
+        if (!(ms >= 0)) throw new Error(`--${flag} must be a duration such as 15s, got ${v}`);
+        return ms;
+      };
+      const tolerance = Number(ctx.option('horizontal-pod-autoscaler-tolerance') ?? DEFAULT_TOLERANCE);
+      if (!(tolerance >= 0)) throw new Error(`--horizontal-pod-autoscaler-tolerance must be a non-negative number, got ${ctx.option('horizontal-pod-autoscaler-tolerance')}`);
+      const syncPeriodMs = duration('horizontal-pod-autoscaler-sync-period', DEFAULT_HPA_SYNC_PERIOD_MS);
+      if (syncPeriodMs <= 0) throw new Error('--horizontal-pod-autoscaler-sync-period must be positive');
+      return new HorizontalController({
+        ...ctx, syncPeriodMs, tolerance,
+        downscaleStabilizationMs: duration('horizontal-pod-autoscaler-downscale-stabilization', DEFAULT_DOWNSCALE_STABILIZATION_MS),
+        cpuInitializationPeriodMs: duration('horizontal-pod-autoscaler-cpu-initialization-period', DEFAULT_CPU_INITIALIZATION_PERIOD_MS),
+        initialReadinessDelayMs: duration('horizontal-pod-autoscaler-initial-readiness-delay', DEFAULT_INITIAL_READINESS_DELAY_MS),
+      });
+    },
   },
 ];
 

@@ -54,3 +54,10 @@ export { PersistentVolumeController } from './volume/persistentvolume/pv-control
 export type { PersistentVolumeControllerDeps } from './volume/persistentvolume/pv-controller.js';
 export { LocalPathProvisioner, LOCAL_PATH_PROVISIONER, DEFAULT_LOCAL_PATH_DIR, nodeVolumeDir } from './volume/persistentvolume/local-path-provisioner.js';
 export type { LocalPathProvisionerDeps } from './volume/persistentvolume/local-path-provisioner.js';
+export {
+  HorizontalController, restScaleClient, scaleTargetResource, milliQuantity, DEFAULT_HPA_SYNC_PERIOD_MS, DEFAULT_DOWNSCALE_STABILIZATION_MS,
+} from './podautoscaler/horizontal.js';
+export type { HorizontalControllerDeps, Scale, ScaleClient } from './podautoscaler/horizontal.js';
+export { ReplicaCalculator, groupPods, podRequests } from './podautoscaler/replica-calculator.js';
+export { RestMetricsClient, podMetricsFromList } from './podautoscaler/metrics.js';
+export type { MetricsClient, PodMetric, PodMetricsInfo } from './podautoscaler/metrics.js';

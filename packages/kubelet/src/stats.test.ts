@@ -104,6 +104,18 @@ describe('StatsCollector', () => {
     expect((await collector.summary()).pods[0].cpu.usageNanoCores).toBe(1e9);
   });
 
+  it('reads 0 for a container sampled less than a second after it started, then its real rate', async () => {
+    const clock = new FakeClock(T0);
+    // 3 ms of start-up CPU 2 ms after the start: no rate yet (it would be 1.5 cores).
+    const stats: Record<string, ContainerStats> = { a: { cpuCoreNanoSeconds: 3e6, memoryWorkingSetBytes: 0, timestamp: iso(T0 + 2) } };
+    const containers = [container('a', 'app', { startedAt: iso(T0) })];
+    const proc = { busyTicks: 100, memTotalKb: 1024, memFreeKb: 512, inactiveFileKb: 0 };
+    const collector = new StatsCollector({ runtime: fakeRuntime(containers, stats), nodeName: 'n', clock, readProc: fakeProc(proc) });
+    expect((await collector.summary()).pods[0].cpu.usageNanoCores).toBe(0);
+    stats.a = { cpuCoreNanoSeconds: 5e6, memoryWorkingSetBytes: 0, timestamp: iso(T0 + 2002) };
+    expect((await collector.summary()).pods[0].cpu.usageNanoCores).toBe(1_000_000);
+  });
+
   it('parses /proc/stat and /proc/meminfo', () => {
     expect(parseProcStat('cpu  100 20 30 5000 40 5 5 10 7 0\nbtime 1700000000\n'))
       .toEqual({ usageCoreNanoSeconds: 170 * 1e7, bootTime: 1.7e12 });

@@ -118,7 +118,7 @@ export class StatsCollector {
 /**
  * CPU rate in nanocores for a cumulative counter: against the stored sample when it is at least MIN_WINDOW_MS
  * older (then this sample replaces it), the stored rate when it is younger, and since `startedAt` when there is
- * none or the counter went backwards (a restart).
+ * none or the counter went backwards (a restart), 0 when that is less than MIN_WINDOW_MS ago.
  */
 function rateOf(samples: Map<string, Sample>, key: string, cpu: number, at: number, startedAt: number): number {
   const prev = samples.get(key);
@@ -128,7 +128,10 @@ function rateOf(samples: Map<string, Sample>, key: string, cpu: number, at: numb
     samples.set(key, { cpu, at, rate });
     return rate;
   }
-  const rate = at > startedAt ? Math.round(cpu / ((at - startedAt) / 1000)) : 0;
+  // Rated since the start only over a real window: a container sampled milliseconds after it started has spent its
+  // start-up CPU in a sliver of time (seconds of cores, an HPA reading it would scale far too high); it reads 0
+  // until the next sample, as cadvisor has no rate before its second sample.
+  const rate = at - startedAt >= MIN_WINDOW_MS ? Math.round(cpu / ((at - startedAt) / 1000)) : 0;
   samples.set(key, { cpu, at, rate });
   return rate;
 }

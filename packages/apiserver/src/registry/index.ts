@@ -6,6 +6,7 @@ import { deploymentStrategy } from './apps/deployment.js';
 import { replicaSetStrategy } from './apps/replicaset.js';
 import { statefulSetStrategy } from './apps/statefulset.js';
 import { horizontalPodAutoscalerStrategy } from './autoscaling/horizontalpodautoscaler.js';
+import { horizontalPodAutoscalerV1 } from './autoscaling/horizontalpodautoscaler-v1.js';
 import { cronJobStrategy } from './batch/cronjob.js';
 import { jobStrategy } from './batch/job.js';
 import { leaseStrategy } from './coordination/lease.js';
@@ -32,7 +33,7 @@ import { priorityClassStrategy } from './scheduling/priorityclass.js';
 import { storageClassStrategy } from './storage/storageclass.js';
 import { defaultPrinter, type Printer } from './shared/printing.js';
 import { validateObjectMeta } from './shared/validation.js';
-import type { Strategy } from './strategy.js';
+import type { Strategy, VersionConversion } from './strategy.js';
 
 /** Every kind's strategy, one file each (upstream's pkg/registry/<group>/<kind>). */
 const STRATEGIES: readonly Strategy[] = [
@@ -45,14 +46,25 @@ const STRATEGIES: readonly Strategy[] = [
   storageClassStrategy,
 ];
 
+/** The further versions of stored kinds, each converting to and from its storage version. */
+const CONVERSIONS: readonly VersionConversion[] = [horizontalPodAutoscalerV1];
+
 const byDef = new Map<ResourceDef, Strategy>(STRATEGIES.map((s) => [s.def, s]));
+const conversions = new Map<ResourceDef, VersionConversion>(CONVERSIONS.map((c) => [c.def, c]));
 for (const def of RESOURCES) {
-  if (!byDef.has(def)) throw new Error(`${def.resource}.${def.group || 'core'} has a registry row but no strategy in packages/apiserver/src/registry`);
+  if (def.storageVersion !== undefined ? !conversions.has(def) : !byDef.has(def)) {
+    throw new Error(`${def.resource}.${def.group || 'core'}/${def.version} has a registry row but no ${def.storageVersion ? 'conversion' : 'strategy'} in packages/apiserver/src/registry`);
+  }
 }
 
-/** The strategy of a served resource (every registry row has one). */
+/** The strategy of a stored resource (every registry row without a storageVersion has one). */
 export function strategyFor(def: ResourceDef): Strategy {
   return byDef.get(def)!;
+}
+
+/** The conversion of a row served from another version's storage. */
+export function conversionFor(def: ResourceDef): VersionConversion {
+  return conversions.get(def)!;
 }
 
 /** Kind-specific validation plus ObjectMeta's, as the generic store runs it; `old` is given on update. */

@@ -65,6 +65,22 @@ export interface Strategy {
   scaleSelector?(obj: KubeObject): string;
 }
 
+/**
+ * A further served version of a kind whose objects are stored in another version (upstream's conversion functions
+ * between a group's versions): requests in `def`'s version are converted to the storage version before the storage
+ * version's strategy sees them, and answers back.
+ */
+export interface VersionConversion {
+  /** The served row (its `storageVersion` names the stored one). */
+  readonly def: ResourceDef;
+  /** The Go types of this version, checked on decode before conversion. */
+  checkTypes(obj: KubeObject): FieldError[];
+  toStorage(obj: KubeObject): KubeObject;
+  fromStorage(obj: KubeObject): KubeObject;
+  /** On an update or patch through this version, puts back from the stored object what this version cannot express. */
+  restore?(next: KubeObject, old: KubeObject): void;
+}
+
 /** What a kind's file gives: any Strategy member but `def`, and the patch table in place of the compiled metadata. */
 export type StrategySpec = Partial<Omit<Strategy, 'def' | 'patchMeta'>> & { patchMeta?: PatchTable };
 

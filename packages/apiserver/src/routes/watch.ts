@@ -48,6 +48,7 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
     sent = Math.max(sent, ev.revision);
     if (!type) return;
     if (table) write(type, toTableRowEvent(t.def, ev.object, query.includeObject));
+    else if (store.conversion) write(type, store.withType(ev.object));
     else write(type, ev.object, (ev.json ??= JSON.stringify(ev.object)));
   };
   // A failure on one event (a printer, a selector) ends this watch with an ERROR event, as upstream; never the process.

@@ -1,5 +1,5 @@
 import {
-  ApiError, findKind, RESOURCES, realClock, runWorkers, silentLogger, WorkQueue,
+  ApiError, findKind, RESOURCES, storedResources, realClock, runWorkers, silentLogger, WorkQueue,
   type ApiClient, type Clock, type InformerFactory, type KubeObjectLike, type Logger, type OwnerReference, type ResourceDef,
 } from '@k8ts/api';
 import {
@@ -12,7 +12,7 @@ export const IGNORED_RESOURCES: readonly string[] = ['/events', 'events.k8s.io/e
 
 /** Every resource of the registry the collector watches: deletable, listable, watchable, not ignored. */
 export function monitoredResources(all: readonly ResourceDef[] = RESOURCES): ResourceDef[] {
-  return all.filter((d) => ['delete', 'list', 'watch'].every((v) => d.verbs.includes(v)) && !IGNORED_RESOURCES.includes(`${d.group}/${d.resource}`));
+  return storedResources(all).filter((d) => ['delete', 'list', 'watch'].every((v) => d.verbs.includes(v)) && !IGNORED_RESOURCES.includes(`${d.group}/${d.resource}`));
 }
 
 export interface GarbageCollectorDeps {

@@ -1,5 +1,5 @@
 import {
-  ApiError, NAMESPACES, PODS, RESOURCES, realClock, rfc3339, runWorkers, silentLogger, WorkQueue,
+  ApiError, NAMESPACES, PODS, RESOURCES, storedResources, realClock, rfc3339, runWorkers, silentLogger, WorkQueue,
   type ApiClient, type Clock, type InformerFactory, type KubeObjectLike, type Logger, type Namespace, type Pod, type ResourceDef,
   type SharedInformer,
 } from '@k8ts/api';
@@ -65,7 +65,7 @@ export class NamespaceController {
     this.log = (deps.log ?? silentLogger).child({ controller: 'namespace' });
     this.queue = new WorkQueue<string>({ clock: this.clock });
     this.graceMs = deps.deletionGracePeriodMs ?? NAMESPACE_DELETION_GRACE_PERIOD_MS;
-    this.resources = deps.resources ?? RESOURCES.filter((d) => d.namespaced && d.verbs.includes('delete') && d.verbs.includes('list'));
+    this.resources = deps.resources ?? storedResources(RESOURCES).filter((d) => d.namespaced && d.verbs.includes('delete') && d.verbs.includes('list'));
     this.namespaces = deps.informers.informerFor<Namespace>(NAMESPACES);
     this.namespaces.addHandler({ onAdd: (ns) => this.enqueue(ns), onUpdate: (_old, ns) => this.enqueue(ns) });
   }

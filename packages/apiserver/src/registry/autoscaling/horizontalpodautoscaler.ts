@@ -1,6 +1,7 @@
 import type { HorizontalPodAutoscaler } from '@k8ts/api';
 import { BY_TYPE } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
+import { hpaToV2 } from './horizontalpodautoscaler-v1.js';
 import { child, fill } from '../shared/defaults.js';
 import { age, AGE, column, NAME, nameOf, type Printer } from '../shared/printing.js';
 import { asObj, invalid, isObj, required, type Errors, type Obj } from '../shared/validation.js';
@@ -85,7 +86,8 @@ const printer: Printer = {
     AGE,
   ],
   row(obj, now) {
-    const hpa = obj as HorizontalPodAutoscaler;
+    // Answers to autoscaling/v1 requests are printed from their v2 form, as upstream prints the internal version.
+    const hpa = (obj.apiVersion === 'autoscaling/v1' ? hpaToV2(obj) : obj) as HorizontalPodAutoscaler;
     const spec = hpa.spec;
     const metrics = spec?.metrics ?? [];
     const statuses = hpa.status?.currentMetrics ?? [];
