@@ -1,5 +1,6 @@
 import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
 import { REPLICATIONCONTROLLERS } from '@k8ts/api';
+import { DaemonSetController } from './daemonset/daemon-set-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoint/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpoint-slice-controller.js';
@@ -11,6 +12,7 @@ import { DEFAULT_TERMINATED_POD_GC_THRESHOLD, PodGCController } from './podgc/po
 import { ReplicaSetController } from './replicaset/replica-set-controller.js';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
 import { ServiceLBController } from './servicelb/service-lb-controller.js';
+import { StatefulSetController } from './statefulset/stateful-set-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 
 /** What every controller is started with: one client, one shared informer factory, one logger. */
@@ -45,6 +47,8 @@ export interface ControllerDescriptor {
 export const CONTROLLERS: readonly ControllerDescriptor[] = [
   { name: 'deployment', defaultWorkers: 5, build: (ctx) => new DeploymentController({ ...ctx }) },
   { name: 'replicaset', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx }) },
+  { name: 'daemonset', defaultWorkers: 2, build: (ctx) => new DaemonSetController({ ...ctx }) },
+  { name: 'statefulset', defaultWorkers: 5, build: (ctx) => new StatefulSetController({ ...ctx }) },
   { name: 'replicationcontroller', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx, def: REPLICATIONCONTROLLERS }) },
   // Upstream's node lifecycle and taint eviction are two controllers since v1.29 (SeparateTaintEvictionController).
   { name: 'nodelifecycle', defaultWorkers: 8, syncsFlag: null, build: (ctx) => new NodeLifecycleController({ ...ctx, ...ctx.nodeLifecycle }) },
