@@ -6,7 +6,7 @@ import { SchedulerCache } from './cache.js';
 import { addPod as addPodToInfo, newNodeInfo, removePod as removePodFromInfo } from './plugins/nodeinfo.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
 import type { Profile } from './plugins/registry.js';
-import { MAX_NODE_SCORE, type CycleState, type NodeInfo, type Status } from './types.js';
+import { MAX_NODE_SCORE, unresolvable, type CycleState, type NodeInfo, type Status } from './types.js';
 
 export interface SchedulerOptions {
   client: ApiClient;
@@ -161,22 +161,37 @@ export class Scheduler {
   }
 
   /** Filters and scores every node (or enough of them) for one pod. Pure: reads the snapshot only. */
-  schedulePod(pod: Pod, nodes: readonly NodeInfo[]): ScheduleResult {
+  schedulePod(pod: Pod, candidates: readonly NodeInfo[]): ScheduleResult {
+    let nodes = candidates;
     const { profile } = this.opts;
     const reasons = new Map<string, Status>();
     if (nodes.length === 0) return { reasons, numNodes: 0 };
     const state: CycleState = { allNodes: nodes, data: new Map() };
+    let only: Set<string> | undefined;
+    const narrowedBy: string[] = [];
     for (const p of profile.preFilters) {
       const s = p.preFilter(pod, state);
       if (s.code !== 'Success') {
         for (const n of nodes) reasons.set(n.node.metadata!.name!, s);
         return { reasons, numNodes: nodes.length };
       }
+      if (s.nodeNames) {
+        only = only ? new Set([...only].filter((n) => s.nodeNames!.has(n))) : new Set(s.nodeNames);
+        narrowedBy.push(p.name);
+      }
+    }
+    const allNodes = nodes;
+    if (only) {
+      // A pre-filter named the only nodes that can fit (a DaemonSet pod's node): filter just those (PreFilterResult).
+      const absent = unresolvable(`node(s) didn't satisfy plugin(s) [${narrowedBy.join(' ')}]`);
+      for (const n of allNodes) if (!only.has(n.node.metadata!.name!)) reasons.set(n.node.metadata!.name!, absent);
+      nodes = allNodes.filter((n) => only!.has(n.node.metadata!.name!));
+      if (nodes.length === 0) return { reasons, numNodes: allNodes.length };
     }
     const toFind = this.numFeasibleNodesToFind(nodes.length);
     const feasible: NodeInfo[] = [];
     let evaluated = 0;
-    const start = this.nextStartNodeIndex % nodes.length;
+    const start = only ? 0 : this.nextStartNodeIndex % nodes.length;
     for (let i = 0; i < nodes.length && feasible.length < toFind; i++) {
       const info = nodes[(start + i) % nodes.length];
       evaluated++;
@@ -188,8 +203,8 @@ export class Scheduler {
       if (failed) reasons.set(info.node.metadata!.name!, failed);
       else feasible.push(info);
     }
-    this.nextStartNodeIndex = (start + evaluated) % nodes.length;
-    if (feasible.length === 0) return { reasons, numNodes: nodes.length };
+    if (!only) this.nextStartNodeIndex = (start + evaluated) % nodes.length;
+    if (feasible.length === 0) return { reasons, numNodes: allNodes.length };
     if (feasible.length === 1) return { node: feasible[0].node.metadata!.name!, evaluated, feasible: 1 };
     const totals = new Map<string, number>(feasible.map((n) => [n.node.metadata!.name!, 0]));
     for (const { plugin, weight } of profile.scores) {

@@ -107,13 +107,17 @@ export function newDaemonPod(ds: DaemonSet, nodeName: string): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { ...structuredClone(ds.spec?.template?.metadata ?? {}), namespace: ds.metadata?.namespace }, spec };
 }
 
+const daemonPods = new WeakMap<DaemonSet, Pod>();
+
 /**
  * Whether the DaemonSet should run a pod on the node (`shouldRun`: the template's nodeName, nodeSelector, node affinity
  * and NoSchedule/NoExecute taints allow it) and whether a pod already there may stay (`shouldContinueRunning`: only
  * NoExecute taints it does not tolerate make it go), as upstream's NodeShouldRunDaemonPod and predicates.
  */
 export function nodeShouldRunDaemonPod(node: Node, ds: DaemonSet): { shouldRun: boolean; shouldContinueRunning: boolean } {
-  const pod = newDaemonPod(ds, node.metadata!.name!);
+  // One pod per DaemonSet object, not per node: a sync asks this of every node (the node name is the only difference).
+  let pod = daemonPods.get(ds);
+  if (!pod) { pod = newDaemonPod(ds, ''); daemonPods.set(ds, pod); }
   const templateNode = ds.spec?.template?.spec?.nodeName;
   if (templateNode && templateNode !== node.metadata?.name) return { shouldRun: false, shouldContinueRunning: false };
   if (!matchesNodeSelectorAndAffinity(pod, node)) return { shouldRun: false, shouldContinueRunning: false };
