@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiClient, CONTROLLERREVISIONS, DAEMONSETS, Informer, NODES, PERSISTENTVOLUMECLAIMS, PODS, SharedInformerFactory, STATEFULSETS,
@@ -190,5 +191,44 @@ spec:
     expect(await kubectl('rollout', 'undo', `-n=${NS}`, 'sts/web', '--to-revision=3')).toContain('skipped rollback (current template already matches revision 3)');
     watching.abort();
     await seen;
+  });
+
+  it('persistentVolumeClaimRetentionPolicy Delete: a scaled-down pod takes its claim along, deleting the set takes the rest', async () => {
+    await kubectl('apply', '-f', kubectl.file('db.yaml', `apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db, namespace: ${NS} }
+spec:
+  serviceName: db
+  replicas: 2
+  persistentVolumeClaimRetentionPolicy: { whenDeleted: Delete, whenScaled: Delete }
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers: [{ name: db, image: "k8ts/busybox:1" }]
+  volumeClaimTemplates:
+  - metadata: { name: data }
+    spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Mi } } }
+`));
+    expect(await kubectl('rollout', 'status', `-n=${NS}`, 'sts/db', '--timeout=60s')).toContain('2 new pods have been updated');
+    const claims = async () => (await client.list(PERSISTENTVOLUMECLAIMS, NS)).items.filter((c) => c.metadata!.name!.startsWith('data-db-'));
+    const sts = await client.get<StatefulSet>(STATEFULSETS, NS, 'db');
+    expect((await claims()).map((c) => c.metadata!.ownerReferences)).toEqual([
+      [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: sts.metadata!.uid }], [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: sts.metadata!.uid }],
+    ]);
+    await kubectl('scale', `-n=${NS}`, 'sts/db', '--replicas=1');
+    await eventually(async () => { const c = await claims(); return (c.length === 1 && c[0].metadata!.name === 'data-db-0') || undefined; }, 'data-db-1 deleted with db-1');
+    await kubectl('delete', `-n=${NS}`, 'sts/db');
+    await eventually(async () => ((await claims()).length === 0) || undefined, 'data-db-0 deleted with the set');
+  });
+
+  it('examples/apps.yaml is accepted as it is', async () => {
+    const file = path.resolve(import.meta.dirname, '../examples/apps.yaml');
+    // A server dry run creates nothing, not even the namespace the other objects need: make that one for real.
+    await call(s.url, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } });
+    const out = await kubectl('apply', '--dry-run=server', '-f', file);
+    expect(out).toContain('daemonset.apps/agent created (server dry run)');
+    expect(out).toContain('statefulset.apps/web created (server dry run)');
   });
 });
