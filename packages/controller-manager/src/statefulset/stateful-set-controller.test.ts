@@ -137,6 +137,24 @@ describe('StatefulSetController.sync', () => {
     expect(c.statusWrite()!.status).toMatchObject({ updatedReplicas: 2, currentReplicas: 1 });
   });
 
+  it('Parallel deletes every condemned pod at once', async () => {
+    const set = sts({ policy: 'Parallel', replicas: 1 });
+    const rev = revisionOf(set, 1);
+    const { controller, writes } = setup([set, rev, ...[0, 1, 2, 3].map((i) => pod(set, i, rev.metadata!.name!, { ready: i !== 2 }))]);
+    await controller.sync('default/web');
+    expect(writes('pods', 'delete').map((w) => w.name).sort()).toEqual(['web-1', 'web-2', 'web-3']);
+  });
+
+  it('with maxUnavailable 2, replaces two pods at a time from the top', async () => {
+    const v1 = sts({ image: 'img:1', replicas: 4 });
+    const v2 = sts({ image: 'img:2', replicas: 4 });
+    v2.spec!.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition: 0, maxUnavailable: 2 } };
+    const r1 = revisionOf(v1, 1);
+    const { controller, writes } = setup([{ ...v2, status: { replicas: 4, currentRevision: r1.metadata!.name } }, r1, ...[0, 1, 2, 3].map((i) => pod(v1, i, r1.metadata!.name!))]);
+    await controller.sync('default/web');
+    expect(writes('pods', 'delete').map((w) => w.name)).toEqual(['web-3', 'web-2']);
+  });
+
   it('a missing pod below the partition is recreated at the current revision', async () => {
     const v1 = sts({ image: 'img:1' });
     const v2 = sts({ image: 'img:2', partition: 2 });
