@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run bench: every figure is a ratio against the raw part measured in the same run.
-// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|dns|kube-proxy|ingress|hpa] [--n 2000] [--concurrency 32]
+// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|daemonset|dns|kube-proxy|ingress|hpa] [--n 2000] [--concurrency 32]
 //        [--sched-cases labels:1000:3000,rs:1000:3000,labels:5000:10000] [--sched-concurrency 64]
-//        [--deploy-replicas 1000] [--deploy-nodes 100] [--rollout-replicas 100]
+//        [--deploy-replicas 1000] [--deploy-nodes 100] [--rollout-replicas 100] [--ds-nodes 500]
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
     pods: { type: 'string', default: '40' }, only: { type: 'string' },
     'sched-cases': { type: 'string', default: 'labels:1000:3000,rs:1000:3000,labels:5000:10000' }, 'sched-concurrency': { type: 'string', default: '64' }, 'sched-rounds': { type: 'string', default: '3' },
     'deploy-replicas': { type: 'string', default: '1000' }, 'deploy-nodes': { type: 'string', default: '100' },
-    'rollout-replicas': { type: 'string', default: '100' },
+    'rollout-replicas': { type: 'string', default: '100' }, 'ds-nodes': { type: 'string', default: '500' },
     'dns-queries': { type: 'string', default: '20000' }, 'dns-services': { type: 'string', default: '500' },
   },
 });
@@ -620,6 +620,69 @@ async function benchHpa() {
   }
 }
 
+/**
+ * A DaemonSet over `--ds-nodes` fake nodes: seconds from its POST until every node's pod is bound (the daemonset
+ * controller creates one pod per node pinned by node affinity, the scheduler binds them; both as their own processes),
+ * against plain pod creates through the same apiserver in the same run.
+ */
+async function benchDaemonSet() {
+  const { ApiClient, Informer, PODS } = await import('../packages/api/dist/index.js');
+  const NODES = Number(args['ds-nodes']);
+  const plane = await startControlPlane('k8ts-bench-ds-');
+  const { dir, apiserver, post } = plane;
+  const client = new ApiClient({ server: apiserver.url });
+  const procs = [];
+  const ac = new AbortController();
+  try {
+    await post('/api/v1/namespaces', { metadata: { name: 'raw' } });
+    await post('/api/v1/namespaces', { metadata: { name: 'ds' } });
+    const rawRate = await throughput(NODES, C, (i) => post('/api/v1/namespaces/raw/pods', { ...pod(`raw-${i}`), metadata: { name: `raw-${i}`, namespace: 'raw' } }));
+    await throughput(NODES, C, (i) => post('/api/v1/nodes', {
+      apiVersion: 'v1', kind: 'Node', metadata: { name: `n-${i}`, labels: { 'kubernetes.io/hostname': `n-${i}` } },
+      status: {
+        capacity: { cpu: '8', memory: '32Gi', pods: '110' }, allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
+      },
+    }));
+    procs.push(await startScheduler({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'scheduler.log') }));
+    procs.push(await startControllerManager({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'controller-manager.log') }));
+    const bound = new Map();
+    const seen = new Set();
+    let allSeenAt = 0;
+    const pods = new Informer({ client, def: PODS, namespace: 'ds' });
+    const onPod = (p) => {
+      seen.add(p.metadata.uid);
+      if (seen.size === NODES && !allSeenAt) allSeenAt = performance.now();
+      if (p.spec?.nodeName && !p.metadata.deletionTimestamp) bound.set(p.spec.nodeName, p.metadata.uid);
+    };
+    pods.addHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p) });
+    const informing = pods.run(ac.signal);
+    await pods.waitForSync(ac.signal);
+    const t0 = performance.now();
+    await post('/apis/apps/v1/namespaces/ds/daemonsets', {
+      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent', namespace: 'ds' },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'agent', image: 'k8ts/busybox:1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } },
+      },
+    });
+    const deadline = Date.now() + 600_000;
+    while (bound.size < NODES) {
+      if (Date.now() > deadline) throw new Error(`only ${bound.size}/${NODES} daemon pods bound within 600 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(`daemonset: one pod on each of ${NODES} fake nodes bound in ${fmt(seconds, 1)} s = ${fmt(NODES / seconds, 0)} pods/s   raw pod creates/s ${fmt(rawRate, 0)}   ratio ${fmt(NODES / seconds / rawRate, 2)} (all created after ${fmt((allSeenAt - t0) / 1000, 1)} s; scheduler and controller-manager as processes)`);
+    ac.abort();
+    await informing;
+  } finally {
+    ac.abort();
+    for (const p of procs.reverse()) await p.stop();
+    await client.close();
+    await plane.stop();
+  }
+}
+
 /** C workers, each on its own UDP socket, asking `name()` one query at a time; a lost datagram is asked again. */
 async function dnsThroughput(port, count, concurrency, name) {
   let sent = 0;
@@ -698,6 +761,7 @@ if (!args.only || args.only === 'memory') await benchMemory();
 if (!args.only || args.only === 'scheduler') await benchScheduler();
 if (!args.only || args.only === 'pods') await benchPodStartup();
 if (!args.only || args.only === 'controller-manager') await benchControllerManager();
+if (!args.only || args.only === 'daemonset') await benchDaemonSet();
 if (!args.only || args.only === 'dns') await benchDns();
 if (!args.only || args.only === 'kube-proxy') {
   await benchKubeProxy({ concurrency: C });

@@ -9,7 +9,7 @@ const ctx = (options: Record<string, string> = {}): ControllerContext => ({
 
 describe('the controller list', () => {
   it('has upstream\'s names, and --controllers picks from them', () => {
-    expect(CONTROLLERS.map((c) => c.name)).toEqual(expect.arrayContaining(['replicaset', 'garbagecollector', 'namespace', 'podgc', 'serviceaccount']));
+    expect(CONTROLLERS.map((c) => c.name)).toEqual(expect.arrayContaining(['replicaset', 'daemonset', 'statefulset', 'garbagecollector', 'namespace', 'podgc', 'serviceaccount']));
     expect(enabledControllers('*,-garbagecollector').map((c) => c.name)).not.toContain('garbagecollector');
     expect(enabledControllers('namespace').map((c) => c.name)).toEqual(['namespace']);
   });
@@ -18,6 +18,7 @@ describe('the controller list', () => {
     const flags = Object.fromEntries(CONTROLLERS.map((c) => [c.name, c.syncsFlag === null ? null : `--concurrent-${c.syncsFlag ?? c.name}-syncs`]));
     expect(flags).toMatchObject({
       garbagecollector: '--concurrent-gc-syncs', namespace: '--concurrent-namespace-syncs', podgc: null, serviceaccount: null,
+      daemonset: '--concurrent-daemonset-syncs', statefulset: '--concurrent-statefulset-syncs',
       endpoint: '--concurrent-endpoint-syncs', endpointslice: '--concurrent-service-endpoint-syncs',
       job: '--concurrent-job-syncs', cronjob: '--concurrent-cron-job-syncs', 'ttl-after-finished': '--concurrent-ttl-after-finished-syncs',
     });

@@ -1,6 +1,7 @@
 import type { ApiClient, Clock, InformerFactory, Logger } from '@k8ts/api';
 import { REPLICATIONCONTROLLERS } from '@k8ts/api';
 import { CronJobController } from './cronjob/cronjob-controller.js';
+import { DaemonSetController } from './daemonset/daemon-set-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { DisruptionController } from './disruption/disruption-controller.js';
 import { EndpointsController } from './endpoint/endpoints-controller.js';
@@ -18,6 +19,7 @@ import {
 import { ReplicaSetController } from './replicaset/replica-set-controller.js';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.js';
 import { ServiceLBController } from './servicelb/service-lb-controller.js';
+import { StatefulSetController } from './statefulset/stateful-set-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 import { DEFAULT_LOCAL_PATH_DIR, LocalPathProvisioner } from './volume/persistentvolume/local-path-provisioner.js';
@@ -56,6 +58,8 @@ export interface ControllerDescriptor {
 export const CONTROLLERS: readonly ControllerDescriptor[] = [
   { name: 'deployment', defaultWorkers: 5, build: (ctx) => new DeploymentController({ ...ctx }) },
   { name: 'replicaset', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx }) },
+  { name: 'daemonset', defaultWorkers: 2, build: (ctx) => new DaemonSetController({ ...ctx }) },
+  { name: 'statefulset', defaultWorkers: 5, build: (ctx) => new StatefulSetController({ ...ctx }) },
   { name: 'replicationcontroller', defaultWorkers: 5, build: (ctx) => new ReplicaSetController({ ...ctx, def: REPLICATIONCONTROLLERS }) },
   // Upstream's node lifecycle and taint eviction are two controllers since v1.29 (SeparateTaintEvictionController).
   { name: 'nodelifecycle', defaultWorkers: 8, syncsFlag: null, build: (ctx) => new NodeLifecycleController({ ...ctx, ...ctx.nodeLifecycle }) },

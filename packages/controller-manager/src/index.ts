@@ -61,3 +61,14 @@ export type { HorizontalControllerDeps, Scale, ScaleClient } from './podautoscal
 export { ReplicaCalculator, groupPods, podRequests } from './podautoscaler/replica-calculator.js';
 export { RestMetricsClient, podMetricsFromList } from './podautoscaler/metrics.js';
 export type { MetricsClient, PodMetric, PodMetricsInfo } from './podautoscaler/metrics.js';
+export { DaemonSetController, DAEMONSET_BURST_REPLICAS, shouldIgnoreNodeUpdate } from './daemonset/daemon-set-controller.js';
+export type { DaemonSetControllerDeps } from './daemonset/daemon-set-controller.js';
+export { nodeShouldRunDaemonPod, addDaemonPodTolerations, replaceNodeNameAffinity, targetNodeName } from './daemonset/util.js';
+export { StatefulSetController } from './statefulset/stateful-set-controller.js';
+export type { StatefulSetControllerDeps } from './statefulset/stateful-set-controller.js';
+export { POD_NAME_LABEL, POD_INDEX_LABEL } from './statefulset/util.js';
+export {
+  ControllerHistory, CONTROLLER_REVISION_HASH_LABEL, POD_REVISION_LABEL, controllerRevisionName, hashControllerRevision, templatePatch,
+  applyRevision, newControllerRevision, equalRevision, sortControllerRevisions,
+} from './history/controller-history.js';
+export type { ControllerRevision } from './history/controller-history.js';

@@ -84,6 +84,20 @@ describe('Scheduler.scheduleOne', () => {
     expect(sched.queue.pendingPods().unschedulable.map((p) => p.metadata?.name)).toEqual(['huge']);
   });
 
+  it('filters only the node a DaemonSet pod\'s affinity names (the NodeAffinity pre-filter), and says why the others failed', async () => {
+    const pinned = (name: string, target: string) => pod(name, '2', { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [target] }] }] } } } });
+    const { sched, next, writes } = setup([node('a', '4'), node('b', '4'), node('c', '1'), pinned('ds-b', 'b'), pinned('ds-c', 'c')]);
+    const infos = [...sched.cache.snapshot()];
+    expect(sched.schedulePod(pinned('x', 'b'), infos)).toMatchObject({ node: 'b', evaluated: 1 });
+    await sched.scheduleOne(await next());
+    await sched.scheduleOne(await next());
+    await eventually(() => writes('events').length === 2, 'two events');
+    expect(writes('pods').find((w) => w.name === 'ds-b')).toMatchObject({ subresource: 'binding', object: { target: { name: 'b' } } });
+    expect(writes('events').map((w) => (w.object as { message: string }).message)).toContain(
+      "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity].");
+  });
+
   it('preempts a lower-priority pod: nominates the node, then deletes the victim with a uid precondition', async () => {
     const victim = { ...pod('low', '3', { nodeName: 'only', priority: 0 }), status: { phase: 'Running' } } as Pod;
     const { sched, next, writes } = setup([node('only', '4'), victim, pod('high', '2', { priority: 1000 })]);

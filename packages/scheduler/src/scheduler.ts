@@ -8,7 +8,7 @@ import { addPod as addPodToInfo, newNodeInfo, removePod as removePodFromInfo } f
 import { SchedulingQueue, type QueuedPod } from './queue.js';
 import type { Profile } from './plugins/registry.js';
 import { SchedulingExplained, type ExplainedScores } from './explained.js';
-import { MAX_NODE_SCORE, type CycleState, type NodeInfo, type Status } from './types.js';
+import { MAX_NODE_SCORE, unresolvable, type CycleState, type NodeInfo, type Status } from './types.js';
 import type { FrameworkHandle } from './plugins/volume-binding.js';
 
 /** A plugin that needs the scheduler's client and informers (upstream's plugins get a framework.Handle). */
@@ -188,7 +188,9 @@ export class Scheduler {
    * (per node: the filter that rejected it, or each score plugin's normalized score) are kept for
    * /debug/scheduling as the arrays and maps the cycle built anyway, so keeping them costs no extra work.
    */
-  schedulePod(pod: Pod, nodes: readonly NodeInfo[]): ScheduleResult {
+  schedulePod(pod: Pod, candidates: readonly NodeInfo[]): ScheduleResult {
+    let nodes = candidates;
+    const allNodes = candidates;
     const { profile } = this.opts;
     const reasons = new Map<string, Status>();
     if (nodes.length === 0) {
@@ -197,6 +199,8 @@ export class Scheduler {
     }
     const state: CycleState = { allNodes: nodes, data: new Map() };
     let skipped: Set<string> | undefined;
+    let only: Set<string> | undefined;
+    const narrowedBy: string[] = [];
     for (const p of profile.preFilters) {
       const s = p.preFilter(pod, state);
       if (s.code === 'Skip') { (skipped ??= new Set()).add(p.name); continue; }
@@ -205,13 +209,30 @@ export class Scheduler {
         this.explained.record(pod, { numNodes: nodes.length, evaluated: 0, preFilter: { plugin: p.name, status: s }, rejected: new Map(), feasible: [], scores: [] });
         return { reasons, numNodes: nodes.length };
       }
+      if (s.nodeNames) {
+        only = only ? new Set([...only].filter((n) => s.nodeNames!.has(n))) : new Set(s.nodeNames);
+        narrowedBy.push(p.name);
+      }
     }
     const filters = skipped ? profile.filters.filter((f) => !skipped.has(f.name)) : profile.filters;
+    const rejected = new Map<string, string>();
+    if (only) {
+      // A pre-filter named the only nodes that can fit (a DaemonSet pod's node): filter just those (PreFilterResult).
+      const absent = unresolvable(`node(s) didn't satisfy plugin(s) [${narrowedBy.join(' ')}]`);
+      for (const n of allNodes) {
+        const name = n.node.metadata!.name!;
+        if (!only.has(name)) { reasons.set(name, absent); rejected.set(name, narrowedBy[0]!); }
+      }
+      nodes = allNodes.filter((n) => only!.has(n.node.metadata!.name!));
+      if (nodes.length === 0) {
+        this.explained.record(pod, { numNodes: allNodes.length, evaluated: 0, rejected, reasons, feasible: [], scores: [] });
+        return { reasons, numNodes: allNodes.length };
+      }
+    }
     const toFind = this.numFeasibleNodesToFind(nodes.length);
     const feasible: NodeInfo[] = [];
-    const rejected = new Map<string, string>();
     let evaluated = 0;
-    const start = this.nextStartNodeIndex % nodes.length;
+    const start = only ? 0 : this.nextStartNodeIndex % nodes.length;
     for (let i = 0; i < nodes.length && feasible.length < toFind; i++) {
       const info = nodes[(start + i) % nodes.length];
       evaluated++;
@@ -227,12 +248,12 @@ export class Scheduler {
       if (failed) reasons.set(info.node.metadata!.name!, failed);
       else feasible.push(info);
     }
-    this.nextStartNodeIndex = (start + evaluated) % nodes.length;
+    if (!only) this.nextStartNodeIndex = (start + evaluated) % nodes.length;
     const scores: ExplainedScores[] = [];
-    const verdict = { numNodes: nodes.length, evaluated, rejected, reasons, feasible, scores };
+    const verdict = { numNodes: allNodes.length, evaluated, rejected, reasons, feasible, scores };
     if (feasible.length === 0) {
       this.explained.record(pod, verdict);
-      return { reasons, numNodes: nodes.length };
+      return { reasons, numNodes: allNodes.length };
     }
     if (feasible.length === 1) {
       const node = feasible[0].node.metadata!.name!;

@@ -57,8 +57,13 @@ export interface Plugin { readonly name: string }
 /** What plugin factories may use beyond the pod and the node infos (upstream's framework.Handle): shared informers. */
 export interface PluginHandle { informers?: InformerFactory }
 
-/** Runs once per pod before filtering (e.g. to precompute something over all nodes). May reject the pod outright. */
-export interface PreFilterPlugin extends Plugin { preFilter(pod: Pod, state: CycleState): Status }
+/** What a pre-filter may add (upstream's PreFilterResult): only these nodes can fit; undefined means all of them. */
+export interface PreFilterResult { nodeNames?: ReadonlySet<string> }
+/**
+ * Runs once per pod before filtering (e.g. to precompute something over all nodes). May reject the pod outright,
+ * skip its plugin's filter (Skip), or narrow the nodes to filter to a set of names.
+ */
+export interface PreFilterPlugin extends Plugin { preFilter(pod: Pod, state: CycleState): Status & PreFilterResult }
 /** Decides whether the pod can run on one node. Pure; must not mutate its arguments. */
 export interface FilterPlugin extends Plugin { filter(pod: Pod, nodeInfo: NodeInfo, state: CycleState): Status }
 /**

@@ -176,6 +176,22 @@ describe('workloads', () => {
     ['daemonset without selector', 'DaemonSet', defaulted('apps', 'DaemonSet', { metadata: meta(), spec: { template: template() } }), ['spec.selector: Required value']],
     ['statefulset template labels missing', 'StatefulSet', defaulted('apps', 'StatefulSet', { metadata: meta(), spec: { selector, serviceName: 'web', template: template(null) } }),
       ['spec.template.metadata.labels: Invalid value: {}: `selector` does not match template `labels`']],
+    ['valid daemonset, defaulted to RollingUpdate maxUnavailable 1', 'DaemonSet', defaulted('apps', 'DaemonSet', { metadata: meta(), spec: { selector, template: template() } }), []],
+    ['daemonset with maxUnavailable and maxSurge 0', 'DaemonSet', defaulted('apps', 'DaemonSet', { metadata: meta(), spec: { selector, template: template(), updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '0%' } } } }),
+      ['spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0']],
+    ['daemonset with a bad strategy', 'DaemonSet', defaulted('apps', 'DaemonSet', { metadata: meta(), spec: { selector, template: template(), updateStrategy: { type: 'Recreate' } } }),
+      ['spec.updateStrategy.type: Unsupported value: "Recreate": supported values: "OnDelete", "RollingUpdate"']],
+    ['daemonset maxSurge over 100%', 'DaemonSet', defaulted('apps', 'DaemonSet', { metadata: meta(), spec: { selector, template: template(), updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '150%' } } } }),
+      ['spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: "150%": must not be greater than 100%']],
+    ['statefulset with a bad policy, partition and retention', 'StatefulSet', defaulted('apps', 'StatefulSet', { metadata: meta(), spec: {
+      selector, serviceName: 'web', template: template(), podManagementPolicy: 'Burst', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: -1 } },
+      persistentVolumeClaimRetentionPolicy: { whenScaled: 'Keep' } } }), [
+      'spec.podManagementPolicy: Unsupported value: "Burst": supported values: "OrderedReady", "Parallel"',
+      'spec.updateStrategy.rollingUpdate.partition: Invalid value: -1: must be greater than or equal to 0',
+      'spec.persistentVolumeClaimRetentionPolicy.whenScaled: Unsupported value: "Keep": supported values: "Retain", "Delete"',
+    ]],
+    ['statefulset OnDelete with rollingUpdate', 'StatefulSet', defaulted('apps', 'StatefulSet', { metadata: meta(), spec: { selector, template: template(), updateStrategy: { type: 'OnDelete', rollingUpdate: { partition: 1 } } } }),
+      ['spec.updateStrategy.rollingUpdate: Invalid value: {"partition":1}: only allowed for updateStrategy \'RollingUpdate\'']],
   ])('create: %s', (_, kind, obj, want) => {
     expect(check('apps', kind, obj)).toEqual(want);
   });

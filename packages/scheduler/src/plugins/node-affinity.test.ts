@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Node, Pod } from '@k8ts/api';
 import { newNodeInfo } from './nodeinfo.js';
 import {
-  defaultNormalizeScore, matchesRequiredNodeAffinity, nodeAffinity, nodeMatchesTerm, preferredNodeAffinityScore,
+  defaultNormalizeScore, matchesRequiredNodeAffinity, nodeAffinity, nodeMatchesTerm, nodeNamesFromAffinity, preferredNodeAffinityScore,
   type NodeSelectorTerm,
 } from './node-affinity.js';
 
@@ -96,4 +96,25 @@ describe('NodeAffinity score', () => {
   });
 
   it('is named as upstream', () => expect(nodeAffinity().name).toBe('NodeAffinity'));
+
+  const byName = (...values: string[]): NodeSelectorTerm => ({ matchFields: [{ key: 'metadata.name', operator: 'In', values }] });
+  it.each<[string, Partial<PodSpec>, string[] | undefined]>([
+    ['no affinity: every node', {}, undefined],
+    ['a DaemonSet pod\'s term: its node', required(byName('n7')), ['n7']],
+    ['terms are ORed: the union', required(byName('n1'), byName('n2', 'n3')), ['n1', 'n2', 'n3']],
+    ['fields in one term are ANDed', required({ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1', 'n2'] }, { key: 'metadata.name', operator: 'In', values: ['n2'] }] }), ['n2']],
+    ['a term without a name field: every node', required(byName('n1'), { matchExpressions: [{ key: 'zone', operator: 'Exists' }] }), undefined],
+  ])('pre-filters node names: %s', (_name, spec, want) => {
+    const names = nodeNamesFromAffinity(pod(spec));
+    expect(names && [...names].sort()).toEqual(want);
+    const s = nodeAffinity().preFilter(pod(spec), { allNodes: [], data: new Map() });
+    // No nodeSelector and no required affinity: the filter is skipped (upstream's NodeAffinity PreFilter).
+    expect(s.code).toBe(spec.affinity || spec.nodeSelector ? 'Success' : 'Skip');
+    expect(s.nodeNames && [...s.nodeNames].sort()).toEqual(want);
+  });
+
+  it('pre-filter rejects affinity that names no node', () => {
+    const s = nodeAffinity().preFilter(pod(required({ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['a'] }, { key: 'metadata.name', operator: 'In', values: ['b'] }] })), { allNodes: [], data: new Map() });
+    expect(s.code).toBe('UnschedulableAndUnresolvable');
+  });
 });

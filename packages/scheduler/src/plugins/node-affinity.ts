@@ -1,5 +1,5 @@
 import { matchesLabels, type LabelRequirement, type Node, type Pod } from '@k8ts/api';
-import { MAX_NODE_SCORE, SKIP, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../types.js';
+import { MAX_NODE_SCORE, SKIP, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type PreFilterPlugin, type ScorePlugin } from '../types.js';
 
 type NodeAffinity = NonNullable<NonNullable<NonNullable<Pod['spec']>['affinity']>['nodeAffinity']>;
 export type NodeSelectorTerm = NonNullable<NodeAffinity['requiredDuringSchedulingIgnoredDuringExecution']>['nodeSelectorTerms'][number];
@@ -72,10 +72,42 @@ export function defaultNormalizeScore(scores: Map<string, number>, reverse: bool
   }
 }
 
-/** NodeAffinity: filters by nodeSelector and required node affinity; scores preferred node affinity weights. */
-export function nodeAffinity(): FilterPlugin & ScorePlugin {
+/**
+ * The only nodes the required node affinity can match by name, when every term names them with a `metadata.name In`
+ * field (a DaemonSet pod's term): the union over terms of each term's names; undefined when some term does not
+ * (upstream's getNodeNamesFromAffinity in the NodeAffinity PreFilter).
+ */
+export function nodeNamesFromAffinity(pod: Pod): Set<string> | undefined {
+  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (!terms?.length) return undefined;
+  const union = new Set<string>();
+  for (const term of terms) {
+    let names: Set<string> | undefined;
+    for (const f of term.matchFields ?? []) {
+      if (f.key !== 'metadata.name' || f.operator !== 'In') continue;
+      const values = new Set(f.values ?? []);
+      names = names ? new Set([...names].filter((n) => values.has(n))) : values;
+    }
+    if (!names) return undefined;
+    for (const n of names) union.add(n);
+  }
+  return union;
+}
+
+/**
+ * NodeAffinity: filters by nodeSelector and required node affinity (its PreFilter skips the filter for a pod with
+ * neither, and narrows the nodes to those a `metadata.name` term names); scores preferred node affinity weights.
+ */
+export function nodeAffinity(): PreFilterPlugin & FilterPlugin & ScorePlugin {
   return {
     name: NODE_AFFINITY,
+    preFilter: (pod: Pod) => {
+      const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+      if (!required && !Object.keys(pod.spec?.nodeSelector ?? {}).length) return SKIP;
+      const nodeNames = nodeNamesFromAffinity(pod);
+      if (nodeNames && nodeNames.size === 0) return unresolvable(ERR_REASON_NODE_AFFINITY);
+      return nodeNames ? { ...SUCCESS, nodeNames } : SUCCESS;
+    },
     filter: (pod: Pod, info: NodeInfo) => matchesRequiredNodeAffinity(pod, info.node) ? SUCCESS : unresolvable(ERR_REASON_NODE_AFFINITY),
     // As upstream's PreScore: nothing to score without preferred terms.
     preScore: (pod: Pod) => (pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ? SUCCESS : SKIP),

@@ -25,7 +25,7 @@ describe('REGISTRY', () => {
 
 describe('DEFAULT_PROFILE', () => {
   it("has upstream's default plugins and weights, plus NodeReady", () => {
-    expect(names(defaultProfile())).toEqual({ preFilters: ['VolumeBinding', 'PodTopologySpread', 'InterPodAffinity'], filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES });
+    expect(names(defaultProfile())).toEqual({ preFilters: ['NodeAffinity', 'VolumeBinding', 'PodTopologySpread', 'InterPodAffinity'], filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES });
     expect(DEFAULT_PROFILE.score.map((s) => [s.name, s.weight])).toEqual(DEFAULT_SCORES);
   });
 
@@ -75,7 +75,7 @@ profiles:
 
   it('only pre-filters the enabled filter plugins', () => {
     const p = loadProfile('profiles:\n- plugins:\n    filter:\n      disabled: [{ name: InterPodAffinity }]\n');
-    expect(names(p).preFilters).toEqual(['VolumeBinding', 'PodTopologySpread']);
+    expect(names(p).preFilters).toEqual(['NodeAffinity', 'VolumeBinding', 'PodTopologySpread']);
     expect(names(p).scores).toContainEqual(['InterPodAffinity', 2]);
   });
 

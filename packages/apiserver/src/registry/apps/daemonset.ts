@@ -5,8 +5,8 @@ import { defaultTemplate, WORKLOAD_PATCH } from '../shared/pod.js';
 import {
   age, AGE, column, CONTAINERS, containerCells, formatLabels, formatSelector, IMAGES, NAME, nameOf, SELECTOR, type Printer,
 } from '../shared/printing.js';
-import type { Obj } from '../shared/validation.js';
-import { workload } from '../shared/workload.js';
+import { asObj, forbidden, invalid, isSet, notSupported, required, type Errors, type Obj } from '../shared/validation.js';
+import { validateIntOrPercent, workload } from '../shared/workload.js';
 
 function defaultDaemonSet(ds: Obj): void {
   const spec = child(ds, 'spec');
@@ -19,6 +19,33 @@ function defaultDaemonSet(ds: Obj): void {
   }
   fill(spec, 'revisionHistoryLimit', 10);
   defaultTemplate(spec);
+}
+
+const zero = (v: unknown) => v === 0 || v === '0%';
+
+/** ValidateDaemonSetUpdateStrategy and ValidateRollingUpdateDaemonSet: a known type; maxUnavailable and maxSurge not both 0. */
+function daemonSetRules(spec: Obj): Errors {
+  const errs: Errors = [];
+  const strategy = asObj(spec.updateStrategy);
+  const path = 'spec.updateStrategy';
+  if (!strategy.type) errs.push(required(`${path}.type`));
+  else if (!['OnDelete', 'RollingUpdate'].includes(strategy.type)) errs.push(notSupported(`${path}.type`, strategy.type, ['OnDelete', 'RollingUpdate']));
+  if (strategy.type === 'RollingUpdate') {
+    const ru = strategy.rollingUpdate;
+    if (!isSet(ru)) {
+      errs.push(required(`${path}.rollingUpdate`));
+    } else {
+      const r = asObj(ru);
+      if (isSet(r.maxUnavailable)) errs.push(...validateIntOrPercent(r.maxUnavailable, `${path}.rollingUpdate.maxUnavailable`));
+      if (isSet(r.maxSurge)) errs.push(...validateIntOrPercent(r.maxSurge, `${path}.rollingUpdate.maxSurge`));
+      if (zero(r.maxUnavailable ?? 0) && zero(r.maxSurge ?? 0)) {
+        errs.push(invalid(`${path}.rollingUpdate.maxUnavailable`, r.maxUnavailable ?? 0, 'may not be 0 when `maxSurge` is 0'));
+      }
+    }
+  } else if (strategy.type === 'OnDelete' && isSet(strategy.rollingUpdate)) {
+    errs.push(forbidden(`${path}.rollingUpdate`, "may not be specified when strategy `type` is 'OnDelete'"));
+  }
+  return errs;
 }
 
 const printer: Printer = {
@@ -48,7 +75,7 @@ const printer: Printer = {
 export const daemonSetStrategy = defineStrategy('apps', 'v1', 'daemonsets', {
   tracksGeneration: true,
   defaults: defaultDaemonSet,
-  validate: workload('daemonset'),
+  validate: workload('daemonset', daemonSetRules),
   printer,
   patchMeta: WORKLOAD_PATCH,
 });

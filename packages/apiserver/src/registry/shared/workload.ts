@@ -55,3 +55,11 @@ export function workload(what: WorkloadKind, extra?: (spec: Obj, oldSpec?: Obj) 
     return errs;
   };
 }
+
+/** An IntOrString that must be a non-negative integer or a percentage up to 100% (ValidatePositiveIntOrPercent, IsNotMoreThan100Percent). */
+export function validateIntOrPercent(v: unknown, path: string): Errors {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? [] : [invalid(path, v, 'must be greater than or equal to 0')];
+  const m = /^(\d+)%$/.exec(String(v));
+  if (!m) return [invalid(path, v, 'a valid percent string must be a numeric string followed by an ending \'%\' (e.g. \'1%\',  or \'93%\', regex used for validation is \'[0-9]+%\')')];
+  return Number(m[1]) > 100 ? [invalid(path, v, 'must not be greater than 100%')] : [];
+}
