@@ -260,7 +260,7 @@ describe('apiserver against a real etcd', () => {
       ['POST', CM, '{"metadata": ', {}, 400],
       ['POST', CM, 'a: [b', { 'content-type': 'application/yaml' }, 400],
       ['POST', CM, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }, {}, 400],
-      ['POST', CM, 'k8s\0\x01', { 'content-type': 'application/vnd.kubernetes.protobuf' }, 415],
+      ['POST', CM, 'k8s\0\x01', { 'content-type': 'application/vnd.kubernetes.protobuf' }, 400],
       ['POST', CM, '<x/>', { 'content-type': 'application/xml' }, 415],
       ['POST', CM, { metadata: { name: 'Bad_Name' } }, {}, 422],
       ['POST', CM, [1, 2], {}, 400],

@@ -101,6 +101,10 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, {
     shortNames: ['pdb'], subresources: [STATUS('policy', 'v1', 'PodDisruptionBudget')],
   }),
+  def('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
+  def('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
+  def('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
+  def('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
 ];
 
 /** `v1` or `apps/v1`. */

@@ -1,6 +1,7 @@
 import YAML from 'yaml';
 import { errors, type ApiError } from '@k8ts/api';
 import { checkDepth, MAX_YAML_ALIASES, MAX_YAML_DEPTH, yamlDepthExceeds } from './limits.js';
+import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf/decode.js';
 import type { PatchType } from './rest-store.js';
 
 /** The media type of a Content-Type header, lower-cased, without parameters; '' when absent. */
@@ -39,7 +40,8 @@ export function unrecognized(kind: string, why: string, text: string): ApiError 
 
 /**
  * Decodes a request body by its Content-Type: JSON (also when the header is missing, as upstream), YAML,
- * and the patch types. Protobuf and anything else get 415; malformed documents 400.
+ * the patch types, and protobuf (protobuf/decode.ts: 415 for a kind it has no schema for). Anything else gets 415;
+ * malformed documents 400.
  */
 export function decodeBody(body: Buffer | undefined, contentType: string | undefined, kind?: string): unknown {
   const type = mediaType(contentType);
@@ -84,10 +86,12 @@ export function decodeBody(body: Buffer | undefined, contentType: string | undef
     checkDepth(value);
     return value;
   }
-  if (type === 'application/vnd.kubernetes.protobuf') {
-    throw errors.unsupportedMediaType('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf is not supported: with kubectl create <generator>, use `kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`)');
+  if (type === PROTOBUF_MEDIA_TYPE) {
+    const value = decodeProtobuf(body, kind);
+    checkDepth(value);
+    return value;
   }
-  throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`);
+  throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF_MEDIA_TYPE} (got ${type})`);
 }
 
 /** What the client asked for in Accept: a Table, YAML, or JSON (the default). */

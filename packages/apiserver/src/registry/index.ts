@@ -28,6 +28,10 @@ import { endpointSliceStrategy } from './discovery/endpointslice.js';
 import { ingressStrategy } from './networking/ingress.js';
 import { ingressClassStrategy } from './networking/ingressclass.js';
 import { podDisruptionBudgetStrategy } from './policy/poddisruptionbudget.js';
+import { clusterRoleStrategy } from './rbac/clusterrole.js';
+import { clusterRoleBindingStrategy } from './rbac/clusterrolebinding.js';
+import { roleStrategy } from './rbac/role.js';
+import { roleBindingStrategy } from './rbac/rolebinding.js';
 import { priorityClassStrategy } from './scheduling/priorityclass.js';
 import { defaultPrinter, type Printer } from './shared/printing.js';
 import { validateObjectMeta } from './shared/validation.js';
@@ -41,6 +45,7 @@ const STRATEGIES: readonly Strategy[] = [
   deploymentStrategy, replicaSetStrategy, daemonSetStrategy, statefulSetStrategy, controllerRevisionStrategy,
   jobStrategy, cronJobStrategy, leaseStrategy, horizontalPodAutoscalerStrategy, endpointSliceStrategy, priorityClassStrategy,
   ingressStrategy, ingressClassStrategy, podDisruptionBudgetStrategy,
+  roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy,
 ];
 
 const byDef = new Map<ResourceDef, Strategy>(STRATEGIES.map((s) => [s.def, s]));
