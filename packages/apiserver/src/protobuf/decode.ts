@@ -10,7 +10,8 @@ import { errors } from '@k8ts/api';
  * kind's message. They are decoded into the JSON object the same request would carry as JSON, so everything
  * after the decode (type check, defaults, validation) is the JSON path. The schemas are data
  * (packages/apiserver/proto/*.proto, loaded with protobufjs); what is not plain protobuf is upstream's
- * encoding of a few apimachinery types: Time (seconds; an empty message is the zero time, JSON null),
+ * encoding of a few apimachinery types: Time (seconds; an empty message is the zero time, JSON null), MicroTime,
+ * RawExtension (JSON bytes),
  * Quantity and IntOrString (their JSON forms are a string, and a number or a string), FieldsV1 (JSON bytes),
  * and Go's omitempty (see `(k8ts.keep)` in the schemas).
  */
@@ -32,13 +33,16 @@ const PACKAGES: Record<string, string> = {
   'autoscaling/v1': 'k8s.io.api.autoscaling.v1',
   'autoscaling/v2': 'k8s.io.api.autoscaling.v2',
   'authentication.k8s.io/v1': 'k8s.io.api.authentication.v1',
+  'coordination.k8s.io/v1': 'k8s.io.api.coordination.v1',
+  'discovery.k8s.io/v1': 'k8s.io.api.discovery.v1',
 };
 const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 /** Kinds of meta.k8s.io/v1 that every group-version accepts (client-go sends DeleteOptions as `v1`). */
 const META_KINDS = new Set(['DeleteOptions']);
 
 let root: protobuf.Root | undefined;
-function schemas(): protobuf.Root {
+/** The loaded schemas of packages/apiserver/proto (once per process). */
+export function schemas(): protobuf.Root {
   if (!root) {
     const files = readdirSync(PROTO_DIR).filter((f) => f.endsWith('.proto')).map((f) => path.join(PROTO_DIR, f));
     root = new protobuf.Root();
@@ -146,6 +150,19 @@ function special(t: protobuf.Type, m: Msg): unknown {
       // An empty message is the zero time (upstream marshals it so); JSON writes the zero time as null.
       if (!own(m, 'seconds') && !own(m, 'nanos')) return null;
       return new Date(num(m.seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    }
+    case `.${META}.MicroTime`: {
+      if (!own(m, 'seconds') && !own(m, 'nanos')) return null;
+      const micros = String(Math.floor(num(m.nanos) / 1000)).padStart(6, '0');
+      return new Date(num(m.seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, `.${micros}Z`);
+    }
+    case '.k8s.io.apimachinery.pkg.runtime.RawExtension': {
+      if (!own(m, 'raw')) return null;
+      try {
+        return JSON.parse(Buffer.from(m.raw as Uint8Array).toString('utf8'));
+      } catch {
+        throw errors.badRequest('the body of the request was in an unknown format: a RawExtension is not JSON');
+      }
     }
     case '.k8s.io.apimachinery.pkg.api.resource.Quantity':
       return own(m, 'string') ? m.string : '0';
