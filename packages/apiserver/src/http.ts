@@ -38,6 +38,12 @@ export function unrecognized(kind: string, why: string, text: string): ApiError 
   return errors.badRequest(`the object provided is unrecognized (must be of type ${kind}): ${why} (${summarizeBody(text)})`);
 }
 
+/** Whether a Content-Type is JSON (or missing, which is JSON as upstream reads it). */
+export function isJsonBody(contentType: string | undefined): boolean {
+  const type = mediaType(contentType);
+  return type === '' || type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
 /**
  * Decodes a request body by its Content-Type: JSON (also when the header is missing, as upstream), YAML,
  * the patch types, and protobuf (protobuf/decode.ts: 415 for a kind it has no schema for). Anything else gets 415;
@@ -47,7 +53,7 @@ export function decodeBody(body: Buffer | undefined, contentType: string | undef
   const type = mediaType(contentType);
   if (!body || body.length === 0) return undefined;
   const text = body.toString('utf8');
-  if (type === '' || type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))) {
+  if (isJsonBody(contentType)) {
     let value: unknown;
     try {
       value = JSON.parse(text);
