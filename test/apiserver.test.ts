@@ -45,11 +45,13 @@ describe('apiserver against a real etcd', () => {
     expect(dep.body.message).toBe('deployments.apps "nope" not found');
   });
 
-  it('keeps unknown fields, labels and annotations intact', async () => {
+  it('drops unknown fields with a warning, as upstream; keeps labels and annotations intact', async () => {
     const body = { ...cm('roundtrip', { k: 'v' }), metadata: { name: 'roundtrip', labels: { 'x.io/y': 'z' }, annotations: { note: 'a\nb' } }, extraField: { nested: [1, { two: 2 }] } };
-    await api('POST', CM, body);
+    const created = await api('POST', CM, body);
+    expect(created.headers.get('warning')).toBe('299 - "unknown field \\"extraField\\""');
     const got = await api('GET', `${CM}/roundtrip`);
-    expect(got.body.extraField).toEqual({ nested: [1, { two: 2 }] });
+    expect(got.body).not.toHaveProperty('extraField');
+    expect(got.body.data).toEqual({ k: 'v' });
     expect(got.body.metadata.labels).toEqual({ 'x.io/y': 'z' });
     expect(got.body.metadata.annotations).toEqual({ note: 'a\nb' });
   });
