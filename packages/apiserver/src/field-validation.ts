@@ -49,10 +49,13 @@ export function jsonKeys(text: string): KeyOccurrence[] {
   const ws = () => { while (i < text.length && ' \t\r\n'.includes(text[i])) i++; };
   const str = (): string => {
     const start = i;
+    let escaped = false;
     i++; // opening quote
-    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') { escaped = true; i += 2; } else i++;
+    }
     i++;
-    return JSON.parse(text.slice(start, i)) as string;
+    return escaped ? JSON.parse(text.slice(start, i)) as string : text.slice(start + 1, i - 1);
   };
   const value = (path: string, depth: number): void => {
     if (depth > 200) throw new Error('too deep');
@@ -161,6 +164,23 @@ function walk(type: protobuf.Type, value: unknown, path: string, out: string[], 
   }
 }
 
+/** Bounds on the Warning headers of one answer (a hostile body may have thousands of unknown fields): each is cut at 256 characters, all together at 4 KiB. */
+const WARNING_MAX = 256;
+const WARNINGS_TOTAL_MAX = 4096;
+
+/** The Warning header values of a request's problems (RFC 7234 `299 - "text"`, as upstream writes them), within those bounds. */
+export function warningHeaders(problems: string[]): string[] {
+  const out: string[] = [];
+  let total = 0;
+  for (const p of problems) {
+    const text = p.length > WARNING_MAX ? `${p.slice(0, WARNING_MAX - 3)}...` : p;
+    total += text.length;
+    if (total > WARNINGS_TOTAL_MAX) break;
+    out.push(`299 - ${JSON.stringify(text)}`);
+  }
+  return out;
+}
+
 /**
  * The problems of a decoded body (or patched object), in upstream's order: for a body, duplicates and
  * unknown fields as they come in the document (a field both unknown and repeated is reported unknown
@@ -168,7 +188,17 @@ function walk(type: protobuf.Type, value: unknown, path: string, out: string[], 
  */
 export function fieldProblems(check: FieldCheck, unknown: string[]): string[] {
   const unknownSet = new Set(unknown);
-  const underUnknown = (p: string) => unknown.some((u) => p.startsWith(`${u}.`) || p.startsWith(`${u}[`));
+  // Whether a path lies inside an unknown field: its ancestors, memoized (bodies may have very many keys).
+  const memo = new Map<string, boolean>();
+  const inside = (p: string): boolean => {
+    const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+    if (cut <= 0) return false;
+    const parent = p.slice(0, cut);
+    let v = memo.get(parent);
+    if (v === undefined) { v = unknownSet.has(parent) || inside(parent); memo.set(parent, v); }
+    return v;
+  };
+  const underUnknown = (p: string) => unknown.length > 0 && inside(p);
   const problems: string[] = [];
   const reported = new Set<string>();
   for (const k of check.keys) {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type KubeObject, type ResourceDef } from '@k8ts/api';
 import { isDryRun, type OptionsKind } from '../dry-run.js';
-import { fieldValidationParam, jsonKeys, type FieldCheck } from '../field-validation.js';
+import { fieldValidationParam, jsonKeys, warningHeaders, type FieldCheck } from '../field-validation.js';
 import { decodeBody, isJsonBody, patchType } from '../http.js';
 import { serveSubresource } from './subresources.js';
 import { deleteOptions, listQuery, respond, respondList, type ApiContext, type Query, type Target } from './context.js';
@@ -15,7 +15,7 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
   const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type'],
     !t.subresource && (req.method === 'POST' || req.method === 'PUT') ? t.def.kind : undefined);
   const send = (obj: KubeObject, code = 200) => {
-    if (fields?.warnings.length) reply.header('Warning', fields.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+    if (fields?.warnings.length) reply.header('Warning', warningHeaders(fields.warnings));
     return respond(req, reply, t.def, obj, code, query);
   };
   if (optionsKind && optionsKind !== 'DeleteOptions') checkFieldManager(query.fieldManager, optionsKind);
