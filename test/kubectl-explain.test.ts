@@ -67,5 +67,8 @@ items:
 `);
     expect(await kubectl('apply', '-f', list)).toBe('configmap/listed-a created\ndeployment.apps/listed-b created\n');
     expect(await kubectl('apply', '-f', list)).toBe('configmap/listed-a unchanged\ndeployment.apps/listed-b unchanged\n');
+    // The items go with fieldValidation=Strict: the server refuses an unknown field in one.
+    const bad = kubectl.file('bad-list.yaml', 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: { name: listed-c }\n  dataa: { a: "1" }\n');
+    await expect(kubectl('apply', '-f', bad)).rejects.toThrow('strict decoding error: unknown field "dataa"');
   });
 });

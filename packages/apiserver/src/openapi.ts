@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { apiVersionOf, groupVersion, RESOURCES, type ResourceDef } from '@k8ts/api';
 import { buildDefinitions, definitionName, type Kind } from './openapi-schemas.js';
-import { messageType } from './protobuf/decode.js';
+import { messageType, schemas } from './protobuf/decode.js';
 
 /**
  * /openapi/v3 as kubectl needs it (kubectl-wire.md §3): an index of group-versions, and per group-version the
@@ -29,6 +29,17 @@ export class OpenApi {
     const paths: Record<string, { serverRelativeURL: string }> = {};
     for (const [gv, doc] of this.docs) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${doc.hash}` };
     return { paths };
+  }
+
+  /**
+   * /openapi/v2 as gnostic's protobuf (kubectl-wire.md §1): kubectl falls back to it to validate a `kind: List`
+   * client-side (its /openapi/v3 check does not cover List). The document names no definitions: kubectl then
+   * validates nothing client-side and sends each item with `fieldValidation=Strict`, which the server enforces;
+   * and its client-side apply keeps its compiled-in strategic-merge metadata, which is what our SMP implements.
+   */
+  v2(): Buffer {
+    const type = schemas().lookupType('openapi.v2.Document');
+    return Buffer.from(type.encode(type.fromObject({ swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.4' } })).finish());
   }
 
   /** The document of `api/v1` or `apis/apps/v1`, or undefined. */
