@@ -6,6 +6,7 @@ import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { PriorityAdmission } from './admission/priority.js';
 import { ServiceAllocator } from './admission/service-allocation.js';
 import { POST_START_HOOKS } from './bootstrap.js';
+import { schemas } from './protobuf/decode.js';
 import { KubernetesServiceReconciler } from './kubernetes-service.js';
 import { MAX_REQUEST_BODY_BYTES } from './limits.js';
 import { strategyFor } from './registry/index.js';
@@ -41,6 +42,8 @@ export interface AppOptions {
 
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  // The protobuf schemas (bodies, field validation, OpenAPI) load before the first request rather than during it.
+  schemas();
   const log = opts.log ?? silentLogger;
   const storage = new Storage(connectEtcd(opts.etcdServers), log);
 

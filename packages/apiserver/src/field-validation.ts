@@ -48,14 +48,19 @@ export function jsonKeys(text: string): KeyOccurrence[] {
   let i = 0;
   const ws = () => { while (i < text.length && ' \t\r\n'.includes(text[i])) i++; };
   const str = (): string => {
+    // The closing quote is the next one not escaped (an odd run of backslashes before it escapes it).
     const start = i;
-    let escaped = false;
-    i++; // opening quote
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') { escaped = true; i += 2; } else i++;
+    let end = text.indexOf('"', i + 1);
+    for (;;) {
+      if (end < 0) throw new Error('unterminated string');
+      let slashes = 0;
+      while (text[end - 1 - slashes] === '\\') slashes++;
+      if (slashes % 2 === 0) break;
+      end = text.indexOf('"', end + 1);
     }
-    i++;
-    return escaped ? JSON.parse(text.slice(start, i)) as string : text.slice(start + 1, i - 1);
+    i = end + 1;
+    const raw = text.slice(start + 1, end);
+    return raw.includes('\\') ? JSON.parse(`"${raw}"`) as string : raw;
   };
   const value = (path: string, depth: number): void => {
     if (depth > 200) throw new Error('too deep');
