@@ -30,13 +30,9 @@ export function registerDiscoveryRoutes(app: FastifyInstance, storage: Storage):
     if (failed) return reply.send(`${lines.join('\n')}\nreadyz check failed\n`);
     return reply.send(verbose ? `${lines.join('\n')}\nreadyz check passed\n` : 'ok');
   });
-  app.get('/openapi/v2', async (_req, reply) => {
-    // Written raw: fastify replaces a Content-Type it cannot parse ('@' is not a token character), and upstream sends this one.
-    const body = openapi.v2();
-    reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'content-length': body.length });
-    reply.raw.end(body);
-  });
+  // The protobuf form goes as application/octet-stream: kubectl's client refuses the Accept value it asked with
+  // as a Content-Type (Go's mime parser: "unexpected content after media subtype").
+  app.get('/openapi/v2', async (_req, reply) => reply.type('application/octet-stream').send(openapi.v2()));
   app.get('/openapi/v3', async () => openapi.index());
   app.get('/openapi/v3/*', async (req, reply) => {
     const doc = openapi.document((req.params as { '*': string })['*']);
