@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { apiVersionOf, RESOURCES } from '@k8ts/api';
 import { decodeProtobuf, messageType, schemas } from './decode.js';
 
 const testdata = fileURLToPath(new URL('./testdata/', import.meta.url));
@@ -112,5 +113,12 @@ describe('kinds the typed clients send that no generator does', () => {
     expect(status(() => decodeProtobuf(encode('v1', 'ConfigMap', {}, 'gzip')))).toBe(415);
     expect(messageType('v1', 'Frob')).toBeUndefined();
     expect(messageType('example.com/v1', 'Widget')).toBeUndefined();
+  });
+});
+
+describe('schemas', () => {
+  it('every served kind has its message (protobuf bodies, field validation and OpenAPI read it)', () => {
+    const missing = RESOURCES.filter((r) => !messageType(apiVersionOf(r), r.kind)).map((r) => `${apiVersionOf(r)} ${r.kind}`);
+    expect(missing, 'add them to ROOTS in scripts/gen-proto-schemas.mjs and run it').toStrictEqual([]);
   });
 });
