@@ -35,6 +35,12 @@ describe('field validation', () => {
       .toStrictEqual(['duplicate field "spec.unknownDupe"', 'duplicate field "spec.paused"', 'unknown field "spec.unknown1"', 'unknown field "spec.unknownDupe"']);
   });
 
+  it("says a JSON patch's duplicate keys as upstream: json patch duplicate field", () => {
+    const patch = '[{"op":"add","path":"/spec/a","value":1},{"op":"add","path":"/spec/b","path":"/spec/c","value":2}]';
+    expect(fieldProblems({ directive: 'Strict', keys: jsonKeys(patch), patch: true, jsonPatch: true, warnings: [] }, ['spec.a', 'spec.c']))
+      .toStrictEqual(['json patch duplicate field "[1].path"', 'unknown field "spec.a"', 'unknown field "spec.c"']);
+  });
+
   it('knows embedded (inline) fields, special types and TypeMeta: no false unknowns', () => {
     const pod = {
       apiVersion: 'v1', kind: 'Pod',

@@ -19,6 +19,8 @@ export interface FieldCheck {
   keys: KeyOccurrence[];
   /** A patch: upstream reports the patched object's unknown fields sorted, after the patch's duplicates. */
   patch: boolean;
+  /** A JSON patch: duplicates are of its operations' keys, said as upstream says them (`json patch duplicate field "[1].path"`). */
+  jsonPatch?: boolean;
   /** Filled in with the problems found under Warn. */
   warnings: string[];
 }
@@ -211,7 +213,7 @@ export function fieldProblems(check: FieldCheck, unknown: string[]): string[] {
       if (!reported.has(k.path)) problems.push(`unknown field ${JSON.stringify(k.path)}`);
       reported.add(k.path);
     } else if (k.duplicate && (check.patch || !underUnknown(k.path))) {
-      problems.push(`duplicate field ${JSON.stringify(k.path)}`);
+      problems.push(`${check.jsonPatch ? 'json patch ' : ''}duplicate field ${JSON.stringify(k.path)}`);
     }
   }
   const rest = unknown.filter((u) => !reported.has(u));

@@ -21,11 +21,11 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
   if (optionsKind && optionsKind !== 'DeleteOptions') checkFieldManager(query.fieldManager, optionsKind);
   // Field validation of what the client wrote: the main resource and its status (subresources have their own kinds).
   let fields: FieldCheck | undefined;
-  const checkFields = (patch: boolean): FieldCheck => {
+  const checkFields = (patch: boolean, jsonPatch = false): FieldCheck => {
     fields = {
       directive: fieldValidationParam(query.fieldValidation, optionsKind!),
       keys: isJsonBody(req.headers['content-type']) ? jsonKeys((req.body as Buffer | undefined)?.toString('utf8') ?? '') : [],
-      patch, warnings: [],
+      patch, jsonPatch, warnings: [],
     };
     return fields;
   };
@@ -53,7 +53,7 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
       const patch = body();
       if (type === 'apply') checkApply(t.def, patch, query.fieldManager);
       // Server-side apply reports its fields differently upstream (structured-merge-diff): not checked here yet.
-      const { object, created } = await store.patch(t.namespace, name, type, patch ?? {}, { dryRun, fields: type === 'apply' ? undefined : checkFields(true) });
+      const { object, created } = await store.patch(t.namespace, name, type, patch ?? {}, { dryRun, fields: type === 'apply' ? undefined : checkFields(true, type === 'json') });
       return send(object, created ? 201 : 200);
     }
     case 'DELETE': {
