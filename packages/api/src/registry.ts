@@ -115,6 +115,10 @@ export const RESOURCES: readonly ResourceDef[] = [
     shortNames: ['pdb'], subresources: [STATUS('policy', 'v1', 'PodDisruptionBudget')],
   }),
   def('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', false, { shortNames: ['sc'] }),
+  def('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
+  def('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
+  def('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
+  def('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
 ];
 
 /** The rows of the versions objects are stored in: every kind once (the rows clients walk to see every object). */

@@ -41,3 +41,7 @@ export const INGRESSES = must('networking.k8s.io', 'v1', 'ingresses');
 export const INGRESSCLASSES = must('networking.k8s.io', 'v1', 'ingressclasses');
 export const PODDISRUPTIONBUDGETS = must('policy', 'v1', 'poddisruptionbudgets');
 export const STORAGECLASSES = must('storage.k8s.io', 'v1', 'storageclasses');
+export const ROLES = must('rbac.authorization.k8s.io', 'v1', 'roles');
+export const CLUSTERROLES = must('rbac.authorization.k8s.io', 'v1', 'clusterroles');
+export const ROLEBINDINGS = must('rbac.authorization.k8s.io', 'v1', 'rolebindings');
+export const CLUSTERROLEBINDINGS = must('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');

@@ -8,6 +8,7 @@ import { DefaultIngressClass } from './admission/default-ingress-class.js';
 import { PriorityAdmission } from './admission/priority.js';
 import { ServiceAllocator } from './admission/service-allocation.js';
 import { POST_START_HOOKS } from './bootstrap.js';
+import { schemas } from './protobuf/decode.js';
 import { KubernetesServiceReconciler } from './kubernetes-service.js';
 import { MAX_REQUEST_BODY_BYTES } from './limits.js';
 import { conversionFor, strategyFor } from './registry/index.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
 
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  // The protobuf schemas (bodies, field validation, OpenAPI) load before the first request rather than during it.
+  schemas();
   const log = opts.log ?? silentLogger;
   const storage = new Storage(connectEtcd(opts.etcdServers), log);
 

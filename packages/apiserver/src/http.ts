@@ -1,7 +1,7 @@
-import { decodeProtobuf } from './protobuf.js';
 import YAML from 'yaml';
 import { errors, type ApiError } from '@k8ts/api';
 import { checkDepth, MAX_YAML_ALIASES, MAX_YAML_DEPTH, yamlDepthExceeds } from './limits.js';
+import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf/decode.js';
 import type { PatchType } from './rest-store.js';
 
 /** The media type of a Content-Type header, lower-cased, without parameters; '' when absent. */
@@ -38,15 +38,22 @@ export function unrecognized(kind: string, why: string, text: string): ApiError 
   return errors.badRequest(`the object provided is unrecognized (must be of type ${kind}): ${why} (${summarizeBody(text)})`);
 }
 
+/** Whether a Content-Type is JSON (or missing, which is JSON as upstream reads it). */
+export function isJsonBody(contentType: string | undefined): boolean {
+  const type = mediaType(contentType);
+  return type === '' || type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
 /**
  * Decodes a request body by its Content-Type: JSON (also when the header is missing, as upstream), YAML,
- * the patch types, and protobuf for the kinds protobuf.ts describes. Anything else gets 415; malformed documents 400.
+ * the patch types, and protobuf (protobuf/decode.ts: 415 for a kind it has no schema for). Anything else gets 415;
+ * malformed documents 400.
  */
 export function decodeBody(body: Buffer | undefined, contentType: string | undefined, kind?: string): unknown {
   const type = mediaType(contentType);
   if (!body || body.length === 0) return undefined;
   const text = body.toString('utf8');
-  if (type === '' || type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))) {
+  if (isJsonBody(contentType)) {
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -85,8 +92,12 @@ export function decodeBody(body: Buffer | undefined, contentType: string | undef
     checkDepth(value);
     return value;
   }
-  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(body);
-  throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`);
+  if (type === PROTOBUF_MEDIA_TYPE) {
+    const value = decodeProtobuf(body, kind);
+    checkDepth(value);
+    return value;
+  }
+  throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF_MEDIA_TYPE} (got ${type})`);
 }
 
 /** What the client asked for in Accept: a Table, YAML, or JSON (the default). */

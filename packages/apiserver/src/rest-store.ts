@@ -6,6 +6,7 @@ import {
 } from '@k8ts/api';
 import { unrecognized } from './http.js';
 import { AdmissionChain, type AdmissionAttributes, type Operation } from './admission/chain.js';
+import { fieldProblems, unknownFields, type FieldCheck } from './field-validation.js';
 import { isDryRun } from './dry-run.js';
 import { strategicMergePatch } from './patch/strategic-merge.js';
 import { mergePatch } from './patch/merge-patch.js';
@@ -17,7 +18,11 @@ import type { WatchCache } from './watch-cache.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
-export interface WriteOptions { dryRun?: boolean }
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** Field validation of the body or patched object (?fieldValidation); none: not checked (the server's own writes). */
+  fields?: FieldCheck;
+}
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -127,7 +132,7 @@ export class ResourceStore {
   }
 
   private async createOnce(namespace: string | undefined, body: unknown, opts: WriteOptions): Promise<KubeObject> {
-    const obj = this.checkBody(body, namespace);
+    const obj = this.checkBody(body, namespace, { fields: opts.fields });
     const meta = obj.metadata!;
     if (!meta.name && meta.generateName) {
       meta.name = meta.generateName + Array.from({ length: 5 }, () => GENERATE_CHARS[Math.floor(Math.random() * GENERATE_CHARS.length)]).join('');
@@ -193,7 +198,7 @@ export class ResourceStore {
 
   /** PUT of the object (`subresource` undefined) or of its status. */
   async update(namespace: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<KubeObject> {
-    const obj = this.checkBody(body, namespace);
+    const obj = this.checkBody(body, namespace, { fields: opts.fields });
     if (obj.metadata?.name !== name) {
       throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
     }
@@ -218,7 +223,7 @@ export class ResourceStore {
     }
     const object = await this.write(namespace, name, opts, (current) => {
       if (!current) throw this.notFound(name);
-      const patched = this.checkBody(this.applyPatch(this.conversion ? this.withType(current.object) : current.object, type, patch), namespace, { patch });
+      const patched = this.checkBody(this.applyPatch(this.conversion ? this.withType(current.object) : current.object, type, patch), namespace, { patch, fields: opts.fields });
       const rv = patched.metadata?.resourceVersion;
       if (rv && rv !== current.object.metadata?.resourceVersion) throw this.conflict(name);
       return patched;
@@ -448,7 +453,7 @@ export class ResourceStore {
    * right kind and apiVersion whose fields have their Go types (the strategy's checkTypes), then sets kind,
    * apiVersion and namespace. A body that fails is a 400 as upstream's decoder says; a patched object a 422 on `patch`.
    */
-  checkBody(body: unknown, namespace: string | undefined, from: { patch?: unknown } = {}): KubeObject {
+  checkBody(body: unknown, namespace: string | undefined, from: { patch?: unknown; fields?: FieldCheck } = {}): KubeObject {
     const want = apiVersionOf(this.served);
     if (!isObject(body)) {
       throw unrecognized(this.def.kind, `couldn't get version/kind; json parse error: expected an object, got ${Array.isArray(body) ? 'an array' : typeof body}`, JSON.stringify(body) ?? '');
@@ -470,6 +475,18 @@ export class ResourceStore {
       throw errors.badRequest(`${this.def.kind} in version "${this.served.version}" cannot be handled as a ${this.def.kind}: ${typeErrors[0].message}`);
     }
     if (obj.metadata !== undefined && !isObject(obj.metadata)) throw errors.badRequest('metadata must be an object');
+    if (from.fields) {
+      // Unknown fields are dropped (upstream's decode into the Go type does); Strict refuses them, Warn says so.
+      // Checked against the version the client sent (a v1 HPA's fields are not v2's), before conversion to storage.
+      const unknown = unknownFields(this.served, obj, true);
+      const problems = from.fields.directive === 'Ignore' ? [] : fieldProblems(from.fields, unknown);
+      if (problems.length && from.fields.directive === 'Strict') {
+        const why = `strict decoding error: ${problems.join(', ')}`;
+        if (patched) throw patchInvalid(from.patch, why);
+        throw errors.badRequest(`${this.def.kind} in version "${this.served.version}" cannot be handled as a ${this.def.kind}: ${why}`);
+      }
+      from.fields.warnings = problems;
+    }
     obj.kind = this.def.kind;
     obj.apiVersion = want;
     if (this.conversion) {

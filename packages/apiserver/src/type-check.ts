@@ -278,6 +278,15 @@ S('Endpoint', {
 S('EndpointConditions', { ready: 'b', serving: 'b', terminating: 'b' });
 S('EndpointPort', { name: 's', protocol: 's', port: 'i32', appProtocol: 's' });
 S('PriorityClass', { ...typeMeta, metadata: '@ObjectMeta', value: 'i32', globalDefault: 'b', description: 's', preemptionPolicy: 's' });
+// rbac.authorization.k8s.io/v1
+S('Role', { ...typeMeta, metadata: '@ObjectMeta', rules: ['@PolicyRule'] });
+S('ClusterRole', { ...typeMeta, metadata: '@ObjectMeta', rules: ['@PolicyRule'], aggregationRule: '@AggregationRule' });
+S('PolicyRule', { verbs: ['s'], apiGroups: ['s'], resources: ['s'], resourceNames: ['s'], nonResourceURLs: ['s'] });
+S('AggregationRule', { clusterRoleSelectors: ['@LabelSelector'] });
+S('RoleBinding', { ...typeMeta, metadata: '@ObjectMeta', subjects: ['@Subject'], roleRef: '@RoleRef' });
+S('ClusterRoleBinding', { ...typeMeta, metadata: '@ObjectMeta', subjects: ['@Subject'], roleRef: '@RoleRef' });
+S('Subject', { kind: 's', apiGroup: 's', name: 's', namespace: 's' });
+S('RoleRef', { apiGroup: 's', kind: 's', name: 's' });
 S('Scale', { ...typeMeta, metadata: '@ObjectMeta', spec: '@ScaleSpec', status: '@ScaleStatus' });
 S('ScaleSpec', { replicas: 'i32' });
 S('ScaleStatus', { replicas: 'i32', selector: 's' });

@@ -29,6 +29,10 @@ import { endpointSliceStrategy } from './discovery/endpointslice.js';
 import { ingressStrategy } from './networking/ingress.js';
 import { ingressClassStrategy } from './networking/ingressclass.js';
 import { podDisruptionBudgetStrategy } from './policy/poddisruptionbudget.js';
+import { clusterRoleStrategy } from './rbac/clusterrole.js';
+import { clusterRoleBindingStrategy } from './rbac/clusterrolebinding.js';
+import { roleStrategy } from './rbac/role.js';
+import { roleBindingStrategy } from './rbac/rolebinding.js';
 import { priorityClassStrategy } from './scheduling/priorityclass.js';
 import { storageClassStrategy } from './storage/storageclass.js';
 import { defaultPrinter, type Printer } from './shared/printing.js';
@@ -44,6 +48,7 @@ const STRATEGIES: readonly Strategy[] = [
   jobStrategy, cronJobStrategy, leaseStrategy, horizontalPodAutoscalerStrategy, endpointSliceStrategy, priorityClassStrategy,
   ingressStrategy, ingressClassStrategy, podDisruptionBudgetStrategy,
   storageClassStrategy,
+  roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy,
 ];
 
 /** The further versions of stored kinds, each converting to and from its storage version. */

@@ -11,7 +11,7 @@ const VERSION = {
   gitTreeState: 'clean', buildDate: '2026-11-24T00:00:00Z', goVersion: 'go1.23.8', compiler: 'gc', platform: 'linux/amd64',
 };
 
-/** `/version`, the health endpoints, `/api`, `/apis` (legacy and aggregated discovery) and `/openapi/v3`. */
+/** `/version`, the health endpoints, `/api`, `/apis` (legacy and aggregated discovery), `/openapi/v2` and `/openapi/v3`. */
 export function registerDiscoveryRoutes(app: FastifyInstance, storage: Storage): void {
   const openapi = new OpenApi();
   app.get('/version', async () => VERSION);
@@ -30,6 +30,9 @@ export function registerDiscoveryRoutes(app: FastifyInstance, storage: Storage):
     if (failed) return reply.send(`${lines.join('\n')}\nreadyz check failed\n`);
     return reply.send(verbose ? `${lines.join('\n')}\nreadyz check passed\n` : 'ok');
   });
+  // The protobuf form goes as application/octet-stream: kubectl's client refuses the Accept value it asked with
+  // as a Content-Type (Go's mime parser: "unexpected content after media subtype").
+  app.get('/openapi/v2', async (_req, reply) => reply.type('application/octet-stream').send(openapi.v2()));
   app.get('/openapi/v3', async () => openapi.index());
   app.get('/openapi/v3/*', async (req, reply) => {
     const doc = openapi.document((req.params as { '*': string })['*']);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
 import type { KubeObject } from '@k8ts/api';
-import { decodeProtobuf } from '../../protobuf.js';
+import { decodeProtobuf } from '../../protobuf/decode.js';
 import { horizontalPodAutoscalerV1, hpaToV1, hpaToV2 } from './horizontalpodautoscaler-v1.js';
 import { horizontalPodAutoscalerStrategy } from './horizontalpodautoscaler.js';
 
@@ -82,17 +82,17 @@ describe('protobuf request bodies', () => {
     return Buffer.concat([Buffer.from('k8s\0', 'latin1'), unknown]);
   }
 
-  it('decodes an autoscaling/v1 HPA into its JSON, Go empty values left out', () => {
+  it('decodes an autoscaling/v1 HPA into its JSON (Go\'s zero creationTimestamp as null)', () => {
     expect(decodeProtobuf(kubectlBody())).toEqual({
       apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler',
-      metadata: { name: 'web', namespace: 'default', labels: { app: 'web' } },
+      metadata: { name: 'web', namespace: 'default', labels: { app: 'web' }, creationTimestamp: null },
       spec: { scaleTargetRef: { kind: 'Deployment', name: 'web', apiVersion: 'apps/v1' }, minReplicas: 1, maxReplicas: 5, targetCPUUtilizationPercentage: 50 },
       status: { currentReplicas: 0, desiredReplicas: 0 },
     });
   });
 
-  it('refuses other kinds with 415 and broken bodies with 400', () => {
-    const typeMeta = protobuf.Writer.create().uint32(10).string('v1').uint32(18).string('ConfigMap').finish();
+  it('refuses kinds without a schema with 415 and broken bodies with 400', () => {
+    const typeMeta = protobuf.Writer.create().uint32(10).string('example.com/v1').uint32(18).string('Widget').finish();
     const other = Buffer.concat([Buffer.from('k8s\0', 'latin1'), protobuf.Writer.create().uint32(10).bytes(typeMeta).finish()]);
     expect(() => decodeProtobuf(other)).toThrow(expect.objectContaining({ code: 415 }));
     expect(() => decodeProtobuf(Buffer.from('nope'))).toThrow(expect.objectContaining({ code: 400 }));
