@@ -1,6 +1,6 @@
 /** A subresource a resource serves, and the kind its requests and answers carry. */
 export interface SubresourceDef {
-  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize';
+  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize' | 'exec' | 'attach' | 'portforward';
   group: string;
   version: string;
   kind: string;
@@ -54,6 +54,10 @@ export const RESOURCES: readonly ResourceDef[] = [
       { name: 'binding', group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
       { name: 'eviction', group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
       { name: 'log', group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
+      // Connect subresources: an upgraded connection proxied to the pod's kubelet (GET or POST).
+      { name: 'exec', group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'attach', group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+      { name: 'portforward', group: '', version: 'v1', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
     ],
   }),
   def('', 'v1', 'Service', 'services', true, {

@@ -1,3 +1,5 @@
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { findResource, RESOURCES, silentLogger, type Logger, type ResourceDef } from '@k8ts/api';
 import { AdmissionChain } from './admission/chain.js';
@@ -12,6 +14,7 @@ import { strategyFor } from './registry/index.js';
 import { ResourceStore } from './rest-store.js';
 import type { ApiContext } from './routes/context.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
+import { UPGRADE_HEAD } from './routes/proxy.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { installStatusErrors, statusServerOptions } from './status-errors.js';
 import { connectEtcd, Storage } from './storage.js';
@@ -85,6 +88,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (!addr || typeof addr !== 'object') return;
     const unspecified = addr.address === '0.0.0.0' || addr.address === '::';
     kubernetesService.setEndpoint({ ip: opts.advertiseAddress ?? (unspecified ? '127.0.0.1' : addr.address), port: addr.port });
+  });
+  // Upgrade requests (exec, attach, portforward) go through the same routes: node:http hands them over detached
+  // from its parser, with a response bound to the socket so that a refusal is an ordinary Status answer.
+  app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    (req as unknown as Record<symbol, Buffer>)[UPGRADE_HEAD] = head;
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.once('finish', () => { res.detachSocket(socket); socket.destroySoon(); });
+    socket.on('error', () => socket.destroy());
+    app.server.emit('request', req, res);
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
