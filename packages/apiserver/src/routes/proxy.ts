@@ -115,8 +115,11 @@ export async function proxyStream(ctx: ApiContext, req: FastifyRequest, reply: F
   if (early?.length) upstream.write(early);
   upstream.on('error', () => socket.destroy());
   socket.on('error', () => upstream.destroy());
-  upstream.on('close', () => socket.destroy());
-  socket.on('close', () => upstream.destroy());
+  // Ended with the watches when the server closes (an open stream would otherwise hold its close up).
+  const end = () => { socket.destroy(); upstream.destroy(); };
+  ctx.watchers.add(end);
+  upstream.on('close', () => { ctx.watchers.delete(end); socket.destroy(); });
+  socket.on('close', () => { ctx.watchers.delete(end); upstream.destroy(); });
   socket.pipe(upstream);
   upstream.pipe(socket);
   return undefined;
