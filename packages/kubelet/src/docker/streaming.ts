@@ -48,6 +48,7 @@ interface Forwarder { child: ChildProcess; socket: string; ready: Promise<void> 
  */
 export class DockerStreaming implements StreamingRuntime {
   private readonly forwarders = new Map<number, Forwarder>();
+  private readonly pids = new Map<string, number>();
   private readonly log: Logger;
   private readonly idleMs: number;
 
@@ -124,9 +125,14 @@ export class DockerStreaming implements StreamingRuntime {
 
   /** Connects to 127.0.0.1:`port` in the sandbox's network namespace through its forwarder. */
   async dialPod(sandboxId: string, port: number): Promise<Duplex> {
-    const inspect = await this.docker.inspectContainer(sandboxId);
-    const pid = inspect.State.Pid;
-    if (!inspect.State.Running || !pid) throw new DockerError(`container ${sandboxId} is not running`, 409);
+    // A sandbox's pid is fixed for its life (a restarted sandbox is a new container): asked once per sandbox.
+    let pid = this.pids.get(sandboxId);
+    if (!pid) {
+      const inspect = await this.docker.inspectContainer(sandboxId);
+      if (!inspect.State.Running || !inspect.State.Pid) throw new DockerError(`container ${sandboxId} is not running`, 409);
+      pid = inspect.State.Pid;
+      this.pids.set(sandboxId, pid);
+    }
     let fwd = this.forwarders.get(pid);
     if (!fwd || fwd.child.exitCode !== null || fwd.child.signalCode !== null) {
       fwd = this.startForwarder(pid);
@@ -161,6 +167,7 @@ export class DockerStreaming implements StreamingRuntime {
     });
     child.once('exit', () => {
       if (this.forwarders.get(pid)?.child === child) this.forwarders.delete(pid);
+      for (const [id, p] of this.pids) if (p === pid) this.pids.delete(id);
       try { unlinkSync(socket); } catch { /* gone */ }
     });
     ready.catch(() => undefined);
