@@ -35,6 +35,11 @@ class FakeStreaming implements StreamingRuntime {
     let code = 0;
     if (command[0] === 'cat') {
       stdin.pipe(stdout);
+    } else if (command[0] === 'probe') {
+      // Reports, after 1.5 s, every stdin byte (hex) and the resizes seen so far.
+      let got = '';
+      stdin.on('data', (d: Buffer) => { got += d.toString('hex'); });
+      setTimeout(() => stdout.end(`stdin=${got} resizes=${JSON.stringify(this.resizes)}\n`), 1500);
     } else if (command[0] === 'big') {
       const n = Number(command[1]);
       for (let off = 0; off < n; off += 65536) stdout.write(Buffer.alloc(Math.min(65536, n - off), off / 65536 % 251));
@@ -342,6 +347,18 @@ describe('exec, attach and port-forward through the apiserver to a kubelet (fake
     child.stdin.end('from stdin\n');
     expect((await readAll(child.stdout)).toString()).toBe('from stdin\n');
     await expect(kubectl('exec', 'web', '-c', 'zz', '--', 'ls')).rejects.toThrow(/container zz is not valid for pod web/);
+  });
+
+  it.skipIf(!hasKubectl || spawnSync('script', ['--version'], { stdio: 'ignore' }).status !== 0)('the real kubectl exec -it in a terminal: its size as a resize, keystrokes as they are', async () => {
+    fake.resizes = [];
+    const child = spawn('script', ['-qec', `stty rows 33 cols 111; kubectl --cache-dir=${kubectl.dir}/cache exec -it web -- probe`, '/dev/null'],
+      { env: { ...process.env, KUBECONFIG: `${kubectl.dir}/kubeconfig`, HOME: kubectl.dir }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    setTimeout(() => child.stdin.write('hi'), 700);
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(fake.execs.at(-1)!.opts).toEqual({ stdin: true, stdout: true, stderr: false, tty: true });
+    expect(out).toContain(`stdin=${Buffer.from('hi').toString('hex')} resizes=[{"width":111,"height":33}]`);
   });
 
   it.skipIf(!hasKubectl).each([['true', 'websocket'], ['false', 'SPDY/3.1']])('the real kubectl exec with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=%s upgrades to %s', async (websockets, upgradeSeen) => {
