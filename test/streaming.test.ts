@@ -349,10 +349,10 @@ describe('exec, attach and port-forward through the apiserver to a kubelet (fake
     await expect(kubectl('exec', 'web', '-c', 'zz', '--', 'ls')).rejects.toThrow(/container zz is not valid for pod web/);
   });
 
-  it.skipIf(!hasKubectl || spawnSync('script', ['--version'], { stdio: 'ignore' }).status !== 0)('the real kubectl exec -it in a terminal: its size as a resize, keystrokes as they are', async () => {
+  it.skipIf(!hasKubectl || spawnSync('script', ['--version'], { stdio: 'ignore' }).status !== 0).each([['WebSocket', 'true'], ['SPDY', 'false']])('the real kubectl exec -it in a terminal over %s: its size as a resize, keystrokes as they are', async (_what, websockets) => {
     fake.resizes = [];
     const child = spawn('script', ['-qec', `stty rows 33 cols 111; kubectl --cache-dir=${kubectl.dir}/cache exec -it web -- probe`, '/dev/null'],
-      { env: { ...process.env, KUBECONFIG: `${kubectl.dir}/kubeconfig`, HOME: kubectl.dir }, stdio: ['pipe', 'pipe', 'pipe'] });
+      { env: { ...process.env, KUBECONFIG: `${kubectl.dir}/kubeconfig`, HOME: kubectl.dir, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     setTimeout(() => child.stdin.write('hi'), 700);
