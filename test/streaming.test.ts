@@ -332,6 +332,23 @@ describe('exec, attach and port-forward through the apiserver to a kubelet (fake
     expect(plain.body.message).toBe('Upgrade request required');
   });
 
+  it('another upgrade (curl --http2 asks for h2c) is declined: served as an ordinary request, its body included', async () => {
+    const u = new URL(s.url);
+    const body = JSON.stringify({ metadata: { name: 'via-h2c' }, data: { a: 'b' } });
+    const answer = await new Promise<string>((resolve, reject) => {
+      const c = connect({ host: u.hostname, port: Number(u.port) }, () => c.write([
+        `POST ${NS}/configmaps HTTP/1.1`, `Host: ${u.host}`, 'Content-Type: application/json', `Content-Length: ${body.length}`,
+        'Connection: Upgrade, HTTP2-Settings', 'Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA', '', body,
+      ].join('\r\n')));
+      let got = '';
+      c.on('data', (d: Buffer) => { got += d.toString(); });
+      c.on('close', () => resolve(got));
+      c.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 201 /);
+    expect((await call(s.url, 'GET', `${NS}/configmaps/via-h2c`)).body.data).toEqual({ a: 'b' });
+  });
+
   it('pods/exec, pods/attach and pods/portforward are in discovery', async () => {
     const res = await call(s.url, 'GET', '/api/v1');
     const names = res.body.resources.map((r: { name: string }) => r.name);

@@ -1,4 +1,4 @@
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { findResource, RESOURCES, silentLogger, type Logger, type ResourceDef } from '@k8ts/api';
@@ -40,6 +40,29 @@ export interface AppOptions {
   defaultNotReadyTolerationSeconds?: number;
   /** tolerationSeconds of the unreachable:NoExecute toleration added to pods (--default-unreachable-toleration-seconds, 300). */
   defaultUnreachableTolerationSeconds?: number;
+}
+
+/**
+ * A declined upgrade request as an ordinary one with its body: node:http ended the original at its headers, so a
+ * copy gets the Content-Length bytes from `head` and then from the socket.
+ */
+function withBody(req: IncomingMessage, socket: Socket, head: Buffer): IncomingMessage {
+  const copy = new IncomingMessage(socket);
+  Object.assign(copy, {
+    method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, httpVersion: req.httpVersion,
+    httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor,
+  });
+  let left = Number(req.headers['content-length'] ?? 0) || 0;
+  const feed = (chunk: Buffer) => {
+    const part = chunk.subarray(0, left);
+    left -= part.length;
+    if (part.length) copy.push(part);
+    if (left === 0) { socket.off('data', feed); copy.complete = true; copy.push(null); }
+  };
+  if (left === 0) { copy.complete = true; copy.push(null); return copy; }
+  feed(head);
+  if (left > 0) socket.on('data', feed);
+  return copy;
 }
 
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
@@ -91,8 +114,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   // Upgrade requests (exec, attach, portforward) go through the same routes: node:http hands them over detached
   // from its parser, with a response bound to the socket so that a refusal is an ordinary Status answer.
-  app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    (req as unknown as Record<symbol, Buffer>)[UPGRADE_HEAD] = head;
+  app.server.on('upgrade', (upgrade: IncomingMessage, socket: Socket, head: Buffer) => {
+    let req = upgrade;
+    if (/^(websocket|spdy\/3\.1)$/i.test(upgrade.headers.upgrade ?? '')) {
+      (req as unknown as Record<symbol, Buffer>)[UPGRADE_HEAD] = head;
+    } else {
+      // Another upgrade (curl --http2 asks for h2c) is declined, as HTTP allows: the request is served as it is.
+      req = withBody(upgrade, socket, head);
+    }
     const res = new ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
