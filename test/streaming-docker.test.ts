@@ -146,12 +146,13 @@ describe.skipIf(!existsSync(KUBELET) || !hasKubectl)('exec, attach, cp and port-
   });
 
   /** kubectl port-forward `target` `:remote…`; resolves with the local ports and the child. */
-  async function portForward(target: string, remotes: number[], extraEnv: Record<string, string> = {}): Promise<{ ports: number[]; child: ChildProcess }> {
+  async function portForward(target: string, remotes: number[], extraEnv: Record<string, string> = {}, shown = remotes): Promise<{ ports: number[]; child: ChildProcess }> {
     const child = spawn('kubectl', [`--cache-dir=${kubectl.dir}/cache`, 'port-forward', target, ...remotes.map((r) => `:${r}`)], { env: { ...env(), ...extraEnv } });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
     const ports = await eventually(() => {
-      const found = remotes.map((r) => new RegExp(`127\\.0\\.0\\.1:(\\d+) -> ${r}\\b`).exec(out)?.[1]);
+      // kubectl names the pod's port: a Service's port shows as its targetPort.
+      const found = shown.map((r) => new RegExp(`127\\.0\\.0\\.1:(\\d+) -> ${r}\\b`).exec(out)?.[1]);
       return found.every(Boolean) && found.map(Number);
     }, `kubectl port-forward ${target} to listen`);
     return { ports, child };
@@ -188,7 +189,7 @@ describe.skipIf(!existsSync(KUBELET) || !hasKubectl)('exec, attach, cp and port-
     });
 
   it('kubectl port-forward svc/websvc: to the targetPort of a pod the Service selects', async () => {
-    const { ports: [local], child } = await portForward('svc/websvc', [8080]);
+    const { ports: [local], child } = await portForward('svc/websvc', [8080], {}, [80]);
     try {
       expect((await get(local, 'index.html')).toString()).toBe('hello\n');
     } finally {
