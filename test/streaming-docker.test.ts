@@ -108,8 +108,10 @@ describe.skipIf(!existsSync(KUBELET) || !hasKubectl)('exec, attach, cp and port-
   });
 
   it.skipIf(!hasScript)('kubectl exec -it: a TTY of the terminal\'s size', async () => {
-    // script(1) gives kubectl a pseudo-terminal (of 40x100 here), as a user's shell would.
-    const child = spawn('script', ['-qec', `stty rows 40 cols 100; kubectl --cache-dir=${kubectl.dir}/cache exec -it web -c main -- sh -c 'tty; stty size; exit 4'`, '/dev/null'],
+    // script(1) gives kubectl a pseudo-terminal (of 40x100 here), as a user's shell would. The size is set by a resize
+    // just after the process starts (the engine takes none at exec create in API 1.41): a command asking at once may
+    // still see 0x0, hence the pause.
+    const child = spawn('script', ['-qec', `stty rows 40 cols 100; kubectl --cache-dir=${kubectl.dir}/cache exec -it web -c main -- sh -c 'tty; sleep 1; stty size; exit 4'`, '/dev/null'],
       { env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });

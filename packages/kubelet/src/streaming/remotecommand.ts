@@ -169,7 +169,12 @@ export function spdyStreams(socket: Duplex, opts: StreamOptions, timeoutMs = 30_
  * session could not start). A caller going away tears the session down.
  */
 export async function runRemoteCommand(client: ClientStreams, start: () => Promise<StreamSession>, command: string[]): Promise<void> {
-  let session: StreamSession;
+  // Resizes may come while the session starts (kubectl sends the terminal's size at once): kept until it runs.
+  const sizes: { width: number; height: number }[] = [];
+  let session: StreamSession | undefined;
+  let resizing = Promise.resolve();
+  const apply = () => { while (session && sizes.length) { const size = sizes.shift()!; const s = session; resizing = resizing.then(() => s.resize(size)); } };
+  client.events.on('resize', (size: { width: number; height: number }) => { sizes.push(size); apply(); });
   try {
     session = await start();
   } catch (err) {
@@ -177,12 +182,11 @@ export async function runRemoteCommand(client: ClientStreams, start: () => Promi
     client.close();
     return;
   }
-  const sizes: { width: number; height: number }[] = [];
-  let resizing = Promise.resolve();
-  client.events.on('resize', (s: { width: number; height: number }) => { sizes.push(s); resizing = resizing.then(() => session.resize(sizes.shift()!)); });
-  client.events.once('close', () => session.close());
-  if (client.stdin && session.stdin) {
-    client.stdin.pipe(session.stdin as unknown as Writable);
+  apply();
+  const started = session;
+  client.events.once('close', () => started.close());
+  if (client.stdin && started.stdin) {
+    client.stdin.pipe(started.stdin as unknown as Writable);
   }
   const outputs: Promise<unknown>[] = [];
   const join = (from: Readable, to: Writable | undefined) => {
@@ -197,11 +201,11 @@ export async function runRemoteCommand(client: ClientStreams, start: () => Promi
       to.once('close', () => resolve());
     }));
   };
-  join(session.stdout, client.stdout);
-  join(session.stderr, client.stderr);
+  join(started.stdout, client.stdout);
+  join(started.stderr, client.stderr);
   let code: number | undefined;
   try {
-    code = await session.done;
+    code = await started.done;
     await Promise.all(outputs);
   } catch (err) {
     await client.writeStatus(internalErrorStatus(`error executing command in container: ${(err as Error).message}`));
