@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // npm run bench: every figure is a ratio against the raw part measured in the same run.
-// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|daemonset|dns|kube-proxy|ingress|hpa] [--n 2000] [--concurrency 32]
+// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|daemonset|dns|kube-proxy|ingress|hpa|streaming] [--n 2000] [--concurrency 32]
 //        [--sched-cases labels:1000:3000,rs:1000:3000,labels:5000:10000] [--sched-concurrency 64]
 //        [--deploy-replicas 1000] [--deploy-nodes 100] [--rollout-replicas 100] [--ds-nodes 500]
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     'deploy-replicas': { type: 'string', default: '1000' }, 'deploy-nodes': { type: 'string', default: '100' },
     'rollout-replicas': { type: 'string', default: '100' }, 'ds-nodes': { type: 'string', default: '500' },
     'dns-queries': { type: 'string', default: '20000' }, 'dns-services': { type: 'string', default: '500' },
+    'exec-runs': { type: 'string', default: '15' }, 'forward-mib': { type: 'string', default: '64' },
   },
 });
 const N = Number(args.n);
@@ -756,6 +758,124 @@ async function benchDns() {
   }
 }
 
+/** Runs a whole process to its exit; resolves with its wall time in ms (rejects on a non-zero exit). */
+function timed(cmd, argv, env) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    execFile(cmd, argv, { env, maxBuffer: 1 << 20 }, (err) => (err ? reject(err) : resolve(performance.now() - t0)));
+  });
+}
+
+/** An HTTP/1.0 GET of `file` from host:port, read to the end; resolves with the bytes received. */
+function fetchAll(host, port, file) {
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    const sock = connect({ host, port }, () => sock.write(`GET /${file} HTTP/1.0\r\n\r\n`));
+    sock.on('data', (d) => { n += d.length; });
+    sock.on('close', () => resolve(n));
+    sock.on('error', reject);
+  });
+}
+
+/**
+ * Streaming: `kubectl exec <pod> -- true` against `docker exec <container> true` of the same container, both timed
+ * as whole processes, alternated (the same pairing as `farm-bench -- kubectl exec … --vs 'docker exec …'`); and
+ * port-forward throughput (one HTTP download through `kubectl port-forward`) against the same download straight
+ * from the pod's IP on the Docker bridge.
+ */
+async function benchStreaming() {
+  const RUNS = Number(args['exec-runs']);
+  const MIB = Number(args['forward-mib']);
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-stream-'));
+  const engine = await ensureDockerEngine();
+  await ensureImages(engine.socket);
+  const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+  const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
+  const nodeIP = '127.0.1.251';
+  const node = `bench-stream-${process.pid}`;
+  const kubelet = await startKubelet({
+    apiserverUrl: apiserver.url, nodeName: node, nodeIP, port: await freePort(nodeIP), dockerSocket: engine.socket,
+    rootDir: path.join(dir, 'kubelet'), logFile: path.join(dir, 'kubelet.log'),
+  });
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\ncurrent-context: b\nclusters:\n- name: b\n  cluster: {server: ${apiserver.url}}\ncontexts:\n- name: b\n  context: {cluster: b, user: b}\nusers:\n- name: b\n  user: {}\n`);
+  const env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir, DOCKER_HOST: `unix://${socketPath(engine.socket)}` };
+  const kubectl = ['--cache-dir', path.join(dir, 'cache')];
+  const http = new Pool(apiserver.url, { connections: 2 });
+  const req = async (method, p, body) => {
+    const res = await http.request({ method, path: p, body: body && JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${p}: ${res.statusCode} ${text}`);
+    return JSON.parse(text);
+  };
+  let forward;
+  try {
+    await req('POST', '/api/v1/namespaces/default/pods', {
+      metadata: { name: 'stream' },
+      spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'k8ts/busybox:latest', imagePullPolicy: 'IfNotPresent',
+        command: ['sh', '-c', `mkdir -p /w && head -c ${MIB * 1048576} /dev/zero > /w/big && exec httpd -f -p 80 -h /w`] }] },
+    });
+    let pod;
+    for (const deadline = Date.now() + 60_000; ;) {
+      pod = await req('GET', '/api/v1/namespaces/default/pods/stream');
+      if (pod.status?.containerStatuses?.[0]?.ready || pod.status?.phase === 'Running') break;
+      if (Date.now() > deadline) throw new Error('the streaming pod did not start');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const containerId = pod.status.containerStatuses[0].containerID.replace('docker://', '');
+    const kube = [...kubectl, 'exec', 'stream', '--', 'true'];
+    const dock = ['exec', containerId, 'true'];
+    await timed('kubectl', kube, env); // warm-up (discovery cache, images)
+    await timed('docker', dock, env);
+    const k8ts = [];
+    const raw = [];
+    for (let i = 0; i < RUNS; i++) {
+      k8ts.push(await timed('kubectl', kube, env));
+      raw.push(await timed('docker', dock, env));
+    }
+    const [k50, r50] = [pct(k8ts, 50), pct(raw, 50)];
+    console.log(`exec round trip p50: kubectl exec -- true ${fmt(k50, 0)} ms   docker exec true ${fmt(r50, 0)} ms   ratio ${fmt(k50 / r50, 2)}   (${RUNS} each, whole processes, alternated; farm-bench -- kubectl exec stream -- true --vs 'docker exec <id> true' measures the same)`);
+
+    // Port-forward: the pod's file through kubectl port-forward vs straight from the pod IP.
+    forward = spawn('kubectl', [...kubectl, 'port-forward', 'pod/stream', ':80'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const local = await new Promise((resolve, reject) => {
+      let out = '';
+      forward.stdout.on('data', (d) => { out += d; const m = /127\.0\.0\.1:(\d+) ->/.exec(out); if (m) resolve(Number(m[1])); });
+      forward.once('exit', (code) => reject(new Error(`kubectl port-forward exited (${code})`)));
+    });
+    const rate = async (host, port) => {
+      await fetchAll(host, port, 'big'); // warm-up
+      const t0 = performance.now();
+      const n = await fetchAll(host, port, 'big');
+      if (n < MIB * 1048576) throw new Error(`short download from ${host}:${port}: ${n} bytes`);
+      return n / 1048576 / ((performance.now() - t0) / 1000);
+    };
+    const viaForward = await rate('127.0.0.1', local);
+    const direct = await rate(pod.status.podIP, 80);
+    console.log(`port-forward throughput: kubectl port-forward ${fmt(viaForward, 0)} MiB/s   direct to the pod IP ${fmt(direct, 0)} MiB/s   ratio ${fmt(viaForward / direct, 3)}   (${MIB} MiB HTTP download, one connection)`);
+  } finally {
+    forward?.kill();
+    await req('DELETE', '/api/v1/namespaces/default/pods/stream', { gracePeriodSeconds: 0 }).catch(() => undefined);
+    await http.close();
+    const docker = new Pool('http://docker', { socketPath: socketPath(engine.socket), connections: 2 });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const res = await docker.request({ method: 'GET', path: `/v1.41/containers/json?all=true&filters=${encodeURIComponent(JSON.stringify({ label: [`io.kubernetes.node.name=${node}`] }))}` });
+      const left = JSON.parse(await res.body.text());
+      if (!left.length || Date.now() > deadline) {
+        for (const c of left) await (await docker.request({ method: 'DELETE', path: `/v1.41/containers/${c.Id}?force=true` })).body.dump();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await docker.close();
+    await kubelet.stop();
+    await apiserver.stop();
+    await etcd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (!args.only || args.only === 'apiserver') await benchApiserver();
 if (!args.only || args.only === 'memory') await benchMemory();
 if (!args.only || args.only === 'scheduler') await benchScheduler();
@@ -769,3 +889,4 @@ if (!args.only || args.only === 'kube-proxy') {
 }
 if (!args.only || args.only === 'ingress') await benchIngress({ concurrency: C });
 if (!args.only || args.only === 'hpa') await benchHpa();
+if (!args.only || args.only === 'streaming') await benchStreaming();

@@ -1,6 +1,6 @@
 /** A subresource a resource serves, and the kind its requests and answers carry. */
 export interface SubresourceDef {
-  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize' | 'scheduling';
+  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize' | 'scheduling' | 'exec' | 'attach' | 'portforward';
   group: string;
   version: string;
   kind: string;
@@ -63,6 +63,10 @@ export const RESOURCES: readonly ResourceDef[] = [
       { name: 'log', group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
       // k8ts's own: the pod's last scheduling cycle, from the leading scheduler ("scheduling explained").
       { name: 'scheduling', group: 'k8ts.io', version: 'v1alpha1', kind: 'SchedulingExplanation', verbs: ['get'] },
+      // Connect subresources: an upgraded connection proxied to the pod's kubelet (GET or POST).
+      { name: 'exec', group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'attach', group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+      { name: 'portforward', group: '', version: 'v1', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
     ],
   }),
   def('', 'v1', 'Service', 'services', true, {

@@ -1,3 +1,5 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { findResource, RESOURCES, silentLogger, storedResources, type Logger, type ResourceDef } from '@k8ts/api';
 import { AdmissionChain } from './admission/chain.js';
@@ -15,6 +17,7 @@ import { conversionFor, strategyFor } from './registry/index.js';
 import { ResourceStore } from './rest-store.js';
 import type { ApiContext } from './routes/context.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
+import { UPGRADE_HEAD } from './routes/proxy.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { installStatusErrors, statusServerOptions } from './status-errors.js';
 import { connectEtcd, Storage } from './storage.js';
@@ -40,6 +43,29 @@ export interface AppOptions {
   defaultNotReadyTolerationSeconds?: number;
   /** tolerationSeconds of the unreachable:NoExecute toleration added to pods (--default-unreachable-toleration-seconds, 300). */
   defaultUnreachableTolerationSeconds?: number;
+}
+
+/**
+ * A declined upgrade request as an ordinary one with its body: node:http ended the original at its headers, so a
+ * copy gets the Content-Length bytes from `head` and then from the socket.
+ */
+function withBody(req: IncomingMessage, socket: Socket, head: Buffer): IncomingMessage {
+  const copy = new IncomingMessage(socket);
+  Object.assign(copy, {
+    method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, httpVersion: req.httpVersion,
+    httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor,
+  });
+  let left = Number(req.headers['content-length'] ?? 0) || 0;
+  const feed = (chunk: Buffer) => {
+    const part = chunk.subarray(0, left);
+    left -= part.length;
+    if (part.length) copy.push(part);
+    if (left === 0) { socket.off('data', feed); copy.complete = true; copy.push(null); }
+  };
+  if (left === 0) { copy.complete = true; copy.push(null); return copy; }
+  feed(head);
+  if (left > 0) socket.on('data', feed);
+  return copy;
 }
 
 /** The API server as a fastify instance (not listening). Close it to stop watches, caches and etcd. */
@@ -101,6 +127,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (!addr || typeof addr !== 'object') return;
     const unspecified = addr.address === '0.0.0.0' || addr.address === '::';
     kubernetesService.setEndpoint({ ip: opts.advertiseAddress ?? (unspecified ? '127.0.0.1' : addr.address), port: addr.port });
+  });
+  // Upgrade requests (exec, attach, portforward) go through the same routes: node:http hands them over detached
+  // from its parser, with a response bound to the socket so that a refusal is an ordinary Status answer.
+  app.server.on('upgrade', (upgrade: IncomingMessage, socket: Socket, head: Buffer) => {
+    let req = upgrade;
+    if (/^(websocket|spdy\/3\.1)$/i.test(upgrade.headers.upgrade ?? '')) {
+      (req as unknown as Record<symbol, Buffer>)[UPGRADE_HEAD] = head;
+    } else {
+      // Another upgrade (curl --http2 asks for h2c) is declined, as HTTP allows: the request is served as it is.
+      req = withBody(upgrade, socket, head);
+    }
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.once('finish', () => { res.detachSocket(socket); socket.destroySoon(); });
+    socket.on('error', () => socket.destroy());
+    app.server.emit('request', req, res);
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { ApiClient, createLogger, SharedInformerFactory } from '@k8ts/api';
 import { readHostResolvConf } from './dns.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
+import { DockerStreaming } from './docker/streaming.js';
 import { Kubelet } from './kubelet.js';
 import { buildKubeletServer } from './server.js';
 import { StatsCollector } from './stats.js';
@@ -50,7 +51,8 @@ async function main(): Promise<void> {
     capacity: { ...(o.cpu ? { cpu: o.cpu } : {}), ...(o.memory ? { memory: o.memory } : {}), pods: Number(o.maxPods) },
   });
   const stats = new StatsCollector({ runtime, nodeName: o.nodeName });
-  const server = buildKubeletServer({ runtime, nodeName: o.nodeName, pod: (key) => kubelet.podFor(key), stats });
+  const streaming = new DockerStreaming(runtime.docker, { log });
+  const server = buildKubeletServer({ runtime, nodeName: o.nodeName, pod: (key) => kubelet.podFor(key), stats, streaming, log });
   await server.listen({ host: o.nodeIp, port: Number(o.port) });
   log.info({ address: `${o.nodeIp}:${o.port}`, docker: o.dockerSocket }, 'kubelet serving');
   const ac = new AbortController();

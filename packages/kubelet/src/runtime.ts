@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 /** Labels every container the kubelet creates carries (upstream's dockershim labels). */
 export const LABELS = {
@@ -118,4 +118,33 @@ export class ImagePullError extends Error {
     super(message, options);
     this.name = 'ImagePullError';
   }
+}
+
+/** What a caller asked of an exec or attach: which standard streams to join, and whether there is a TTY. */
+export interface StreamOptions { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
+
+/**
+ * A process's standard streams joined to the caller (upstream's CRI streaming Exec/Attach). With a TTY the
+ * terminal's output is all on `stdout`.
+ */
+export interface StreamSession {
+  /** Ending it closes the process's stdin. Absent without stdin. */
+  stdin?: NodeJS.WritableStream;
+  stdout: Readable;
+  stderr: Readable;
+  /** Sets the TTY size; a no-op without a TTY. */
+  resize(size: { width: number; height: number }): Promise<void>;
+  /** Settles once the output has ended: the exit code for an exec, undefined for an attach. */
+  done: Promise<number | undefined>;
+  /** Tears the session down (the caller went away). */
+  close(): void;
+}
+
+/** The streaming half of the runtime: exec and attach with live streams, and connections into a pod's network. */
+export interface StreamingRuntime {
+  execStream(containerId: string, command: string[], opts: StreamOptions): Promise<StreamSession>;
+  attachStream(containerId: string, opts: StreamOptions): Promise<StreamSession>;
+  /** A TCP connection to `port` on localhost inside the network namespace of the pod whose sandbox is `sandboxId`. */
+  dialPod(sandboxId: string, port: number): Promise<Duplex>;
+  close(): void;
 }

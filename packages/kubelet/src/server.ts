@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ApiError, errors, type Pod } from '@k8ts/api';
+import { ApiError, errors, type Logger, type Pod } from '@k8ts/api';
 import { instancesOf } from './pod-status.js';
-import type { ContainerRuntime } from './runtime.js';
+import type { ContainerRuntime, StreamingRuntime } from './runtime.js';
+import { serveStreaming } from './streaming/server.js';
 
 export interface KubeletServerDeps {
   runtime: ContainerRuntime;
@@ -10,6 +11,9 @@ export interface KubeletServerDeps {
   nodeName: string;
   /** Serves `/stats/summary` (a StatsCollector); 404 without it. */
   stats?: { summary(): Promise<unknown> };
+  /** Serves exec, attach and port-forward (upgrades only); without it those paths are not served. */
+  streaming?: StreamingRuntime;
+  log?: Logger;
 }
 
 const int = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
@@ -17,7 +21,7 @@ const int = (v: string | undefined) => (v === undefined || v === '' ? undefined 
 /**
  * The kubelet's HTTP API (plain HTTP here): container logs as upstream's `/containerLogs/{ns}/{pod}/{container}`
  * (follow, tailLines, timestamps, previous, sinceSeconds; Docker's multiplexed stream decoded), `/stats/summary`,
- * `/healthz`.
+ * `/healthz`, and the streaming upgrades `/exec`, `/attach`, `/portForward` (streaming/server.ts).
  */
 export function buildKubeletServer(deps: KubeletServerDeps): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true });
@@ -25,6 +29,10 @@ export function buildKubeletServer(deps: KubeletServerDeps): FastifyInstance {
     const e = err instanceof ApiError ? err : errors.internal((err as Error).message);
     void reply.code(e.code).type('application/json').send(e.toStatus());
   });
+  if (deps.streaming) {
+    const stop = serveStreaming(app.server, { runtime: deps.runtime, streaming: deps.streaming, pod: deps.pod, ...(deps.log ? { log: deps.log } : {}) });
+    app.addHook('preClose', async () => { stop(); deps.streaming!.close(); });
+  }
   app.get('/healthz', async () => 'ok');
   app.get('/stats/summary', async () => {
     if (!deps.stats) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');

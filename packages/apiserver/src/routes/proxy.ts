@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { ApiError, errors, findResource, SCHEDULER_DEBUG_URL_ANNOTATION } from '@k8ts/api';
@@ -23,11 +24,7 @@ export async function proxyLog(ctx: ApiContext, req: FastifyRequest, reply: Fast
     container = names[0];
   }
   if (!names.includes(container) && !initNames.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
-  if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
-  const node = await store(ctx, 'nodes').get(undefined, pod.spec.nodeName) as any;
-  const ip = node.status?.addresses?.find((a: { type: string }) => a.type === 'InternalIP')?.address;
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
-  if (!ip) throw errors.unavailable(`node ${pod.spec.nodeName} has no InternalIP: its kubelet cannot be reached`);
+  const { ip, port } = await kubeletAddress(ctx, pod, name);
   const params = new URLSearchParams();
   for (const k of ['follow', 'timestamps', 'previous']) if (query[k] !== undefined) params.set(k, String(boolParam(query[k])));
   for (const k of ['tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes']) if (query[k] !== undefined) params.set(k, query[k]!);
@@ -94,6 +91,79 @@ export async function proxyScheduling(ctx: ApiContext, reply: FastifyReply, name
   }
   if (res.statusCode >= 300) throw ApiError.fromStatus(body, res.statusCode);
   return reply.code(200).header('content-type', 'application/json').send(text);
+}
+
+/** The address of the kubelet running `pod`: its node's InternalIP and daemonEndpoints.kubeletEndpoint port. */
+async function kubeletAddress(ctx: ApiContext, pod: any, name: string): Promise<{ ip: string; port: number }> {
+  if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+  const node = await store(ctx, 'nodes').get(undefined, pod.spec.nodeName) as any;
+  const ip = node.status?.addresses?.find((a: { type: string }) => a.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  if (!ip) throw errors.unavailable(`node ${pod.spec.nodeName} has no InternalIP: its kubelet cannot be reached`);
+  return { ip, port };
+}
+
+/** The upgrade request's bytes past its headers (app.ts keeps them on the request). */
+export const UPGRADE_HEAD = Symbol('upgradeHead');
+
+/**
+ * pods/{name}/exec, attach and portforward (upstream's connect subresources with the UpgradeAwareHandler): checks
+ * the pod and container as upstream's ExecLocation/AttachLocation/PortForwardLocation do, then forwards the upgrade
+ * request to the kubelet's `/exec/{ns}/{pod}/{container}`, `/attach/…` or `/portForward/{ns}/{pod}` and splices the
+ * two connections: whatever the kubelet answers — 101 and the stream, or an error Status — goes back as it is.
+ */
+export async function proxyStream(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, namespace: string, name: string,
+  sub: 'exec' | 'attach' | 'portforward', query: Query): Promise<unknown> {
+  if (!req.headers.upgrade) throw errors.badRequest('Upgrade request required');
+  const pod = await store(ctx, 'pods').get(namespace, name) as any;
+  const params = new URLSearchParams(req.raw.url?.split('?')[1] ?? '');
+  let kubeletPath = `/portForward/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+  if (sub !== 'portforward') {
+    const names: string[] = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name);
+    const initNames: string[] = (pod.spec?.initContainers ?? []).map((c: { name: string }) => c.name);
+    let container = typeof query.container === 'string' ? query.container : '';
+    if (!container) {
+      if (names.length !== 1) {
+        throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`
+          + (initNames.length ? ` or one of the init containers: [${initNames.join(' ')}]` : ''));
+      }
+      container = names[0];
+    } else if (!names.includes(container) && !initNames.includes(container)) {
+      throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+    }
+    if (sub === 'exec' && !params.getAll('command').length) throw errors.badRequest('you must specify at least one command for the container');
+    params.delete('container');
+    kubeletPath = `/${sub}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}`;
+  }
+  const { ip, port } = await kubeletAddress(ctx, pod, name);
+  const upstream = connect({ host: ip, port });
+  await new Promise<void>((resolve, reject) => {
+    upstream.once('connect', resolve);
+    upstream.once('error', (err) => reject(errors.unavailable(`error dialing backend: the kubelet of node ${pod.spec.nodeName} at ${ip}:${port} did not answer: ${err.message}`, err)));
+  });
+  upstream.setNoDelay(true);
+  reply.hijack();
+  const socket = req.raw.socket;
+  socket.setNoDelay(true);
+  const raw = req.raw.rawHeaders;
+  let head = `${req.method} ${kubeletPath}${params.size ? `?${params}` : ''} HTTP/1.1\r\nHost: ${ip}:${port}\r\n`;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].toLowerCase() === 'host') continue;
+    head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  upstream.write(`${head}\r\n`);
+  const early = (req.raw as unknown as Record<symbol, Buffer | undefined>)[UPGRADE_HEAD];
+  if (early?.length) upstream.write(early);
+  upstream.on('error', () => socket.destroy());
+  socket.on('error', () => upstream.destroy());
+  // Ended with the watches when the server closes (an open stream would otherwise hold its close up).
+  const end = () => { socket.destroy(); upstream.destroy(); };
+  ctx.watchers.add(end);
+  upstream.on('close', () => { ctx.watchers.delete(end); socket.destroy(); });
+  socket.on('close', () => { ctx.watchers.delete(end); upstream.destroy(); });
+  socket.pipe(upstream);
+  upstream.pipe(socket);
+  return undefined;
 }
 
 /** What metrics.k8s.io reads: pods and nodes from the watch caches (resourceVersion 0), as metrics-server's informers. */

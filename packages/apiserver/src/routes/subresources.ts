@@ -7,9 +7,12 @@ import { evictPod } from '../rest/eviction.js';
 import { toScale, updateScale } from '../rest/scale.js';
 import type { DeleteOptions, ResourceStore } from '../rest-store.js';
 import { decodeAs, notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
-import { proxyLog, proxyScheduling } from './proxy.js';
+import { proxyLog, proxyScheduling, proxyStream } from './proxy.js';
 
-/** `/status`, `/scale`, `pods/binding`, `pods/eviction`, `pods/log` and `pods/scheduling` of the resources that declare them. */
+/**
+ * `/status`, `/scale`, `pods/binding`, `pods/eviction`, `pods/log`, `pods/scheduling` and the pods' connect
+ * subresources (exec, attach, portforward) of the resources that declare them.
+ */
 export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, t: Target, name: string,
   query: Query, body: () => unknown, dryRun: boolean): Promise<unknown> {
   const store = ctx.stores.get(t.def)!;
@@ -44,6 +47,8 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
     }
     case 'log GET': return proxyLog(ctx, req, reply, t.namespace!, name, query);
     case 'scheduling GET': return proxyScheduling(ctx, reply, t.namespace!, name);
+    case 'exec GET': case 'exec POST': case 'attach GET': case 'attach POST': case 'portforward GET': case 'portforward POST':
+      return proxyStream(ctx, req, reply, t.namespace!, name, sub.name as 'exec' | 'attach' | 'portforward', query);
     case 'finalize PUT': return send(await finalizeNamespace(store, name, body(), dryRun));
     default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
   }

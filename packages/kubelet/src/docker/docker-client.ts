@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import { Transform, type Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 
@@ -205,7 +207,7 @@ export class DockerClient {
     return this.json('GET', `/containers/${encodeURIComponent(id)}/stats`, { query: { stream: false, 'one-shot': true }, expect: [200] });
   }
 
-  createExec(id: string, body: { Cmd: string[]; AttachStdout?: boolean; AttachStderr?: boolean; Tty?: boolean; Env?: string[]; WorkingDir?: string },
+  createExec(id: string, body: { Cmd: string[]; AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Tty?: boolean; Env?: string[]; WorkingDir?: string },
     signal?: AbortSignal): Promise<{ Id: string }> {
     return this.json('POST', `/containers/${encodeURIComponent(id)}/exec`, { body, expect: [201], ...(signal ? { signal } : {}) });
   }
@@ -216,6 +218,29 @@ export class DockerClient {
       body: { Detach: false, Tty: false }, expect: [200], stream: true, ...(signal ? { signal } : {}),
     });
     return res.body;
+  }
+
+  /**
+   * Starts an exec with its connection hijacked (`Upgrade: tcp`): the socket carries stdin one way and the output
+   * (multiplexed unless `tty`) the other; ending its write side closes the process's stdin.
+   */
+  startExecHijacked(execId: string, tty: boolean): Promise<Socket> {
+    return this.hijack(`/exec/${encodeURIComponent(execId)}/start`, {}, { Detach: false, Tty: tty });
+  }
+
+  /** Sets the TTY size of a running exec. */
+  async resizeExec(execId: string, size: { width: number; height: number }): Promise<void> {
+    await this.empty('POST', `/exec/${encodeURIComponent(execId)}/resize`, { query: { h: size.height, w: size.width }, expect: [200, 201] });
+  }
+
+  /** Attaches to a running container's stdio with the connection hijacked (as `startExecHijacked`). */
+  attachContainer(id: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean }): Promise<Socket> {
+    return this.hijack(`/containers/${encodeURIComponent(id)}/attach`, { stream: true, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr });
+  }
+
+  /** Sets the TTY size of a container started with a TTY. */
+  async resizeContainer(id: string, size: { width: number; height: number }): Promise<void> {
+    await this.empty('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h: size.height, w: size.width }, expect: [200] });
   }
 
   inspectExec(execId: string, signal?: AbortSignal): Promise<ExecInspect> {
@@ -248,6 +273,42 @@ export class DockerClient {
 
   inspectNetwork(name: string): Promise<NetworkInspect> {
     return this.json('GET', `/networks/${encodeURIComponent(name)}`, { expect: [200] });
+  }
+
+  /**
+   * A POST the engine answers by hijacking the connection (101 UPGRADED to `tcp`), as the docker CLI's attach and exec.
+   * undici cannot send a body with an upgrade, so this one request goes through node:http on the same socket path.
+   */
+  private hijack(path: string, query: Query, body?: unknown): Promise<Socket> {
+    const qs = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) qs.set(key, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+    }
+    const payload = body === undefined ? '' : JSON.stringify(body);
+    return new Promise<Socket>((resolve, reject) => {
+      const req = httpRequest({
+        socketPath: this.socketPath, method: 'POST', path: `/${DOCKER_API_VERSION}${path}${qs.size ? `?${qs}` : ''}`,
+        headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+      });
+      req.on('upgrade', (_res, socket, head) => {
+        if (head.length) socket.unshift(head);
+        socket.setNoDelay(true);
+        resolve(socket);
+      });
+      req.on('response', (res) => {
+        // Not upgraded: an error (404 no such exec/container, 409 not running).
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { text += c; });
+        res.on('end', () => {
+          let message = text.trim();
+          try { message = (JSON.parse(text) as { message?: string }).message ?? message; } catch { /* not JSON */ }
+          reject(new DockerError(message || `POST ${path}: unexpected status ${res.statusCode}`, res.statusCode ?? 0));
+        });
+      });
+      req.on('error', (err) => reject(this.connectionError(err, `POST ${path}`)));
+      req.end(payload);
+    });
   }
 
   private async json<T>(method: Dispatcher.HttpMethod, path: string, opts: RequestOptions): Promise<T> {
