@@ -105,7 +105,12 @@ describe.skipIf(!built)('Ingress through k8ts-ingress on a 2-node cluster', () =
       }
       return seen;
     };
+    // Running is not yet ready: wait until both pods of each Deployment are ready endpoints.
+    const readyIPs = async (svc: string) => (JSON.parse(await kubectl('get', 'endpointslices', '-l', `kubernetes.io/service-name=${svc}`, '-o', 'json')).items as any[])
+      .flatMap((sl) => (sl.endpoints ?? []).filter((e: any) => e.conditions?.ready).map((e: any) => e.addresses[0]));
+    await eventually(async () => (await readyIPs('web-a')).length === 2 && (await readyIPs('web-b')).length === 2, 'two ready endpoints each', 60_000);
     await eventually(async () => (await curl(`http://a.example.com:${httpPort}/`)).status === 200, 'the first answer through the ingress', 30_000);
+    // Round-robin: ten requests reach both pods.
     expect([...(await spread(`http://a.example.com:${httpPort}/`, 10)).keys()].sort()).toEqual(a.sort());
     expect([...(await spread(`http://b.example.com:${httpPort}/api/`, 10)).keys()].sort()).toEqual(b.sort());
     expect([...(await spread(`http://b.example.com:${httpPort}/`, 6)).keys()].every((p) => a.includes(p))).toBe(true);
