@@ -233,7 +233,8 @@ function inspect(state) {
 
 function printTable(rows) {
   const table = [['COMPONENT', 'PID', 'URL', 'HEALTHY'],
-    ...rows.map((r) => [r.name, String(r.pid), r.url, r.healthy ? 'yes' : r.running ? 'no' : 'no (not running)'])];
+    // '-' for a component this script did not start (the machine's own Docker engine).
+    ...rows.map((r) => [r.name, r.pid === undefined ? '-' : String(r.pid), r.url, r.healthy ? 'yes' : r.running ? 'no' : 'no (not running)'])];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
   for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
 }
