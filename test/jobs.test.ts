@@ -158,7 +158,8 @@ describe('Job, CronJob and TTL-after-finished controllers against a real apiserv
       const names: string[] = [];
       for (let minute = 1; minute <= 2; minute++) {
         const due = Math.ceil((clock.now() + 1) / 60_000) * 60_000;
-        await new Promise((r) => setTimeout(r, 200)); // let the controller see the CronJob and set its timer
+        // The controller has seen the CronJob once it has a timer for the next schedule on its clock.
+        await eventually(() => clock.pending() > 0, 'the controller\'s timer for the next schedule');
         clock.advance(due - clock.now() + 200);
         const job = await eventually(async () => (await tickJobs()).find((j) => !names.includes(j.metadata!.name!)), `the job of minute ${minute}`);
         expect(job.metadata!.name).toBe(`tick-${due / 60_000}`);
@@ -172,10 +173,12 @@ describe('Job, CronJob and TTL-after-finished controllers against a real apiserv
         const left = (await tickJobs()).map((j) => j.metadata!.name);
         return left.length === 1 && left[0] === names[1];
       }, 'one completed job kept');
-      const stored = await client.get<CronJob>(CRONJOBS, NS, 'tick');
+      // The status follows the Job's completion on the controller's next sync of the CronJob.
+      const stored = await eventually(async () => {
+        const cur = await client.get<CronJob>(CRONJOBS, NS, 'tick');
+        return cur.status?.lastSuccessfulTime && !cur.status?.active && cur;
+      }, 'the CronJob status with no active Job and a last success');
       expect(stored.status).toMatchObject({ lastScheduleTime: rfc3339(Number(names[1].slice(5)) * 60_000) });
-      expect(stored.status?.lastSuccessfulTime).toBeDefined();
-      expect(stored.status?.active).toBeUndefined();
       const table = (await kubectl('get', 'cronjob', 'tick', '-n', NS)).trim().split('\n');
       expect(table[0].split(/\s{2,}/)).toEqual(['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE']);
       expect(table[1].split(/\s{2,}/).slice(0, 5)).toEqual(['tick', '*/1 * * * *', '<none>', 'False', '0']);
