@@ -15,6 +15,11 @@ import { rfc3339, type Strategy, type VersionConversion } from './registry/strat
 import { NO_CHANGE, ReservationTaken, type ListPage, type Storage, type StoredObject } from './storage.js';
 import { checkDepth, depthExceeds, applyJsonPatch, MAX_DEPTH } from './limits.js';
 import type { WatchCache } from './watch-cache.js';
+import {
+  applyManaged, baseManaged, checkApplyConfig, encodeManagedFields, FieldSet, managedFieldsType, toFieldSet, updateManaged,
+  type FieldType, type Managed, type Writer,
+} from './managed-fields/index.js';
+import { stripMeta, type ResetFields } from './managed-fields/manager.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -22,6 +27,17 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Field validation of the body or patched object (?fieldValidation); none: not checked (the server's own writes). */
   fields?: FieldCheck;
+  /**
+   * The field manager of a client's write (?fieldManager, else the User-Agent's prefix): its metadata.managedFields
+   * entry is updated. Undefined: the server's own write, managedFields left as they are.
+   */
+  manager?: string;
+  /** The subresource the manager wrote through when it is not the store's own (`scale`). */
+  managerSubresource?: string;
+  /** ?force=true of an apply patch: take the conflicting fields from their managers. */
+  force?: boolean;
+  /** Set by an apply: the managedFields it computed, kept as they are (no Update entry on top). */
+  applied?: boolean;
 }
 
 export interface DeleteOptions {
@@ -144,6 +160,9 @@ export class ResourceStore {
     this.strategy.defaults(obj);
     const status = this.strategy.initialStatus(obj);
     if (status === undefined) delete obj.status; else obj.status = status;
+    if (opts.manager !== undefined && !opts.applied) {
+      this.setManaged(obj, updateManaged(undefined, obj, baseManaged(undefined, meta.managedFields, undefined), this.writer(opts), this.fieldType(), this.resetFields()));
+    }
     // What the client asked for itself: taken by someone else, it is the client's error, not ours to retry.
     const requested = this.strategy.reservations?.(obj) ?? [];
     const attrs = this.attributes('CREATE', meta.namespace, meta.name ?? '', opts, obj);
@@ -213,14 +232,7 @@ export class ResourceStore {
   /** PATCH of the object or of its status; apply patches create a missing object. */
   async patch(namespace: string | undefined, name: string, type: PatchType, patch: unknown,
     opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ object: KubeObject; created: boolean }> {
-    if (type === 'apply') {
-      const exists = await this.storage.get(this.key(namespace, name));
-      if (!exists) {
-        const body = this.checkBody(patch, namespace);
-        if (body.metadata?.name !== name) throw errors.badRequest(`the name of the object (${body.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
-        return { object: await this.create(namespace, body, opts), created: true };
-      }
-    }
+    if (type === 'apply') return this.apply(namespace, name, patch, opts);
     const object = await this.write(namespace, name, opts, (current) => {
       if (!current) throw this.notFound(name);
       const patched = this.checkBody(this.applyPatch(this.conversion ? this.withType(current.object) : current.object, type, patch), namespace, { patch, fields: opts.fields });
@@ -229,6 +241,75 @@ export class ResourceStore {
       return patched;
     }, opts.subresource);
     return { object, created: false };
+  }
+
+  /**
+   * Server-side apply (structured-merge-diff's Apply through upstream's field manager): the configuration merged into
+   * the live object by the kind's schema, its manager owning exactly its fields, conflicts with other managers' fields
+   * a 409 unless forced, fields it applied before and nobody owns any more removed. Creates a missing object.
+   */
+  private async apply(namespace: string | undefined, name: string, patch: unknown, opts: WriteOptions & { subresource?: 'status' }): Promise<{ object: KubeObject; created: boolean }> {
+    if (!isObject(patch)) throw errors.badRequest('error decoding YAML: the apply patch must be an object');
+    checkApplyConfig(patch);
+    // The configuration decodes as the kind (400 as upstream's decoder) before it is merged.
+    const config = this.checkBody(patch, namespace);
+    if (config.metadata?.name !== name) throw errors.badRequest(`the name of the object (${config.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+    const raw = structuredClone(patch);
+    const writer = this.writer(opts);
+    const type = this.fieldType();
+    const reset = this.resetFields(opts.subresource);
+    const exists = await this.storage.get(this.key(namespace, name));
+    if (!exists) {
+      if (opts.subresource) throw this.notFound(name);
+      const { managed } = applyManaged(undefined, raw, new Map(), writer, type, !!opts.force, reset);
+      this.setManaged(config, managed);
+      return { object: await this.create(namespace, config, { ...opts, applied: true }), created: true };
+    }
+    const object = await this.write(namespace, name, { ...opts, applied: true }, (current) => {
+      if (!current) throw this.notFound(name);
+      const live = (this.conversion ? this.withType(current.object) : current.object) as Record<string, unknown>;
+      let base = baseManaged(current.object, undefined, 'apply');
+      // An object written before it had managedFields: its fields are owned by `before-first-apply` (upstream's field manager).
+      if (base.size === 0) base = this.beforeFirstApply(live, type, reset);
+      const applied = applyManaged(live, raw, base, writer, type, !!opts.force, reset);
+      const merged = applied.object as KubeObject;
+      this.setManaged(merged, applied.managed);
+      const result = this.checkBody(merged, namespace, { patch });
+      const rv = (raw.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+      if (rv && rv !== current.object.metadata?.resourceVersion) throw this.conflict(name);
+      return result;
+    }, opts.subresource);
+    return { object, created: false };
+  }
+
+  private beforeFirstApply(live: unknown, type: FieldType, reset: ResetFields): Managed {
+    const m: Managed = new Map();
+    let set = toFieldSet(stripMeta(live), type);
+    if (reset.ignored) set = set.recursiveDifference(reset.ignored);
+    if (!set.empty()) m.set('before-first-apply', { manager: 'before-first-apply', operation: 'Update', apiVersion: apiVersionOf(this.served), set });
+    return m;
+  }
+
+  /** The schema the kind's managed fields are computed with (per group/version/kind; CRDs register theirs). */
+  fieldType(): FieldType {
+    return managedFieldsType(this.served, this.conversion ? undefined : this.strategy.patchMeta);
+  }
+
+  private writer(opts: WriteOptions & { subresource?: string }): Writer {
+    const subresource = opts.managerSubresource ?? (opts.subresource === 'status' ? 'status' : undefined);
+    return { manager: opts.manager ?? '', apiVersion: apiVersionOf(this.served), ...(subresource ? { subresource } : {}) };
+  }
+
+  /** Upstream's reset fields: with a /status subresource, the status is owned through it only, and only it is. */
+  private resetFields(subresource?: string): ResetFields {
+    if (!this.def.subresources.some((s) => s.name === 'status')) return {};
+    return subresource === 'status' ? { only: 'status' } : { ignored: STATUS_FIELDS };
+  }
+
+  private setManaged(obj: KubeObject, managed: Managed): void {
+    const meta = (obj.metadata ??= {});
+    const encoded = encodeManagedFields(managed);
+    if (encoded.length) meta.managedFields = encoded as never; else delete meta.managedFields;
   }
 
   /**
@@ -289,6 +370,12 @@ export class ResourceStore {
       const wanted = structuredClone(produce(current));
       const old = current!.object;
       const next = this.merge(old, wanted, subresource);
+      if (opts.applied) {
+        if (wanted.metadata?.managedFields) next.metadata!.managedFields = wanted.metadata.managedFields; else delete next.metadata!.managedFields;
+      } else if (opts.manager !== undefined && subresource !== 'internal') {
+        const base = baseManaged(old, subresource ? undefined : next.metadata?.managedFields, subresource ?? opts.managerSubresource);
+        this.setManaged(next, updateManaged(old, next, base, this.writer({ ...opts, subresource }), this.fieldType(), this.resetFields(subresource)));
+      }
       if (reservations) {
         // Held already or asked for by the client (not by the allocation admission): a conflict is the client's.
         const held = reservations(old);
@@ -533,6 +620,8 @@ export function patchInvalid(patch: unknown, why: string): ApiError {
   if (text.length > 256) text = `${text.slice(0, 256)}...`;
   return errors.invalid('', '', '', [{ field: 'patch', type: 'FieldValueInvalid', value: text, message: why }]);
 }
+
+const STATUS_FIELDS = FieldSet.of(['f:status']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

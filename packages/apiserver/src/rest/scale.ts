@@ -28,7 +28,7 @@ export type ScaleWrite = { method: 'PUT'; body: unknown } | { method: 'PATCH'; p
  * Sets spec.replicas from a Scale written by PUT or PATCH. A PUT with a stale resourceVersion conflicts; a PATCH
  * computed on a state that changed underneath is recomputed, as upstream's GuaranteedUpdate.
  */
-export async function updateScale(store: ResourceStore, namespace: string | undefined, name: string, write: ScaleWrite, dryRun: boolean) {
+export async function updateScale(store: ResourceStore, namespace: string | undefined, name: string, write: ScaleWrite, dryRun: boolean, manager?: string) {
   for (let attempt = 0; ; attempt++) {
     const obj = await store.get(namespace, name);
     const current = toScale(store, obj);
@@ -56,7 +56,7 @@ export async function updateScale(store: ResourceStore, namespace: string | unde
         if (o.metadata.resourceVersion !== obj.metadata?.resourceVersion) throw store.conflict(name);
         o.spec = { ...o.spec, replicas };
         return o;
-      }, { dryRun });
+      }, { dryRun, manager, managerSubresource: 'scale' });
       return toScale(store, updated);
     } catch (err) {
       if (write.method === 'PATCH' && err instanceof ApiError && err.isConflict && attempt < 5) continue;

@@ -3,6 +3,7 @@ import { errors, type KubeObject, type ResourceDef } from '@k8ts/api';
 import { isDryRun, type OptionsKind } from '../dry-run.js';
 import { fieldValidationParam, jsonKeys, warningHeaders, type FieldCheck } from '../field-validation.js';
 import { decodeBody, isJsonBody, patchType } from '../http.js';
+import { managerFromUserAgent } from '../managed-fields/index.js';
 import { serveSubresource } from './subresources.js';
 import { deleteOptions, listQuery, respond, respondList, type ApiContext, type Query, type Target } from './context.js';
 
@@ -19,6 +20,8 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
     return respond(req, reply, t.def, obj, code, query);
   };
   if (optionsKind && optionsKind !== 'DeleteOptions') checkFieldManager(query.fieldManager, optionsKind);
+  // The manager of the write's managedFields entry: ?fieldManager, else the User-Agent up to its first '/'.
+  const manager = query.fieldManager || managerFromUserAgent(req.headers['user-agent']);
   // Field validation of what the client wrote: the main resource and its status (subresources have their own kinds).
   let fields: FieldCheck | undefined;
   const checkFields = (patch: boolean, jsonPatch = false): FieldCheck => {
@@ -35,7 +38,7 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
         const list = await store.list(t.namespace, listQuery(query));
         return respondList(req, reply, store, list.items, { resourceVersion: String(list.revision), continue: list.continue }, query);
       }
-      case 'POST': return send(await store.create(t.namespace, body(), { dryRun, fields: checkFields(false) }), 201);
+      case 'POST': return send(await store.create(t.namespace, body(), { dryRun, manager, fields: checkFields(false) }), 201);
       case 'DELETE': {
         const list = await store.deleteCollection(t.namespace, listQuery(query), deleteOptions(body(), query), { dryRun });
         return respondList(req, reply, store, list.items, { resourceVersion: String(list.revision) }, query);
@@ -44,16 +47,17 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
     }
   }
   const name = t.name;
-  if (t.subresource) return serveSubresource(ctx, req, reply, t, name, query, body, dryRun);
+  if (t.subresource) return serveSubresource(ctx, req, reply, t, name, query, body, dryRun, manager);
   switch (req.method) {
     case 'GET': return send(await store.get(t.namespace, name));
-    case 'PUT': return send(await store.update(t.namespace, name, body(), { dryRun, fields: checkFields(false) }));
+    case 'PUT': return send(await store.update(t.namespace, name, body(), { dryRun, manager, fields: checkFields(false) }));
     case 'PATCH': {
       const type = patchType(req.headers['content-type']);
       const patch = body();
+      const force = checkForce(query.force, type === 'apply');
       if (type === 'apply') checkApply(t.def, patch, query.fieldManager);
       // Server-side apply reports its fields differently upstream (structured-merge-diff): not checked here yet.
-      const { object, created } = await store.patch(t.namespace, name, type, patch ?? {}, { dryRun, fields: type === 'apply' ? undefined : checkFields(true, type === 'json') });
+      const { object, created } = await store.patch(t.namespace, name, type, patch ?? {}, { dryRun, manager, force, fields: type === 'apply' ? undefined : checkFields(true, type === 'json') });
       return send(object, created ? 201 : 200);
     }
     case 'DELETE': {
@@ -82,6 +86,14 @@ function checkFieldManager(fieldManager: string | undefined, kind: OptionsKind, 
   if (/[\x00-\x1f\x7f]/.test(fieldManager)) {
     throw errors.invalid(kind, 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueInvalid', value: fieldManager, message: 'must only contain printable characters' }]);
   }
+}
+
+/** PatchOptions.force: a boolean, for apply patches only (upstream's ValidatePatchOptions). */
+export function checkForce(force: string | undefined, apply: boolean): boolean {
+  if (force === undefined) return false;
+  if (force !== 'true' && force !== 'false') throw errors.badRequest(`force: invalid boolean value ${JSON.stringify(force)}`);
+  if (!apply) throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [{ field: 'force', type: 'FieldValueForbidden', message: 'may not be specified for non-apply patch' }]);
+  return force === 'true';
 }
 
 /** An apply patch needs a fieldManager and a body of the resource's own apiVersion and kind (upstream's field manager). */

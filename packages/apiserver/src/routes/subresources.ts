@@ -8,13 +8,19 @@ import { toScale, updateScale } from '../rest/scale.js';
 import type { DeleteOptions, ResourceStore } from '../rest-store.js';
 import { decodeAs, notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
 import { proxyLog, proxyScheduling, proxyStream } from './proxy.js';
+import { checkForce } from './crud.js';
+
+/** An apply patch of a subresource needs a fieldManager too (upstream's 422 on PatchOptions). */
+function checkFieldManagerForApply(fieldManager: string | undefined): void {
+  if (!fieldManager) throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueRequired', message: 'is required for apply patch' }]);
+}
 
 /**
  * `/status`, `/scale`, `pods/binding`, `pods/eviction`, `pods/log`, `pods/scheduling` and the pods' connect
  * subresources (exec, attach, portforward) of the resources that declare them.
  */
 export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, t: Target, name: string,
-  query: Query, body: () => unknown, dryRun: boolean): Promise<unknown> {
+  query: Query, body: () => unknown, dryRun: boolean, manager?: string): Promise<unknown> {
   const store = ctx.stores.get(t.def)!;
   const sub = t.def.subresources.find((s) => s.name === t.subresource);
   if (!sub) throw notFound();
@@ -24,16 +30,18 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
     case 'status PUT': {
       const obj = store.checkBody(body(), t.namespace);
       if (obj.metadata?.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
-      return send(await store.update(t.namespace, name, obj, { dryRun, subresource: 'status' }));
+      return send(await store.update(t.namespace, name, obj, { dryRun, manager, subresource: 'status' }));
     }
     case 'status PATCH': {
       const type = patchType(req.headers['content-type']);
-      return send((await store.patch(t.namespace, name, type === 'apply' ? 'strategic' : type, body() ?? {}, { dryRun, subresource: 'status' })).object);
+      const force = checkForce(query.force, type === 'apply');
+      if (type === 'apply') checkFieldManagerForApply(query.fieldManager);
+      return send((await store.patch(t.namespace, name, type, body() ?? {}, { dryRun, manager, force, subresource: 'status' })).object);
     }
     case 'scale GET': return reply.send(toScale(store, await store.get(t.namespace, name)));
-    case 'scale PUT': return reply.send(await updateScale(store, t.namespace, name, { method: 'PUT', body: body() }, dryRun));
+    case 'scale PUT': return reply.send(await updateScale(store, t.namespace, name, { method: 'PUT', body: body() }, dryRun, manager));
     case 'scale PATCH':
-      return reply.send(await updateScale(store, t.namespace, name, { method: 'PATCH', patchType: patchType(req.headers['content-type']), body: body() }, dryRun));
+      return reply.send(await updateScale(store, t.namespace, name, { method: 'PATCH', patchType: patchType(req.headers['content-type']), body: body() }, dryRun, manager));
     case 'binding POST': {
       await bindPod(store, t.namespace, name, body(), dryRun);
       return reply.code(201).send(success(201));
