@@ -25,7 +25,8 @@ const ATOMIC_DEFINITIONS = new Set([
 ]);
 
 const registered = new Map<string, FieldType>();
-const builtIn = new Map<string, FieldType>();
+const builtIn = new Map<string, WeakMap<object, FieldType>>();
+const NO_OVERLAY = {};
 
 const gvkKey = (group: string, version: string, kind: string) => `${group}/${version}/${kind}`;
 
@@ -45,12 +46,14 @@ export function managedFieldsType(def: Pick<ResourceDef, 'group' | 'version' | '
   const key = gvkKey(def.group, def.version, def.kind);
   const reg = registered.get(key);
   if (reg) return reg;
-  let t = builtIn.get(key);
+  let byOverlay = builtIn.get(key);
+  if (!byOverlay) { byOverlay = new WeakMap(); builtIn.set(key, byOverlay); }
+  let t = byOverlay.get(patchMeta ?? NO_OVERLAY);
   if (t) return t;
   const type = messageType(apiVersionOf(def as ResourceDef), def.kind);
-  if (!type) return DEDUCED;
+  if (!type) { byOverlay.set(patchMeta ?? NO_OVERLAY, DEDUCED); return DEDUCED; }
   const definitions = buildDefinitions([{ type, group: def.group, version: def.version, kind: def.kind }], '#/components/schemas/');
   t = typeFromOpenApi({ definitions, root: definitionName(type), listOverlay: patchMeta, atomicDefinitions: ATOMIC_DEFINITIONS });
-  builtIn.set(key, t);
+  byOverlay.set(patchMeta ?? NO_OVERLAY, t);
   return t;
 }
