@@ -1,6 +1,6 @@
 /** A subresource a resource serves, and the kind its requests and answers carry. */
 export interface SubresourceDef {
-  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize' | 'scheduling' | 'exec' | 'attach' | 'portforward';
+  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize' | 'scheduling' | 'exec' | 'attach' | 'portforward' | 'token';
   group: string;
   version: string;
   kind: string;
@@ -77,7 +77,9 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
   def('', 'v1', 'Secret', 'secrets', true),
   def('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
-  def('', 'v1', 'ServiceAccount', 'serviceaccounts', true, { shortNames: ['sa'] }),
+  def('', 'v1', 'ServiceAccount', 'serviceaccounts', true, {
+    shortNames: ['sa'], subresources: [{ name: 'token', group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }],
+  }),
   def('', 'v1', 'ReplicationController', 'replicationcontrollers', true, {
     shortNames: ['rc'], categories: ['all'], subresources: [STATUS('', 'v1', 'ReplicationController'), SCALE],
   }),

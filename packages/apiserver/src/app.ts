@@ -1,4 +1,5 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { findResource, RESOURCES, silentLogger, storedResources, type Logger, type ResourceDef } from '@k8ts/api';
@@ -15,6 +16,7 @@ import { KubernetesServiceReconciler } from './kubernetes-service.js';
 import { MAX_REQUEST_BODY_BYTES } from './limits.js';
 import { conversionFor, strategyFor } from './registry/index.js';
 import { ResourceStore } from './rest-store.js';
+import { TokenSigner } from './rest/token-request.js';
 import type { ApiContext } from './routes/context.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { UPGRADE_HEAD } from './routes/proxy.js';
@@ -43,6 +45,8 @@ export interface AppOptions {
   defaultNotReadyTolerationSeconds?: number;
   /** tolerationSeconds of the unreachable:NoExecute toleration added to pods (--default-unreachable-toleration-seconds, 300). */
   defaultUnreachableTolerationSeconds?: number;
+  /** PEM private key that signs service-account tokens (--service-account-signing-key-file); default: one made at start. */
+  serviceAccountSigningKeyFile?: string;
 }
 
 /**
@@ -149,7 +153,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   installStatusErrors(app, log);
 
-  const ctx: ApiContext = { stores, caches, log, bookmarkMs: opts.bookmarkIntervalMs ?? 60_000, watchers: new Set() };
+  const ctx: ApiContext = {
+    stores, caches, log, bookmarkMs: opts.bookmarkIntervalMs ?? 60_000, watchers: new Set(),
+    tokenSigner: new TokenSigner(opts.serviceAccountSigningKeyFile ? readFileSync(opts.serviceAccountSigningKeyFile, 'utf8') : undefined),
+  };
   registerDiscoveryRoutes(app, storage);
   registerResourceRoutes(app, ctx, opts.maxRequestsInflight ?? 600);
 

@@ -20,6 +20,7 @@ const program = new Command('k8ts-apiserver')
   .addOption(new Option('--max-requests-inflight <n>', 'non-watch requests served at once before 429').default('600'))
   .addOption(new Option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the toleration for node.kubernetes.io/not-ready:NoExecute that is added by default to every pod that does not already have such a toleration').argParser(seconds).default('300'))
   .addOption(new Option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the toleration for node.kubernetes.io/unreachable:NoExecute that is added by default to every pod that does not already have such a toleration').argParser(seconds).default('300'))
+  .addOption(new Option('--service-account-signing-key-file <file>', 'PEM private key (RSA) that signs service-account tokens (serviceaccounts/<name>/token); default: a key made at start').env('SERVICE_ACCOUNT_SIGNING_KEY_FILE'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
   .parse();
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     defaultNotReadyTolerationSeconds: Number(opts.defaultNotReadyTolerationSeconds),
     defaultUnreachableTolerationSeconds: Number(opts.defaultUnreachableTolerationSeconds),
     advertiseAddress: opts.advertiseAddress,
+    serviceAccountSigningKeyFile: opts.serviceAccountSigningKeyFile,
   });
   const address = await app.listen({ host: opts.bindAddress, port: Number(opts.port) });
   log.info({ address }, 'apiserver listening');

@@ -19,20 +19,12 @@ export class FieldSet {
   }
 
   insert(path: readonly string[]): void {
-    let node: FieldSet = this;
-    for (const el of path) {
-      let next = node.children.get(el);
-      if (!next) { next = new FieldSet(); node.children.set(el, next); }
-      node = next;
-    }
-    node.member = true;
+    path.reduce<FieldSet>((node, el) => node.child(el), this).member = true;
   }
 
   /** The node at a path, if any. */
   at(path: readonly string[]): FieldSet | undefined {
-    let node: FieldSet | undefined = this;
-    for (const el of path) { node = node.children.get(el); if (!node) return undefined; }
-    return node;
+    return path.reduce<FieldSet | undefined>((node, el) => node?.children.get(el), this);
   }
 
   has(path: readonly string[]): boolean { return this.at(path)?.member ?? false; }

@@ -6,6 +6,7 @@ import { checkTypes } from '../type-check.js';
 import type { DeleteOptions, ListQuery, ResourceStore } from '../rest-store.js';
 import { toTable } from '../table.js';
 import type { WatchCache } from '../watch-cache.js';
+import type { TokenSigner } from '../rest/token-request.js';
 
 /** What the route modules share: the stores and caches of every resource, the logger and the open watches. */
 export interface ApiContext {
@@ -16,6 +17,8 @@ export interface ApiContext {
   bookmarkMs: number;
   /** Close functions of the open watches, ended before the server closes. */
   watchers: Set<() => void>;
+  /** Signs the tokens of serviceaccounts/{name}/token. */
+  tokenSigner: TokenSigner;
 }
 
 /** The resource, namespace, name and subresource a request path names. */

@@ -5,6 +5,7 @@ import { patchType } from '../http.js';
 import { bindPod } from '../rest/binding.js';
 import { evictPod } from '../rest/eviction.js';
 import { toScale, updateScale } from '../rest/scale.js';
+import { createToken } from '../rest/token-request.js';
 import type { DeleteOptions, ResourceStore } from '../rest-store.js';
 import { decodeAs, notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
 import { proxyLog, proxyScheduling, proxyStream } from './proxy.js';
@@ -57,6 +58,11 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
     case 'scheduling GET': return proxyScheduling(ctx, reply, t.namespace!, name);
     case 'exec GET': case 'exec POST': case 'attach GET': case 'attach POST': case 'portforward GET': case 'portforward POST':
       return proxyStream(ctx, req, reply, t.namespace!, name, sub.name as 'exec' | 'attach' | 'portforward', query);
+    case 'token POST': {
+      const request = decodeAs('TokenRequest', 'authentication.k8s.io/v1', body()) as Parameters<typeof createToken>[4];
+      const storeOf = (r: 'pods' | 'secrets' | 'nodes') => ctx.stores.get(findResource('', 'v1', r)!)!;
+      return reply.code(201).send(await createToken(storeOf, store, t.namespace!, name, request, ctx.tokenSigner));
+    }
     case 'finalize PUT': return send(await finalizeNamespace(store, name, body(), dryRun));
     default: throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
   }
