@@ -16,10 +16,10 @@ import { NO_CHANGE, ReservationTaken, type ListPage, type Storage, type StoredOb
 import { checkDepth, depthExceeds, applyJsonPatch, MAX_DEPTH } from './limits.js';
 import type { WatchCache } from './watch-cache.js';
 import {
-  applyManaged, baseManaged, checkApplyConfig, encodeManagedFields, FieldSet, managedFieldsType, toFieldSet, updateManaged,
+  applyManaged, baseManaged, checkApplyConfig, encodeManagedFields, managedFieldsType, toFieldSet, updateManaged,
   type FieldType, type Managed, type Writer,
 } from './managed-fields/index.js';
-import { stripMeta, type ResetFields } from './managed-fields/manager.js';
+import { stripMeta, STATUS_ONLY, type ResetFields } from './managed-fields/manager.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -303,7 +303,7 @@ export class ResourceStore {
   /** Upstream's reset fields: with a /status subresource, the status is owned through it only, and only it is. */
   private resetFields(subresource?: string): ResetFields {
     if (!this.def.subresources.some((s) => s.name === 'status')) return {};
-    return subresource === 'status' ? { only: 'status' } : { ignored: STATUS_FIELDS };
+    return subresource === 'status' ? { only: 'status' } : { ignored: STATUS_ONLY };
   }
 
   private setManaged(obj: KubeObject, managed: Managed): void {
@@ -620,8 +620,6 @@ export function patchInvalid(patch: unknown, why: string): ApiError {
   if (text.length > 256) text = `${text.slice(0, 256)}...`;
   return errors.invalid('', '', '', [{ field: 'patch', type: 'FieldValueInvalid', value: text, message: why }]);
 }
-
-const STATUS_FIELDS = FieldSet.of(['f:status']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

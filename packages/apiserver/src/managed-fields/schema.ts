@@ -79,7 +79,8 @@ export function typeFromOpenApi(src: OpenApiSource): FieldType {
       if (listType === 'map' && keys.length === 0) listType = 'atomic';
       if (listType === 'atomic') return ATOMIC;
       const itemPath = [...path, '[]'];
-      return { kind: 'list', listType, keys, keyDefaults, elem: () => build(items, itemPath) };
+      let item: FieldType | undefined;
+      return { kind: 'list', listType, keys, keyDefaults, elem: () => (item ??= build(items, itemPath)) };
     }
     if (type === 'object' || s.properties || s.additionalProperties) {
       const atomic = s['x-kubernetes-map-type'] === 'atomic' || (name !== undefined && src.atomicDefinitions?.has(name));
@@ -88,14 +89,23 @@ export function typeFromOpenApi(src: OpenApiSource): FieldType {
       const additional = s.additionalProperties;
       if (props && Object.keys(props).length) {
         const elem = typeof additional === 'object' && additional !== null ? () => build(additional as Schema, [...path, '*']) : undefined;
+        // Resolved once per field: the walks ask for the same fields on every write.
+        const fields = new Map<string, FieldType | undefined>();
         return {
           kind: 'struct',
-          field: (f) => (Object.hasOwn(props, f) ? build(props[f], [...path, f]) : undefined),
+          field: (f) => {
+            let ft = fields.get(f);
+            if (ft === undefined && !fields.has(f)) { ft = Object.hasOwn(props, f) ? build(props[f], [...path, f]) : undefined; fields.set(f, ft); }
+            return ft;
+          },
           elem,
           required: Array.isArray(s.required) ? new Set(s.required as string[]) : undefined,
         };
       }
-      if (typeof additional === 'object' && additional !== null) return { kind: 'map', elem: () => build(additional as Schema, [...path, '*']) };
+      if (typeof additional === 'object' && additional !== null) {
+        let e: FieldType | undefined;
+        return { kind: 'map', elem: () => (e ??= build(additional as Schema, [...path, '*'])) };
+      }
       return DEDUCED;
     }
     return DEDUCED;

@@ -61,14 +61,18 @@ export class FieldSet {
     for (const [k, c] of other.children) this.child(k).addAll(c);
   }
 
-  /** Members of this set that are not members of `other` (member-wise, as fieldpath.Set.Difference). */
+  /**
+   * Members of this set that are not members of `other` (member-wise, as fieldpath.Set.Difference). Sets are not
+   * changed once built, so a subtree `other` does not reach is shared, not copied.
+   */
   difference(other: FieldSet | undefined): FieldSet {
-    if (!other) return this.clone();
+    if (!other || (!other.member && other.children.size === 0)) return this;
     const s = new FieldSet();
     s.member = this.member && !other.member;
     for (const [k, c] of this.children) {
-      const d = c.difference(other.children.get(k));
-      if (!d.empty()) s.children.set(k, d);
+      const o = other.children.get(k);
+      const d = o ? c.difference(o) : c;
+      if (d === c || !d.empty()) s.children.set(k, d);
     }
     return s;
   }

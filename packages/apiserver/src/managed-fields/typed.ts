@@ -90,7 +90,7 @@ function fillAll(node: FieldSet, value: unknown, type: FieldType): void {
 
 export interface Comparison { added: FieldSet; modified: FieldSet; removed: FieldSet }
 
-/** What changed from `lhs` to `rhs` (undefined: no object), as typed.Compare. */
+/** What changed from `lhs` to `rhs` (undefined: no object), as typed.Compare. Paths are a stack, copied only when stored. */
 export function compare(lhs: unknown, rhs: unknown, type: FieldType): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   if (lhs === undefined && rhs === undefined) return c;
@@ -111,14 +111,17 @@ function compareInto(l: unknown, r: unknown, type: FieldType, c: Comparison, pat
       const rv = r[k];
       if (rv === undefined) continue;
       const e = entryType(tr, k);
-      const childPath = [...path, fieldEl(k)];
       const lv = l[k];
-      if (lv === undefined) addedAt(c, childPath, rv, e.type, e.declared, e.required);
-      else compareInto(lv, rv, e.type, c, childPath);
+      path.push(fieldEl(k));
+      if (lv === undefined) addedAt(c, path, rv, e.type, e.declared, e.required);
+      else compareInto(lv, rv, e.type, c, path);
+      path.pop();
     }
     for (const k in l) {
       if (l[k] === undefined || r[k] !== undefined) continue;
-      removedAt(c, [...path, fieldEl(k)], l[k], entryType(tl, k).type);
+      path.push(fieldEl(k));
+      removedAt(c, path, l[k], entryType(tl, k).type);
+      path.pop();
     }
     return;
   }
@@ -131,12 +134,13 @@ function compareInto(l: unknown, r: unknown, type: FieldType, c: Comparison, pat
       const el = itemElement(tr, item, i);
       if (seen.has(el)) return;
       seen.add(el);
-      const childPath = [...path, el];
+      path.push(el);
       if (!left.has(el)) {
-        const node = nodeAt(c.added, childPath);
+        const node = nodeAt(c.added, path);
         node.member = true;
         if (tr.listType === 'map') fill(node, item, elem, true);
-      } else if (tr.listType === 'map') compareInto(left.get(el), item, elem, c, childPath);
+      } else if (tr.listType === 'map') compareInto(left.get(el), item, elem, c, path);
+      path.pop();
     });
     for (const [el, item] of left) {
       if (seen.has(el)) continue;
