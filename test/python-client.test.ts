@@ -9,6 +9,7 @@ import { startTestApiserver, type TestApiserver } from './harness.js';
 
 const run = promisify(execFile);
 const SCRIPT = path.join(import.meta.dirname, 'python', 'watch.py');
+const APPLY_SCRIPT = path.join(import.meta.dirname, 'python', 'apply.py');
 /** Debian's interpreter, the one its python3-* packages install for (a pyenv or venv python3 on PATH does not see them). */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const hasClient = () => spawnSync(PYTHON, ['-c', 'import kubernetes'], { stdio: 'ignore' }).status === 0;
@@ -47,5 +48,14 @@ describe('the official Python client', () => {
       { type: 'MODIFIED', step: 'modified' },
       { type: 'DELETED', step: 'modified' },
     ]);
+  });
+
+  it('server-side applies with field_manager: a conflict (409 with upstream\'s message), force, removal of a dropped field', async () => {
+    const { stdout } = await run(PYTHON, [APPLY_SCRIPT, s.url, 'py-applied'], { timeout: 60_000 });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({
+      managers: ['alice/Apply'],
+      conflict: { status: 409, message: 'Apply failed with 1 conflict: conflict with "alice": .data.a' },
+      final: { data: { a: '9' }, managers: ['alice/Apply', 'bob/Apply'] },
+    });
   });
 });

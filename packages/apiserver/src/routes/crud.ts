@@ -88,12 +88,17 @@ function checkFieldManager(fieldManager: string | undefined, kind: OptionsKind, 
   }
 }
 
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
 /** PatchOptions.force: a boolean, for apply patches only (upstream's ValidatePatchOptions). */
 export function checkForce(force: string | undefined, apply: boolean): boolean {
   if (force === undefined) return false;
-  if (force !== 'true' && force !== 'false') throw errors.badRequest(`force: invalid boolean value ${JSON.stringify(force)}`);
+  // Go's strconv.ParseBool, as upstream's query decoding (the Python client sends `True`).
+  const value = TRUE.has(force) ? true : FALSE.has(force) ? false : undefined;
+  if (value === undefined) throw errors.badRequest(`force: invalid boolean value ${JSON.stringify(force)}`);
   if (!apply) throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [{ field: 'force', type: 'FieldValueForbidden', message: 'may not be specified for non-apply patch' }]);
-  return force === 'true';
+  return value;
 }
 
 /** An apply patch needs a fieldManager and a body of the resource's own apiVersion and kind (upstream's field manager). */
