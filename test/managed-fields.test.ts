@@ -125,6 +125,26 @@ describe.skipIf(!hasKubectl)('managed fields and server-side apply (real kubectl
     expect(d.metadata.labels?.tier).toBeUndefined();
   });
 
+  it('status is owned through /status only: a status write records its own entry, a status apply owns status fields', async () => {
+    await kubectl('create', 'deployment', 'st', '--image=nginx');
+    const base = '/apis/apps/v1/namespaces/default/deployments/st';
+    const cur = (await call(api.url, 'GET', base)).body;
+    const put = await call(api.url, 'PUT', `${base}/status`, { ...cur, status: { replicas: 1, observedGeneration: 1 } }, { 'user-agent': 'kube-controller-manager/v1.32.4 (linux/amd64)' });
+    expect(put.status).toBe(200);
+    const ctrl = (put.body.metadata.managedFields as Entry[]).find((e) => e.manager === 'kube-controller-manager')!;
+    expect(ctrl).toMatchObject({ operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': { 'f:observedGeneration': {}, 'f:replicas': {} } } });
+    const applied = await call(api.url, 'PATCH', `${base}/status?fieldManager=status-applier&force=true`,
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'st' }, spec: { replicas: 9 }, status: { readyReplicas: 1 } }, { 'content-type': 'application/apply-patch+yaml' });
+    expect(applied.status).toBe(200);
+    expect(applied.body.spec.replicas).toBe(1);
+    expect(applied.body.status.readyReplicas).toBe(1);
+    expect((applied.body.metadata.managedFields as Entry[]).find((e) => e.manager === 'status-applier'))
+      .toMatchObject({ operation: 'Apply', subresource: 'status', fieldsV1: { 'f:status': { 'f:readyReplicas': {} } } });
+    // A main-resource write does not own the status it sends.
+    const main = await call(api.url, 'PATCH', `${base}?fieldManager=spec-writer`, { spec: { paused: true }, status: { replicas: 5 } }, { 'content-type': 'application/merge-patch+json' });
+    expect((main.body.metadata.managedFields as Entry[]).find((e) => e.manager === 'spec-writer')!.fieldsV1).toStrictEqual({ 'f:spec': { 'f:paused': {} } });
+  });
+
   it('metadata.managedFields set by a request: kept when valid, [] clears them; apply without fieldManager is a 422', async () => {
     await kubectl('create', 'configmap', 'mf', '--from-literal=k=v');
     const cur = (await call(api.url, 'GET', '/api/v1/namespaces/default/configmaps/mf')).body;
