@@ -54,7 +54,7 @@ const log = createLogger('controller-manager', o.logLevel);
 
 async function main(): Promise<void> {
   const enabled = enabledControllers(o.controllers);
-  const clientOpts = { userAgent: 'k8ts-controller-manager', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
+  const clientOpts = { userAgent: 'kube-controller-manager/v1.32.4 (k8ts)', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
   const client = o.apiserver ? new ApiClient({ server: o.apiserver, ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig, clientOpts);
   const ac = new AbortController();
   const health = Number(o.port) ? createServer((req, res) => {

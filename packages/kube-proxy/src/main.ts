@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   }
   log.info({ mode, nodePortAddresses, node: o.hostnameOverride, minSyncPeriodMs, syncPeriodMs }, `using the ${mode} proxier`);
 
-  const clientOpts = { userAgent: 'k8ts-kube-proxy', log };
+  const clientOpts = { userAgent: 'kube-proxy/v1.32.4 (k8ts)', log };
   const client = o.apiserver ? new ApiClient({ server: String(o.apiserver), ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig ? String(o.kubeconfig) : undefined, clientOpts);
   const informers = new SharedInformerFactory({ client, log });
   const proxy = new KubeProxy({ informers, proxier, log, minSyncPeriodMs, syncPeriodMs });

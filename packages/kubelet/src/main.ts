@@ -38,7 +38,7 @@ const o = program.opts<Record<string, string>>();
 const log = createLogger('kubelet', o.logLevel).child({ node: o.nodeName });
 
 async function main(): Promise<void> {
-  const clientOpts = { userAgent: 'k8ts-kubelet', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
+  const clientOpts = { userAgent: 'kubelet/v1.32.4 (k8ts)', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
   const client = o.apiserver ? new ApiClient({ server: o.apiserver, ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig, clientOpts);
   const runtime = new DockerRuntime({ socket: o.dockerSocket, nodeName: o.nodeName, log });
   const informers = new SharedInformerFactory({ client, log });

@@ -29,7 +29,7 @@ const o = program.opts<Record<string, string>>();
 const log = createLogger('scheduler', o.logLevel);
 
 async function main(): Promise<void> {
-  const clientOpts = { userAgent: 'k8ts-scheduler', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
+  const clientOpts = { userAgent: 'kube-scheduler/v1.32.4 (k8ts)', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
   const client = o.apiserver ? new ApiClient({ server: o.apiserver, ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig, clientOpts);
   const explainedPods = Number(o.schedulingExplainedPods);
   if (!Number.isSafeInteger(explainedPods) || explainedPods < 0) throw new Error(`--scheduling-explained-pods: want a non-negative integer, got ${JSON.stringify(o.schedulingExplainedPods)}`);
