@@ -192,4 +192,18 @@ describe('managers', () => {
     const m = updateManaged(undefined, { metadata: { name: 'c', finalizers: ['a', 'b'] } }, new Map(), w('x', 'v1'), t, {}, T0);
     expect(fields(m)['x/Update']).toStrictEqual({ 'f:metadata': { 'f:finalizers': { '.': {}, 'v:"a"': {}, 'v:"b"': {} } } });
   });
+  it('values nested deeper than any schema are tracked as one value, and deep FieldsV1 is refused, never a stack overflow', () => {
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let i = 0; i < 9_900; i++) { deep.a = {}; deep = deep.a as Record<string, unknown>; }
+    const t = managedFieldsType({ group: 'example.com', version: 'v1', kind: 'Deep' });
+    const m = updateManaged(undefined, { metadata: { name: 'x' }, spec: root }, new Map(), w('x', 'example.com/v1'), t, {}, T0);
+    expect(encodeManagedFields(m)).toHaveLength(1);
+    const r = applyManaged({ metadata: { name: 'x' }, spec: root }, { metadata: { name: 'x' }, spec: root }, m, w('y', 'example.com/v1'), t, true, {}, T1);
+    expect(r.changed).toBe(false);
+    let fv: Record<string, unknown> = {};
+    const fvRoot = fv;
+    for (let i = 0; i < 20_000; i++) { fv['f:a'] = {}; fv = fv['f:a'] as Record<string, unknown>; }
+    expect(() => FieldSet.fromFieldsV1(fvRoot)).toThrow(/nested too deeply/);
+  });
 });

@@ -2,7 +2,7 @@ import { ApiError, errors, type KubeObject } from '@k8ts/api';
 import { rfc3339 } from '../registry/strategy.js';
 import type { FieldType } from './schema.js';
 import { FieldSet, fieldEl, pathString } from './set.js';
-import { compare, merge, removeItems, toFieldSet } from './typed.js';
+import { compare, merge, MAX_TRACKED_DEPTH, removeItems, toFieldSet } from './typed.js';
 
 /**
  * metadata.managedFields as upstream's field manager keeps them (k8s.io/apimachinery/pkg/util/managedfields/internal
@@ -213,11 +213,12 @@ export function applyManaged(live: Record<string, unknown> | undefined, config: 
 }
 
 /** Nulls in an applied configuration remove the field (the Go types decode them as unset). */
-function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
+function dropNulls(v: unknown, depth = 0): unknown {
+  if (depth > MAX_TRACKED_DEPTH) return v;
+  if (Array.isArray(v)) return v.map((x) => dropNulls(x, depth + 1));
   if (typeof v !== 'object' || v === null) return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x, depth + 1);
   return out;
 }
 

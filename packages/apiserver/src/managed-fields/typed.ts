@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { concrete, entryType, type FieldType } from './schema.js';
+import { ATOMIC, concrete, entryType, type FieldType } from './schema.js';
 import { FieldSet, fieldEl, indexEl, keyEl, valueEl } from './set.js';
 
 /**
@@ -13,6 +13,13 @@ import { FieldSet, fieldEl, indexEl, keyEl, valueEl } from './set.js';
  */
 
 type Obj = Record<string, unknown>;
+
+/**
+ * Values nested deeper than this are tracked as one atomic value: no kind's schema goes near it, and the walks
+ * recurse, so a hostile deeply nested value (a RawExtension, a field without a schema) cannot exhaust the stack.
+ */
+export const MAX_TRACKED_DEPTH = 100;
+const typeAt = (t: FieldType, v: unknown, depth: number): FieldType => (depth > MAX_TRACKED_DEPTH ? ATOMIC : concrete(t, v));
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const granular = (t: FieldType): boolean => t.kind === 'struct' || t.kind === 'map' || t.kind === 'list';
 
@@ -44,18 +51,18 @@ export function toFieldSet(value: unknown, type: FieldType): FieldSet {
  * Adds to `node` (the set node of the value's path) the members under the value; `added`: as a comparison's added
  * set, where maps and lists that are not required are members too (see addedAt).
  */
-function fill(node: FieldSet, value: unknown, type: FieldType, added = false): void {
-  const t = concrete(type, value);
+function fill(node: FieldSet, value: unknown, type: FieldType, added = false, depth = 0): void {
+  const t = typeAt(type, value, depth);
   if (t.kind === 'struct' || t.kind === 'map') {
     if (!isObj(value)) return;
     for (const k in value) {
       const v = value[k];
       if (v === undefined) continue;
       const e = entryType(t, k);
-      const ct = concrete(e.type, v);
+      const ct = typeAt(e.type, v, depth + 1);
       const child = node.child(fieldEl(k));
       if (entryIsMember(v, e.declared, ct) || (added && (ct.kind === 'map' || ct.kind === 'list') && !e.required)) child.member = true;
-      if (granular(ct) && v !== null) fill(child, v, ct, added);
+      if (granular(ct) && v !== null) fill(child, v, ct, added, depth + 1);
     }
   } else if (t.kind === 'list') {
     if (!Array.isArray(value)) return;
@@ -63,27 +70,27 @@ function fill(node: FieldSet, value: unknown, type: FieldType, added = false): v
     value.forEach((item, i) => {
       const child = node.child(itemElement(t, item, i));
       child.member = true;
-      if (t.listType === 'map') fill(child, item, elem, added);
+      if (t.listType === 'map') fill(child, item, elem, added, depth + 1);
     });
   }
 }
 
 /** Every node under a value, members all (what a removed subtree takes away). */
-function fillAll(node: FieldSet, value: unknown, type: FieldType): void {
-  const t = concrete(type, value);
+function fillAll(node: FieldSet, value: unknown, type: FieldType, depth = 0): void {
+  const t = typeAt(type, value, depth);
   if ((t.kind === 'struct' || t.kind === 'map') && isObj(value)) {
     for (const k in value) {
       if (value[k] === undefined) continue;
       const child = node.child(fieldEl(k));
       child.member = true;
-      fillAll(child, value[k], entryType(t, k).type);
+      fillAll(child, value[k], entryType(t, k).type, depth + 1);
     }
   } else if (t.kind === 'list' && Array.isArray(value)) {
     const elem = t.elem();
     value.forEach((item, i) => {
       const child = node.child(itemElement(t, item, i));
       child.member = true;
-      if (t.listType === 'map') fillAll(child, item, elem);
+      if (t.listType === 'map') fillAll(child, item, elem, depth + 1);
     });
   }
 }
@@ -103,8 +110,8 @@ export function compare(lhs: unknown, rhs: unknown, type: FieldType): Comparison
 }
 
 function compareInto(l: unknown, r: unknown, type: FieldType, c: Comparison, path: string[]): void {
-  const tl = concrete(type, l);
-  const tr = concrete(type, r);
+  const tl = typeAt(type, l, path.length);
+  const tr = typeAt(type, r, path.length);
   const both = (kind: string) => tl.kind === kind && tr.kind === kind;
   if ((both('struct') || both('map')) && isObj(l) && isObj(r)) {
     for (const k in r) {
@@ -138,7 +145,7 @@ function compareInto(l: unknown, r: unknown, type: FieldType, c: Comparison, pat
       if (!left.has(el)) {
         const node = nodeAt(c.added, path);
         node.member = true;
-        if (tr.listType === 'map') fill(node, item, elem, true);
+        if (tr.listType === 'map') fill(node, item, elem, true, path.length);
       } else if (tr.listType === 'map') compareInto(left.get(el), item, elem, c, path);
       path.pop();
     });
@@ -146,14 +153,14 @@ function compareInto(l: unknown, r: unknown, type: FieldType, c: Comparison, pat
       if (seen.has(el)) continue;
       const node = nodeAt(c.removed, [...path, el]);
       node.member = true;
-      if (tl.listType === 'map') fillAll(node, item, tl.elem());
+      if (tl.listType === 'map') fillAll(node, item, tl.elem(), path.length);
     }
     return;
   }
   // Leaves, atomic values, and values whose shape changed (a map became a scalar …).
   if (l === r || isDeepStrictEqual(l, r)) return;
   if (path.length) nodeAt(c.modified, path).member = true;
-  if (granular(tr) && r !== null && tl.kind !== tr.kind) fill(nodeAt(c.added, path), r, tr, true);
+  if (granular(tr) && r !== null && tl.kind !== tr.kind) fill(nodeAt(c.added, path), r, tr, true, path.length);
 }
 
 function nodeAt(root: FieldSet, path: readonly string[]): FieldSet {
@@ -168,33 +175,34 @@ function nodeAt(root: FieldSet, path: readonly string[]): FieldSet {
  * required slices are present empty; pointers to structs cannot be told from structs here, so those have no `.`.
  */
 function addedAt(c: Comparison, path: string[], value: unknown, type: FieldType, declared: boolean, required?: boolean): void {
-  const t = concrete(type, value);
+  const t = typeAt(type, value, path.length);
   const node = nodeAt(c.added, path);
   if (entryIsMember(value, declared, t) || ((t.kind === 'map' || t.kind === 'list') && !required)) node.member = true;
-  if (granular(t) && value !== null) fill(node, value, t, true);
+  if (granular(t) && value !== null) fill(node, value, t, true, path.length);
 }
 
 function removedAt(c: Comparison, path: string[], value: unknown, type: FieldType): void {
   const node = nodeAt(c.removed, path);
   node.member = true;
-  fillAll(node, value, type);
+  fillAll(node, value, type, path.length);
 }
 
 /**
  * The live object with an applied configuration merged in (typed.Merge): structs and maps merge by key,
  * associative lists by their keys and sets by value (the configuration's order first, then the live object's
- * other items), anything else is replaced by the configuration's value.
+ * other items), anything else is replaced by the configuration's value. The result shares the configuration's
+ * values (callers pass a copy of their own).
  */
-export function merge(lhs: unknown, rhs: unknown, type: FieldType): unknown {
+export function merge(lhs: unknown, rhs: unknown, type: FieldType, depth = 0): unknown {
   if (rhs === undefined) return lhs;
-  if (lhs === undefined || lhs === null || rhs === null) return structuredClone(rhs);
-  const tl = concrete(type, lhs);
-  const tr = concrete(type, rhs);
+  if (lhs === undefined || lhs === null || rhs === null) return rhs;
+  const tl = typeAt(type, lhs, depth);
+  const tr = typeAt(type, rhs, depth);
   if ((tr.kind === 'struct' || tr.kind === 'map') && tl.kind === tr.kind && isObj(lhs) && isObj(rhs)) {
     const out: Obj = { ...lhs };
     for (const k in rhs) {
       if (rhs[k] === undefined) continue;
-      out[k] = merge(lhs[k], rhs[k], entryType(tr, k).type);
+      out[k] = merge(lhs[k], rhs[k], entryType(tr, k).type, depth + 1);
     }
     return out;
   }
@@ -208,18 +216,18 @@ export function merge(lhs: unknown, rhs: unknown, type: FieldType): unknown {
       const el = itemElement(tr, item, i);
       if (taken.has(el)) return;
       taken.add(el);
-      out.push(left.has(el) && tr.listType === 'map' ? merge(left.get(el), item, elem) : structuredClone(item));
+      out.push(left.has(el) && tr.listType === 'map' ? merge(left.get(el), item, elem, depth + 1) : item);
     });
     lhs.forEach((item, i) => { if (!taken.has(itemElement(tl, item, i))) out.push(item); });
     return out;
   }
-  return structuredClone(rhs);
+  return rhs;
 }
 
 /** The value without the members of `set` (each removed with everything under it), as TypedValue.RemoveItems. */
-export function removeItems(value: unknown, set: FieldSet, type: FieldType): unknown {
+export function removeItems(value: unknown, set: FieldSet, type: FieldType, depth = 0): unknown {
   if (set.children.size === 0) return value;
-  const t = concrete(type, value);
+  const t = typeAt(type, value, depth);
   if ((t.kind === 'struct' || t.kind === 'map') && isObj(value)) {
     let out: Obj | undefined;
     for (const [el, node] of set.children) {
@@ -228,7 +236,7 @@ export function removeItems(value: unknown, set: FieldSet, type: FieldType): unk
       if (!(k in value)) continue;
       out ??= { ...value };
       if (node.member) delete out[k];
-      else out[k] = removeItems(value[k], node, entryType(t, k).type);
+      else out[k] = removeItems(value[k], node, entryType(t, k).type, depth + 1);
     }
     return out ?? value;
   }
@@ -238,7 +246,7 @@ export function removeItems(value: unknown, set: FieldSet, type: FieldType): unk
     value.forEach((item, i) => {
       const node = set.children.get(itemElement(t, item, i));
       if (node?.member) return;
-      out.push(node && t.listType === 'map' ? removeItems(item, node, elem) : item);
+      out.push(node && t.listType === 'map' ? removeItems(item, node, elem, depth + 1) : item);
     });
     return out;
   }
