@@ -1,0 +1,288 @@
+import { isDeepStrictEqual } from 'node:util';
+import { isDNS1035Label, type FieldError } from '@k8ts/api';
+import { type SchemaNode, isObject } from './node.js';
+import { validateFormat } from './formats.js';
+import { validateAnnotations, validateLabels } from '../../registry/shared/validation.js';
+
+/**
+ * Value validation as upstream's kube-openapi SchemaValidator (k8s.io/kube-openapi/pkg/validation/validate) and
+ * its conversion to field errors (apiextensions-apiserver pkg/apiserver/validation/validation.go
+ * kubeOpenAPIResultToFieldErrors): each check's message names the value by kube-openapi's path
+ * (`spec.replicas in body should be less than or equal to 10`), the error's field is that path. Errors that are
+ * not a kube-openapi Validation (anyOf/oneOf/allOf/not) have no field: upstream prints `<nil>`.
+ */
+
+interface Result { errors: FieldError[]; matches: number }
+
+/** kube-openapi's path as the field error's field (upstream trims a leading `.`; an empty path prints `<nil>`). */
+function fieldOf(name: string): string {
+  const f = name.startsWith('.') ? name.slice(1) : name;
+  return f === '' ? '<nil>' : f;
+}
+
+function jsonType(x: unknown): string {
+  if (x === null || x === undefined) return 'null';
+  if (typeof x === 'string') return 'string';
+  if (typeof x === 'boolean') return 'boolean';
+  if (typeof x === 'number') return Number.isInteger(x) ? 'integer' : 'number';
+  if (Array.isArray(x)) return 'array';
+  return 'object';
+}
+
+/** Go's %v of a float64 limit (10 → 10, 0.5 → 0.5, 1e21 → 1e+21). */
+function goNum(n: number): string {
+  return String(n);
+}
+
+function isJSONInteger(f: number): boolean {
+  if (Number.isInteger(f)) return true;
+  const diff = Math.abs(f - Math.round(f));
+  return diff < 1e-9;
+}
+
+function equalJSON(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return a === b;
+  return isDeepStrictEqual(a, b);
+}
+
+/** Validates `x` against `s` at kube-openapi path `path`; appends to `res`. */
+export function validateValue(x: unknown, s: SchemaNode, path: string, res: Result): void {
+  const inv = (value: unknown, message: string) => res.errors.push({ field: fieldOf(path), type: 'FieldValueInvalid', value, message });
+  const named = path;
+  // type
+  if (s.types.length > 0) {
+    if (x === null || x === undefined) {
+      if (!s.nullable) {
+        res.errors.push({ field: fieldOf(path), type: 'FieldValueTypeInvalid', value: 'null', message: `${named} in body must be of type ${s.types.join(',')}: "null"` });
+      }
+    } else {
+      const t = jsonType(x);
+      const ok = s.types.includes(t) || (t === 'integer' && s.types.includes('number'));
+      if (!ok) res.errors.push({ field: fieldOf(path), type: 'FieldValueTypeInvalid', value: t, message: `${named} in body must be of type ${s.types.join(',')}: "${t}"` });
+      else res.matches++;
+    }
+  }
+  if (x === null || x === undefined) {
+    if (s.enum && !(s.nullable && x === null) && !s.enum.some((e) => e === null)) enumFail(x, s, path, res);
+    return;
+  }
+  // allOf / anyOf / oneOf / not
+  if (s.anyOf.length > 0) {
+    let best: Result | undefined;
+    let ok = false;
+    for (const sub of s.anyOf) {
+      const r: Result = { errors: [], matches: 0 };
+      validateValue(x, sub, path, r);
+      if (r.errors.length === 0) { ok = true; best = undefined; break; }
+      if (!best || r.matches > best.matches) best = r;
+    }
+    if (!ok) res.errors.push({ field: '<nil>', type: 'FieldValueInvalid', value: '', message: `"${path}" must validate at least one schema (anyOf)` });
+    if (best) res.errors.push(...best.errors);
+  }
+  if (s.oneOf.length > 0) {
+    let best: Result | undefined;
+    let valid = 0;
+    for (const sub of s.oneOf) {
+      const r: Result = { errors: [], matches: 0 };
+      validateValue(x, sub, path, r);
+      if (r.errors.length === 0) { valid++; best = undefined; continue; }
+      if (valid === 0 && (!best || r.matches > best.matches)) best = r;
+    }
+    if (valid !== 1) {
+      res.errors.push({
+        field: '<nil>', type: 'FieldValueInvalid', value: '',
+        message: `"${path}" must validate one and only one schema (oneOf). ${valid === 0 ? 'Found none valid' : `Found ${valid} valid alternatives`}`,
+      });
+      if (best) res.errors.push(...best.errors);
+    }
+  }
+  if (s.allOf.length > 0) {
+    let valid = 0;
+    for (const sub of s.allOf) {
+      const r: Result = { errors: [], matches: 0 };
+      validateValue(x, sub, path, r);
+      if (r.errors.length === 0) valid++;
+      res.errors.push(...r.errors);
+      res.matches += r.matches;
+    }
+    if (valid !== s.allOf.length) {
+      res.errors.push({ field: '<nil>', type: 'FieldValueInvalid', value: '', message: `"${path}" must validate all the schemas (allOf)${valid === 0 ? '. None validated' : ''}` });
+    }
+  }
+  if (s.not) {
+    const r: Result = { errors: [], matches: 0 };
+    validateValue(x, s.not, path, r);
+    if (r.errors.length === 0) res.errors.push({ field: '<nil>', type: 'FieldValueInvalid', value: '', message: `"${path}" must not validate the schema (not)` });
+  }
+  if (typeof x === 'string') {
+    const len = s.maxLength !== undefined || s.minLength !== undefined ? [...x].length : 0;
+    if (s.maxLength !== undefined && len > s.maxLength) {
+      res.errors.push({ field: fieldOf(path), type: 'FieldValueTooLong', value: x, message: `may not be longer than ${s.maxLength}` });
+    }
+    if (s.minLength !== undefined && len < s.minLength) inv(x, `${named} in body should be at least ${s.minLength} chars long`);
+    if (s.pattern && !s.pattern.test(x)) inv(x, `${named} in body should match '${s.patternSource}'`);
+    if (s.format) {
+      const bad = validateFormat(s.format, x);
+      if (bad) res.errors.push({ field: fieldOf(path), type: 'FieldValueTypeInvalid', value: x, message: `${named} in body must be of type ${s.format}: "${x}"` });
+    }
+    res.matches++;
+  }
+  if (typeof x === 'number') {
+    if (s.multipleOf !== undefined && s.multipleOf > 0) {
+      const mult = s.multipleOf < 1 ? (1 / s.multipleOf) * x : x / s.multipleOf;
+      if (!isJSONInteger(mult)) inv(x, `${named} in body should be a multiple of ${goNum(s.multipleOf)}`);
+    }
+    if (s.maximum !== undefined && (s.exclusiveMaximum ? x >= s.maximum : x > s.maximum)) {
+      inv(x, `${named} in body should be less than ${s.exclusiveMaximum ? '' : 'or equal to '}${goNum(s.maximum)}`);
+    }
+    if (s.minimum !== undefined && (s.exclusiveMinimum ? x <= s.minimum : x < s.minimum)) {
+      inv(x, `${named} in body should be greater than ${s.exclusiveMinimum ? '' : 'or equal to '}${goNum(s.minimum)}`);
+    }
+    res.matches++;
+  }
+  if (Array.isArray(x)) {
+    if (s.items) for (let i = 0; i < x.length; i++) validateValue(x[i], s.items, `${path}[${i}]`, res);
+    if (s.minItems !== undefined && x.length < s.minItems) inv(x.length, `${named} in body should have at least ${s.minItems} items`);
+    if (s.maxItems !== undefined && x.length > s.maxItems) {
+      res.errors.push({ field: fieldOf(path), type: 'FieldValueTooMany', value: x.length, message: `must have at most ${s.maxItems} items` });
+    }
+    if (s.uniqueItems) {
+      const seen = new Set<string>();
+      for (const e of x) {
+        const k = JSON.stringify(e);
+        if (seen.has(k)) { inv('', `${named} in body shouldn't contain duplicates`); break; }
+        seen.add(k);
+      }
+    }
+    res.matches++;
+  }
+  if (s.enum && !s.enum.some((e) => equalJSON(e, x))) enumFail(x, s, path, res);
+  if (isObject(x)) validateObjectValue(x, s, path, res);
+}
+
+function enumFail(x: unknown, s: SchemaNode, path: string, res: Result): void {
+  res.errors.push({
+    field: fieldOf(path), type: 'FieldValueNotSupported', value: x ?? null,
+    message: `supported values: ${(s.enum ?? []).map((v) => JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`,
+  });
+}
+
+function validateObjectValue(x: Record<string, unknown>, s: SchemaNode, path: string, res: Result): void {
+  const keys = Object.keys(x);
+  const n = keys.length;
+  if (s.minProperties !== undefined && n < s.minProperties) {
+    res.errors.push({ field: fieldOf(path), type: 'FieldValueInvalid', value: n, message: `${path} in body should have at least ${s.minProperties} properties` });
+    return;
+  }
+  if (s.maxProperties !== undefined && n > s.maxProperties) {
+    res.errors.push({ field: fieldOf(path), type: 'FieldValueTooMany', value: n, message: `must have at most ${s.maxProperties} items` });
+    return;
+  }
+  if (s.additionalProperties === false) {
+    for (const k of keys) {
+      if (!s.properties?.has(k)) {
+        res.errors.push({ field: fieldOf(path), type: 'FieldValueInvalid', value: k, message: `${path}.${k} in body is a forbidden property` });
+      }
+    }
+  } else if (typeof s.additionalProperties === 'object') {
+    for (const k of keys) {
+      if (!s.properties?.has(k)) validateValue(x[k], s.additionalProperties, `${path}.${k}`, res);
+    }
+  }
+  if (s.properties) {
+    for (const [k, p] of s.properties) {
+      if (k in x) validateValue(x[k], p, path ? `${path}.${k}` : k, res);
+    }
+  }
+  for (const k of s.required) {
+    if (!(k in x)) res.errors.push({ field: fieldOf(`${path}.${k}`), type: 'FieldValueRequired', message: '' });
+  }
+  res.matches++;
+}
+
+/** The kube-openapi validation of a whole object: errors in upstream's order (type, junctors, values, fields). */
+export function validateSchema(x: unknown, s: SchemaNode): FieldError[] {
+  const res: Result = { errors: [], matches: 0 };
+  validateValue(x, s, '', res);
+  return res.errors;
+}
+
+function childPath(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+/**
+ * x-kubernetes-list-type set/map uniqueness (upstream's listtype/validation.go) and x-kubernetes-embedded-resource
+ * checks (objectmeta/validation.go): apiVersion and kind present, well-formed; metadata's labels and annotations.
+ */
+export function validateListsAndEmbedded(x: unknown, s: SchemaNode | undefined, path: string, errs: FieldError[]): void {
+  if (!s) return;
+  if (Array.isArray(x)) {
+    if (s.listType === 'set') {
+      const seen = new Set<string>();
+      x.forEach((e, i) => {
+        const k = JSON.stringify(e);
+        if (seen.has(k)) errs.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', value: e, message: '' });
+        seen.add(k);
+      });
+    } else if (s.listType === 'map' && s.listMapKeys.length > 0) {
+      const seen = new Set<string>();
+      x.forEach((e, i) => {
+        if (e === null || e === undefined) return;
+        if (!isObject(e)) {
+          errs.push({ field: `${path}[${i}]`, type: 'FieldValueInvalid', value: e, message: 'must be an object for an array of list-type map' });
+          return;
+        }
+        const key = JSON.stringify(s.listMapKeys.map((k) => {
+          if (k in e) return e[k];
+          const d = s.items?.properties?.get(k);
+          return d?.hasDefault ? d.default : { unspecified: true };
+        }));
+        if (seen.has(key)) errs.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', value: e, message: '' });
+        seen.add(key);
+      });
+    }
+    if (s.items) x.forEach((e, i) => validateListsAndEmbedded(e, s.items, `${path}[${i}]`, errs));
+    return;
+  }
+  if (!isObject(x)) return;
+  if (s.embeddedResource) validateEmbeddedResource(x, path, errs);
+  for (const [k, v] of Object.entries(x)) {
+    const p = s.properties?.get(k) ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+    if (p) validateListsAndEmbedded(v, p, childPath(path, k), errs);
+  }
+}
+
+const GROUP_VERSION = /^([^/]+\/)?[^/]+$/;
+
+function validateEmbeddedResource(x: Record<string, unknown>, path: string, errs: FieldError[]): void {
+  if (!('apiVersion' in x)) errs.push({ field: childPath(path, 'apiVersion'), type: 'FieldValueRequired', message: 'must not be empty' });
+  if (!('kind' in x)) errs.push({ field: childPath(path, 'kind'), type: 'FieldValueRequired', message: 'must not be empty' });
+  for (const [k, v] of Object.entries(x)) {
+    const f = childPath(path, k);
+    if (k === 'apiVersion') {
+      if (typeof v !== 'string') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must be a string' });
+      else if (v === '') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must not be empty' });
+      else if (!GROUP_VERSION.test(v)) errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: `unexpected GroupVersion string: ${v}` });
+    } else if (k === 'kind') {
+      if (typeof v !== 'string') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must be a string' });
+      else if (v === '') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must not be empty' });
+      else {
+        const msgs = isDNS1035Label(v.toLowerCase());
+        if (msgs.length > 0) errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: `may have mixed case, but should otherwise match: ${msgs.join(',')}` });
+      }
+    } else if (k === 'metadata') {
+      if (!isObject(v)) {
+        errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must be an object' });
+        continue;
+      }
+      if (v.name !== undefined && typeof v.name !== 'string') errs.push({ field: `${f}.name`, type: 'FieldValueInvalid', value: v.name, message: 'must be a string' });
+      else if (typeof v.name === 'string' && v.name !== '') {
+        for (const bad of ['.', '..']) if (v.name === bad) errs.push({ field: `${f}.name`, type: 'FieldValueInvalid', value: v.name, message: `may not be '${bad}'` });
+        for (const bad of ['/', '%']) if (v.name.includes(bad)) errs.push({ field: `${f}.name`, type: 'FieldValueInvalid', value: v.name, message: `may not contain '${bad}'` });
+      }
+      errs.push(...validateLabels(v.labels, `${f}.labels`));
+      errs.push(...validateAnnotations(v.annotations, `${f}.annotations`));
+    }
+  }
+}
