@@ -5,12 +5,15 @@ import { intParam, wantedFormat } from '../http.js';
 import { checkTypes } from '../type-check.js';
 import type { DeleteOptions, ListQuery, ResourceStore } from '../rest-store.js';
 import { toTable } from '../table.js';
+import type { CustomResources } from '../apiextensions/crd-controller.js';
 import type { WatchCache } from '../watch-cache.js';
 
 /** What the route modules share: the stores and caches of every resource, the logger and the open watches. */
 export interface ApiContext {
   stores: ReadonlyMap<ResourceDef, ResourceStore>;
   caches: ReadonlyMap<ResourceDef, WatchCache>;
+  /** The custom resources served for CRDs (their rows are in `stores` and `caches` while served). */
+  custom: CustomResources;
   log: Logger;
   /** How often watchers that asked for bookmarks get one. */
   bookmarkMs: number;

@@ -6,6 +6,7 @@ import { bindPod } from '../rest/binding.js';
 import { evictPod } from '../rest/eviction.js';
 import { toScale, updateScale } from '../rest/scale.js';
 import type { DeleteOptions, ResourceStore } from '../rest-store.js';
+import { CUSTOM_INFO, CUSTOM_SMP_REFUSED } from '../apiextensions/custom-resource.js';
 import { decodeAs, notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
 import { proxyLog, proxyScheduling, proxyStream } from './proxy.js';
 
@@ -28,6 +29,11 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
     }
     case 'status PATCH': {
       const type = patchType(req.headers['content-type']);
+      if (CUSTOM_INFO.has(t.def)) {
+        // A custom resource's status: no strategic merge (415 as upstream); an apply merges as a merge patch.
+        if (type === 'strategic') throw CUSTOM_SMP_REFUSED();
+        return send((await store.patch(t.namespace, name, type === 'apply' ? 'merge' : type, body() ?? {}, { dryRun, subresource: 'status' })).object);
+      }
       return send((await store.patch(t.namespace, name, type === 'apply' ? 'strategic' : type, body() ?? {}, { dryRun, subresource: 'status' })).object);
     }
     case 'scale GET': return reply.send(toScale(store, await store.get(t.namespace, name)));
