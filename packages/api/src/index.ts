@@ -4,6 +4,7 @@ export {
   RESOURCES, storedResources, groupVersion, apiVersionOf, parseApiVersion, findResource, findKind, resolveResource, resourcePath,
 } from './registry.js';
 export type { ResourceDef, SubresourceDef } from './registry.js';
+export { discoverResources } from './discovery.js';
 export {
   NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS, EVENTS, SERVICEACCOUNTS, DEPLOYMENTS, REPLICASETS,
   DAEMONSETS, STATEFULSETS, JOBS, LEASES, HORIZONTALPODAUTOSCALERS, HORIZONTALPODAUTOSCALERS_V1, ENDPOINTSLICES, PRIORITYCLASSES,
