@@ -144,6 +144,8 @@ interface AstExpr {
   exprKind: { case: string | undefined; value?: any };
 }
 
+const META = new Set(['apiVersion', 'kind', 'metadata']);
+
 const MACRO_FREE_IDENTS = new Set(['self', 'oldSelf', 'null', 'true', 'false', 'int', 'uint', 'double', 'string', 'bytes', 'bool', 'list', 'map', 'type', 'null_type', 'duration', 'timestamp', 'dyn']);
 
 function position(source: string, offset: number | undefined): string {
@@ -158,7 +160,7 @@ function position(source: string, offset: number | undefined): string {
  * What upstream's type checker would say about an expression, for the mistakes it catches most: an unknown
  * variable or function, and a field the schema of `self` does not have.
  */
-function checkAst(root: AstExpr, source: string, positions: Record<string, number>, node: SchemaNode | undefined): string | undefined {
+function checkAst(root: AstExpr, source: string, positions: Record<string, number>, node: SchemaNode | undefined, isResourceRoot: boolean): string | undefined {
   const at = (e: AstExpr) => position(source, positions[String(e.id)]);
   const scopes: Set<string>[] = [];
   const funcs = env().funcs;
@@ -192,6 +194,8 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
         const err = visit(v.operand as AstExpr);
         if (err) return err;
         const parent = schemaOf(v.operand as AstExpr);
+        // apiVersion, kind and metadata are declared on every resource root (upstream's WithTypeAndObjectMeta).
+        if (isResourceRoot && parent === node && META.has(v.field as string)) return undefined;
         if (parent && parent.type === 'object' && !parent.preserveUnknownFields && parent.additionalProperties === undefined
           && !parent.properties?.has(v.field as string)) {
           return `${at(e)}: undefined field '${v.field as string}'`;
@@ -239,7 +243,7 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
   return usesOldSelf ? '' : undefined;
 }
 
-function compileExpression(source: string, node: SchemaNode | undefined): { program: CompiledRule['program']; usesOldSelf: boolean } | { error: string } {
+function compileExpression(source: string, node: SchemaNode | undefined, isResourceRoot: boolean): { program: CompiledRule['program']; usesOldSelf: boolean } | { error: string } {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);
@@ -247,7 +251,7 @@ function compileExpression(source: string, node: SchemaNode | undefined): { prog
     return { error: `compilation failed: ERROR: ${(err as Error).message}` };
   }
   const positions = (parsed.sourceInfo?.positions ?? {}) as Record<string, number>;
-  const check = checkAst(parsed.expr as unknown as AstExpr, source, positions, node);
+  const check = checkAst(parsed.expr as unknown as AstExpr, source, positions, node, isResourceRoot);
   if (check) return { error: `compilation failed: ERROR: ${check}` };
   try {
     const p = plan(env(), parsed);
@@ -258,18 +262,18 @@ function compileExpression(source: string, node: SchemaNode | undefined): { prog
 }
 
 /** Compiles one node's rules; errors are per rule index. */
-export function compileRules(node: SchemaNode): { rules: CompiledRule[]; errors: { index: number; error: CompileError }[] } {
+export function compileRules(node: SchemaNode, isResourceRoot: boolean): { rules: CompiledRule[]; errors: { index: number; error: CompileError }[] } {
   const rules: CompiledRule[] = [];
   const errors: { index: number; error: CompileError }[] = [];
   node.validations.forEach((spec, index) => {
-    const r = compileExpression(spec.rule, node);
+    const r = compileExpression(spec.rule, node, isResourceRoot);
     if ('error' in r) {
       errors.push({ index, error: { field: 'rule', detail: r.error } });
       return;
     }
     let messageProgram: CompiledRule['messageProgram'];
     if (spec.messageExpression !== undefined && spec.messageExpression.trim() !== '') {
-      const m = compileExpression(spec.messageExpression, node);
+      const m = compileExpression(spec.messageExpression, node, isResourceRoot);
       if ('error' in m) {
         errors.push({ index, error: { field: 'messageExpression', detail: `messageExpression ${m.error}` } });
         return;

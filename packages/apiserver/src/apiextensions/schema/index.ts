@@ -22,16 +22,16 @@ interface Compiled extends CompiledSchema {
   readonly hasRules: boolean;
 }
 
-function markRules(n: SchemaNode): boolean {
+function markRules(n: SchemaNode, isResourceRoot: boolean): boolean {
   let below = false;
   if (n.validations.length > 0) {
-    const { rules } = compileRules(n);
+    const { rules } = compileRules(n, isResourceRoot);
     n.compiledRules = rules;
     below = true;
   }
-  if (n.properties) for (const p of n.properties.values()) below = markRules(p) || below;
-  if (n.items) below = markRules(n.items) || below;
-  if (typeof n.additionalProperties === 'object') below = markRules(n.additionalProperties) || below;
+  if (n.properties) for (const p of n.properties.values()) below = markRules(p, p.embeddedResource) || below;
+  if (n.items) below = markRules(n.items, n.items.embeddedResource) || below;
+  if (typeof n.additionalProperties === 'object') below = markRules(n.additionalProperties, n.additionalProperties.embeddedResource) || below;
   n.hasRulesBelow = below;
   return below;
 }
@@ -40,7 +40,7 @@ function markRules(n: SchemaNode): boolean {
 export function compileSchema(schema: JSONSchemaProps): CompiledSchema {
   const root = buildNode(isObject(schema) ? schema : {});
   pruneDefaults(root);
-  const hasRules = markRules(root);
+  const hasRules = markRules(root, true);
   const c: Compiled = { schema, root, hasRules };
   return c;
 }
@@ -146,15 +146,17 @@ function runRules(n: SchemaNode, x: unknown, old: unknown, path: string, errs: F
     if (r.usesOldSelf && oldSelf === undefined) oldSelf = toCel(old, n);
     const out = evalRule(r, self, r.usesOldSelf ? oldSelf ?? null : null);
     if ('ok' in out && out.ok) continue;
-    const field = r.spec.fieldPath ? joinFieldPath(path, r.spec.fieldPath) : path || '<nil>';
-    const value = n.type;
+    const field = (r.spec.fieldPath ? joinFieldPath(path, r.spec.fieldPath) : path) || '<nil>';
     if ('error' in out) {
+      const typeName = n.type;
       const detail = out.error.startsWith('no such overload') || out.error.startsWith('found no matching overload')
         ? `'${out.error}': call arguments did not match a supported operator, function or macro signature for rule: ${ruleErrorString(r)}`
         : `${out.error} evaluating rule: ${ruleErrorString(r)}`;
-      errs.push({ field, type: 'FieldValueInvalid', value, message: detail });
+      errs.push({ field, type: 'FieldValueInvalid', value: typeName, message: detail });
       continue;
     }
+    // upstream leaves objects and arrays out of the message (field.OmitValueType) and shows scalars.
+    const value = n.type === 'object' || n.type === 'array' ? undefined : x;
     const detail = out.message ?? (r.spec.message && r.spec.message.trim() !== '' ? r.spec.message.trim() : `failed rule: ${ruleErrorString(r)}`);
     switch (r.spec.reason) {
       case 'FieldValueForbidden': errs.push({ field, type: 'FieldValueForbidden', message: detail }); break;

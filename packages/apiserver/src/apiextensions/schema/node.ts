@@ -32,6 +32,8 @@ export interface SchemaNode {
   enum: unknown[] | undefined;
   pattern: RegExp | undefined;
   patternSource: string | undefined;
+  /** Why `pattern` does not compile (CRD validation refuses such a schema; validation then reports it per value). */
+  patternError: string | undefined;
   maximum: number | undefined;
   exclusiveMaximum: boolean;
   minimum: number | undefined;
@@ -97,8 +99,9 @@ export function buildNode(raw: JSONSchemaProps): SchemaNode {
   const type = typeof raw.type === 'string' ? raw.type : '';
   const intOrString = raw['x-kubernetes-int-or-string'] === true;
   let pattern: RegExp | undefined;
+  let patternError: string | undefined;
   if (typeof raw.pattern === 'string' && raw.pattern !== '') {
-    try { pattern = compilePattern(raw.pattern); } catch { pattern = undefined; }
+    try { pattern = compilePattern(raw.pattern); } catch (err) { patternError = (err as Error).message; }
   }
   let properties: Map<string, SchemaNode> | undefined;
   if (isObject(raw.properties)) {
@@ -131,6 +134,7 @@ export function buildNode(raw: JSONSchemaProps): SchemaNode {
     required: Array.isArray(raw.required) ? raw.required.filter((r): r is string => typeof r === 'string') : [],
     enum: Array.isArray(raw.enum) ? raw.enum : undefined,
     pattern,
+    patternError,
     patternSource: typeof raw.pattern === 'string' && raw.pattern !== '' ? raw.pattern : undefined,
     maximum: num(raw.maximum),
     exclusiveMaximum: raw.exclusiveMaximum === true,

@@ -339,7 +339,7 @@ function openAPISchema(s: JSONSchemaProps, p: string, ssv: Ssv, isRoot: boolean,
     // CEL compiles only once the schema itself is sound here and below (upstream's SchemaErrors gate).
     if (errs.length === before && celOk.ok) {
       const node = buildNode(s);
-      const { rules: compiled, errors } = compileRules(node);
+      const { rules: compiled, errors } = compileRules(node, isRoot || node.embeddedResource);
       for (const { index, error } of errors) {
         celErrs.push(inv(`${p}.x-kubernetes-validations[${index}].${error.field}`, rules[index], error.detail));
       }

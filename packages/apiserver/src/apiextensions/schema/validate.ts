@@ -121,6 +121,7 @@ export function validateValue(x: unknown, s: SchemaNode, path: string, res: Resu
     }
     if (s.minLength !== undefined && len < s.minLength) inv(x, `${named} in body should be at least ${s.minLength} chars long`);
     if (s.pattern && !s.pattern.test(x)) inv(x, `${named} in body should match '${s.patternSource}'`);
+    else if (s.patternError) inv(x, `${named} in body should match '${s.patternSource}, but pattern is invalid: error parsing regexp: ${s.patternError}'`);
     if (s.format) {
       const bad = validateFormat(s.format, x);
       if (bad) res.errors.push({ field: fieldOf(path), type: 'FieldValueTypeInvalid', value: x, message: `${named} in body must be of type ${s.format}: "${x}"` });
