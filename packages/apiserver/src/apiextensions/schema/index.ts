@@ -1,7 +1,7 @@
 import type { FieldError } from '@k8ts/api';
 import { type JSONSchemaProps, type SchemaNode, buildNode, isObject } from './node.js';
 import { pruneValue } from './prune.js';
-import { defaultValue, pruneDefaults } from './defaults.js';
+import { defaultValue, pruneDefaults, pruneNulls } from './defaults.js';
 import { validateListsAndEmbedded, validateSchema } from './validate.js';
 import { type CompiledRule, compileRules, evalRule, toCel } from './cel.js';
 
@@ -59,8 +59,12 @@ export function prune(s: CompiledSchema, obj: unknown): string[] {
   return out;
 }
 
-/** Applies the schema's defaults in place, as upstream's structural defaulting (see defaults.ts). */
+/**
+ * Applies the schema's defaults in place, as upstream's structural defaulting (see defaults.ts), after removing
+ * the `null`s of fields that are neither nullable nor defaulted (as upstream does right before defaulting).
+ */
 export function applyDefaults(s: CompiledSchema, obj: unknown): void {
+  pruneNulls(obj, inner(s).root);
   defaultValue(obj, inner(s).root);
 }
 
