@@ -156,6 +156,14 @@ function position(source: string, offset: number | undefined): string {
   return `<input>:${line}:${col}`;
 }
 
+/** cel-go's error text: `ERROR: <input>:1:6: msg` then the source line and a caret under the column. */
+function celError(source: string, located: string): string {
+  const m = /^<input>:(\d+):(\d+): ([\s\S]*)$/.exec(located);
+  if (!m) return `ERROR: <input>:1:1: ${located}`;
+  const line = source.split('\n')[Number(m[1]) - 1] ?? '';
+  return `ERROR: <input>:${m[1]}:${m[2]}: ${m[3]}\n | ${line}\n | ${'.'.repeat(Math.max(0, Number(m[2]) - 1))}^`;
+}
+
 /**
  * What upstream's type checker would say about an expression, for the mistakes it catches most: an unknown
  * variable or function, and a field the schema of `self` does not have.
@@ -204,7 +212,8 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
       }
       case 'callExpr': {
         const fn = v.function as string;
-        if (!funcs.find(fn)) return `${at(e)}: undeclared reference to '${fn}' (in container '')`;
+        // Operators (`_&&_`, `_?_:_`, `@not_strictly_false`, …) are the evaluator's own; only named functions are checked.
+        if (/^[A-Za-z]/.test(fn) && !funcs.find(fn)) return `${at(e)}: undeclared reference to '${fn}' (in container '')`;
         const err = visit(v.target as AstExpr | undefined);
         if (err) return err;
         for (const a of v.args as AstExpr[]) {
@@ -248,16 +257,18 @@ function compileExpression(source: string, node: SchemaNode | undefined, isResou
   try {
     parsed = parse(source);
   } catch (err) {
-    return { error: `compilation failed: ERROR: ${(err as Error).message}` };
+    const msg = (err as Error).message;
+    const m = /^(<input>:\d+:\d+: )([\s\S]*)$/.exec(msg);
+    return { error: `compilation failed: ${celError(source, m ? `${m[1]}Syntax error: ${m[2]}` : msg)}` };
   }
   const positions = (parsed.sourceInfo?.positions ?? {}) as Record<string, number>;
   const check = checkAst(parsed.expr as unknown as AstExpr, source, positions, node, isResourceRoot);
-  if (check) return { error: `compilation failed: ERROR: ${check}` };
+  if (check) return { error: `compilation failed: ${celError(source, check)}` };
   try {
     const p = plan(env(), parsed);
     return { program: p as unknown as CompiledRule['program'], usesOldSelf: check === '' };
   } catch (err) {
-    return { error: `compilation failed: ERROR: ${(err as Error).message}` };
+    return { error: `compilation failed: ${celError(source, (err as Error).message)}` };
   }
 }
 
@@ -307,6 +318,13 @@ export function toCel(x: unknown, s: SchemaNode | undefined): unknown {
   return x;
 }
 
+/** The evaluator's runtime errors in cel-go's words, which upstream's messages embed. */
+function celGoError(message: string): string {
+  if (message.startsWith('field not found: ')) return `no such key: ${message.slice('field not found: '.length)}`;
+  if (message.startsWith('found no matching overload')) return 'no such overload';
+  return message;
+}
+
 export type EvalOutcome = { ok: true } | { ok: false; message: string | undefined } | { error: string };
 
 /** Evaluates a compiled rule; `false` gives the messageExpression's result (if it yields a non-empty string). */
@@ -316,9 +334,9 @@ export function evalRule(r: CompiledRule, self: unknown, oldSelf: unknown): Eval
   try {
     out = r.program(ctx);
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: celGoError((err as Error).message) };
   }
-  if (isCelError(out)) return { error: out.message };
+  if (isCelError(out)) return { error: celGoError(out.message) };
   if (out === true) return { ok: true };
   if (out !== false) return { error: `rule did not evaluate to a bool: ${typeof out}` };
   let message: string | undefined;

@@ -153,7 +153,7 @@ function runRules(n: SchemaNode, x: unknown, old: unknown, path: string, errs: F
     const field = (r.spec.fieldPath ? joinFieldPath(path, r.spec.fieldPath) : path) || '<nil>';
     if ('error' in out) {
       const typeName = n.type;
-      const detail = out.error.startsWith('no such overload') || out.error.startsWith('found no matching overload')
+      const detail = out.error.startsWith('no such overload')
         ? `'${out.error}': call arguments did not match a supported operator, function or macro signature for rule: ${ruleErrorString(r)}`
         : `${out.error} evaluating rule: ${ruleErrorString(r)}`;
       errs.push({ field, type: 'FieldValueInvalid', value: typeName, message: detail });
