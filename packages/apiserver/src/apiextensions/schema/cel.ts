@@ -4,6 +4,7 @@ import {
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { type SchemaNode, type ValidationRule, isObject } from './node.js';
+import { cachedRE2 } from './regex.js';
 
 /**
  * `x-kubernetes-validations` rules on Buf's CEL evaluator (@bufbuild/cel): compiled once per schema, evaluated per
@@ -55,11 +56,6 @@ function equalValues(a: CelValue, b: CelValue): boolean {
   return a === b;
 }
 
-function goRegexp(pattern: string): RegExp {
-  // RE2's inline flags at the start are the common non-ECMAScript syntax in rules.
-  const m = /^\(\?([ims]+)\)/.exec(pattern);
-  return m ? new RegExp(pattern.slice(m[0].length), `gu${m[1]}`) : new RegExp(pattern, 'gu');
-}
 
 /** Kubernetes' CEL libraries (k8s.io/apiserver/pkg/cel/library): lists, regex, urls (isURL). */
 const k8sFuncs = [
@@ -104,14 +100,13 @@ const k8sFuncs = [
     return -1n;
   }),
   celMethod('find', CelScalar.STRING, [CelScalar.STRING], CelScalar.STRING, function (re) {
-    const m = goRegexp(re).exec(this);
-    return m ? m[0] : '';
+    return cachedRE2(re).exec(this) ?? '';
   }),
   celMethod('findAll', CelScalar.STRING, [CelScalar.STRING], listType(CelScalar.STRING), function (re) {
-    return [...this.matchAll(goRegexp(re))].map((m) => m[0]);
+    return cachedRE2(re).all(this);
   }),
   celMethod('findAll', CelScalar.STRING, [CelScalar.STRING, CelScalar.INT], listType(CelScalar.STRING), function (re, n) {
-    const all = [...this.matchAll(goRegexp(re))].map((m) => m[0]);
+    const all = cachedRE2(re).all(this);
     return n < 0n ? all : all.slice(0, Number(n));
   }),
   celFunc('isURL', [CelScalar.STRING], CelScalar.BOOL, (s) => {
@@ -124,7 +119,11 @@ const k8sFuncs = [
 let sharedEnv: CelEnv | undefined;
 
 function env(): CelEnv {
-  sharedEnv ??= celEnv({ variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs] });
+  // `matches` with RE2's semantics, each pattern compiled once (the evaluator's default compiles per call).
+  sharedEnv ??= celEnv({
+    variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs],
+    re2: { compile: (pattern: string) => cachedRE2(pattern) },
+  });
   return sharedEnv;
 }
 

@@ -172,6 +172,27 @@ function runRules(n: SchemaNode, x: unknown, old: unknown, path: string, errs: F
 }
 
 const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+const METADATA = {
+  description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+  allOf: [{ $ref: OBJECT_META_REF }],
+};
+
+/** upstream's addEmbeddedProperties: embedded resources are published with apiVersion, kind (required) and ObjectMeta. */
+function addEmbeddedProperties(s: JSONSchemaProps): void {
+  if (isObject(s.properties)) for (const v of Object.values(s.properties)) if (isObject(v)) addEmbeddedProperties(v);
+  if (isObject(s.items)) addEmbeddedProperties(s.items);
+  if (isObject(s.additionalProperties)) addEmbeddedProperties(s.additionalProperties);
+  if (s['x-kubernetes-embedded-resource'] !== true) return;
+  s.properties = {
+    ...(isObject(s.properties) ? s.properties : {}),
+    apiVersion: { description: 'apiVersion defines the versioned schema of this representation of an object. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources', type: 'string' },
+    kind: { description: 'kind is a string value representing the type of this object. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds', type: 'string' },
+    metadata: structuredClone(METADATA),
+  };
+  const required = Array.isArray(s.required) ? [...(s.required as unknown[])] : [];
+  for (const k of ['kind', 'apiVersion']) if (!required.includes(k)) required.push(k);
+  s.required = required;
+}
 
 /**
  * The OpenAPI v3 schema published for a version's kind, as upstream's controller/openapi/builder: the CRD's
@@ -180,6 +201,7 @@ const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.
  */
 export function publishedSchema(s: CompiledSchema, gvk: { group: string; version: string; kind: string }): JSONSchemaProps {
   const out = structuredClone(isObject(s.schema) ? s.schema : {}) as JSONSchemaProps;
+  addEmbeddedProperties(out);
   const properties = isObject(out.properties) ? out.properties : {};
   out.properties = {
     ...properties,
@@ -191,10 +213,7 @@ export function publishedSchema(s: CompiledSchema, gvk: { group: string; version
       description: 'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds',
       type: 'string',
     },
-    metadata: {
-      description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
-      allOf: [{ $ref: OBJECT_META_REF }],
-    },
+    metadata: structuredClone(METADATA),
   };
   if (out.type === undefined) out.type = 'object';
   out['x-kubernetes-group-version-kind'] = [{ group: gvk.group, kind: gvk.kind, version: gvk.version }];
