@@ -51,6 +51,12 @@ describe('x-kubernetes-validations: the documented examples', () => {
     expect(errorsOf(s, { spec: { value: 'b' } }, { spec: {} })).toEqual([]);
   });
 
+  it('ratcheting: a rule without oldSelf does not fail an update that leaves its value unchanged', () => {
+    const s = withSpec({ type: 'object', properties: { a: { type: 'integer', 'x-kubernetes-validations': [{ rule: 'self < 10' }] }, b: { type: 'string' } } });
+    expect(errorsOf(s, { spec: { a: 20, b: 'y' } }, { spec: { a: 20, b: 'x' } })).toEqual([]);
+    expect(errorsOf(s, { spec: { a: 21, b: 'x' } }, { spec: { a: 20, b: 'x' } })).toEqual(['spec.a: Invalid value: 21: failed rule: self < 10']);
+  });
+
   it('messageExpression', () => {
     const s = withSpec({
       type: 'object',

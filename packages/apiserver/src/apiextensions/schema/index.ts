@@ -2,7 +2,8 @@ import type { FieldError } from '@k8ts/api';
 import { type JSONSchemaProps, type SchemaNode, buildNode, isObject } from './node.js';
 import { pruneValue } from './prune.js';
 import { defaultValue, pruneDefaults, pruneNulls } from './defaults.js';
-import { validateListsAndEmbedded, validateSchema } from './validate.js';
+import { NO_OLD, validateListsAndEmbedded, validateSchema } from './validate.js';
+import { isDeepStrictEqual } from 'node:util';
 import { type CompiledRule, compileRules, evalRule, toCel } from './cel.js';
 
 /**
@@ -77,8 +78,12 @@ const NOT_CHECKED = 'some validation rules were not checked because the object w
  */
 export function validateObject(s: CompiledSchema, obj: unknown, old?: unknown): FieldError[] {
   const c = inner(s);
-  const errs = validateSchema(obj, c.root);
-  validateListsAndEmbedded(obj, c.root, '', errs);
+  const errs = validateSchema(obj, c.root, old === undefined ? NO_OLD : old);
+  validateListsAndEmbedded(obj, c.root, '', errs, 'embedded');
+  // List-type invariants ratchet as a whole: on update upstream checks them only if the old object satisfied them.
+  const oldListErrs: FieldError[] = [];
+  if (old !== undefined) validateListsAndEmbedded(old, c.root, '', oldListErrs, 'lists');
+  if (oldListErrs.length === 0) validateListsAndEmbedded(obj, c.root, '', errs, 'lists');
   if (c.hasRules) {
     if (errs.some((e) => e.type === 'FieldValueTypeInvalid')) {
       errs.push({ field: '<nil>', type: 'FieldValueInvalid', value: 'null', message: NOT_CHECKED });
@@ -145,11 +150,18 @@ function joinFieldPath(path: string, fieldPath: string): string {
 function runRules(n: SchemaNode, x: unknown, old: unknown, path: string, errs: FieldError[]): void {
   const self = toCel(x, n);
   let oldSelf: unknown;
+  // Ratcheting: a rule without oldSelf failing on a value that did not change is not an error (upstream makes it
+  // a warning), so objects stored before a rule was added stay updatable.
+  let unchanged: boolean | undefined;
   for (const r of n.compiledRules as CompiledRule[]) {
     if (r.usesOldSelf && (old === undefined || old === null) && r.spec.optionalOldSelf !== true) continue;
     if (r.usesOldSelf && oldSelf === undefined) oldSelf = toCel(old, n);
     const out = evalRule(r, self, r.usesOldSelf ? oldSelf ?? null : null);
     if ('ok' in out && out.ok) continue;
+    if (!r.usesOldSelf && 'ok' in out) {
+      unchanged ??= old !== undefined && isDeepStrictEqual(x, old);
+      if (unchanged) continue;
+    }
     const field = (r.spec.fieldPath ? joinFieldPath(path, r.spec.fieldPath) : path) || '<nil>';
     if ('error' in out) {
       const typeName = n.type;

@@ -308,3 +308,42 @@ describe('validateObject: x-kubernetes-embedded-resource', () => {
     ]);
   });
 });
+
+// Validation ratcheting (KEP-4008, CRDValidationRatcheting, on by default in 1.32; kube-openapi ratcheting.go):
+// on update, values equal to their correlated old value are not validated again.
+describe('validateObject: ratcheting on update', () => {
+  const s: JSONSchemaProps = {
+    type: 'object',
+    properties: {
+      spec: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', maxLength: 3 },
+          other: { type: 'string' },
+          ports: {
+            type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'],
+            items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, port: { type: 'integer', maximum: 100 } } },
+          },
+          tags: { type: 'array', items: { type: 'string', maxLength: 2 } },
+        },
+      },
+    },
+  };
+  const stored = { spec: { name: 'toolong', other: 'a', ports: [{ name: 'a', port: 500 }], tags: ['long'] } };
+
+  it('an invalid value stored before is kept when other fields change', () => {
+    expect(errorsOf(s, { spec: { ...stored.spec, other: 'b' } }, stored)).toEqual([]);
+  });
+
+  it('a changed value is validated', () => {
+    expect(errorsOf(s, { spec: { ...stored.spec, name: 'stilltoolong' } }, stored)).toEqual(['spec.name: Too long: may not be longer than 3']);
+    expect(errorsOf(s, { spec: { ...stored.spec, name: 'stilltoolong' } })).toHaveLength(3); // without old: name, ports[0].port, tags[0]
+  });
+
+  it('map-list items correlate by key; atomic list items do not', () => {
+    const next = { spec: { ...stored.spec, ports: [{ name: 'b', port: 1 }, { name: 'a', port: 500 }], tags: ['long', 'x'] } };
+    expect(errorsOf(s, next, stored)).toEqual([
+      'spec.tags[0]: Too long: may not be longer than 2',
+    ]);
+  });
+});
