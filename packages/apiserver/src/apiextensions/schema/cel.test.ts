@@ -57,6 +57,27 @@ describe('x-kubernetes-validations: the documented examples', () => {
     expect(errorsOf(s, { spec: { a: 21, b: 'x' } }, { spec: { a: 20, b: 'x' } })).toEqual(['spec.a: Invalid value: 21: failed rule: self < 10']);
   });
 
+  it('formatted strings are CEL timestamps, durations and bytes as upstream maps them', () => {
+    const s = withSpec({
+      type: 'object',
+      properties: {
+        at: { type: 'string', format: 'date-time' }, day: { type: 'string', format: 'date' },
+        every: { type: 'string', format: 'duration' }, data: { type: 'string', format: 'byte' },
+      },
+      'x-kubernetes-validations': [
+        { rule: 'self.at < timestamp("2030-01-01T00:00:00Z") && self.at.getFullYear() == 2024', message: 'at' },
+        { rule: 'self.day == timestamp("2024-05-06T00:00:00Z")', message: 'day' },
+        { rule: 'self.every > duration("1m") && self.every < duration("2h")', message: 'every' },
+        { rule: 'self.data.size() == 2', message: 'data' },
+      ],
+    });
+    expect(crdErrors(s)).toEqual([]);
+    expect(errorsOf(s, { spec: { at: '2024-01-02T03:04:05Z', day: '2024-05-06', every: '1h30m', data: 'AQI=' } })).toEqual([]);
+    expect(errorsOf(s, { spec: { at: '2031-01-02T03:04:05Z', day: '2024-05-07', every: '30s', data: 'AQID' } })).toEqual([
+      'spec: Invalid value: at', 'spec: Invalid value: day', 'spec: Invalid value: every', 'spec: Invalid value: data',
+    ]);
+  });
+
   it('messageExpression', () => {
     const s = withSpec({
       type: 'object',

@@ -3,6 +3,8 @@ import {
   type CelEnv, type CelInput, type CelList, type CelValue,
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { create } from '@bufbuild/protobuf';
+import { DurationSchema, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { type SchemaNode, type ValidationRule, isObject } from './node.js';
 import { cachedRE2 } from './regex.js';
 
@@ -301,6 +303,7 @@ export function compileRules(node: SchemaNode, isResourceRoot: boolean): { rules
  */
 export function toCel(x: unknown, s: SchemaNode | undefined): unknown {
   if (x === null || x === undefined) return null;
+  if (typeof x === 'string' && s?.type === 'string' && s.format) return formattedString(x, s.format);
   if (typeof x === 'number') {
     if (s?.type === 'number') return x;
     return Number.isInteger(x) ? BigInt(x) : x;
@@ -322,6 +325,52 @@ function celGoError(message: string): string {
   if (message.startsWith('field not found: ')) return `no such key: ${message.slice('field not found: '.length)}`;
   if (message.startsWith('found no matching overload')) return 'no such overload';
   return message;
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, sec: 1, second: 1, seconds: 1, m: 60, min: 60, minute: 60, minutes: 60,
+  h: 3600, hour: 3600, hours: 3600, d: 86400, day: 86400, days: 86400, w: 604800, week: 604800, weeks: 604800,
+};
+
+/** Go strfmt.ParseDuration: a sum of `<number><unit>` terms. */
+function parseDuration(v: string): number | undefined {
+  const re = /([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-zµ]+)\s*/gy;
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  while ((m = re.exec(v.trim())) !== null) {
+    const unit = DURATION_UNITS[m[2]];
+    if (unit === undefined) return undefined;
+    total += Number(m[1]) * unit;
+    end = re.lastIndex;
+  }
+  return end === v.trim().length && end > 0 ? total : undefined;
+}
+
+/**
+ * upstream's CEL values for formatted strings (apiserver/pkg/cel/common/values.go): `date`/`date-time` are
+ * timestamps, `duration` a duration, `byte` bytes; anything that does not parse stays a string (the format
+ * check has already reported it).
+ */
+function formattedString(x: string, format: string): unknown {
+  switch (format) {
+    case 'date':
+    case 'date-time':
+    case 'datetime': {
+      const d = new Date(format === 'date' ? `${x}T00:00:00Z` : x);
+      return Number.isNaN(d.getTime()) ? x : timestampFromDate(d);
+    }
+    case 'duration': {
+      const secs = parseDuration(x);
+      if (secs === undefined) return x;
+      const whole = Math.trunc(secs);
+      return create(DurationSchema, { seconds: BigInt(whole), nanos: Math.round((secs - whole) * 1e9) });
+    }
+    case 'byte':
+      return /^[A-Za-z0-9+/]*={0,2}$/.test(x) ? new Uint8Array(Buffer.from(x, 'base64')) : x;
+    default:
+      return x;
+  }
 }
 
 export type EvalOutcome = { ok: true } | { ok: false; message: string | undefined } | { error: string };
