@@ -26,8 +26,9 @@ interface Compiled extends CompiledSchema {
 function markRules(n: SchemaNode, isResourceRoot: boolean): boolean {
   let below = false;
   if (n.validations.length > 0) {
-    const { rules } = compileRules(n, isResourceRoot);
+    const { rules, errors } = compileRules(n, isResourceRoot);
     n.compiledRules = rules;
+    n.ruleCompileErrors = errors.map((e) => e.error.detail);
     below = true;
   }
   if (n.properties) for (const p of n.properties.values()) below = markRules(p, p.embeddedResource) || below;
@@ -101,6 +102,7 @@ function childField(path: string, key: string): string {
 /** upstream's cel/validation.go walk: rules at each node, old values correlated through objects and map-lists. */
 function celValidate(n: SchemaNode, x: unknown, old: unknown, path: string, errs: FieldError[]): void {
   if (!n.hasRulesBelow || x === null || x === undefined) return;
+  for (const e of n.ruleCompileErrors) errs.push({ field: path || '<nil>', type: 'FieldValueInvalid', value: n.type, message: `rule compile error: ${e}` });
   if (n.compiledRules && n.compiledRules.length > 0) runRules(n, x, old, path, errs);
   if (Array.isArray(x)) {
     if (!n.items) return;

@@ -63,8 +63,10 @@ export interface SchemaNode {
   validations: ValidationRule[];
   /** Set by the CEL compiler: this node or one below it carries x-kubernetes-validations. */
   hasRulesBelow: boolean;
-  /** The compiled rules of this node (filled by compileRules). */
+  /** The compiled rules of this node (filled by compileSchema). */
   compiledRules: unknown[] | undefined;
+  /** Rules of this node that do not compile (a schema stored before they were checked): reported per object. */
+  ruleCompileErrors: string[];
 }
 
 function num(v: unknown): number | undefined {
@@ -145,6 +147,7 @@ export function buildNode(raw: JSONSchemaProps): SchemaNode {
     validations,
     hasRulesBelow: false,
     compiledRules: undefined,
+    ruleCompileErrors: [],
   };
 }
 
