@@ -102,6 +102,13 @@ describe('x-kubernetes-validations: the documented examples', () => {
     expect(errorsOf(s, { spec: { x: 7, maxLimit: 10 } })).toEqual(['spec.maxLimit: Required value: failed rule: self.x != 7']);
   });
 
+  it('a malformed quantity is an evaluation error', () => {
+    const s = withSpec({ type: 'object', properties: { mem: { type: 'string', 'x-kubernetes-validations': [{ rule: 'quantity(self).sign() >= 0' }] } } });
+    expect(errorsOf(s, { spec: { mem: 'lots' } })).toEqual([
+      "spec.mem: Invalid value: \"string\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' evaluating rule: quantity(self).sign() >= 0",
+    ]);
+  });
+
   it('evaluation errors say what failed and for which rule', () => {
     const s = withSpec({ type: 'object', properties: { a: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.a > 0' }] });
     expect(errorsOf(s, { spec: {} })).toEqual(['spec: Invalid value: "object": no such key: a evaluating rule: self.a > 0']);
@@ -130,6 +137,11 @@ describe('x-kubernetes-validations: the CEL environment', () => {
     // strings extension
     'self.a.lowerAscii() == "ab12"', 'self.a.upperAscii() == "AB12"', 'self.a.split("1").size() == 2', '["a", "b"].join("-") == "a-b"',
     'self.a.substring(1) == "B12"', 'self.a.replace("1", "x") == "ABx2"', '" a ".trim() == "a"', 'self.a.indexOf("1") == 2',
+    // quantity library
+    'quantity(self.mem).isLessThan(quantity("1Gi"))', 'quantity(self.mem) == quantity("512Mi")', 'quantity("1Gi") == quantity("1024Mi")',
+    'quantity(self.mem).compareTo(quantity("0.5Gi")) == 0', 'quantity("1.5").isGreaterThan(quantity("1500m")) == false',
+    'quantity("1k").add(quantity("24")).asInteger() == 1024', 'quantity("1").sub(1).sign() == 0', 'quantity("250m").asApproximateFloat() == 0.25',
+    '!quantity("250m").isInteger()', 'isQuantity("100Mi") && !isQuantity("10 apples")',
     // url library (isURL)
     'isURL("https://example.com/x")', '!isURL("not a url")',
   ];
@@ -140,7 +152,7 @@ describe('x-kubernetes-validations: the CEL environment', () => {
       spec: {
         type: 'object',
         properties: {
-          a: { type: 'string' }, missing: { type: 'integer' }, d: { type: 'number' },
+          a: { type: 'string' }, missing: { type: 'integer' }, d: { type: 'number' }, mem: { type: 'string' },
           l: { type: 'array', items: { type: 'string' } }, n: { type: 'array', items: { type: 'integer' } },
           m: { type: 'object', additionalProperties: { type: 'integer' } },
         },
@@ -152,12 +164,12 @@ describe('x-kubernetes-validations: the CEL environment', () => {
   it('every rule compiles at CRD creation', () => expect(crdErrors(schema)).toEqual([]));
 
   it('every rule holds for a matching object', () => {
-    const obj = { apiVersion: 'x/v1', kind: 'K', metadata: { name: 'obj' }, spec: { a: 'AB12', d: 2, l: ['a', 'b', 'c'], n: [1, 2, 3], m: { x: 1 } } };
+    const obj = { apiVersion: 'x/v1', kind: 'K', metadata: { name: 'obj' }, spec: { a: 'AB12', d: 2, mem: '512Mi', l: ['a', 'b', 'c'], n: [1, 2, 3], m: { x: 1 } } };
     expect(errorsOf(schema, obj)).toEqual([]);
   });
 
   it('and fails where it should', () => {
-    const obj = { apiVersion: 'x/v1', kind: 'K', metadata: { name: 'other' }, spec: { a: 'AB12', d: 2, l: ['c', 'b', 'a'], n: [1, 2, 3], m: { x: 1 } } };
+    const obj = { apiVersion: 'x/v1', kind: 'K', metadata: { name: 'other' }, spec: { a: 'AB12', d: 2, mem: '512Mi', l: ['c', 'b', 'a'], n: [1, 2, 3], m: { x: 1 } } };
     expect(errorsOf(schema, obj)).toEqual([
       '<nil>: Invalid value: failed rule: self.metadata.name == "obj" && self.kind == "K"',
       'spec: Invalid value: failed rule: self.l.isSorted()',

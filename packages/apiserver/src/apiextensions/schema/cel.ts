@@ -1,10 +1,11 @@
 import {
-  CelScalar, celEnv, celMethod, celFunc, isCelError, isCelList, isCelMap, listType, parse, plan,
+  CelScalar, celEnv, celMethod, celFunc, isCelError, isCelList, isCelMap, listType, mapType, parse, plan,
   type CelEnv, type CelInput, type CelList, type CelValue,
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { create } from '@bufbuild/protobuf';
 import { DurationSchema, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { parseQuantityExact } from '@k8ts/api';
 import { type SchemaNode, type ValidationRule, isObject } from './node.js';
 import { cachedRE2 } from './regex.js';
 
@@ -118,12 +119,79 @@ const k8sFuncs = [
   }),
 ];
 
+/*
+ * Kubernetes' quantity library (k8s.io/apiserver/pkg/cel/library/quantity.go). The evaluator has no opaque types
+ * besides protobuf messages, so a quantity is a one-entry map holding its exact value as a reduced fraction: two
+ * quantities are `==` when their values are (`quantity("1Gi") == quantity("1024Mi")`), as upstream's Equal.
+ */
+const QKEY = '@k8s.io/quantity';
+const MAP = mapType(CelScalar.STRING, CelScalar.DYN);
+
+interface Frac { num: bigint; den: bigint }
+
+function reduce(num: bigint, den: bigint): Frac {
+  if (den < 0n) { num = -num; den = -den; }
+  let a = num < 0n ? -num : num;
+  let b = den;
+  while (b !== 0n) [a, b] = [b, a % b];
+  const g = a === 0n ? den : a;
+  return { num: num / g, den: den / g };
+}
+
+function quantityOf(f: Frac): Map<string, string> {
+  return new Map([[QKEY, `${f.num}/${f.den}`]]);
+}
+
+function asQuantity(v: CelValue, fn: string): Frac {
+  if (isCelMap(v) && v.size === 1 && v.has(QKEY)) {
+    const [num, den] = String(v.get(QKEY)).split('/');
+    return { num: BigInt(num), den: BigInt(den) };
+  }
+  if (typeof v === 'bigint') return { num: v, den: 1n };
+  throw new Error(`no such overload: ${fn}`);
+}
+
+function parseQ(s: string): Frac {
+  try {
+    return parseQuantityExact(s);
+  } catch (err) {
+    throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`, { cause: err });
+  }
+}
+
+const cmpQ = (a: Frac, b: Frac) => { const l = a.num * b.den, r = b.num * a.den; return l < r ? -1n : l > r ? 1n : 0n; };
+const INT64_MAX = (1n << 63n) - 1n;
+
+const quantityFuncs = [
+  celFunc('quantity', [CelScalar.STRING], MAP, (s) => quantityOf(parseQ(s))),
+  celFunc('isQuantity', [CelScalar.STRING], CelScalar.BOOL, (s) => { try { parseQ(s); return true; } catch { return false; } }),
+  celMethod('isGreaterThan', MAP, [MAP], CelScalar.BOOL, function (o) { return cmpQ(asQuantity(this, 'isGreaterThan'), asQuantity(o, 'isGreaterThan')) > 0n; }),
+  celMethod('isLessThan', MAP, [MAP], CelScalar.BOOL, function (o) { return cmpQ(asQuantity(this, 'isLessThan'), asQuantity(o, 'isLessThan')) < 0n; }),
+  celMethod('compareTo', MAP, [MAP], CelScalar.INT, function (o) { return cmpQ(asQuantity(this, 'compareTo'), asQuantity(o, 'compareTo')); }),
+  celMethod('sign', MAP, [], CelScalar.INT, function () { const q = asQuantity(this, 'sign'); return q.num > 0n ? 1n : q.num < 0n ? -1n : 0n; }),
+  celMethod('isInteger', MAP, [], CelScalar.BOOL, function () { const q = asQuantity(this, 'isInteger'); return q.den === 1n && q.num <= INT64_MAX && q.num >= -INT64_MAX - 1n; }),
+  celMethod('asInteger', MAP, [], CelScalar.INT, function () {
+    const q = asQuantity(this, 'asInteger');
+    if (q.den !== 1n || q.num > INT64_MAX || q.num < -INT64_MAX - 1n) throw new Error('cannot convert value to integer');
+    return q.num;
+  }),
+  celMethod('asApproximateFloat', MAP, [], CelScalar.DOUBLE, function () { const q = asQuantity(this, 'asApproximateFloat'); return Number(q.num) / Number(q.den); }),
+  celMethod('add', MAP, [CelScalar.DYN], MAP, function (o) {
+    const a = asQuantity(this, 'add'), b = asQuantity(o, 'add');
+    return quantityOf(reduce(a.num * b.den + b.num * a.den, a.den * b.den));
+  }),
+  celMethod('sub', MAP, [CelScalar.DYN], MAP, function (o) {
+    const a = asQuantity(this, 'sub'), b = asQuantity(o, 'sub');
+    return quantityOf(reduce(a.num * b.den - b.num * a.den, a.den * b.den));
+  }),
+];
+
 let sharedEnv: CelEnv | undefined;
 
 function env(): CelEnv {
   // `matches` with RE2's semantics, each pattern compiled once (the evaluator's default compiles per call).
   sharedEnv ??= celEnv({
-    variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs],
+    variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs, ...quantityFuncs],
     re2: { compile: (pattern: string) => cachedRE2(pattern) },
   });
   return sharedEnv;
