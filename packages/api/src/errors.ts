@@ -138,9 +138,10 @@ export const errors = {
 export function formatFieldError(e: FieldError): string {
   switch (e.type) {
     case 'FieldValueRequired': return `${e.field}: Required value${e.message ? `: ${e.message}` : ''}`;
-    case 'FieldValueInvalid': return `${e.field}: Invalid value: ${JSON.stringify(e.value)}: ${e.message}`;
+    // A value left out (upstream's field.OmitValueType, e.g. CEL rule failures on objects) is not printed.
+    case 'FieldValueInvalid': return `${e.field}: Invalid value: ${e.value === undefined ? '' : `${JSON.stringify(e.value)}: `}${e.message}`;
     case 'FieldValueNotSupported': return `${e.field}: Unsupported value: ${JSON.stringify(e.value)}${e.message ? `: ${e.message}` : ''}`;
-    case 'FieldValueDuplicate': return `${e.field}: Duplicate value: ${JSON.stringify(e.value)}${e.message ? `: ${e.message}` : ''}`;
+    case 'FieldValueDuplicate': return `${e.field}: Duplicate value${e.value === undefined ? '' : `: ${JSON.stringify(e.value)}`}${e.message ? `: ${e.message}` : ''}`;
     case 'FieldValueForbidden': return `${e.field}: Forbidden: ${e.message}`;
     case 'FieldValueTooLong': return `${e.field}: Too long: ${e.message}`;
     // upstream's ErrorTypeTooMany prints the count it found (omitted when unknown), then the limit.

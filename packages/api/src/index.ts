@@ -31,7 +31,7 @@ export type { LabelRequirement, FieldRequirement } from './selectors.js';
 export {
   isQualifiedName, isValidLabelValue, isDNS1123Subdomain, isDNS1123Label, isDNS1035Label, regexError, maxLenError,
 } from './names.js';
-export { parseQuantity, cpuMillis, quantityValue, formatQuantity, compareQuantities } from './quantity.js';
+export { parseQuantity, parseQuantityExact, cpuMillis, quantityValue, formatQuantity, compareQuantities } from './quantity.js';
 export { WorkQueue } from './workqueue.js';
 export type { WorkQueueOptions } from './workqueue.js';
 export { runWorkers } from './run-workers.js';

@@ -1,9 +1,13 @@
 import {
-  CelScalar, celEnv, celMethod, celFunc, isCelError, isCelList, isCelMap, listType, parse, plan,
+  CelScalar, celEnv, celMethod, celFunc, isCelError, isCelList, isCelMap, listType, mapType, parse, plan,
   type CelEnv, type CelInput, type CelList, type CelValue,
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { create } from '@bufbuild/protobuf';
+import { DurationSchema, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { parseQuantityExact } from '@k8ts/api';
 import { type SchemaNode, type ValidationRule, isObject } from './node.js';
+import { cachedRE2 } from './regex.js';
 
 /**
  * `x-kubernetes-validations` rules on Buf's CEL evaluator (@bufbuild/cel): compiled once per schema, evaluated per
@@ -55,11 +59,6 @@ function equalValues(a: CelValue, b: CelValue): boolean {
   return a === b;
 }
 
-function goRegexp(pattern: string): RegExp {
-  // RE2's inline flags at the start are the common non-ECMAScript syntax in rules.
-  const m = /^\(\?([ims]+)\)/.exec(pattern);
-  return m ? new RegExp(pattern.slice(m[0].length), `gu${m[1]}`) : new RegExp(pattern, 'gu');
-}
 
 /** Kubernetes' CEL libraries (k8s.io/apiserver/pkg/cel/library): lists, regex, urls (isURL). */
 const k8sFuncs = [
@@ -104,14 +103,13 @@ const k8sFuncs = [
     return -1n;
   }),
   celMethod('find', CelScalar.STRING, [CelScalar.STRING], CelScalar.STRING, function (re) {
-    const m = goRegexp(re).exec(this);
-    return m ? m[0] : '';
+    return cachedRE2(re).exec(this) ?? '';
   }),
   celMethod('findAll', CelScalar.STRING, [CelScalar.STRING], listType(CelScalar.STRING), function (re) {
-    return [...this.matchAll(goRegexp(re))].map((m) => m[0]);
+    return cachedRE2(re).all(this);
   }),
   celMethod('findAll', CelScalar.STRING, [CelScalar.STRING, CelScalar.INT], listType(CelScalar.STRING), function (re, n) {
-    const all = [...this.matchAll(goRegexp(re))].map((m) => m[0]);
+    const all = cachedRE2(re).all(this);
     return n < 0n ? all : all.slice(0, Number(n));
   }),
   celFunc('isURL', [CelScalar.STRING], CelScalar.BOOL, (s) => {
@@ -121,10 +119,81 @@ const k8sFuncs = [
   }),
 ];
 
+/*
+ * Kubernetes' quantity library (k8s.io/apiserver/pkg/cel/library/quantity.go). The evaluator has no opaque types
+ * besides protobuf messages, so a quantity is a one-entry map holding its exact value as a reduced fraction: two
+ * quantities are `==` when their values are (`quantity("1Gi") == quantity("1024Mi")`), as upstream's Equal.
+ */
+const QKEY = '@k8s.io/quantity';
+const MAP = mapType(CelScalar.STRING, CelScalar.DYN);
+
+interface Frac { num: bigint; den: bigint }
+
+function reduce(num: bigint, den: bigint): Frac {
+  if (den < 0n) { num = -num; den = -den; }
+  let a = num < 0n ? -num : num;
+  let b = den;
+  while (b !== 0n) [a, b] = [b, a % b];
+  const g = a === 0n ? den : a;
+  return { num: num / g, den: den / g };
+}
+
+function quantityOf(f: Frac): Map<string, string> {
+  return new Map([[QKEY, `${f.num}/${f.den}`]]);
+}
+
+function asQuantity(v: CelValue, fn: string): Frac {
+  if (isCelMap(v) && v.size === 1 && v.has(QKEY)) {
+    const [num, den] = String(v.get(QKEY)).split('/');
+    return { num: BigInt(num), den: BigInt(den) };
+  }
+  if (typeof v === 'bigint') return { num: v, den: 1n };
+  throw new Error(`no such overload: ${fn}`);
+}
+
+function parseQ(s: string): Frac {
+  try {
+    return parseQuantityExact(s);
+  } catch (err) {
+    throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`, { cause: err });
+  }
+}
+
+const cmpQ = (a: Frac, b: Frac) => { const l = a.num * b.den, r = b.num * a.den; return l < r ? -1n : l > r ? 1n : 0n; };
+const INT64_MAX = (1n << 63n) - 1n;
+
+const quantityFuncs = [
+  celFunc('quantity', [CelScalar.STRING], MAP, (s) => quantityOf(parseQ(s))),
+  celFunc('isQuantity', [CelScalar.STRING], CelScalar.BOOL, (s) => { try { parseQ(s); return true; } catch { return false; } }),
+  celMethod('isGreaterThan', MAP, [MAP], CelScalar.BOOL, function (o) { return cmpQ(asQuantity(this, 'isGreaterThan'), asQuantity(o, 'isGreaterThan')) > 0n; }),
+  celMethod('isLessThan', MAP, [MAP], CelScalar.BOOL, function (o) { return cmpQ(asQuantity(this, 'isLessThan'), asQuantity(o, 'isLessThan')) < 0n; }),
+  celMethod('compareTo', MAP, [MAP], CelScalar.INT, function (o) { return cmpQ(asQuantity(this, 'compareTo'), asQuantity(o, 'compareTo')); }),
+  celMethod('sign', MAP, [], CelScalar.INT, function () { const q = asQuantity(this, 'sign'); return q.num > 0n ? 1n : q.num < 0n ? -1n : 0n; }),
+  celMethod('isInteger', MAP, [], CelScalar.BOOL, function () { const q = asQuantity(this, 'isInteger'); return q.den === 1n && q.num <= INT64_MAX && q.num >= -INT64_MAX - 1n; }),
+  celMethod('asInteger', MAP, [], CelScalar.INT, function () {
+    const q = asQuantity(this, 'asInteger');
+    if (q.den !== 1n || q.num > INT64_MAX || q.num < -INT64_MAX - 1n) throw new Error('cannot convert value to integer');
+    return q.num;
+  }),
+  celMethod('asApproximateFloat', MAP, [], CelScalar.DOUBLE, function () { const q = asQuantity(this, 'asApproximateFloat'); return Number(q.num) / Number(q.den); }),
+  celMethod('add', MAP, [CelScalar.DYN], MAP, function (o) {
+    const a = asQuantity(this, 'add'), b = asQuantity(o, 'add');
+    return quantityOf(reduce(a.num * b.den + b.num * a.den, a.den * b.den));
+  }),
+  celMethod('sub', MAP, [CelScalar.DYN], MAP, function (o) {
+    const a = asQuantity(this, 'sub'), b = asQuantity(o, 'sub');
+    return quantityOf(reduce(a.num * b.den - b.num * a.den, a.den * b.den));
+  }),
+];
+
 let sharedEnv: CelEnv | undefined;
 
 function env(): CelEnv {
-  sharedEnv ??= celEnv({ variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs] });
+  // `matches` with RE2's semantics, each pattern compiled once (the evaluator's default compiles per call).
+  sharedEnv ??= celEnv({
+    variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs, ...quantityFuncs],
+    re2: { compile: (pattern: string) => cachedRE2(pattern) },
+  });
   return sharedEnv;
 }
 
@@ -144,6 +213,8 @@ interface AstExpr {
   exprKind: { case: string | undefined; value?: any };
 }
 
+const META = new Set(['apiVersion', 'kind', 'metadata']);
+
 const MACRO_FREE_IDENTS = new Set(['self', 'oldSelf', 'null', 'true', 'false', 'int', 'uint', 'double', 'string', 'bytes', 'bool', 'list', 'map', 'type', 'null_type', 'duration', 'timestamp', 'dyn']);
 
 function position(source: string, offset: number | undefined): string {
@@ -154,11 +225,19 @@ function position(source: string, offset: number | undefined): string {
   return `<input>:${line}:${col}`;
 }
 
+/** cel-go's error text: `ERROR: <input>:1:6: msg` then the source line and a caret under the column. */
+function celError(source: string, located: string): string {
+  const m = /^<input>:(\d+):(\d+): ([\s\S]*)$/.exec(located);
+  if (!m) return `ERROR: <input>:1:1: ${located}`;
+  const line = source.split('\n')[Number(m[1]) - 1] ?? '';
+  return `ERROR: <input>:${m[1]}:${m[2]}: ${m[3]}\n | ${line}\n | ${'.'.repeat(Math.max(0, Number(m[2]) - 1))}^`;
+}
+
 /**
  * What upstream's type checker would say about an expression, for the mistakes it catches most: an unknown
  * variable or function, and a field the schema of `self` does not have.
  */
-function checkAst(root: AstExpr, source: string, positions: Record<string, number>, node: SchemaNode | undefined): string | undefined {
+function checkAst(root: AstExpr, source: string, positions: Record<string, number>, node: SchemaNode | undefined, isResourceRoot: boolean): string | undefined {
   const at = (e: AstExpr) => position(source, positions[String(e.id)]);
   const scopes: Set<string>[] = [];
   const funcs = env().funcs;
@@ -192,6 +271,8 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
         const err = visit(v.operand as AstExpr);
         if (err) return err;
         const parent = schemaOf(v.operand as AstExpr);
+        // apiVersion, kind and metadata are declared on every resource root (upstream's WithTypeAndObjectMeta).
+        if (isResourceRoot && parent === node && META.has(v.field as string)) return undefined;
         if (parent && parent.type === 'object' && !parent.preserveUnknownFields && parent.additionalProperties === undefined
           && !parent.properties?.has(v.field as string)) {
           return `${at(e)}: undefined field '${v.field as string}'`;
@@ -200,7 +281,8 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
       }
       case 'callExpr': {
         const fn = v.function as string;
-        if (!funcs.find(fn)) return `${at(e)}: undeclared reference to '${fn}' (in container '')`;
+        // Operators (`_&&_`, `_?_:_`, `@not_strictly_false`, …) are the evaluator's own; only named functions are checked.
+        if (/^[A-Za-z]/.test(fn) && !funcs.find(fn)) return `${at(e)}: undeclared reference to '${fn}' (in container '')`;
         const err = visit(v.target as AstExpr | undefined);
         if (err) return err;
         for (const a of v.args as AstExpr[]) {
@@ -239,37 +321,39 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
   return usesOldSelf ? '' : undefined;
 }
 
-function compileExpression(source: string, node: SchemaNode | undefined): { program: CompiledRule['program']; usesOldSelf: boolean } | { error: string } {
+function compileExpression(source: string, node: SchemaNode | undefined, isResourceRoot: boolean): { program: CompiledRule['program']; usesOldSelf: boolean } | { error: string } {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);
   } catch (err) {
-    return { error: `compilation failed: ERROR: ${(err as Error).message}` };
+    const msg = (err as Error).message;
+    const m = /^(<input>:\d+:\d+: )([\s\S]*)$/.exec(msg);
+    return { error: `compilation failed: ${celError(source, m ? `${m[1]}Syntax error: ${m[2]}` : msg)}` };
   }
   const positions = (parsed.sourceInfo?.positions ?? {}) as Record<string, number>;
-  const check = checkAst(parsed.expr as unknown as AstExpr, source, positions, node);
-  if (check) return { error: `compilation failed: ERROR: ${check}` };
+  const check = checkAst(parsed.expr as unknown as AstExpr, source, positions, node, isResourceRoot);
+  if (check) return { error: `compilation failed: ${celError(source, check)}` };
   try {
     const p = plan(env(), parsed);
     return { program: p as unknown as CompiledRule['program'], usesOldSelf: check === '' };
   } catch (err) {
-    return { error: `compilation failed: ERROR: ${(err as Error).message}` };
+    return { error: `compilation failed: ${celError(source, (err as Error).message)}` };
   }
 }
 
 /** Compiles one node's rules; errors are per rule index. */
-export function compileRules(node: SchemaNode): { rules: CompiledRule[]; errors: { index: number; error: CompileError }[] } {
+export function compileRules(node: SchemaNode, isResourceRoot: boolean): { rules: CompiledRule[]; errors: { index: number; error: CompileError }[] } {
   const rules: CompiledRule[] = [];
   const errors: { index: number; error: CompileError }[] = [];
   node.validations.forEach((spec, index) => {
-    const r = compileExpression(spec.rule, node);
+    const r = compileExpression(spec.rule, node, isResourceRoot);
     if ('error' in r) {
       errors.push({ index, error: { field: 'rule', detail: r.error } });
       return;
     }
     let messageProgram: CompiledRule['messageProgram'];
     if (spec.messageExpression !== undefined && spec.messageExpression.trim() !== '') {
-      const m = compileExpression(spec.messageExpression, node);
+      const m = compileExpression(spec.messageExpression, node, isResourceRoot);
       if ('error' in m) {
         errors.push({ index, error: { field: 'messageExpression', detail: `messageExpression ${m.error}` } });
         return;
@@ -287,6 +371,7 @@ export function compileRules(node: SchemaNode): { rules: CompiledRule[]; errors:
  */
 export function toCel(x: unknown, s: SchemaNode | undefined): unknown {
   if (x === null || x === undefined) return null;
+  if (typeof x === 'string' && s?.type === 'string' && s.format) return formattedString(x, s.format);
   if (typeof x === 'number') {
     if (s?.type === 'number') return x;
     return Number.isInteger(x) ? BigInt(x) : x;
@@ -303,6 +388,59 @@ export function toCel(x: unknown, s: SchemaNode | undefined): unknown {
   return x;
 }
 
+/** The evaluator's runtime errors in cel-go's words, which upstream's messages embed. */
+function celGoError(message: string): string {
+  if (message.startsWith('field not found: ')) return `no such key: ${message.slice('field not found: '.length)}`;
+  if (message.startsWith('found no matching overload')) return 'no such overload';
+  return message;
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, sec: 1, second: 1, seconds: 1, m: 60, min: 60, minute: 60, minutes: 60,
+  h: 3600, hour: 3600, hours: 3600, d: 86400, day: 86400, days: 86400, w: 604800, week: 604800, weeks: 604800,
+};
+
+/** Go strfmt.ParseDuration: a sum of `<number><unit>` terms. */
+function parseDuration(v: string): number | undefined {
+  const re = /([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-zµ]+)\s*/gy;
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  while ((m = re.exec(v.trim())) !== null) {
+    const unit = DURATION_UNITS[m[2]];
+    if (unit === undefined) return undefined;
+    total += Number(m[1]) * unit;
+    end = re.lastIndex;
+  }
+  return end === v.trim().length && end > 0 ? total : undefined;
+}
+
+/**
+ * upstream's CEL values for formatted strings (apiserver/pkg/cel/common/values.go): `date`/`date-time` are
+ * timestamps, `duration` a duration, `byte` bytes; anything that does not parse stays a string (the format
+ * check has already reported it).
+ */
+function formattedString(x: string, format: string): unknown {
+  switch (format) {
+    case 'date':
+    case 'date-time':
+    case 'datetime': {
+      const d = new Date(format === 'date' ? `${x}T00:00:00Z` : x);
+      return Number.isNaN(d.getTime()) ? x : timestampFromDate(d);
+    }
+    case 'duration': {
+      const secs = parseDuration(x);
+      if (secs === undefined) return x;
+      const whole = Math.trunc(secs);
+      return create(DurationSchema, { seconds: BigInt(whole), nanos: Math.round((secs - whole) * 1e9) });
+    }
+    case 'byte':
+      return /^[A-Za-z0-9+/]*={0,2}$/.test(x) ? new Uint8Array(Buffer.from(x, 'base64')) : x;
+    default:
+      return x;
+  }
+}
+
 export type EvalOutcome = { ok: true } | { ok: false; message: string | undefined } | { error: string };
 
 /** Evaluates a compiled rule; `false` gives the messageExpression's result (if it yields a non-empty string). */
@@ -312,9 +450,9 @@ export function evalRule(r: CompiledRule, self: unknown, oldSelf: unknown): Eval
   try {
     out = r.program(ctx);
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: celGoError((err as Error).message) };
   }
-  if (isCelError(out)) return { error: out.message };
+  if (isCelError(out)) return { error: celGoError(out.message) };
   if (out === true) return { ok: true };
   if (out !== false) return { error: `rule did not evaluate to a bool: ${typeof out}` };
   let message: string | undefined;

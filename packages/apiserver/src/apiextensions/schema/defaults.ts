@@ -37,6 +37,23 @@ export function defaultValue(x: unknown, s: SchemaNode | undefined): void {
 }
 
 /**
+ * Removes `null`s the schema neither allows (`nullable`) nor defaults, as upstream's
+ * PruneNonNullableNullsWithoutDefaults (defaulting/prunenulls.go), which runs right before defaulting.
+ */
+export function pruneNulls(x: unknown, s: SchemaNode | undefined): void {
+  if (Array.isArray(x)) {
+    for (const e of x) pruneNulls(e, s?.items);
+    return;
+  }
+  if (!isObject(x)) return;
+  for (const k of Object.keys(x)) {
+    const f = s?.properties?.get(k) ?? (typeof s?.additionalProperties === 'object' ? s.additionalProperties : undefined);
+    if (x[k] === null && f && !f.nullable && !f.hasDefault) delete x[k];
+    else pruneNulls(x[k], f);
+  }
+}
+
+/**
  * Prunes every `default` of the tree against its own schema, as upstream's PruneDefaults does when the CRD is
  * stored, so that applying a default never adds fields the schema would prune. Returns the nodes whose default
  * changed (the CRD-time check "must not have unknown fields" reports them).

@@ -1,8 +1,9 @@
 import type { FieldError } from '@k8ts/api';
 import { type JSONSchemaProps, type SchemaNode, buildNode, isObject } from './node.js';
 import { pruneValue } from './prune.js';
-import { defaultValue, pruneDefaults } from './defaults.js';
-import { validateListsAndEmbedded, validateSchema } from './validate.js';
+import { defaultValue, pruneDefaults, pruneNulls } from './defaults.js';
+import { NO_OLD, validateListsAndEmbedded, validateSchema } from './validate.js';
+import { isDeepStrictEqual } from 'node:util';
 import { type CompiledRule, compileRules, evalRule, toCel } from './cel.js';
 
 /**
@@ -22,16 +23,17 @@ interface Compiled extends CompiledSchema {
   readonly hasRules: boolean;
 }
 
-function markRules(n: SchemaNode): boolean {
+function markRules(n: SchemaNode, isResourceRoot: boolean): boolean {
   let below = false;
   if (n.validations.length > 0) {
-    const { rules } = compileRules(n);
+    const { rules, errors } = compileRules(n, isResourceRoot);
     n.compiledRules = rules;
+    n.ruleCompileErrors = errors.map((e) => e.error.detail);
     below = true;
   }
-  if (n.properties) for (const p of n.properties.values()) below = markRules(p) || below;
-  if (n.items) below = markRules(n.items) || below;
-  if (typeof n.additionalProperties === 'object') below = markRules(n.additionalProperties) || below;
+  if (n.properties) for (const p of n.properties.values()) below = markRules(p, p.embeddedResource) || below;
+  if (n.items) below = markRules(n.items, n.items.embeddedResource) || below;
+  if (typeof n.additionalProperties === 'object') below = markRules(n.additionalProperties, n.additionalProperties.embeddedResource) || below;
   n.hasRulesBelow = below;
   return below;
 }
@@ -40,7 +42,7 @@ function markRules(n: SchemaNode): boolean {
 export function compileSchema(schema: JSONSchemaProps): CompiledSchema {
   const root = buildNode(isObject(schema) ? schema : {});
   pruneDefaults(root);
-  const hasRules = markRules(root);
+  const hasRules = markRules(root, true);
   const c: Compiled = { schema, root, hasRules };
   return c;
 }
@@ -59,8 +61,12 @@ export function prune(s: CompiledSchema, obj: unknown): string[] {
   return out;
 }
 
-/** Applies the schema's defaults in place, as upstream's structural defaulting (see defaults.ts). */
+/**
+ * Applies the schema's defaults in place, as upstream's structural defaulting (see defaults.ts), after removing
+ * the `null`s of fields that are neither nullable nor defaulted (as upstream does right before defaulting).
+ */
 export function applyDefaults(s: CompiledSchema, obj: unknown): void {
+  pruneNulls(obj, inner(s).root);
   defaultValue(obj, inner(s).root);
 }
 
@@ -73,8 +79,12 @@ const NOT_CHECKED = 'some validation rules were not checked because the object w
  */
 export function validateObject(s: CompiledSchema, obj: unknown, old?: unknown): FieldError[] {
   const c = inner(s);
-  const errs = validateSchema(obj, c.root);
-  validateListsAndEmbedded(obj, c.root, '', errs);
+  const errs = validateSchema(obj, c.root, old === undefined ? NO_OLD : old);
+  validateListsAndEmbedded(obj, c.root, '', errs, 'embedded');
+  // List-type invariants ratchet as a whole: on update upstream checks them only if the old object satisfied them.
+  const oldListErrs: FieldError[] = [];
+  if (old !== undefined) validateListsAndEmbedded(old, c.root, '', oldListErrs, 'lists');
+  if (oldListErrs.length === 0) validateListsAndEmbedded(obj, c.root, '', errs, 'lists');
   if (c.hasRules) {
     if (errs.some((e) => e.type === 'FieldValueTypeInvalid')) {
       errs.push({ field: '<nil>', type: 'FieldValueInvalid', value: 'null', message: NOT_CHECKED });
@@ -92,6 +102,7 @@ function childField(path: string, key: string): string {
 /** upstream's cel/validation.go walk: rules at each node, old values correlated through objects and map-lists. */
 function celValidate(n: SchemaNode, x: unknown, old: unknown, path: string, errs: FieldError[]): void {
   if (!n.hasRulesBelow || x === null || x === undefined) return;
+  for (const e of n.ruleCompileErrors) errs.push({ field: path || '<nil>', type: 'FieldValueInvalid', value: n.type, message: `rule compile error: ${e}` });
   if (n.compiledRules && n.compiledRules.length > 0) runRules(n, x, old, path, errs);
   if (Array.isArray(x)) {
     if (!n.items) return;
@@ -141,20 +152,29 @@ function joinFieldPath(path: string, fieldPath: string): string {
 function runRules(n: SchemaNode, x: unknown, old: unknown, path: string, errs: FieldError[]): void {
   const self = toCel(x, n);
   let oldSelf: unknown;
+  // Ratcheting: a rule without oldSelf failing on a value that did not change is not an error (upstream makes it
+  // a warning), so objects stored before a rule was added stay updatable.
+  let unchanged: boolean | undefined;
   for (const r of n.compiledRules as CompiledRule[]) {
     if (r.usesOldSelf && (old === undefined || old === null) && r.spec.optionalOldSelf !== true) continue;
     if (r.usesOldSelf && oldSelf === undefined) oldSelf = toCel(old, n);
     const out = evalRule(r, self, r.usesOldSelf ? oldSelf ?? null : null);
     if ('ok' in out && out.ok) continue;
-    const field = r.spec.fieldPath ? joinFieldPath(path, r.spec.fieldPath) : path || '<nil>';
-    const value = n.type;
+    if (!r.usesOldSelf && 'ok' in out) {
+      unchanged ??= old !== undefined && isDeepStrictEqual(x, old);
+      if (unchanged) continue;
+    }
+    const field = (r.spec.fieldPath ? joinFieldPath(path, r.spec.fieldPath) : path) || '<nil>';
     if ('error' in out) {
-      const detail = out.error.startsWith('no such overload') || out.error.startsWith('found no matching overload')
+      const typeName = n.type;
+      const detail = out.error.startsWith('no such overload')
         ? `'${out.error}': call arguments did not match a supported operator, function or macro signature for rule: ${ruleErrorString(r)}`
         : `${out.error} evaluating rule: ${ruleErrorString(r)}`;
-      errs.push({ field, type: 'FieldValueInvalid', value, message: detail });
+      errs.push({ field, type: 'FieldValueInvalid', value: typeName, message: detail });
       continue;
     }
+    // upstream leaves objects and arrays out of the message (field.OmitValueType) and shows scalars.
+    const value = n.type === 'object' || n.type === 'array' ? undefined : x;
     const detail = out.message ?? (r.spec.message && r.spec.message.trim() !== '' ? r.spec.message.trim() : `failed rule: ${ruleErrorString(r)}`);
     switch (r.spec.reason) {
       case 'FieldValueForbidden': errs.push({ field, type: 'FieldValueForbidden', message: detail }); break;
@@ -166,6 +186,27 @@ function runRules(n: SchemaNode, x: unknown, old: unknown, path: string, errs: F
 }
 
 const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+const METADATA = {
+  description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+  allOf: [{ $ref: OBJECT_META_REF }],
+};
+
+/** upstream's addEmbeddedProperties: embedded resources are published with apiVersion, kind (required) and ObjectMeta. */
+function addEmbeddedProperties(s: JSONSchemaProps): void {
+  if (isObject(s.properties)) for (const v of Object.values(s.properties)) if (isObject(v)) addEmbeddedProperties(v);
+  if (isObject(s.items)) addEmbeddedProperties(s.items);
+  if (isObject(s.additionalProperties)) addEmbeddedProperties(s.additionalProperties);
+  if (s['x-kubernetes-embedded-resource'] !== true) return;
+  s.properties = {
+    ...(isObject(s.properties) ? s.properties : {}),
+    apiVersion: { description: 'apiVersion defines the versioned schema of this representation of an object. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources', type: 'string' },
+    kind: { description: 'kind is a string value representing the type of this object. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds', type: 'string' },
+    metadata: structuredClone(METADATA),
+  };
+  const required = Array.isArray(s.required) ? [...(s.required as unknown[])] : [];
+  for (const k of ['kind', 'apiVersion']) if (!required.includes(k)) required.push(k);
+  s.required = required;
+}
 
 /**
  * The OpenAPI v3 schema published for a version's kind, as upstream's controller/openapi/builder: the CRD's
@@ -174,6 +215,7 @@ const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.
  */
 export function publishedSchema(s: CompiledSchema, gvk: { group: string; version: string; kind: string }): JSONSchemaProps {
   const out = structuredClone(isObject(s.schema) ? s.schema : {}) as JSONSchemaProps;
+  addEmbeddedProperties(out);
   const properties = isObject(out.properties) ? out.properties : {};
   out.properties = {
     ...properties,
@@ -185,10 +227,7 @@ export function publishedSchema(s: CompiledSchema, gvk: { group: string; version
       description: 'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds',
       type: 'string',
     },
-    metadata: {
-      description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
-      allOf: [{ $ref: OBJECT_META_REF }],
-    },
+    metadata: structuredClone(METADATA),
   };
   if (out.type === undefined) out.type = 'object';
   out['x-kubernetes-group-version-kind'] = [{ group: gvk.group, kind: gvk.kind, version: gvk.version }];

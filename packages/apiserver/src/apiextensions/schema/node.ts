@@ -6,6 +6,8 @@
  * describe the shape; `allOf`/`anyOf`/`oneOf`/`not` only validate values.
  */
 
+import { type Matcher, compileRE2 } from './regex.js';
+
 export type JSONSchemaProps = Record<string, unknown>;
 
 export interface ValidationRule {
@@ -30,8 +32,10 @@ export interface SchemaNode {
   items: SchemaNode | undefined;
   required: string[];
   enum: unknown[] | undefined;
-  pattern: RegExp | undefined;
+  pattern: Matcher | undefined;
   patternSource: string | undefined;
+  /** Why `pattern` does not compile (CRD validation refuses such a schema; validation then reports it per value). */
+  patternError: string | undefined;
   maximum: number | undefined;
   exclusiveMaximum: boolean;
   minimum: number | undefined;
@@ -59,8 +63,10 @@ export interface SchemaNode {
   validations: ValidationRule[];
   /** Set by the CEL compiler: this node or one below it carries x-kubernetes-validations. */
   hasRulesBelow: boolean;
-  /** The compiled rules of this node (filled by compileRules). */
+  /** The compiled rules of this node (filled by compileSchema). */
   compiledRules: unknown[] | undefined;
+  /** Rules of this node that do not compile (a schema stored before they were checked): reported per object. */
+  ruleCompileErrors: string[];
 }
 
 function num(v: unknown): number | undefined {
@@ -71,34 +77,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/**
- * Go's RE2 syntax as ECMAScript: upstream compiles `pattern` with Go's regexp (RE2); the constructs CRDs use
- * (classes, anchors, quantifiers, `\d`, `\s`, `\w`, `(?i)` at the start) mean the same in a `u`-flag RegExp.
- */
-export function compilePattern(source: string): RegExp {
-  let flags = 'u';
-  let src = source;
-  const m = /^\(\?([imsU]+)\)/.exec(src);
-  if (m) {
-    if (m[1].includes('U')) throw new Error('invalid or unsupported Perl syntax: `(?U`');
-    if (m[1].includes('i')) flags += 'i';
-    if (m[1].includes('m')) flags += 'm';
-    if (m[1].includes('s')) flags += 's';
-    src = src.slice(m[0].length);
-  }
-  // RE2 rejects backreferences and lookaround; ECMAScript would accept them with another meaning.
-  if (/\\[1-9]/.test(src)) throw new Error(`invalid escape sequence: \`${/\\[1-9]/.exec(src)![0]}\``);
-  if (/\(\?[=!<]/.test(src)) throw new Error(`invalid or unsupported Perl syntax: \`${/\(\?[=!<]/.exec(src)![0]}\``);
-  return new RegExp(src, flags);
-}
-
 /** Reads a schema object into its node (and its children's). Unknown or malformed keywords read as absent. */
 export function buildNode(raw: JSONSchemaProps): SchemaNode {
   const type = typeof raw.type === 'string' ? raw.type : '';
   const intOrString = raw['x-kubernetes-int-or-string'] === true;
-  let pattern: RegExp | undefined;
+  let pattern: Matcher | undefined;
+  let patternError: string | undefined;
   if (typeof raw.pattern === 'string' && raw.pattern !== '') {
-    try { pattern = compilePattern(raw.pattern); } catch { pattern = undefined; }
+    try { pattern = compileRE2(raw.pattern); } catch (err) { patternError = (err as Error).message.replace(/^error parsing regexp: /, ''); }
   }
   let properties: Map<string, SchemaNode> | undefined;
   if (isObject(raw.properties)) {
@@ -131,6 +117,7 @@ export function buildNode(raw: JSONSchemaProps): SchemaNode {
     required: Array.isArray(raw.required) ? raw.required.filter((r): r is string => typeof r === 'string') : [],
     enum: Array.isArray(raw.enum) ? raw.enum : undefined,
     pattern,
+    patternError,
     patternSource: typeof raw.pattern === 'string' && raw.pattern !== '' ? raw.pattern : undefined,
     maximum: num(raw.maximum),
     exclusiveMaximum: raw.exclusiveMaximum === true,
@@ -160,6 +147,7 @@ export function buildNode(raw: JSONSchemaProps): SchemaNode {
     validations,
     hasRulesBelow: false,
     compiledRules: undefined,
+    ruleCompileErrors: [],
   };
 }
 

@@ -46,7 +46,8 @@ export function pruneValue(x: unknown, s: SchemaNode | undefined, isResourceRoot
     const prop = s.properties?.get(k);
     if (prop) {
       pruneValue(x[k], prop, prop.embeddedResource, join(path, k), out);
-    } else if (s.additionalProperties !== undefined && s.additionalProperties !== false) {
+    } else if (s.additionalProperties !== undefined) {
+      // `additionalProperties: true|false` keeps the key but prunes its value as unspecified (upstream: a nil schema).
       const ap = typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
       pruneValue(x[k], ap, ap?.embeddedResource ?? false, join(path, k), out);
     } else {
@@ -59,9 +60,8 @@ export function pruneValue(x: unknown, s: SchemaNode | undefined, isResourceRoot
 /** Under x-kubernetes-preserve-unknown-fields: unknown fields stay, the specified ones are still pruned below. */
 function skipPrune(x: unknown, s: SchemaNode, isResourceRoot: boolean, path: string, out: string[] | undefined): void {
   if (Array.isArray(x)) {
-    for (let i = 0; i < x.length; i++) {
-      if (s.items) pruneValue(x[i], s.items, s.items.embeddedResource, `${path}[${i}]`, out);
-    }
+    // Items of a preserved array are preserved too (upstream's skipPrune recurses with skipPrune).
+    if (s.items) for (let i = 0; i < x.length; i++) skipPrune(x[i], s.items, s.items.embeddedResource, `${path}[${i}]`, out);
     return;
   }
   if (!isObject(x)) return;
@@ -72,8 +72,9 @@ function skipPrune(x: unknown, s: SchemaNode, isResourceRoot: boolean, path: str
     }
     const prop = s.properties?.get(k);
     if (prop) pruneValue(x[k], prop, prop.embeddedResource, join(path, k), out);
-    else if (typeof s.additionalProperties === 'object') {
-      pruneValue(x[k], s.additionalProperties, s.additionalProperties.embeddedResource, join(path, k), out);
+    else if (s.additionalProperties !== undefined) {
+      const ap = typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
+      pruneValue(x[k], ap, ap?.embeddedResource ?? false, join(path, k), out);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { FieldError } from '@k8ts/api';
-import { type JSONSchemaProps, type SchemaNode, buildNode, compilePattern, isObject } from './node.js';
+import { type JSONSchemaProps, type SchemaNode, buildNode, isObject } from './node.js';
+import { checkRE2 } from './regex.js';
 import { pruneValue } from './prune.js';
 import { validateListsAndEmbedded, validateSchema } from './validate.js';
 import { compileRules } from './cel.js';
@@ -120,8 +121,8 @@ function valueValidation(s: JSONSchemaProps, skipAnyOf: boolean, skipFirstAllOfA
   const not = sub(s, 'not');
   if (not) nested(not, false, lvl, `${p}.not`, errs, false);
   if (typeof s.pattern === 'string' && s.pattern !== '') {
-    try { compilePattern(s.pattern); } catch (err) {
-      errs.push(inv(`${p}.pattern`, s.pattern, `must be a valid regular expression, but isn't: error parsing regexp: ${(err as Error).message}`));
+    try { checkRE2(s.pattern); } catch (err) {
+      errs.push(inv(`${p}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${(err as Error).message}`));
     }
   }
 }
@@ -339,7 +340,7 @@ function openAPISchema(s: JSONSchemaProps, p: string, ssv: Ssv, isRoot: boolean,
     // CEL compiles only once the schema itself is sound here and below (upstream's SchemaErrors gate).
     if (errs.length === before && celOk.ok) {
       const node = buildNode(s);
-      const { rules: compiled, errors } = compileRules(node);
+      const { rules: compiled, errors } = compileRules(node, isRoot || node.embeddedResource);
       for (const { index, error } of errors) {
         celErrs.push(inv(`${p}.x-kubernetes-validations[${index}].${error.field}`, rules[index], error.detail));
       }

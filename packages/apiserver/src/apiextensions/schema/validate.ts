@@ -45,8 +45,37 @@ function equalJSON(a: unknown, b: unknown): boolean {
   return isDeepStrictEqual(a, b);
 }
 
-/** Validates `x` against `s` at kube-openapi path `path`; appends to `res`. */
-export function validateValue(x: unknown, s: SchemaNode, path: string, res: Result): void {
+/** No old value correlates with this one (a create, a new field, an item of an atomic list). */
+export const NO_OLD: unique symbol = Symbol('no old value');
+type Old = unknown;
+
+/**
+ * The old value correlated with a field/item, as upstream's ratcheting (CRDValidationRatcheting, on in 1.32):
+ * object fields by name (not in atomic maps), map-list items by their keys, set items by value.
+ */
+function oldField(old: Old, s: SchemaNode, key: string): Old {
+  if (old === NO_OLD || !isObject(old) || s.mapType === 'atomic' || !(key in old)) return NO_OLD;
+  return old[key];
+}
+
+function oldItems(old: Old, s: SchemaNode, x: unknown[]): Old[] | undefined {
+  if (old === NO_OLD || !Array.isArray(old)) return undefined;
+  if (s.listType === 'map' && s.listMapKeys.length > 0) {
+    const byKey = new Map<string, unknown>();
+    for (const e of old) if (isObject(e)) byKey.set(JSON.stringify(s.listMapKeys.map((k) => e[k])), e);
+    return x.map((e) => (isObject(e) ? byKey.get(JSON.stringify(s.listMapKeys.map((k) => e[k]))) ?? NO_OLD : NO_OLD));
+  }
+  if (s.listType === 'set') return x.map((e) => (old.some((o) => equalJSON(o, e)) ? e : NO_OLD));
+  return undefined;
+}
+
+/**
+ * Validates `x` against `s` at kube-openapi path `path`; appends to `res`. On update, `old` is the correlated old
+ * value: an unchanged value is not validated again (upstream's validation ratcheting), so objects stored under an
+ * older schema can still be updated elsewhere.
+ */
+export function validateValue(x: unknown, s: SchemaNode, path: string, res: Result, old: Old = NO_OLD): void {
+  if (old !== NO_OLD && equalJSON(x, old)) return;
   const inv = (value: unknown, message: string) => res.errors.push({ field: fieldOf(path), type: 'FieldValueInvalid', value, message });
   const named = path;
   // type
@@ -72,7 +101,7 @@ export function validateValue(x: unknown, s: SchemaNode, path: string, res: Resu
     let ok = false;
     for (const sub of s.anyOf) {
       const r: Result = { errors: [], matches: 0 };
-      validateValue(x, sub, path, r);
+      validateValue(x, sub, path, r, old);
       if (r.errors.length === 0) { ok = true; best = undefined; break; }
       if (!best || r.matches > best.matches) best = r;
     }
@@ -84,7 +113,7 @@ export function validateValue(x: unknown, s: SchemaNode, path: string, res: Resu
     let valid = 0;
     for (const sub of s.oneOf) {
       const r: Result = { errors: [], matches: 0 };
-      validateValue(x, sub, path, r);
+      validateValue(x, sub, path, r, old);
       if (r.errors.length === 0) { valid++; best = undefined; continue; }
       if (valid === 0 && (!best || r.matches > best.matches)) best = r;
     }
@@ -100,7 +129,7 @@ export function validateValue(x: unknown, s: SchemaNode, path: string, res: Resu
     let valid = 0;
     for (const sub of s.allOf) {
       const r: Result = { errors: [], matches: 0 };
-      validateValue(x, sub, path, r);
+      validateValue(x, sub, path, r, old);
       if (r.errors.length === 0) valid++;
       res.errors.push(...r.errors);
       res.matches += r.matches;
@@ -111,7 +140,7 @@ export function validateValue(x: unknown, s: SchemaNode, path: string, res: Resu
   }
   if (s.not) {
     const r: Result = { errors: [], matches: 0 };
-    validateValue(x, s.not, path, r);
+    validateValue(x, s.not, path, r, old);
     if (r.errors.length === 0) res.errors.push({ field: '<nil>', type: 'FieldValueInvalid', value: '', message: `"${path}" must not validate the schema (not)` });
   }
   if (typeof x === 'string') {
@@ -121,6 +150,7 @@ export function validateValue(x: unknown, s: SchemaNode, path: string, res: Resu
     }
     if (s.minLength !== undefined && len < s.minLength) inv(x, `${named} in body should be at least ${s.minLength} chars long`);
     if (s.pattern && !s.pattern.test(x)) inv(x, `${named} in body should match '${s.patternSource}'`);
+    else if (s.patternError) inv(x, `${named} in body should match '${s.patternSource}, but pattern is invalid: error parsing regexp: ${s.patternError}'`);
     if (s.format) {
       const bad = validateFormat(s.format, x);
       if (bad) res.errors.push({ field: fieldOf(path), type: 'FieldValueTypeInvalid', value: x, message: `${named} in body must be of type ${s.format}: "${x}"` });
@@ -141,7 +171,10 @@ export function validateValue(x: unknown, s: SchemaNode, path: string, res: Resu
     res.matches++;
   }
   if (Array.isArray(x)) {
-    if (s.items) for (let i = 0; i < x.length; i++) validateValue(x[i], s.items, `${path}[${i}]`, res);
+    if (s.items) {
+      const olds = oldItems(old, s, x);
+      for (let i = 0; i < x.length; i++) validateValue(x[i], s.items, `${path}[${i}]`, res, olds ? olds[i] : NO_OLD);
+    }
     if (s.minItems !== undefined && x.length < s.minItems) inv(x.length, `${named} in body should have at least ${s.minItems} items`);
     if (s.maxItems !== undefined && x.length > s.maxItems) {
       res.errors.push({ field: fieldOf(path), type: 'FieldValueTooMany', value: x.length, message: `must have at most ${s.maxItems} items` });
@@ -157,7 +190,7 @@ export function validateValue(x: unknown, s: SchemaNode, path: string, res: Resu
     res.matches++;
   }
   if (s.enum && !s.enum.some((e) => equalJSON(e, x))) enumFail(x, s, path, res);
-  if (isObject(x)) validateObjectValue(x, s, path, res);
+  if (isObject(x)) validateObjectValue(x, s, path, res, old);
 }
 
 function enumFail(x: unknown, s: SchemaNode, path: string, res: Result): void {
@@ -167,7 +200,7 @@ function enumFail(x: unknown, s: SchemaNode, path: string, res: Result): void {
   });
 }
 
-function validateObjectValue(x: Record<string, unknown>, s: SchemaNode, path: string, res: Result): void {
+function validateObjectValue(x: Record<string, unknown>, s: SchemaNode, path: string, res: Result, old: Old): void {
   const keys = Object.keys(x);
   const n = keys.length;
   if (s.minProperties !== undefined && n < s.minProperties) {
@@ -186,12 +219,12 @@ function validateObjectValue(x: Record<string, unknown>, s: SchemaNode, path: st
     }
   } else if (typeof s.additionalProperties === 'object') {
     for (const k of keys) {
-      if (!s.properties?.has(k)) validateValue(x[k], s.additionalProperties, `${path}.${k}`, res);
+      if (!s.properties?.has(k)) validateValue(x[k], s.additionalProperties, `${path}.${k}`, res, oldField(old, s, k));
     }
   }
   if (s.properties) {
     for (const [k, p] of s.properties) {
-      if (k in x) validateValue(x[k], p, path ? `${path}.${k}` : k, res);
+      if (k in x) validateValue(x[k], p, path ? `${path}.${k}` : k, res, oldField(old, s, k));
     }
   }
   for (const k of s.required) {
@@ -200,10 +233,13 @@ function validateObjectValue(x: Record<string, unknown>, s: SchemaNode, path: st
   res.matches++;
 }
 
-/** The kube-openapi validation of a whole object: errors in upstream's order (type, junctors, values, fields). */
-export function validateSchema(x: unknown, s: SchemaNode): FieldError[] {
+/**
+ * The kube-openapi validation of a whole object: errors in upstream's order (type, junctors, values, fields);
+ * with `old` (an update), unchanged values are ratcheted.
+ */
+export function validateSchema(x: unknown, s: SchemaNode, old: Old = NO_OLD): FieldError[] {
   const res: Result = { errors: [], matches: 0 };
-  validateValue(x, s, '', res);
+  validateValue(x, s, '', res, old);
   return res.errors;
 }
 
@@ -215,10 +251,12 @@ function childPath(path: string, key: string): string {
  * x-kubernetes-list-type set/map uniqueness (upstream's listtype/validation.go) and x-kubernetes-embedded-resource
  * checks (objectmeta/validation.go): apiVersion and kind present, well-formed; metadata's labels and annotations.
  */
-export function validateListsAndEmbedded(x: unknown, s: SchemaNode | undefined, path: string, errs: FieldError[]): void {
+export function validateListsAndEmbedded(x: unknown, s: SchemaNode | undefined, path: string, errs: FieldError[], what: 'all' | 'lists' | 'embedded' = 'all'): void {
   if (!s) return;
   if (Array.isArray(x)) {
-    if (s.listType === 'set') {
+    if (what === 'embedded') {
+      // only the walk below
+    } else if (s.listType === 'set') {
       const seen = new Set<string>();
       x.forEach((e, i) => {
         const k = JSON.stringify(e);
@@ -242,14 +280,14 @@ export function validateListsAndEmbedded(x: unknown, s: SchemaNode | undefined, 
         seen.add(key);
       });
     }
-    if (s.items) x.forEach((e, i) => validateListsAndEmbedded(e, s.items, `${path}[${i}]`, errs));
+    if (s.items) x.forEach((e, i) => validateListsAndEmbedded(e, s.items, `${path}[${i}]`, errs, what));
     return;
   }
   if (!isObject(x)) return;
-  if (s.embeddedResource) validateEmbeddedResource(x, path, errs);
+  if (s.embeddedResource && what !== 'lists') validateEmbeddedResource(x, path, errs);
   for (const [k, v] of Object.entries(x)) {
     const p = s.properties?.get(k) ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
-    if (p) validateListsAndEmbedded(v, p, childPath(path, k), errs);
+    if (p) validateListsAndEmbedded(v, p, childPath(path, k), errs, what);
   }
 }
 
