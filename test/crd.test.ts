@@ -213,6 +213,9 @@ describe('CustomResourceDefinitions with the real kubectl', () => {
     const old = await call(s.url, 'GET', '/apis/stable.example.com/v1beta1/namespaces/default/crontabs/a');
     expect(old.body.apiVersion).toBe('stable.example.com/v1beta1');
     expect(old.headers.get('warning')).toBe('299 - "stable.example.com/v1beta1 CronTab is deprecated"');
+    const w = await fetch(`${s.url}/apis/stable.example.com/v1beta1/namespaces/default/crontabs?watch=true&timeoutSeconds=1`);
+    expect(w.headers.get('warning')).toBe('299 - "stable.example.com/v1beta1 CronTab is deprecated"');
+    await w.text();
     const sel = await call(s.url, 'GET', '/apis/stable.example.com/v1/crontabs?labelSelector=x%3Dy');
     expect(sel.body.items.map((i: any) => i.metadata.name)).toEqual(['a']);
   });
