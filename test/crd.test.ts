@@ -151,6 +151,10 @@ describe('CustomResourceDefinitions with the real kubectl', () => {
     const raw = await call(s.url, 'GET', '/apis/stable.example.com/v1/namespaces/default/crontabs/a');
     expect(raw.body.apiVersion).toBe('stable.example.com/v1');
     expect(await kubectl('get', 'all')).toMatch(/crontab\.stable\.example\.com\/a/);
+    const described = await kubectl('describe', 'crontab', 'a');
+    expect(described).toMatch(/Name:\s+a\nNamespace:\s+default/);
+    expect(described).toMatch(/Kind:\s+CronTab/);
+    expect(described).toMatch(/Cron Spec:\s+\*\/5 \* \* \* \*/);
   });
 
   it('a clear 422 for an object that breaks the schema; strict field validation refuses unknown fields', async () => {
