@@ -151,6 +151,15 @@ describe('CustomResourceDefinitions with the real kubectl', () => {
     const raw = await call(s.url, 'GET', '/apis/stable.example.com/v1/namespaces/default/crontabs/a');
     expect(raw.body.apiVersion).toBe('stable.example.com/v1');
     expect(await kubectl('get', 'all')).toMatch(/crontab\.stable\.example\.com\/a/);
+    // A second client-side apply is a JSON merge patch (kubectl has no strategic merge metadata for custom kinds).
+    expect(await kubectl('apply', '-f', kubectl.file('b.yaml', TAB('b', '  replicas: 4')))).toMatch(/crontab\.stable\.example\.com\/b configured/);
+    expect(JSON.parse(await kubectl('get', 'ct', 'b', '-o', 'json')).metadata.generation).toBe(2);
+    await kubectl('apply', '-f', kubectl.file('b.yaml', TAB('b', '  replicas: 3')));
+    const warn = await call(s.url, 'POST', '/apis/stable.example.com/v1/namespaces/default/crontabs?fieldValidation=Warn&dryRun=All',
+      { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'warned', junk: 1 }, spec: { cronSpec: '* * * * *', extra: 1 } });
+    expect(warn.status).toBe(201);
+    expect(warn.headers.get('warning')).toBe('299 - "unknown field \\"metadata.junk\\"", 299 - "unknown field \\"spec.extra\\""');
+    expect(warn.body.spec).toEqual({ cronSpec: '* * * * *', replicas: 1 });
     const described = await kubectl('describe', 'crontab', 'a');
     expect(described).toMatch(/Name:\s+a\nNamespace:\s+default/);
     expect(described).toMatch(/Kind:\s+CronTab/);
