@@ -76,6 +76,8 @@ spec:
     - name: Age
       type: date
       jsonPath: .metadata.creationTimestamp
+    selectableFields:
+    - jsonPath: .spec.image
   - name: v1beta1
     served: true
     storage: false
@@ -231,6 +233,9 @@ describe('CustomResourceDefinitions with the real kubectl', () => {
     await w.text();
     const sel = await call(s.url, 'GET', '/apis/stable.example.com/v1/crontabs?labelSelector=x%3Dy');
     expect(sel.body.items.map((i: any) => i.metadata.name)).toEqual(['a']);
+    expect(await kubectl('get', 'ct', '--field-selector=spec.image=my-cron-image', '-o', 'name')).toMatch(/crontab\.stable\.example\.com\/a\n/);
+    const unknown = await call(s.url, 'GET', '/apis/stable.example.com/v1/crontabs?fieldSelector=spec.cronSpec%3Dx');
+    expect(unknown).toMatchObject({ status: 400, body: { message: 'field label not supported: spec.cronSpec' } });
   });
 
   it('x-kubernetes-validations rules (CEL) refuse what they say, with their message', async () => {

@@ -63,6 +63,17 @@ describe('servedVersions', () => {
   });
 });
 
+describe('selectableFields', () => {
+  it('select as their path without the leading dot; unset is the empty string', () => {
+    const crd = structuredClone(CRONTABS) as any;
+    crd.spec.versions[1].selectableFields = [{ jsonPath: '.spec.color' }, { jsonPath: '.spec.size' }];
+    const [v1, v1beta1] = servedVersions(crd);
+    expect(v1.strategy.fields({ spec: { color: 'red', size: 3 } } as unknown as KubeObject)).toEqual({ 'spec.color': 'red', 'spec.size': '3' });
+    expect(v1.strategy.fields({} as KubeObject)).toEqual({ 'spec.color': '', 'spec.size': '' });
+    expect(v1beta1.strategy.fields({ spec: { color: 'red' } } as unknown as KubeObject)).toEqual({});
+  });
+});
+
 describe('simple JSONPaths', () => {
   it('parses and reads dotted, indexed and quoted segments', () => {
     expect(parseSimplePath(".metadata.labels['app.kubernetes.io/name']")).toEqual(['metadata', 'labels', 'app.kubernetes.io/name']);

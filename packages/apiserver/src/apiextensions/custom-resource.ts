@@ -192,6 +192,16 @@ function validateScale(obj: KubeObject, scale: NonNullable<NonNullable<CustomRes
 
 const metadataOnly = compilePatchMeta({});
 
+/** The field-selector fields a version declares (`selectableFields`, beta in 1.32): `.spec.color` selects as `spec.color`. */
+function selectableFields(v: CustomResourceDefinitionVersion): (obj: KubeObject) => Record<string, string> {
+  const fields = (v.selectableFields ?? []).map((f) => ({ name: f.jsonPath.slice(1), path: parseSimplePath(f.jsonPath) ?? [] }));
+  if (!fields.length) return () => ({});
+  return (obj) => Object.fromEntries(fields.map((f) => {
+    const value = valueAt(obj, f.path);
+    return [f.name, value === undefined || value === null ? '' : String(value)];
+  }));
+}
+
 /**
  * The strategy of one served version (upstream's customResourceStrategy): the version's schema prunes, defaults
  * and validates; with /status, create drops status and updates keep it; generation counts every change but
@@ -214,7 +224,7 @@ export function customStrategy(storageDef: ResourceDef, v: CustomResourceDefinit
       if (old.status === undefined) delete next.status; else next.status = structuredClone(old.status);
     },
     validate: (obj, old) => [...validateObject(schema, obj, old), ...(scale ? validateScale(obj, scale) : [])],
-    fields: () => ({}),
+    fields: selectableFields(v),
     printer,
     patchMeta: metadataOnly,
     gracePeriod: () => 0,

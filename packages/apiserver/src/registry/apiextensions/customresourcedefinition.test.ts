@@ -46,6 +46,8 @@ describe('CustomResourceDefinition validation', () => {
     ['a printer column of an unknown type', (c: any) => { c.spec.versions[0].additionalPrinterColumns = [{ name: 'R', type: 'int', jsonPath: '.spec.replicas' }]; }, 'spec.versions[0].additionalPrinterColumns[0].type: supported values: "boolean", "date"'],
     ['a printer column without a simple path', (c: any) => { c.spec.versions[0].additionalPrinterColumns = [{ name: 'R', type: 'integer', jsonPath: '{.spec}' }]; }, 'spec.versions[0].additionalPrinterColumns[0].jsonPath: must be a simple json path'],
     ['a scale path outside .spec', (c: any) => { c.spec.versions[0].subresources = { scale: { specReplicasPath: '.status.replicas', statusReplicasPath: '.status.replicas' } }; }, 'spec.versions[0].subresources.scale.specReplicasPath: should be a json path under .spec.'],
+    ['a selectable field under .metadata', (c: any) => { c.spec.versions[0].selectableFields = [{ jsonPath: '.metadata.name' }]; }, 'spec.versions[0].selectableFields[0].jsonPath: must be a simple json path to a field of the schema'],
+    ['nine selectable fields', (c: any) => { c.spec.versions[0].selectableFields = Array.from({ length: 9 }, (_, i) => ({ jsonPath: `.spec.f${i}` })); }, 'spec.versions[0].selectableFields: must have at most 8 items'],
     ['a deprecationWarning on a version not deprecated', (c: any) => { c.spec.versions[0].deprecationWarning = 'old'; }, 'spec.versions[0].deprecationWarning: can only be set for deprecated versions'],
   ])('refuses %s', (_what, edit, message) => {
     expect(errs(crd(edit)).join('\n')).toContain(message);

@@ -111,6 +111,16 @@ function validateVersion(v: Obj, path: string): Errors {
     if (!scale.statusReplicasPath) errs.push(required(`${p}.statusReplicasPath`)); else under('statusReplicasPath', scale.statusReplicasPath, ['.status.']);
     if (scale.labelSelectorPath !== undefined) under('labelSelectorPath', scale.labelSelectorPath, ['.spec.', '.status.']);
   }
+  const selectable = asList(v.selectableFields);
+  if (selectable.length > 8) errs.push({ field: `${path}.selectableFields`, type: 'FieldValueTooMany', message: 'must have at most 8 items', value: selectable.length });
+  const paths = new Set<string>();
+  for (const [i, f] of selectable.entries()) {
+    const p = `${path}.selectableFields[${i}].jsonPath`;
+    if (!f.jsonPath) errs.push(required(p));
+    else if (!isSimpleJsonPath(f.jsonPath) || String(f.jsonPath).startsWith('.metadata')) errs.push(invalid(p, f.jsonPath, 'must be a simple json path to a field of the schema (not under .metadata)'));
+    else if (paths.has(f.jsonPath)) errs.push(duplicate(p, f.jsonPath));
+    paths.add(f.jsonPath);
+  }
   for (const [i, c] of asList(v.additionalPrinterColumns).entries()) {
     const p = `${path}.additionalPrinterColumns[${i}]`;
     if (!c.name) errs.push(required(`${p}.name`));
