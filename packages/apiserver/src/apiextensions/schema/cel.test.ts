@@ -142,8 +142,12 @@ describe('x-kubernetes-validations: the CEL environment', () => {
     'quantity(self.mem).compareTo(quantity("0.5Gi")) == 0', 'quantity("1.5").isGreaterThan(quantity("1500m")) == false',
     'quantity("1k").add(quantity("24")).asInteger() == 1024', 'quantity("1").sub(1).sign() == 0', 'quantity("250m").asApproximateFloat() == 0.25',
     '!quantity("250m").isInteger()', 'isQuantity("100Mi") && !isQuantity("10 apples")',
-    // url library (isURL)
-    'isURL("https://example.com/x")', '!isURL("not a url")',
+    // url library
+    'isURL("https://example.com/x")', '!isURL("not a url")', 'isURL("/absolute/path")',
+    'url("https://user@example.com:8080/a%20b?x=1&x=2").getScheme() == "https"', 'url("https://example.com:8080/p").getHost() == "example.com:8080"',
+    'url("https://[::1]:80/").getHostname() == "::1"', 'url("https://example.com:8080/").getPort() == "8080"',
+    'url("https://example.com/a%20b").getEscapedPath() == "/a%20b"', 'url("https://e.com/?x=1&x=2&y=3").getQuery()["x"] == ["1", "2"]',
+    'url("/only/path").getHost() == ""',
   ];
   const schema: JSONSchemaProps = {
     type: 'object',

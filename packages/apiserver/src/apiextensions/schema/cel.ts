@@ -60,7 +60,7 @@ function equalValues(a: CelValue, b: CelValue): boolean {
 }
 
 
-/** Kubernetes' CEL libraries (k8s.io/apiserver/pkg/cel/library): lists, regex, urls (isURL). */
+/** Kubernetes' CEL libraries (k8s.io/apiserver/pkg/cel/library): lists, regex. */
 const k8sFuncs = [
   celMethod('isSorted', LIST, [], CelScalar.BOOL, function () {
     const cmp = listCompare(this, 'isSorted');
@@ -111,11 +111,6 @@ const k8sFuncs = [
   celMethod('findAll', CelScalar.STRING, [CelScalar.STRING, CelScalar.INT], listType(CelScalar.STRING), function (re, n) {
     const all = cachedRE2(re).all(this);
     return n < 0n ? all : all.slice(0, Number(n));
-  }),
-  celFunc('isURL', [CelScalar.STRING], CelScalar.BOOL, (s) => {
-    // Go's url.ParseRequestURI: an absolute URI or an absolute path.
-    if (s.startsWith('/')) return true;
-    try { return new URL(s).protocol !== ''; } catch { return false; }
   }),
 ];
 
@@ -186,12 +181,58 @@ const quantityFuncs = [
   }),
 ];
 
+/*
+ * Kubernetes' URL library (k8s.io/apiserver/pkg/cel/library/urls.go), a URL held like a quantity: a one-entry map
+ * with its text. Parsing follows Go's url.ParseRequestURI: an absolute URL, or an absolute path.
+ */
+const UKEY = '@k8s.io/url';
+
+function parseRequestURI(s: string): URL | undefined {
+  if (s.startsWith('/')) {
+    try { return new URL(s, 'http://relative.invalid'); } catch { return undefined; }
+  }
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) return undefined;
+  try { return new URL(s); } catch { return undefined; }
+}
+
+function asURL(v: CelValue, fn: string): { text: string; url: URL } {
+  if (isCelMap(v) && v.size === 1 && v.has(UKEY)) {
+    const text = String(v.get(UKEY));
+    return { text, url: parseRequestURI(text)! };
+  }
+  throw new Error(`no such overload: ${fn}`);
+}
+
+const urlFuncs = [
+  celFunc('url', [CelScalar.STRING], MAP, (s) => {
+    if (!parseRequestURI(s)) throw new Error(`URL parse error during conversion from string: parse ${JSON.stringify(s)}: invalid URI for request`);
+    return new Map([[UKEY, s]]);
+  }),
+  celFunc('isURL', [CelScalar.STRING], CelScalar.BOOL, (s) => parseRequestURI(s) !== undefined),
+  celMethod('getScheme', MAP, [], CelScalar.STRING, function () {
+    const { text, url } = asURL(this, 'getScheme');
+    return text.startsWith('/') ? '' : url.protocol.replace(/:$/, '');
+  }),
+  celMethod('getHost', MAP, [], CelScalar.STRING, function () { const { text, url } = asURL(this, 'getHost'); return text.startsWith('/') ? '' : url.host; }),
+  celMethod('getHostname', MAP, [], CelScalar.STRING, function () {
+    const { text, url } = asURL(this, 'getHostname');
+    return text.startsWith('/') ? '' : url.hostname.replace(/^\[(.*)\]$/, '$1');
+  }),
+  celMethod('getPort', MAP, [], CelScalar.STRING, function () { const { text, url } = asURL(this, 'getPort'); return text.startsWith('/') ? '' : url.port; }),
+  celMethod('getEscapedPath', MAP, [], CelScalar.STRING, function () { return asURL(this, 'getEscapedPath').url.pathname; }),
+  celMethod('getQuery', MAP, [], mapType(CelScalar.STRING, listType(CelScalar.STRING)), function () {
+    const q = new Map<string, string[]>();
+    for (const [k, v] of asURL(this, 'getQuery').url.searchParams) q.set(k, [...(q.get(k) ?? []), v]);
+    return q;
+  }),
+];
+
 let sharedEnv: CelEnv | undefined;
 
 function env(): CelEnv {
   // `matches` with RE2's semantics, each pattern compiled once (the evaluator's default compiles per call).
   sharedEnv ??= celEnv({
-    variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs, ...quantityFuncs],
+    variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs, ...quantityFuncs, ...urlFuncs],
     re2: { compile: (pattern: string) => cachedRE2(pattern) },
   });
   return sharedEnv;
@@ -260,6 +301,7 @@ const RESULT: Record<string, string> = {
   find: 'string', join: 'string', indexOf: 'int', lastIndexOf: 'int', isSorted: 'bool', isQuantity: 'bool', isURL: 'bool',
   isGreaterThan: 'bool', isLessThan: 'bool', compareTo: 'int', sign: 'int', isInteger: 'bool', asInteger: 'int',
   asApproximateFloat: 'double', getFullYear: 'int', getMonth: 'int', getDate: 'int', getDayOfMonth: 'int',
+  getScheme: 'string', getHost: 'string', getHostname: 'string', getPort: 'string', getEscapedPath: 'string',
   getDayOfWeek: 'int', getDayOfYear: 'int', getHours: 'int', getMinutes: 'int', getSeconds: 'int', getMilliseconds: 'int',
 };
 /** Methods only strings have: called on another scalar they are an overload error at compile time, as in cel-go. */
@@ -407,7 +449,7 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
         if (target && STRING_METHODS.has(fn) && known(target) && target.t !== 'string') overload();
         if (fn === 'split' || fn === 'findAll') return { t: 'list', elem: scalar('string') };
         if ((fn === 'sum' || fn === 'min' || fn === 'max') && target?.t === 'list') return target.elem ?? DYN;
-        if (fn === 'quantity' || fn === 'add' || fn === 'sub') return DYN;
+        if (fn === 'quantity' || fn === 'add' || fn === 'sub' || fn === 'url' || fn === 'getQuery') return DYN;
         return RESULT[fn] ? scalar(RESULT[fn]) : DYN;
       }
       case 'listExpr': {
