@@ -13,12 +13,12 @@ import { cachedRE2 } from './regex.js';
  * `x-kubernetes-validations` rules on Buf's CEL evaluator (@bufbuild/cel): compiled once per schema, evaluated per
  * write with `self` (and `oldSelf` for transition rules) bound to the value at the rule's node, typed as
  * upstream's CEL type mapping (k8s.io/apiserver/pkg/cel/common/values.go): `integer` is CEL int (int64), `number`
- * double, objects and maps CEL maps, arrays lists, `x-kubernetes-int-or-string` int or string. Besides the standard
- * library and macros (`has`, `all`, `exists`, `exists_one`, `map`, `filter`) the environment has Kubernetes' list
- * library (`isSorted`, `sum`, `min`, `max`, `indexOf`, `lastIndexOf`), regex library (`find`, `findAll`), the
- * strings extension (`lowerAscii`, `upperAscii`, `replace`, `split`, `trim`, `join`, `indexOf`, `substring`, ...)
- * and `url`-less `isURL`. The evaluator has no type checker, so compilation checks what upstream's checker would
- * reject most often: unknown functions and variables, and fields the schema does not declare.
+ * double, objects and maps CEL maps, arrays lists, `x-kubernetes-int-or-string` dyn, date/date-time timestamps,
+ * duration durations, byte bytes. Besides the standard library and macros (`has`, `all`, `exists`, `exists_one`,
+ * `map`, `filter`) the environment has Kubernetes' lists (`isSorted`, `sum`, `min`, `max`, `indexOf`,
+ * `lastIndexOf`), regex (`find`, `findAll`), quantity and url libraries, and the strings extension (`lowerAscii`,
+ * `upperAscii`, `replace`, `split`, `trim`, `join`, `indexOf`, `substring`, ...). The evaluator exports no type
+ * checker, so checkAst below checks what upstream's cel-go checker rejects most often, with the schema's types.
  */
 
 const LIST = listType(CelScalar.DYN);
