@@ -229,6 +229,14 @@ describe('x-kubernetes-validations: CRD-time compilation', () => {
     ]);
   });
 
+  it('defaults must satisfy the rules below them', () => {
+    const s = withSpec({
+      type: 'object', default: { replicas: 20 },
+      properties: { replicas: { type: 'integer', 'x-kubernetes-validations': [{ rule: 'self <= 10', message: 'at most 10' }] } },
+    });
+    expect(crdErrors(s)).toEqual(['spec.versions[0].schema.openAPIV3Schema.properties[spec].default.replicas: Invalid value: 20: at most 10']);
+  });
+
   it('messageExpression must be a string', () => {
     const s = withSpec({ type: 'object', properties: { n: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.n > 0', messageExpression: 'self.n' }] });
     expect(crdErrors(s)).toEqual([

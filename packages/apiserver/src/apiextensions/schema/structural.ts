@@ -4,6 +4,7 @@ import { checkRE2 } from './regex.js';
 import { pruneValue } from './prune.js';
 import { validateListsAndEmbedded, validateSchema } from './validate.js';
 import { compileRules } from './cel.js';
+import { celValidate, markRules } from './rules.js';
 
 /**
  * CRD-time checks of an `openAPIV3Schema`, as upstream's apiextensions validation
@@ -407,6 +408,17 @@ function validateDefaults(s: SchemaNode, p: string, insideMeta: boolean, errs: F
   if (typeof s.additionalProperties === 'object') validateDefaults(s.additionalProperties, `${p}.additionalProperties`, insideMeta, errs);
 }
 
+/**
+ * Defaults must also satisfy the x-kubernetes-validations rules of their subtree (upstream runs them with the
+ * default as both self and oldSelf).
+ */
+function celDefaults(s: SchemaNode, p: string, errs: FieldError[]): void {
+  if (s.hasDefault && s.hasRulesBelow) celValidate(s, s.default, s.default, `${p}.default`, errs, false);
+  if (s.properties) for (const [k, v] of s.properties) celDefaults(v, key(p, k), errs);
+  if (s.items) celDefaults(s.items, `${p}.items`, errs);
+  if (typeof s.additionalProperties === 'object') celDefaults(s.additionalProperties, `${p}.additionalProperties`, errs);
+}
+
 /** All CRD-time errors of one version's `openAPIV3Schema`; `path` is that schema's field path. */
 export function validateStructuralSchema(schema: JSONSchemaProps, path: string): FieldError[] {
   if (!isObject(schema)) return [req(path, '')];
@@ -428,6 +440,11 @@ export function validateStructuralSchema(schema: JSONSchemaProps, path: string):
   const schemaErrs: FieldError[] = [];
   openAPISchema(schema, path, { allowDefaults: true, disallowDefaultsReason: '', insideResourceMeta: false, uncorrelatablePath: undefined }, true, schemaErrs, celErrs, celOk);
   errs.push(...schemaErrs, ...celErrs);
+  if (errs.length === 0) {
+    const root = buildNode(schema);
+    markRules(root, true);
+    celDefaults(root, path, errs);
+  }
   return errs;
 }
 
