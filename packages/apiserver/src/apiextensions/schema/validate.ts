@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { isDNS1035Label, type FieldError } from '@k8ts/api';
+import { isDNS1035Label, isDNS1123Label, type FieldError } from '@k8ts/api';
 import { type SchemaNode, isObject } from './node.js';
 import { validateFormat } from './formats.js';
 import { validateAnnotations, validateLabels } from '../../registry/shared/validation.js';
@@ -306,17 +306,17 @@ function nonUnique(xs: unknown[]): number[] {
 const GROUP_VERSION = /^([^/]+\/)?[^/]+$/;
 
 function validateEmbeddedResource(x: Record<string, unknown>, path: string, errs: FieldError[]): void {
-  if (!('apiVersion' in x)) errs.push({ field: childPath(path, 'apiVersion'), type: 'FieldValueRequired', message: 'must not be empty' });
-  if (!('kind' in x)) errs.push({ field: childPath(path, 'kind'), type: 'FieldValueRequired', message: 'must not be empty' });
+  if (!('apiVersion' in x)) errs.push({ field: childPath(path, 'apiVersion'), type: 'FieldValueRequired', message: '' });
+  if (!('kind' in x)) errs.push({ field: childPath(path, 'kind'), type: 'FieldValueRequired', message: '' });
   for (const [k, v] of Object.entries(x)) {
     const f = childPath(path, k);
     if (k === 'apiVersion') {
       if (typeof v !== 'string') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must be a string' });
-      else if (v === '') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must not be empty' });
+      else if (v === '') errs.push({ field: f, type: 'FieldValueRequired', message: '' });
       else if (!GROUP_VERSION.test(v)) errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: `unexpected GroupVersion string: ${v}` });
     } else if (k === 'kind') {
       if (typeof v !== 'string') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must be a string' });
-      else if (v === '') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must not be empty' });
+      else if (v === '') errs.push({ field: f, type: 'FieldValueRequired', message: '' });
       else {
         const msgs = isDNS1035Label(v.toLowerCase());
         if (msgs.length > 0) errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: `may have mixed case, but should otherwise match: ${msgs.join(',')}` });
@@ -330,6 +330,9 @@ function validateEmbeddedResource(x: Record<string, unknown>, path: string, errs
       else if (typeof v.name === 'string' && v.name !== '') {
         for (const bad of ['.', '..']) if (v.name === bad) errs.push({ field: `${f}.name`, type: 'FieldValueInvalid', value: v.name, message: `may not be '${bad}'` });
         for (const bad of ['/', '%']) if (v.name.includes(bad)) errs.push({ field: `${f}.name`, type: 'FieldValueInvalid', value: v.name, message: `may not contain '${bad}'` });
+      }
+      if (typeof v.namespace === 'string' && v.namespace !== '') {
+        for (const m of isDNS1123Label(v.namespace)) errs.push({ field: `${f}.namespace`, type: 'FieldValueInvalid', value: v.namespace, message: m });
       }
       errs.push(...validateLabels(v.labels, `${f}.labels`));
       errs.push(...validateAnnotations(v.annotations, `${f}.annotations`));
