@@ -395,13 +395,13 @@ function validateDefaults(s: SchemaNode, p: string, insideMeta: boolean, errs: F
       pruneValue(copy, s, s.embeddedResource, '', pruned);
       if (pruned.length > 0) errs.push(inv(dp, s.default, 'must not have unknown fields'));
     }
-    const verrs = validateSchema(s.default, s).map((e): FieldError => ({ ...e, field: e.field === '<nil>' ? dp : `${dp}.${e.field}` }));
-    if (verrs.length > 0) errs.push(...verrs);
-    else {
-      const lerrs: FieldError[] = [];
-      validateListsAndEmbedded(s.default, s, dp, lerrs);
-      errs.push(...lerrs);
-    }
+    // upstream's order: embedded TypeMeta/ObjectMeta first, then the schema, then list types (each only if clean).
+    const eerrs: FieldError[] = [];
+    validateListsAndEmbedded(s.default, s, dp, eerrs, 'embedded');
+    const verrs = eerrs.length > 0 ? []
+      : validateSchema(s.default, s).map((e): FieldError => ({ ...e, field: e.field === '<nil>' ? dp : `${dp}.${e.field}` }));
+    errs.push(...eerrs, ...verrs);
+    if (eerrs.length === 0 && verrs.length === 0) validateListsAndEmbedded(s.default, s, dp, errs, 'lists');
   }
   if (s.properties) for (const [k, v] of s.properties) validateDefaults(v, key(p, k), insideMeta, errs);
   if (s.items) validateDefaults(s.items, `${p}.items`, insideMeta, errs);
