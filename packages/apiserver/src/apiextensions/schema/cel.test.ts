@@ -142,8 +142,12 @@ describe('x-kubernetes-validations: the CEL environment', () => {
     'quantity(self.mem).compareTo(quantity("0.5Gi")) == 0', 'quantity("1.5").isGreaterThan(quantity("1500m")) == false',
     'quantity("1k").add(quantity("24")).asInteger() == 1024', 'quantity("1").sub(1).sign() == 0', 'quantity("250m").asApproximateFloat() == 0.25',
     '!quantity("250m").isInteger()', 'isQuantity("100Mi") && !isQuantity("10 apples")',
-    // url library (isURL)
-    'isURL("https://example.com/x")', '!isURL("not a url")',
+    // url library
+    'isURL("https://example.com/x")', '!isURL("not a url")', 'isURL("/absolute/path")',
+    'url("https://user@example.com:8080/a%20b?x=1&x=2").getScheme() == "https"', 'url("https://example.com:8080/p").getHost() == "example.com:8080"',
+    'url("https://[::1]:80/").getHostname() == "::1"', 'url("https://example.com:8080/").getPort() == "8080"',
+    'url("https://example.com/a%20b").getEscapedPath() == "/a%20b"', 'url("https://e.com/?x=1&x=2&y=3").getQuery()["x"] == ["1", "2"]',
+    'url("/only/path").getHost() == ""',
   ];
   const schema: JSONSchemaProps = {
     type: 'object',
@@ -203,6 +207,41 @@ describe('x-kubernetes-validations: CRD-time compilation', () => {
       `${at}: Invalid value: {"rule":"self.b == \\"x\\""}: compilation failed: ERROR: <input>:1:5: undefined field 'b'\n | self.b == "x"\n | ....^`,
     ]);
     expect(rule('self.l.all(e, e == y)')[0]).toContain("undeclared reference to 'y'");
+  });
+
+  // Positions are the parser's (Buf's): for some operators it points one column before cel-go's.
+  it('operands and results of the wrong type, as cel-go\'s checker refuses them', () => {
+    const rules = ['self.a > 2', 'self.l.size()', 'self.a.size() + "x" == "y"', '(self.l.size() > 1).startsWith("t")'];
+    const s = withSpec({ type: 'object', properties: { a: { type: 'string' }, l: { type: 'array', items: { type: 'string' } } }, 'x-kubernetes-validations': rules.map((rule) => ({ rule })) });
+    const p = 'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations';
+    expect(crdErrors(s)).toEqual([
+      `${p}[0].rule: Invalid value: {"rule":"self.a > 2"}: compilation failed: ERROR: <input>:1:8: found no matching overload for '_>_' applied to '(string, int)'\n | self.a > 2\n | .......^`,
+      `${p}[1].rule: Invalid value: {"rule":"self.l.size()"}: cel expression must evaluate to a bool`,
+      `${p}[2].rule: Invalid value: {"rule":"self.a.size() + \\"x\\" == \\"y\\""}: compilation failed: ERROR: <input>:1:14: found no matching overload for '_+_' applied to '(int, string)'\n | self.a.size() + "x" == "y"\n | .............^`,
+      `${p}[3].rule: Invalid value: {"rule":"(self.l.size() > 1).startsWith(\\"t\\")"}: compilation failed: ERROR: <input>:1:20: found no matching overload for 'startsWith' applied to 'bool.(string)'\n | (self.l.size() > 1).startsWith("t")\n | ...................^`,
+    ]);
+  });
+
+  it('a resource root declares apiVersion, kind and metadata.name/generateName only (upstream WithTypeAndObjectMeta)', () => {
+    const s = { type: 'object', properties: { spec: { type: 'object' } }, 'x-kubernetes-validations': [{ rule: 'self.metadata.name.startsWith("a") && self.kind == "K"' }, { rule: 'self.metadata.creationTimestamp != ""' }] };
+    expect(crdErrors(s)).toEqual([
+      `spec.versions[0].schema.openAPIV3Schema.x-kubernetes-validations[1].rule: Invalid value: {"rule":"self.metadata.creationTimestamp != \\"\\""}: compilation failed: ERROR: <input>:1:14: undefined field 'creationTimestamp'\n | self.metadata.creationTimestamp != ""\n | .............^`,
+    ]);
+  });
+
+  it('defaults must satisfy the rules below them', () => {
+    const s = withSpec({
+      type: 'object', default: { replicas: 20 },
+      properties: { replicas: { type: 'integer', 'x-kubernetes-validations': [{ rule: 'self <= 10', message: 'at most 10' }] } },
+    });
+    expect(crdErrors(s)).toEqual(['spec.versions[0].schema.openAPIV3Schema.properties[spec].default.replicas: Invalid value: 20: at most 10']);
+  });
+
+  it('messageExpression must be a string', () => {
+    const s = withSpec({ type: 'object', properties: { n: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.n > 0', messageExpression: 'self.n' }] });
+    expect(crdErrors(s)).toEqual([
+      'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].messageExpression: Invalid value: {"rule":"self.n > 0","messageExpression":"self.n"}: must evaluate to a string',
+    ]);
   });
 
   it('oldSelf only where old and new correlate', () => {

@@ -6,19 +6,19 @@ import { strings } from '@bufbuild/cel/ext';
 import { create } from '@bufbuild/protobuf';
 import { DurationSchema, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { parseQuantityExact } from '@k8ts/api';
-import { type SchemaNode, type ValidationRule, isObject } from './node.js';
+import { type SchemaNode, type ValidationRule, buildNode, isObject } from './node.js';
 import { cachedRE2 } from './regex.js';
 
 /**
  * `x-kubernetes-validations` rules on Buf's CEL evaluator (@bufbuild/cel): compiled once per schema, evaluated per
  * write with `self` (and `oldSelf` for transition rules) bound to the value at the rule's node, typed as
  * upstream's CEL type mapping (k8s.io/apiserver/pkg/cel/common/values.go): `integer` is CEL int (int64), `number`
- * double, objects and maps CEL maps, arrays lists, `x-kubernetes-int-or-string` int or string. Besides the standard
- * library and macros (`has`, `all`, `exists`, `exists_one`, `map`, `filter`) the environment has Kubernetes' list
- * library (`isSorted`, `sum`, `min`, `max`, `indexOf`, `lastIndexOf`), regex library (`find`, `findAll`), the
- * strings extension (`lowerAscii`, `upperAscii`, `replace`, `split`, `trim`, `join`, `indexOf`, `substring`, ...)
- * and `url`-less `isURL`. The evaluator has no type checker, so compilation checks what upstream's checker would
- * reject most often: unknown functions and variables, and fields the schema does not declare.
+ * double, objects and maps CEL maps, arrays lists, `x-kubernetes-int-or-string` dyn, date/date-time timestamps,
+ * duration durations, byte bytes. Besides the standard library and macros (`has`, `all`, `exists`, `exists_one`,
+ * `map`, `filter`) the environment has Kubernetes' lists (`isSorted`, `sum`, `min`, `max`, `indexOf`,
+ * `lastIndexOf`), regex (`find`, `findAll`), quantity and url libraries, and the strings extension (`lowerAscii`,
+ * `upperAscii`, `replace`, `split`, `trim`, `join`, `indexOf`, `substring`, ...). The evaluator exports no type
+ * checker, so checkAst below checks what upstream's cel-go checker rejects most often, with the schema's types.
  */
 
 const LIST = listType(CelScalar.DYN);
@@ -60,7 +60,7 @@ function equalValues(a: CelValue, b: CelValue): boolean {
 }
 
 
-/** Kubernetes' CEL libraries (k8s.io/apiserver/pkg/cel/library): lists, regex, urls (isURL). */
+/** Kubernetes' CEL libraries (k8s.io/apiserver/pkg/cel/library): lists, regex. */
 const k8sFuncs = [
   celMethod('isSorted', LIST, [], CelScalar.BOOL, function () {
     const cmp = listCompare(this, 'isSorted');
@@ -111,11 +111,6 @@ const k8sFuncs = [
   celMethod('findAll', CelScalar.STRING, [CelScalar.STRING, CelScalar.INT], listType(CelScalar.STRING), function (re, n) {
     const all = cachedRE2(re).all(this);
     return n < 0n ? all : all.slice(0, Number(n));
-  }),
-  celFunc('isURL', [CelScalar.STRING], CelScalar.BOOL, (s) => {
-    // Go's url.ParseRequestURI: an absolute URI or an absolute path.
-    if (s.startsWith('/')) return true;
-    try { return new URL(s).protocol !== ''; } catch { return false; }
   }),
 ];
 
@@ -186,12 +181,58 @@ const quantityFuncs = [
   }),
 ];
 
+/*
+ * Kubernetes' URL library (k8s.io/apiserver/pkg/cel/library/urls.go), a URL held like a quantity: a one-entry map
+ * with its text. Parsing follows Go's url.ParseRequestURI: an absolute URL, or an absolute path.
+ */
+const UKEY = '@k8s.io/url';
+
+function parseRequestURI(s: string): URL | undefined {
+  if (s.startsWith('/')) {
+    try { return new URL(s, 'http://relative.invalid'); } catch { return undefined; }
+  }
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) return undefined;
+  try { return new URL(s); } catch { return undefined; }
+}
+
+function asURL(v: CelValue, fn: string): { text: string; url: URL } {
+  if (isCelMap(v) && v.size === 1 && v.has(UKEY)) {
+    const text = String(v.get(UKEY));
+    return { text, url: parseRequestURI(text)! };
+  }
+  throw new Error(`no such overload: ${fn}`);
+}
+
+const urlFuncs = [
+  celFunc('url', [CelScalar.STRING], MAP, (s) => {
+    if (!parseRequestURI(s)) throw new Error(`URL parse error during conversion from string: parse ${JSON.stringify(s)}: invalid URI for request`);
+    return new Map([[UKEY, s]]);
+  }),
+  celFunc('isURL', [CelScalar.STRING], CelScalar.BOOL, (s) => parseRequestURI(s) !== undefined),
+  celMethod('getScheme', MAP, [], CelScalar.STRING, function () {
+    const { text, url } = asURL(this, 'getScheme');
+    return text.startsWith('/') ? '' : url.protocol.replace(/:$/, '');
+  }),
+  celMethod('getHost', MAP, [], CelScalar.STRING, function () { const { text, url } = asURL(this, 'getHost'); return text.startsWith('/') ? '' : url.host; }),
+  celMethod('getHostname', MAP, [], CelScalar.STRING, function () {
+    const { text, url } = asURL(this, 'getHostname');
+    return text.startsWith('/') ? '' : url.hostname.replace(/^\[(.*)\]$/, '$1');
+  }),
+  celMethod('getPort', MAP, [], CelScalar.STRING, function () { const { text, url } = asURL(this, 'getPort'); return text.startsWith('/') ? '' : url.port; }),
+  celMethod('getEscapedPath', MAP, [], CelScalar.STRING, function () { return asURL(this, 'getEscapedPath').url.pathname; }),
+  celMethod('getQuery', MAP, [], mapType(CelScalar.STRING, listType(CelScalar.STRING)), function () {
+    const q = new Map<string, string[]>();
+    for (const [k, v] of asURL(this, 'getQuery').url.searchParams) q.set(k, [...(q.get(k) ?? []), v]);
+    return q;
+  }),
+];
+
 let sharedEnv: CelEnv | undefined;
 
 function env(): CelEnv {
   // `matches` with RE2's semantics, each pattern compiled once (the evaluator's default compiles per call).
   sharedEnv ??= celEnv({
-    variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs, ...quantityFuncs],
+    variables: { self: CelScalar.DYN, oldSelf: CelScalar.DYN }, funcs: [...strings, ...k8sFuncs, ...quantityFuncs, ...urlFuncs],
     re2: { compile: (pattern: string) => cachedRE2(pattern) },
   });
   return sharedEnv;
@@ -213,9 +254,70 @@ interface AstExpr {
   exprKind: { case: string | undefined; value?: any };
 }
 
-const META = new Set(['apiVersion', 'kind', 'metadata']);
+const MACRO_FREE_IDENTS = new Set(['null', 'true', 'false', 'int', 'uint', 'double', 'string', 'bytes', 'bool', 'list', 'map', 'type', 'null_type', 'duration', 'timestamp', 'dyn']);
 
-const MACRO_FREE_IDENTS = new Set(['self', 'oldSelf', 'null', 'true', 'false', 'int', 'uint', 'double', 'string', 'bytes', 'bool', 'list', 'map', 'type', 'null_type', 'duration', 'timestamp', 'dyn']);
+/** A static type, as far as the checker knows it: `dyn` when it does not. */
+interface T { t: string; node?: SchemaNode; elem?: T; value?: T }
+const DYN: T = { t: 'dyn' };
+const scalar = (t: string): T => ({ t });
+const SCALARS = new Set(['int', 'uint', 'double', 'string', 'bool', 'bytes', 'null_type', 'timestamp', 'duration']);
+const NUMERIC = new Set(['int', 'uint', 'double']);
+
+/** upstream's WithTypeAndObjectMeta: a resource root declares apiVersion, kind and metadata.name/generateName. */
+const OBJECT_META_NODE = buildNode({ type: 'object', properties: { name: { type: 'string' }, generateName: { type: 'string' } } });
+
+/** The CEL type of a schema node (upstream's SchemaDeclType). */
+function nodeType(n: SchemaNode | undefined): T {
+  if (!n || n.intOrString) return DYN;
+  switch (n.type) {
+    case 'integer': return scalar('int');
+    case 'number': return scalar('double');
+    case 'boolean': return scalar('bool');
+    case 'string':
+      if (n.format === 'date' || n.format === 'date-time' || n.format === 'datetime') return scalar('timestamp');
+      if (n.format === 'duration') return scalar('duration');
+      if (n.format === 'byte') return scalar('bytes');
+      return scalar('string');
+    case 'array': return { t: 'list', elem: nodeType(n.items) };
+    case 'object':
+      if (typeof n.additionalProperties === 'object') return { t: 'map', value: nodeType(n.additionalProperties) };
+      if (n.preserveUnknownFields && !n.properties) return DYN;
+      return { t: 'object', node: n };
+    default: return DYN;
+  }
+}
+
+function display(t: T): string {
+  if (t.t === 'timestamp') return 'google.protobuf.Timestamp';
+  if (t.t === 'duration') return 'google.protobuf.Duration';
+  return t.t;
+}
+
+/** Result types of the named functions/methods the checker knows; anything else is dyn. */
+const RESULT: Record<string, string> = {
+  size: 'int', int: 'int', uint: 'uint', double: 'double', string: 'string', bool: 'bool', bytes: 'bytes',
+  timestamp: 'timestamp', duration: 'duration', startsWith: 'bool', endsWith: 'bool', contains: 'bool', matches: 'bool',
+  lowerAscii: 'string', upperAscii: 'string', replace: 'string', substring: 'string', trim: 'string', charAt: 'string',
+  find: 'string', join: 'string', indexOf: 'int', lastIndexOf: 'int', isSorted: 'bool', isQuantity: 'bool', isURL: 'bool',
+  isGreaterThan: 'bool', isLessThan: 'bool', compareTo: 'int', sign: 'int', isInteger: 'bool', asInteger: 'int',
+  asApproximateFloat: 'double', getFullYear: 'int', getMonth: 'int', getDate: 'int', getDayOfMonth: 'int',
+  getScheme: 'string', getHost: 'string', getHostname: 'string', getPort: 'string', getEscapedPath: 'string',
+  getDayOfWeek: 'int', getDayOfYear: 'int', getHours: 'int', getMinutes: 'int', getSeconds: 'int', getMilliseconds: 'int',
+};
+/** Methods only strings have: called on another scalar they are an overload error at compile time, as in cel-go. */
+const STRING_METHODS = new Set(['startsWith', 'endsWith', 'contains', 'matches', 'lowerAscii', 'upperAscii', 'replace', 'substring',
+  'trim', 'charAt', 'find', 'findAll', 'split']);
+
+const ARITH: Record<string, (a: string, b: string) => string | undefined> = {
+  '_+_': (a, b) => (a === b && ['int', 'uint', 'double', 'string', 'bytes', 'duration'].includes(a) ? a
+    : (a === 'timestamp' && b === 'duration') || (a === 'duration' && b === 'timestamp') ? 'timestamp' : undefined),
+  '_-_': (a, b) => (a === b && ['int', 'uint', 'double', 'duration'].includes(a) ? a
+    : a === 'timestamp' && b === 'timestamp' ? 'duration' : a === 'timestamp' && b === 'duration' ? 'timestamp' : undefined),
+  '_*_': (a, b) => (a === b && NUMERIC.has(a) ? a : undefined),
+  '_/_': (a, b) => (a === b && NUMERIC.has(a) ? a : undefined),
+  '_%_': (a, b) => (a === b && (a === 'int' || a === 'uint') ? a : undefined),
+};
+const COMPARE = new Set(['_<_', '_<=_', '_>_', '_>=_']);
 
 function position(source: string, offset: number | undefined): string {
   if (offset === undefined) return '<input>:1:1';
@@ -233,95 +335,163 @@ function celError(source: string, located: string): string {
   return `ERROR: <input>:${m[1]}:${m[2]}: ${m[3]}\n | ${line}\n | ${'.'.repeat(Math.max(0, Number(m[2]) - 1))}^`;
 }
 
+
+class CheckError extends Error {}
+
 /**
- * What upstream's type checker would say about an expression, for the mistakes it catches most: an unknown
- * variable or function, and a field the schema of `self` does not have.
+ * What upstream's cel-go type checker would say about an expression, for the mistakes it catches most: an unknown
+ * variable or function, a field the schema does not have, operands of the wrong (known) type, a rule that is not
+ * a bool. Types come from the schema as upstream declares them; where they are not known the check is lenient.
  */
-function checkAst(root: AstExpr, source: string, positions: Record<string, number>, node: SchemaNode | undefined, isResourceRoot: boolean): string | undefined {
+function checkAst(root: AstExpr, source: string, positions: Record<string, number>, node: SchemaNode | undefined, isResourceRoot: boolean): { error?: string; usesOldSelf: boolean; type: T } {
   const at = (e: AstExpr) => position(source, positions[String(e.id)]);
-  const scopes: Set<string>[] = [];
+  const fail = (e: AstExpr, msg: string): never => { throw new CheckError(`${at(e)}: ${msg}`); };
+  const scopes: Map<string, T>[] = [];
   const funcs = env().funcs;
   let usesOldSelf = false;
-  // Resolves a select chain (`self.spec.replicas`) to its schema node, for the undefined-field check.
-  const schemaOf = (e: AstExpr): SchemaNode | undefined | null => {
-    if (e.exprKind.case === 'identExpr') {
-      const name = e.exprKind.value.name as string;
-      if ((name === 'self' || name === 'oldSelf') && !scopes.some((s) => s.has(name))) return node ?? null;
-      return null;
-    }
-    if (e.exprKind.case === 'selectExpr') {
-      const parent = schemaOf(e.exprKind.value.operand as AstExpr);
-      if (!parent) return null;
-      const field = e.exprKind.value.field as string;
-      return parent.properties?.get(field) ?? (typeof parent.additionalProperties === 'object' ? parent.additionalProperties : null);
-    }
-    return null;
+  const selfType = nodeType(node);
+  const lookup = (name: string): T | undefined => {
+    for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i].has(name)) return scopes[i].get(name);
+    return undefined;
   };
-  const visit = (e: AstExpr | undefined): string | undefined => {
-    if (!e) return undefined;
+  const field = (e: AstExpr, parent: T, name: string, isSelfRoot: boolean): T => {
+    if (isSelfRoot && isResourceRoot) {
+      if (name === 'apiVersion' || name === 'kind') return scalar('string');
+      if (name === 'metadata') return { t: 'object', node: OBJECT_META_NODE };
+    }
+    if (parent.t === 'object' && parent.node) {
+      const p = parent.node.properties?.get(name);
+      if (p) return nodeType(p);
+      if (parent.node.preserveUnknownFields) return DYN;
+      return fail(e, `undefined field '${name}'`);
+    }
+    if (parent.t === 'map') return parent.value ?? DYN;
+    if (SCALARS.has(parent.t)) return fail(e, `type '${display(parent)}' does not support field selection`);
+    return DYN;
+  };
+  const visit = (e: AstExpr | undefined): T => {
+    if (!e) return DYN;
     const v = e.exprKind.value;
     switch (e.exprKind.case) {
+      case 'constExpr': {
+        switch (v.constantKind?.case) {
+          case 'int64Value': return scalar('int');
+          case 'uint64Value': return scalar('uint');
+          case 'doubleValue': return scalar('double');
+          case 'stringValue': return scalar('string');
+          case 'boolValue': return scalar('bool');
+          case 'bytesValue': return scalar('bytes');
+          case 'nullValue': return scalar('null_type');
+          default: return DYN;
+        }
+      }
       case 'identExpr': {
         const name = v.name as string;
-        if (name === 'oldSelf') usesOldSelf = true;
-        if (scopes.some((s) => s.has(name)) || MACRO_FREE_IDENTS.has(name) || name.startsWith('@')) return undefined;
-        return `${at(e)}: undeclared reference to '${name}' (in container '')`;
+        const scoped = lookup(name);
+        if (scoped) return scoped;
+        if (name === 'self') return selfType;
+        if (name === 'oldSelf') { usesOldSelf = true; return selfType; }
+        if (MACRO_FREE_IDENTS.has(name) || name.startsWith('@')) return name === 'null' ? scalar('null_type') : DYN;
+        return fail(e, `undeclared reference to '${name}' (in container '')`);
       }
       case 'selectExpr': {
-        const err = visit(v.operand as AstExpr);
-        if (err) return err;
-        const parent = schemaOf(v.operand as AstExpr);
-        // apiVersion, kind and metadata are declared on every resource root (upstream's WithTypeAndObjectMeta).
-        if (isResourceRoot && parent === node && META.has(v.field as string)) return undefined;
-        if (parent && parent.type === 'object' && !parent.preserveUnknownFields && parent.additionalProperties === undefined
-          && !parent.properties?.has(v.field as string)) {
-          return `${at(e)}: undefined field '${v.field as string}'`;
-        }
-        return undefined;
+        const operand = v.operand as AstExpr;
+        const parent = visit(operand);
+        const isSelfRoot = operand.exprKind.case === 'identExpr' && ['self', 'oldSelf'].includes(operand.exprKind.value.name as string)
+          && !lookup(operand.exprKind.value.name as string);
+        const t = field(e, parent, v.field as string, isSelfRoot);
+        return v.testOnly ? scalar('bool') : t;
       }
       case 'callExpr': {
         const fn = v.function as string;
-        // Operators (`_&&_`, `_?_:_`, `@not_strictly_false`, …) are the evaluator's own; only named functions are checked.
-        if (/^[A-Za-z]/.test(fn) && !funcs.find(fn)) return `${at(e)}: undeclared reference to '${fn}' (in container '')`;
-        const err = visit(v.target as AstExpr | undefined);
-        if (err) return err;
-        for (const a of v.args as AstExpr[]) {
-          const ae = visit(a);
-          if (ae) return ae;
+        // Operators (`_&&_`, `_?_:_`, `@not_strictly_false`, …) are the evaluator's own; named functions must exist.
+        if (/^[A-Za-z]/.test(fn) && !funcs.find(fn)) fail(e, `undeclared reference to '${fn}' (in container '')`);
+        const target = v.target ? visit(v.target as AstExpr) : undefined;
+        const args = (v.args as AstExpr[]).map(visit);
+        const known = (t: T) => SCALARS.has(t.t);
+        const overload = (): never => fail(e, `found no matching overload for '${fn}' applied to '${target ? `${display(target)}.` : ''}(${args.map(display).join(', ')})'`);
+        if (fn in ARITH) {
+          const [a, b] = args;
+          if (known(a) && known(b)) return scalar(ARITH[fn](a.t, b.t) ?? overload());
+          if (a.t === 'list' && b.t === 'list' && fn === '_+_') return a;
+          return known(a) && b.t === 'dyn' ? a : known(b) && a.t === 'dyn' ? b : DYN;
         }
-        return undefined;
+        if (COMPARE.has(fn)) {
+          const [a, b] = args;
+          if (known(a) && known(b) && !(a.t === b.t || (NUMERIC.has(a.t) && NUMERIC.has(b.t)))) overload();
+          return scalar('bool');
+        }
+        if (fn === '_==_' || fn === '_!=_') {
+          const [a, b] = args;
+          if (known(a) && known(b) && a.t !== b.t && !(NUMERIC.has(a.t) && NUMERIC.has(b.t)) && a.t !== 'null_type' && b.t !== 'null_type') overload();
+          return scalar('bool');
+        }
+        if (fn === '_&&_' || fn === '_||_' || fn === '!_') {
+          if (args.some((a) => known(a) && a.t !== 'bool')) overload();
+          return scalar('bool');
+        }
+        if (fn === '-_') {
+          if (known(args[0]) && args[0].t !== 'int' && args[0].t !== 'double') overload();
+          return args[0];
+        }
+        if (fn === '_?_:_') {
+          if (known(args[0]) && args[0].t !== 'bool') overload();
+          return args[1].t === args[2].t ? args[1] : DYN;
+        }
+        if (fn === '_[_]') {
+          const [c] = args;
+          if (c.t === 'list') return c.elem ?? DYN;
+          if (c.t === 'map') return c.value ?? DYN;
+          if (known(c) && c.t !== 'bytes') overload();
+          return DYN;
+        }
+        if (fn === '@in' || fn === '@not_strictly_false') return scalar('bool');
+        if (target && STRING_METHODS.has(fn) && known(target) && target.t !== 'string') overload();
+        if (fn === 'split' || fn === 'findAll') return { t: 'list', elem: scalar('string') };
+        if ((fn === 'sum' || fn === 'min' || fn === 'max') && target?.t === 'list') return target.elem ?? DYN;
+        if (fn === 'quantity' || fn === 'add' || fn === 'sub' || fn === 'url' || fn === 'getQuery') return DYN;
+        return RESULT[fn] ? scalar(RESULT[fn]) : DYN;
       }
-      case 'listExpr':
-        for (const el of v.elements as AstExpr[]) {
-          const err = visit(el);
-          if (err) return err;
-        }
-        return undefined;
+      case 'listExpr': {
+        const els = (v.elements as AstExpr[]).map(visit);
+        return { t: 'list', elem: els.length > 0 && els.every((x) => x.t === els[0].t) ? els[0] : DYN };
+      }
       case 'structExpr':
-        if (v.messageName) return `${at(e)}: undeclared reference to '${v.messageName as string}' (in container '')`;
+        if (v.messageName) fail(e, `undeclared reference to '${v.messageName as string}' (in container '')`);
         for (const entry of v.entries as { keyKind: { case: string; value: AstExpr }; value: AstExpr }[]) {
-          const err = (entry.keyKind.case === 'mapKey' ? visit(entry.keyKind.value) : undefined) ?? visit(entry.value);
-          if (err) return err;
+          if (entry.keyKind.case === 'mapKey') visit(entry.keyKind.value);
+          visit(entry.value);
         }
-        return undefined;
+        return { t: 'map', value: DYN };
       case 'comprehensionExpr': {
-        const err = visit(v.iterRange as AstExpr) ?? visit(v.accuInit as AstExpr);
-        if (err) return err;
-        scopes.push(new Set([v.iterVar as string, v.accuVar as string, ...(v.iterVar2 ? [v.iterVar2 as string] : [])]));
-        const inner = visit(v.loopCondition as AstExpr) ?? visit(v.loopStep as AstExpr) ?? visit(v.result as AstExpr);
-        scopes.pop();
-        return inner;
+        const range = visit(v.iterRange as AstExpr);
+        const accu = visit(v.accuInit as AstExpr);
+        const iter = range.t === 'list' ? range.elem ?? DYN : range.t === 'map' ? scalar('string') : range.t === 'object' ? scalar('string') : DYN;
+        const scope = new Map<string, T>([[v.iterVar as string, iter], [v.accuVar as string, accu.t === 'list' ? { t: 'list', elem: DYN } : accu]]);
+        if (v.iterVar2) scope.set(v.iterVar2 as string, range.t === 'list' ? range.elem ?? DYN : range.value ?? DYN);
+        scopes.push(scope);
+        try {
+          visit(v.loopCondition as AstExpr);
+          visit(v.loopStep as AstExpr);
+          return visit(v.result as AstExpr);
+        } finally {
+          scopes.pop();
+        }
       }
       default:
-        return undefined;
+        return DYN;
     }
   };
-  const err = visit(root);
-  if (err) return err;
-  return usesOldSelf ? '' : undefined;
+  try {
+    const type = visit(root);
+    return { usesOldSelf, type };
+  } catch (err) {
+    if (err instanceof CheckError) return { error: err.message, usesOldSelf, type: DYN };
+    throw err;
+  }
 }
 
-function compileExpression(source: string, node: SchemaNode | undefined, isResourceRoot: boolean): { program: CompiledRule['program']; usesOldSelf: boolean } | { error: string } {
+function compileExpression(source: string, node: SchemaNode | undefined, isResourceRoot: boolean, want?: 'bool' | 'string'): { program: CompiledRule['program']; usesOldSelf: boolean } | { error: string } {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);
@@ -332,10 +502,11 @@ function compileExpression(source: string, node: SchemaNode | undefined, isResou
   }
   const positions = (parsed.sourceInfo?.positions ?? {}) as Record<string, number>;
   const check = checkAst(parsed.expr as unknown as AstExpr, source, positions, node, isResourceRoot);
-  if (check) return { error: `compilation failed: ${celError(source, check)}` };
+  if (check.error) return { error: `compilation failed: ${celError(source, check.error)}` };
+  if (want && check.type.t !== 'dyn' && check.type.t !== want) return { error: `cel expression must evaluate to a ${want}` };
   try {
     const p = plan(env(), parsed);
-    return { program: p as unknown as CompiledRule['program'], usesOldSelf: check === '' };
+    return { program: p as unknown as CompiledRule['program'], usesOldSelf: check.usesOldSelf };
   } catch (err) {
     return { error: `compilation failed: ${celError(source, (err as Error).message)}` };
   }
@@ -346,16 +517,17 @@ export function compileRules(node: SchemaNode, isResourceRoot: boolean): { rules
   const rules: CompiledRule[] = [];
   const errors: { index: number; error: CompileError }[] = [];
   node.validations.forEach((spec, index) => {
-    const r = compileExpression(spec.rule, node, isResourceRoot);
+    const r = compileExpression(spec.rule, node, isResourceRoot, 'bool');
     if ('error' in r) {
       errors.push({ index, error: { field: 'rule', detail: r.error } });
       return;
     }
     let messageProgram: CompiledRule['messageProgram'];
     if (spec.messageExpression !== undefined && spec.messageExpression.trim() !== '') {
-      const m = compileExpression(spec.messageExpression, node, isResourceRoot);
+      const m = compileExpression(spec.messageExpression, node, isResourceRoot, 'string');
       if ('error' in m) {
-        errors.push({ index, error: { field: 'messageExpression', detail: `messageExpression ${m.error}` } });
+        const detail = m.error.startsWith('cel expression must') ? 'must evaluate to a string' : `messageExpression ${m.error}`;
+        errors.push({ index, error: { field: 'messageExpression', detail } });
         return;
       }
       messageProgram = m.program;

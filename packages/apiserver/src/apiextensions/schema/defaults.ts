@@ -41,6 +41,8 @@ export function defaultValue(x: unknown, s: SchemaNode | undefined): void {
  * PruneNonNullableNullsWithoutDefaults (defaulting/prunenulls.go), which runs right before defaulting.
  */
 export function pruneNulls(x: unknown, s: SchemaNode | undefined): void {
+  // Without a schema nothing below can be a non-nullable field (upstream recurses anyway, to no effect).
+  if (!s) return;
   if (Array.isArray(x)) {
     for (const e of x) pruneNulls(e, s?.items);
     return;

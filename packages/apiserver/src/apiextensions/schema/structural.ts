@@ -4,6 +4,7 @@ import { checkRE2 } from './regex.js';
 import { pruneValue } from './prune.js';
 import { validateListsAndEmbedded, validateSchema } from './validate.js';
 import { compileRules } from './cel.js';
+import { celValidate, markRules } from './rules.js';
 
 /**
  * CRD-time checks of an `openAPIV3Schema`, as upstream's apiextensions validation
@@ -394,17 +395,28 @@ function validateDefaults(s: SchemaNode, p: string, insideMeta: boolean, errs: F
       pruneValue(copy, s, s.embeddedResource, '', pruned);
       if (pruned.length > 0) errs.push(inv(dp, s.default, 'must not have unknown fields'));
     }
-    const verrs = validateSchema(s.default, s).map((e): FieldError => ({ ...e, field: e.field === '<nil>' ? dp : `${dp}.${e.field}` }));
-    if (verrs.length > 0) errs.push(...verrs);
-    else {
-      const lerrs: FieldError[] = [];
-      validateListsAndEmbedded(s.default, s, dp, lerrs);
-      errs.push(...lerrs);
-    }
+    // upstream's order: embedded TypeMeta/ObjectMeta first, then the schema, then list types (each only if clean).
+    const eerrs: FieldError[] = [];
+    validateListsAndEmbedded(s.default, s, dp, eerrs, 'embedded');
+    const verrs = eerrs.length > 0 ? []
+      : validateSchema(s.default, s).map((e): FieldError => ({ ...e, field: e.field === '<nil>' ? dp : `${dp}.${e.field}` }));
+    errs.push(...eerrs, ...verrs);
+    if (eerrs.length === 0 && verrs.length === 0) validateListsAndEmbedded(s.default, s, dp, errs, 'lists');
   }
   if (s.properties) for (const [k, v] of s.properties) validateDefaults(v, key(p, k), insideMeta, errs);
   if (s.items) validateDefaults(s.items, `${p}.items`, insideMeta, errs);
   if (typeof s.additionalProperties === 'object') validateDefaults(s.additionalProperties, `${p}.additionalProperties`, insideMeta, errs);
+}
+
+/**
+ * Defaults must also satisfy the x-kubernetes-validations rules of their subtree (upstream runs them with the
+ * default as both self and oldSelf).
+ */
+function celDefaults(s: SchemaNode, p: string, errs: FieldError[]): void {
+  if (s.hasDefault && s.hasRulesBelow) celValidate(s, s.default, s.default, `${p}.default`, errs, false);
+  if (s.properties) for (const [k, v] of s.properties) celDefaults(v, key(p, k), errs);
+  if (s.items) celDefaults(s.items, `${p}.items`, errs);
+  if (typeof s.additionalProperties === 'object') celDefaults(s.additionalProperties, `${p}.additionalProperties`, errs);
 }
 
 /** All CRD-time errors of one version's `openAPIV3Schema`; `path` is that schema's field path. */
@@ -428,6 +440,11 @@ export function validateStructuralSchema(schema: JSONSchemaProps, path: string):
   const schemaErrs: FieldError[] = [];
   openAPISchema(schema, path, { allowDefaults: true, disallowDefaultsReason: '', insideResourceMeta: false, uncorrelatablePath: undefined }, true, schemaErrs, celErrs, celOk);
   errs.push(...schemaErrs, ...celErrs);
+  if (errs.length === 0) {
+    const root = buildNode(schema);
+    markRules(root, true);
+    celDefaults(root, path, errs);
+  }
   return errs;
 }
 

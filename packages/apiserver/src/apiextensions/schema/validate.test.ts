@@ -273,14 +273,25 @@ describe('validateObject: x-kubernetes-list-type', () => {
       atomic: { type: 'array', items: { type: 'string' } },
     },
   };
-  it('set: duplicates', () => {
-    expect(errorsOf(s, { set: ['a', 'b', 'a'], atomic: ['a', 'a'] })).toEqual(['set[2]: Duplicate value: "a"']);
+  it('set: the second appearance of a repeated value; objects compare whatever their key order', () => {
+    expect(errorsOf(s, { set: ['a', 'b', 'a', 'a'], atomic: ['a', 'a'] })).toEqual(['set[2]: Duplicate value: "a"']);
+    const objs: JSONSchemaProps = { type: 'object', properties: { set: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'object', 'x-kubernetes-map-type': 'atomic', 'x-kubernetes-preserve-unknown-fields': true } } } };
+    expect(errorsOf(objs, { set: [{ a: 1, b: 2 }, { b: 2, a: 1 }] })).toEqual(['set[1]: Duplicate value: {"b":2,"a":1}']);
   });
-  it('map: duplicate keys, a missing key counting as its default', () => {
+  it('map: duplicate keys, reported with the key', () => {
+    // (defaults for keys are applied before validation; here `protocol` differs or is unset)
     expect(errorsOf(s, { map: [{ name: 'a', port: 1 }, { name: 'a', protocol: 'UDP' }] })).toEqual([]);
-    expect(errorsOf(s, { map: [{ name: 'a', port: 1 }, { name: 'a', protocol: 'TCP', port: 2 }] })).toEqual([
-      'map[1]: Duplicate value: {"name":"a","protocol":"TCP","port":2}',
+    expect(errorsOf(s, { map: [{ name: 'a', protocol: 'TCP', port: 1 }, { name: 'a', protocol: 'TCP', port: 2 }] })).toEqual([
+      'map[1]: Duplicate value: {"name":"a","protocol":"TCP"}',
     ]);
+    expect(errorsOf(s, { map: [{ name: 'a' }, 'x'] })).toEqual([
+      'map[1]: Invalid value: "string": map[1] in body must be of type object: "string"',
+      'map[1]: Invalid value: "x": must be an object for an array of list-type map',
+    ]);
+  });
+  it('lists in a map are named by key, as upstream\'s field.Path Key', () => {
+    const m: JSONSchemaProps = { type: 'object', properties: { m: { type: 'object', additionalProperties: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } } } } };
+    expect(errorsOf(m, { m: { k: ['a', 'a'] } })).toEqual(['m[k][1]: Duplicate value: "a"']);
   });
 });
 
@@ -294,8 +305,8 @@ describe('validateObject: x-kubernetes-embedded-resource', () => {
   };
   it('requires apiVersion and kind', () => {
     expect(errorsOf(s, { template: { metadata: { name: 'x' } } })).toEqual([
-      'template.apiVersion: Required value: must not be empty',
-      'template.kind: Required value: must not be empty',
+      'template.apiVersion: Required value',
+      'template.kind: Required value',
     ]);
     expect(errorsOf(s, { template: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } } })).toEqual([]);
   });

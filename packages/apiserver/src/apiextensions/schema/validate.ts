@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { isDNS1035Label, type FieldError } from '@k8ts/api';
+import { isDNS1035Label, isDNS1123Label, type FieldError } from '@k8ts/api';
 import { type SchemaNode, isObject } from './node.js';
 import { validateFormat } from './formats.js';
 import { validateAnnotations, validateLabels } from '../../registry/shared/validation.js';
@@ -257,28 +257,20 @@ export function validateListsAndEmbedded(x: unknown, s: SchemaNode | undefined, 
     if (what === 'embedded') {
       // only the walk below
     } else if (s.listType === 'set') {
-      const seen = new Set<string>();
-      x.forEach((e, i) => {
-        const k = JSON.stringify(e);
-        if (seen.has(k)) errs.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', value: e, message: '' });
-        seen.add(k);
-      });
+      for (const i of nonUnique(x)) errs.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', value: x[i], message: '' });
     } else if (s.listType === 'map' && s.listMapKeys.length > 0) {
-      const seen = new Set<string>();
-      x.forEach((e, i) => {
-        if (e === null || e === undefined) return;
-        if (!isObject(e)) {
-          errs.push({ field: `${path}[${i}]`, type: 'FieldValueInvalid', value: e, message: 'must be an object for an array of list-type map' });
-          return;
-        }
-        const key = JSON.stringify(s.listMapKeys.map((k) => {
-          if (k in e) return e[k];
-          const d = s.items?.properties?.get(k);
-          return d?.hasDefault ? d.default : { unspecified: true };
-        }));
-        if (seen.has(key)) errs.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', value: e, message: '' });
-        seen.add(key);
-      });
+      const bad = x.findIndex((e) => e !== null && !isObject(e));
+      if (bad >= 0) {
+        errs.push({ field: `${path}[${bad}]`, type: 'FieldValueInvalid', value: x[bad], message: 'must be an object for an array of list-type map' });
+      } else {
+        // The key of each item: its key fields that are set (a null item or an unset key is the empty key).
+        const keys = x.map((e) => {
+          const k: Record<string, unknown> = {};
+          if (isObject(e)) for (const f of s.listMapKeys) if (f in e) k[f] = e[f];
+          return k;
+        });
+        for (const i of nonUnique(keys)) errs.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', value: keys[i], message: '' });
+      }
     }
     if (s.items) x.forEach((e, i) => validateListsAndEmbedded(e, s.items, `${path}[${i}]`, errs, what));
     return;
@@ -287,24 +279,44 @@ export function validateListsAndEmbedded(x: unknown, s: SchemaNode | undefined, 
   if (s.embeddedResource && what !== 'lists') validateEmbeddedResource(x, path, errs);
   for (const [k, v] of Object.entries(x)) {
     const p = s.properties?.get(k) ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
-    if (p) validateListsAndEmbedded(v, p, childPath(path, k), errs, what);
+    if (p) validateListsAndEmbedded(v, p, s.properties?.has(k) ? childPath(path, k) : `${path}[${k}]`, errs, what);
   }
+}
+
+/** JSON with object keys sorted, as Go's json.Marshal of a map: equal values give equal text. */
+function canonical(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
+  if (isObject(x)) return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${canonical(x[k])}`).join(',')}}`;
+  return JSON.stringify(x) ?? 'null';
+}
+
+/** upstream's validateListSet: the index of the second appearance of each repeated value (later ones are not reported). */
+function nonUnique(xs: unknown[]): number[] {
+  const seen = new Map<string, number>();
+  const out: number[] = [];
+  xs.forEach((x, i) => {
+    const k = canonical(x);
+    const times = seen.get(k) ?? 0;
+    if (times === 1) out.push(i);
+    seen.set(k, times + 1);
+  });
+  return out;
 }
 
 const GROUP_VERSION = /^([^/]+\/)?[^/]+$/;
 
 function validateEmbeddedResource(x: Record<string, unknown>, path: string, errs: FieldError[]): void {
-  if (!('apiVersion' in x)) errs.push({ field: childPath(path, 'apiVersion'), type: 'FieldValueRequired', message: 'must not be empty' });
-  if (!('kind' in x)) errs.push({ field: childPath(path, 'kind'), type: 'FieldValueRequired', message: 'must not be empty' });
+  if (!('apiVersion' in x)) errs.push({ field: childPath(path, 'apiVersion'), type: 'FieldValueRequired', message: '' });
+  if (!('kind' in x)) errs.push({ field: childPath(path, 'kind'), type: 'FieldValueRequired', message: '' });
   for (const [k, v] of Object.entries(x)) {
     const f = childPath(path, k);
     if (k === 'apiVersion') {
       if (typeof v !== 'string') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must be a string' });
-      else if (v === '') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must not be empty' });
+      else if (v === '') errs.push({ field: f, type: 'FieldValueRequired', message: '' });
       else if (!GROUP_VERSION.test(v)) errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: `unexpected GroupVersion string: ${v}` });
     } else if (k === 'kind') {
       if (typeof v !== 'string') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must be a string' });
-      else if (v === '') errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: 'must not be empty' });
+      else if (v === '') errs.push({ field: f, type: 'FieldValueRequired', message: '' });
       else {
         const msgs = isDNS1035Label(v.toLowerCase());
         if (msgs.length > 0) errs.push({ field: f, type: 'FieldValueInvalid', value: v, message: `may have mixed case, but should otherwise match: ${msgs.join(',')}` });
@@ -318,6 +330,9 @@ function validateEmbeddedResource(x: Record<string, unknown>, path: string, errs
       else if (typeof v.name === 'string' && v.name !== '') {
         for (const bad of ['.', '..']) if (v.name === bad) errs.push({ field: `${f}.name`, type: 'FieldValueInvalid', value: v.name, message: `may not be '${bad}'` });
         for (const bad of ['/', '%']) if (v.name.includes(bad)) errs.push({ field: `${f}.name`, type: 'FieldValueInvalid', value: v.name, message: `may not contain '${bad}'` });
+      }
+      if (typeof v.namespace === 'string' && v.namespace !== '') {
+        for (const m of isDNS1123Label(v.namespace)) errs.push({ field: `${f}.namespace`, type: 'FieldValueInvalid', value: v.namespace, message: m });
       }
       errs.push(...validateLabels(v.labels, `${f}.labels`));
       errs.push(...validateAnnotations(v.annotations, `${f}.annotations`));
