@@ -141,7 +141,7 @@ export interface TestControllers { client: ApiClient; stop(): Promise<void> }
 /**
  * The controller manager's controllers, in process, against `url` (one shared informer factory, no leader
  * election), with short periods so that tests need not wait upstream's: the namespace controller's 5 s grace,
- * the pod GC's 20 s period and 40 s quarantine.
+ * the pod GC's 20 s period and 40 s quarantine, the garbage collector's 30 s discovery resync.
  */
 export async function startTestControllers(url: string, names: string[] = ['replicaset', 'garbagecollector', 'namespace', 'serviceaccount', 'podgc'],
   opts: { localPathDir?: string } = {}): Promise<TestControllers> {
@@ -150,7 +150,7 @@ export async function startTestControllers(url: string, names: string[] = ['repl
   const ac = new AbortController();
   const all: Record<string, () => { run(signal: AbortSignal, workers: number): Promise<void> }> = {
     replicaset: () => new ReplicaSetController({ client, informers }),
-    garbagecollector: () => new GarbageCollector({ client, informers }),
+    garbagecollector: () => new GarbageCollector({ client, informers, resyncMs: 500 }),
     namespace: () => new NamespaceController({ client, informers, deletionGracePeriodMs: 300 }),
     serviceaccount: () => new ServiceAccountsController({ client, informers }),
     podgc: () => new PodGCController({ client, informers, gcCheckPeriodMs: 200, quarantineMs: 500 }),

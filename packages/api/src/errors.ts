@@ -29,7 +29,8 @@ export interface StatusDetails {
 /** A field-level validation failure, rendered upstream-style: `spec.replicas: Invalid value: -1: must be >= 0`. */
 export interface FieldError {
   field: string;
-  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong';
+  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden'
+    | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid' | 'InternalError';
   message: string;
   value?: unknown;
 }
@@ -137,10 +138,17 @@ export const errors = {
 export function formatFieldError(e: FieldError): string {
   switch (e.type) {
     case 'FieldValueRequired': return `${e.field}: Required value${e.message ? `: ${e.message}` : ''}`;
-    case 'FieldValueInvalid': return `${e.field}: Invalid value: ${JSON.stringify(e.value)}: ${e.message}`;
+    // A value left out (upstream's field.OmitValueType, e.g. CEL rule failures on objects) is not printed.
+    case 'FieldValueInvalid': return `${e.field}: Invalid value: ${e.value === undefined ? '' : `${JSON.stringify(e.value)}: `}${e.message}`;
     case 'FieldValueNotSupported': return `${e.field}: Unsupported value: ${JSON.stringify(e.value)}${e.message ? `: ${e.message}` : ''}`;
-    case 'FieldValueDuplicate': return `${e.field}: Duplicate value: ${JSON.stringify(e.value)}`;
+    case 'FieldValueDuplicate': return `${e.field}: Duplicate value${e.value === undefined ? '' : `: ${JSON.stringify(e.value)}`}${e.message ? `: ${e.message}` : ''}`;
     case 'FieldValueForbidden': return `${e.field}: Forbidden: ${e.message}`;
     case 'FieldValueTooLong': return `${e.field}: Too long: ${e.message}`;
+    // upstream's ErrorTypeTooMany prints the count it found (omitted when unknown), then the limit.
+    case 'FieldValueTooMany': return `${e.field}: Too many: ${e.value === undefined ? '' : `${JSON.stringify(e.value)}: `}${e.message}`;
+    // ErrorTypeTypeInvalid reads "Invalid value" like ErrorTypeInvalid; the type differs so callers can tell a
+    // wrong type (which stops CEL rules from running) from a wrong value.
+    case 'FieldValueTypeInvalid': return `${e.field}: Invalid value: ${JSON.stringify(e.value)}: ${e.message}`;
+    case 'InternalError': return `${e.field}: Internal error: ${e.message}`;
   }
 }

@@ -4,12 +4,13 @@ export {
   RESOURCES, storedResources, groupVersion, apiVersionOf, parseApiVersion, findResource, findKind, resolveResource, resourcePath,
 } from './registry.js';
 export type { ResourceDef, SubresourceDef } from './registry.js';
+export { discoverResources } from './discovery.js';
 export {
   NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, CONFIGMAPS, SECRETS, EVENTS, SERVICEACCOUNTS, DEPLOYMENTS, REPLICASETS,
   DAEMONSETS, STATEFULSETS, JOBS, LEASES, HORIZONTALPODAUTOSCALERS, HORIZONTALPODAUTOSCALERS_V1, ENDPOINTSLICES, PRIORITYCLASSES,
   REPLICATIONCONTROLLERS, PODTEMPLATES, PERSISTENTVOLUMES, PERSISTENTVOLUMECLAIMS, LIMITRANGES, RESOURCEQUOTAS,
   CONTROLLERREVISIONS, CRONJOBS, INGRESSES, INGRESSCLASSES, PODDISRUPTIONBUDGETS, STORAGECLASSES,
-  ROLES, CLUSTERROLES, ROLEBINDINGS, CLUSTERROLEBINDINGS,
+  ROLES, CLUSTERROLES, ROLEBINDINGS, CLUSTERROLEBINDINGS, CUSTOMRESOURCEDEFINITIONS,
 } from './resources.js';
 export type {
   KubeObject, KubeList, WatchEvent, ObjectMeta, ListMeta, OwnerReference, LabelSelector, Condition, Time,
@@ -30,7 +31,7 @@ export type { LabelRequirement, FieldRequirement } from './selectors.js';
 export {
   isQualifiedName, isValidLabelValue, isDNS1123Subdomain, isDNS1123Label, isDNS1035Label, regexError, maxLenError,
 } from './names.js';
-export { parseQuantity, cpuMillis, quantityValue, formatQuantity, compareQuantities } from './quantity.js';
+export { parseQuantity, parseQuantityExact, cpuMillis, quantityValue, formatQuantity, compareQuantities } from './quantity.js';
 export { WorkQueue } from './workqueue.js';
 export type { WorkQueueOptions } from './workqueue.js';
 export { runWorkers } from './run-workers.js';

@@ -47,6 +47,16 @@ function ceilDiv(num: bigint, den: bigint): bigint {
   return num % den > 0n ? q + 1n : q;
 }
 
+/** A quantity string as an exact fraction `num/den` in lowest terms (den > 0). Throws ApiError 400 on garbage. */
+export function parseQuantityExact(s: string): { num: bigint; den: bigint } {
+  const { num, den } = parseExact(s.trim());
+  let a = num < 0n ? -num : num;
+  let b = den;
+  while (b !== 0n) [a, b] = [b, a % b];
+  const g = a === 0n ? den : a;
+  return { num: num / g, den: den / g };
+}
+
 /** `100m` → 0.1, `128Mi` → 134217728, `1G` → 1e9, `1e3` → 1000, `1.5` → 1.5. Throws ApiError 400 on garbage. */
 export function parseQuantity(s: string): number {
   const { num, den } = parseExact(s.trim());

@@ -125,6 +125,9 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
   def('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
   def('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
+  def('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, {
+    shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: [STATUS('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition')],
+  }),
 ];
 
 /** The rows of the versions objects are stored in: every kind once (the rows clients walk to see every object). */

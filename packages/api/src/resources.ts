@@ -45,3 +45,4 @@ export const ROLES = must('rbac.authorization.k8s.io', 'v1', 'roles');
 export const CLUSTERROLES = must('rbac.authorization.k8s.io', 'v1', 'clusterroles');
 export const ROLEBINDINGS = must('rbac.authorization.k8s.io', 'v1', 'rolebindings');
 export const CLUSTERROLEBINDINGS = must('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');
+export const CUSTOMRESOURCEDEFINITIONS = must('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { findResource, RESOURCES, silentLogger, storedResources, type Logger, type ResourceDef } from '@k8ts/api';
+import { CustomResources } from './apiextensions/crd-controller.js';
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultStorageClass } from './admission/default-storage-class.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
@@ -117,8 +118,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await hook.run(stores);
     log.debug({ hook: hook.name }, 'post-start hook done');
   }
+  // CustomResourceDefinitions: served from this apiserver's own watch of them (upstream's apiextensions-apiserver).
+  const crdDef = of('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
+  const custom = new CustomResources({
+    storage, log, admission, crds: stores.get(crdDef)!, crdCache: caches.get(crdDef)!, stores, caches, watchCacheSize: opts.watchCacheSize,
+  });
+  await custom.start();
   const stopCompaction = storage.startCompaction(opts.compactionIntervalMs ?? 5 * 60_000, (revision) => {
     for (const c of started) c.compacted(revision);
+    custom.compacted(revision);
   });
 
   const app = Fastify({
@@ -154,10 +162,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installStatusErrors(app, log);
 
   const ctx: ApiContext = {
-    stores, caches, log, bookmarkMs: opts.bookmarkIntervalMs ?? 60_000, watchers: new Set(),
+    stores, caches, custom, log, bookmarkMs: opts.bookmarkIntervalMs ?? 60_000, watchers: new Set(),
     tokenSigner: new TokenSigner(opts.serviceAccountSigningKeyFile ? readFileSync(opts.serviceAccountSigningKeyFile, 'utf8') : undefined),
   };
-  registerDiscoveryRoutes(app, storage);
+  registerDiscoveryRoutes(app, storage, custom);
   registerResourceRoutes(app, ctx, opts.maxRequestsInflight ?? 600);
 
   // Watches are long-lived: end them before the server waits for its connections to finish.
@@ -166,6 +174,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     stopCompaction();
     kubernetesService.stop();
     services.stop();
+    await custom.stop();
     await Promise.all([...started].map((c) => c.stop()));
     storage.close();
   });

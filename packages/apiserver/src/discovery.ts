@@ -5,15 +5,36 @@ import { METRICS_GROUP, metricsApiGroup, metricsDiscoveryGroup, METRICS_VERSION,
 /** The Content-Type that tells kubectl a discovery answer is aggregated (kubectl-wire.md §2). */
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
-/** Groups in preference order, each with its versions (preferred first). */
-function groups(): { name: string; versions: string[] }[] {
+/**
+ * Kubernetes' version order (apimachinery's CompareKubeAwareVersionStrings): GA before beta before alpha, higher
+ * numbers first, anything else after, alphabetically. Negative when `a` is preferred.
+ */
+export function compareKubeVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    return m ? { major: Number(m[1]), level: m[2] === 'alpha' ? 1 : m[2] === 'beta' ? 2 : 3, minor: Number(m[3] ?? 0) } : undefined;
+  };
+  const pa = parse(a);
+  const pb = parse(b);
+  if (pa && pb) return pb.level - pa.level || pb.major - pa.major || pb.minor - pa.minor;
+  if (pa || pb) return pa ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Groups in preference order, each with its versions (preferred first); custom groups after the built-in ones. */
+function groups(custom: readonly ResourceDef[]): { name: string; versions: string[] }[] {
   const out: { name: string; versions: string[] }[] = [];
-  for (const r of RESOURCES) {
-    if (!r.group) continue;
+  const add = (r: ResourceDef) => {
     let g = out.find((x) => x.name === r.group);
     if (!g) out.push((g = { name: r.group, versions: [] }));
     if (!g.versions.includes(r.version)) g.versions.push(r.version);
-  }
+    return g;
+  };
+  for (const r of RESOURCES) if (r.group) add(r);
+  const customGroups = new Set<{ name: string; versions: string[] }>();
+  for (const r of custom) customGroups.add(add(r));
+  // A CRD group's versions in Kubernetes' order (upstream's discovery controller sorts them so).
+  for (const g of customGroups) g.versions.sort(compareKubeVersions);
   return out;
 }
 
@@ -26,8 +47,9 @@ export function storageVersionHash(def: ResourceDef): string {
   return createHash('sha256').update(`${def.group}/${version}/${def.kind}`).digest().subarray(0, 8).toString('base64');
 }
 
-function resourcesOf(group: string, version: string): ResourceDef[] {
-  return RESOURCES.filter((r) => r.group === group && r.version === version);
+function resourcesOf(group: string, version: string, custom: readonly ResourceDef[]): ResourceDef[] {
+  const builtIn = RESOURCES.filter((r) => r.group === group && r.version === version);
+  return custom.length ? [...builtIn, ...custom.filter((r) => r.group === group && r.version === version)] : builtIn;
 }
 
 /** GET /api (legacy form). */
@@ -41,21 +63,21 @@ function apiGroup(g: { name: string; versions: string[] }): unknown {
 }
 
 /** GET /apis (legacy form). */
-export function apiGroupList(): unknown {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups().map(apiGroup), metricsApiGroup()] };
+export function apiGroupList(custom: readonly ResourceDef[] = []): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups(custom).map(apiGroup), metricsApiGroup()] };
 }
 
 /** GET /apis/{group}; undefined when the group is unknown. */
-export function apiGroupDoc(name: string): unknown {
+export function apiGroupDoc(name: string, custom: readonly ResourceDef[] = []): unknown {
   if (name === METRICS_GROUP) return { kind: 'APIGroup', apiVersion: 'v1', ...metricsApiGroup() };
-  const g = groups().find((x) => x.name === name);
+  const g = groups(custom).find((x) => x.name === name);
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...(apiGroup(g) as object) } : undefined;
 }
 
 /** GET /api/v1 or /apis/{group}/{version}: an APIResourceList; undefined when unknown. */
-export function apiResourceList(group: string, version: string): unknown {
+export function apiResourceList(group: string, version: string, custom: readonly ResourceDef[] = []): unknown {
   if (group === METRICS_GROUP && version === METRICS_VERSION) return metricsResourceList();
-  const defs = resourcesOf(group, version);
+  const defs = resourcesOf(group, version, custom);
   if (!defs.length) return undefined;
   const resources: unknown[] = [];
   for (const r of defs) {
@@ -76,13 +98,13 @@ export function apiResourceList(group: string, version: string): unknown {
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion(group, version), resources };
 }
 
-function discoveryGroup(name: string, versions: string[]): unknown {
+function discoveryGroup(name: string, versions: string[], custom: readonly ResourceDef[]): unknown {
   return {
     metadata: { name },
     versions: versions.map((v) => ({
       version: v,
       freshness: 'Current',
-      resources: resourcesOf(name, v).map((r) => ({
+      resources: resourcesOf(name, v, custom).map((r) => ({
         resource: r.resource,
         responseKind: { group: r.group, version: r.version, kind: r.kind },
         scope: r.namespaced ? 'Namespaced' : 'Cluster',
@@ -101,8 +123,9 @@ function discoveryGroup(name: string, versions: string[]): unknown {
 }
 
 /** Aggregated discovery (apidiscovery.k8s.io/v2): /api holds the core group only, /apis every other group. */
-export function aggregatedDiscovery(core: boolean): unknown {
-  const items = core ? [discoveryGroup('', ['v1'])] : [...groups().map((g) => discoveryGroup(g.name, g.versions)), metricsDiscoveryGroup()];
+export function aggregatedDiscovery(core: boolean, custom: readonly ResourceDef[] = []): unknown {
+  const items = core ? [discoveryGroup('', ['v1'], [])]
+    : [...groups(custom).map((g) => discoveryGroup(g.name, g.versions, custom)), metricsDiscoveryGroup()];
   return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
 }
 

@@ -440,7 +440,8 @@ export class ResourceStore {
       delete meta.deletionGracePeriodSeconds;
     }
     if (this.strategy.tracksGeneration) {
-      meta.generation = (o.generation ?? 1) + (isDeepStrictEqual(next.spec, old.spec) ? 0 : 1);
+      const changed = this.strategy.generationChanged ? this.strategy.generationChanged(next, old) : !isDeepStrictEqual(next.spec, old.spec);
+      meta.generation = (o.generation ?? 1) + (changed ? 1 : 0);
     } else if (o.generation !== undefined) meta.generation = o.generation; else delete meta.generation;
     return next;
   }
@@ -565,7 +566,7 @@ export class ResourceStore {
     if (from.fields) {
       // Unknown fields are dropped (upstream's decode into the Go type does); Strict refuses them, Warn says so.
       // Checked against the version the client sent (a v1 HPA's fields are not v2's), before conversion to storage.
-      const unknown = unknownFields(this.served, obj, true);
+      const unknown = this.strategy.pruneUnknown ? this.strategy.pruneUnknown(obj) : unknownFields(this.served, obj, true);
       const problems = from.fields.directive === 'Ignore' ? [] : fieldProblems(from.fields, unknown);
       if (problems.length && from.fields.directive === 'Strict') {
         const why = `strict decoding error: ${problems.join(', ')}`;
@@ -573,6 +574,9 @@ export class ResourceStore {
         throw errors.badRequest(`${this.def.kind} in version "${this.served.version}" cannot be handled as a ${this.def.kind}: ${why}`);
       }
       from.fields.warnings = problems;
+    } else if (this.strategy.pruneUnknown) {
+      // A custom resource's schema prunes every decoded body, the server's own writes and /status included.
+      this.strategy.pruneUnknown(obj);
     }
     obj.kind = this.def.kind;
     obj.apiVersion = want;

@@ -1,4 +1,5 @@
 import type { KubeObject, ResourceDef } from '@k8ts/api';
+import { CUSTOM_INFO } from './apiextensions/custom-resource.js';
 import { printerFor } from './registry/index.js';
 
 /** The object a Table row carries: PartialObjectMetadata by default, the full object, or none (includeObject). */
@@ -23,7 +24,7 @@ function safeRow(printer: ReturnType<typeof printerFor>, obj: KubeObject, now: D
 /** A meta.k8s.io/v1 Table of objects, with the columns `kubectl get` shows for this resource. */
 export function toTable(def: ResourceDef, items: KubeObject[], metadata: { resourceVersion: string; continue?: string },
   includeObject?: string, now = new Date()) {
-  const printer = printerFor(def.group, def.resource);
+  const printer = CUSTOM_INFO.get(def)?.printer ?? printerFor(def.group, def.resource);
   return {
     kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata,
     columnDefinitions: printer.columns,

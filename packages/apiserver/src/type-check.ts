@@ -285,6 +285,28 @@ S('PolicyRule', { verbs: ['s'], apiGroups: ['s'], resources: ['s'], resourceName
 S('AggregationRule', { clusterRoleSelectors: ['@LabelSelector'] });
 S('RoleBinding', { ...typeMeta, metadata: '@ObjectMeta', subjects: ['@Subject'], roleRef: '@RoleRef' });
 S('ClusterRoleBinding', { ...typeMeta, metadata: '@ObjectMeta', subjects: ['@Subject'], roleRef: '@RoleRef' });
+
+// apiextensions.k8s.io/v1 (the schemas themselves, JSONSchemaProps, are checked by the CRD's validation)
+// A custom object (unstructured.Unstructured upstream): only its metadata has Go types.
+S('Unstructured', { ...typeMeta, metadata: '@ObjectMeta' }, 'unstructured', 'CustomResource');
+S('CustomResourceDefinition', { ...typeMeta, metadata: '@ObjectMeta', spec: '@CustomResourceDefinitionSpec', status: '@CustomResourceDefinitionStatus' });
+S('CustomResourceDefinitionSpec', {
+  group: 's', names: '@CustomResourceDefinitionNames', scope: 's', versions: ['@CustomResourceDefinitionVersion'],
+  conversion: '@CustomResourceConversion', preserveUnknownFields: 'b',
+});
+S('CustomResourceDefinitionNames', { plural: 's', singular: 's', shortNames: ['s'], kind: 's', listKind: 's', categories: ['s'] });
+S('CustomResourceDefinitionVersion', {
+  name: 's', served: 'b', storage: 'b', deprecated: 'b', deprecationWarning: 's', schema: '@CustomResourceValidation',
+  subresources: '@CustomResourceSubresources', additionalPrinterColumns: ['@CustomResourceColumnDefinition'], selectableFields: ['@SelectableField'],
+});
+S('CustomResourceValidation', { openAPIV3Schema: 'any' });
+S('CustomResourceSubresources', { status: 'any', scale: '@CustomResourceSubresourceScale' });
+S('CustomResourceSubresourceScale', { specReplicasPath: 's', statusReplicasPath: 's', labelSelectorPath: 's' });
+S('CustomResourceColumnDefinition', { name: 's', type: 's', format: 's', description: 's', priority: 'i32', jsonPath: 's' });
+S('SelectableField', { jsonPath: 's' });
+S('CustomResourceConversion', { strategy: 's', webhook: 'any' });
+S('CustomResourceDefinitionStatus', { conditions: ['@CustomResourceDefinitionCondition'], acceptedNames: '@CustomResourceDefinitionNames', storedVersions: ['s'] });
+S('CustomResourceDefinitionCondition', { type: 's', status: 's', lastTransitionTime: 't', reason: 's', message: 's' });
 S('Subject', { kind: 's', apiGroup: 's', name: 's', namespace: 's' });
 S('RoleRef', { apiGroup: 's', kind: 's', name: 's' });
 S('Scale', { ...typeMeta, metadata: '@ObjectMeta', spec: '@ScaleSpec', status: '@ScaleStatus' });

@@ -118,7 +118,11 @@ describe('kinds the typed clients send that no generator does', () => {
 
 describe('schemas', () => {
   it('every served kind has its message (protobuf bodies, field validation and OpenAPI read it)', () => {
-    const missing = RESOURCES.filter((r) => !messageType(apiVersionOf(r), r.kind)).map((r) => `${apiVersionOf(r)} ${r.kind}`);
+    // kubectl embeds no apiextensions generated.proto to take the CRD's from: CRDs are JSON and YAML only (as every
+    // client sends them; upstream's protobuf form of them is for the apiserver's own storage).
+    const jsonOnly = ['apiextensions.k8s.io/v1 CustomResourceDefinition'];
+    const missing = RESOURCES.filter((r) => !messageType(apiVersionOf(r), r.kind)).map((r) => `${apiVersionOf(r)} ${r.kind}`)
+      .filter((k) => !jsonOnly.includes(k));
     expect(missing, 'add them to ROOTS in scripts/gen-proto-schemas.mjs and run it').toStrictEqual([]);
   });
 });

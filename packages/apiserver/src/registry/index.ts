@@ -1,5 +1,6 @@
 import { findKind, RESOURCES, type FieldError, type KubeObject, type ResourceDef } from '@k8ts/api';
 import { compilePatchMeta, type PatchMeta } from '../patch/patch-meta.js';
+import { customResourceDefinitionStrategy } from './apiextensions/customresourcedefinition.js';
 import { controllerRevisionStrategy } from './apps/controllerrevision.js';
 import { daemonSetStrategy } from './apps/daemonset.js';
 import { deploymentStrategy } from './apps/deployment.js';
@@ -49,6 +50,7 @@ const STRATEGIES: readonly Strategy[] = [
   ingressStrategy, ingressClassStrategy, podDisruptionBudgetStrategy,
   storageClassStrategy,
   roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy,
+  customResourceDefinitionStrategy,
 ];
 
 /** The further versions of stored kinds, each converting to and from its storage version. */

@@ -63,6 +63,27 @@ export interface Strategy {
   reservationTaken?(obj: KubeObject, reservation: string): FieldError;
   /** The `status.selector` of the kind's autoscaling/v1 Scale, for kinds serving /scale. */
   scaleSelector?(obj: KubeObject): string;
+  /**
+   * Where a kind serving /scale keeps its replicas (a custom resource's specReplicasPath, statusReplicasPath and
+   * labelSelectorPath); undefined: spec.replicas, status.replicas and scaleSelector.
+   */
+  scale?: ScaleFields;
+  /**
+   * Drops the fields the kind's schema does not have, in place, and returns their paths (a custom resource's
+   * structural-schema pruning, on every decoded body). Undefined: the built-in kinds' protobuf schemas.
+   */
+  pruneUnknown?(obj: KubeObject): string[];
+  /** Whether an update bumps metadata.generation (when tracksGeneration); undefined: when spec changed. */
+  generationChanged?(next: KubeObject, old: KubeObject): boolean;
+}
+
+/** A /scale subresource's replicas and selector, read from and written to an object. */
+export interface ScaleFields {
+  specReplicas(obj: KubeObject): number;
+  statusReplicas(obj: KubeObject): number;
+  selector(obj: KubeObject): string;
+  /** Sets the wanted replicas in place. */
+  setSpecReplicas(obj: KubeObject, replicas: number): void;
 }
 
 /**

@@ -10,14 +10,20 @@ function labelSelectorString(obj: any): string {
 
 /** The autoscaling/v1 Scale of an object whose kind serves /scale (upstream's scale subresource REST). */
 export function toScale(store: ResourceStore, obj: any) {
+  const scale = store.strategy.scale;
   return {
     kind: 'Scale', apiVersion: 'autoscaling/v1',
     metadata: {
       name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid,
       resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp,
     },
-    spec: { replicas: obj.spec?.replicas ?? 0 },
-    status: { replicas: obj.status?.replicas ?? 0, selector: (store.strategy.scaleSelector ?? labelSelectorString)(obj) },
+    ...(scale ? {
+      spec: { replicas: scale.specReplicas(obj) },
+      status: { replicas: scale.statusReplicas(obj), selector: scale.selector(obj) },
+    } : {
+      spec: { replicas: obj.spec?.replicas ?? 0 },
+      status: { replicas: obj.status?.replicas ?? 0, selector: (store.strategy.scaleSelector ?? labelSelectorString)(obj) },
+    }),
   };
 }
 
@@ -54,7 +60,8 @@ export async function updateScale(store: ResourceStore, namespace: string | unde
     try {
       const updated = await store.mutate(namespace, name, (o: any) => {
         if (o.metadata.resourceVersion !== obj.metadata?.resourceVersion) throw store.conflict(name);
-        o.spec = { ...o.spec, replicas };
+        if (store.strategy.scale) store.strategy.scale.setSpecReplicas(o, replicas);
+        else o.spec = { ...o.spec, replicas };
         return o;
       }, { dryRun, manager, managerSubresource: 'scale' });
       return toScale(store, updated);

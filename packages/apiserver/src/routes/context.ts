@@ -5,6 +5,7 @@ import { intParam, wantedFormat } from '../http.js';
 import { checkTypes } from '../type-check.js';
 import type { DeleteOptions, ListQuery, ResourceStore } from '../rest-store.js';
 import { toTable } from '../table.js';
+import type { CustomResources } from '../apiextensions/crd-controller.js';
 import type { WatchCache } from '../watch-cache.js';
 import type { TokenSigner } from '../rest/token-request.js';
 
@@ -12,6 +13,8 @@ import type { TokenSigner } from '../rest/token-request.js';
 export interface ApiContext {
   stores: ReadonlyMap<ResourceDef, ResourceStore>;
   caches: ReadonlyMap<ResourceDef, WatchCache>;
+  /** The custom resources served for CRDs (their rows are in `stores` and `caches` while served). */
+  custom: CustomResources;
   log: Logger;
   /** How often watchers that asked for bookmarks get one. */
   bookmarkMs: number;

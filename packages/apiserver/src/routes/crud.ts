@@ -4,6 +4,7 @@ import { isDryRun, type OptionsKind } from '../dry-run.js';
 import { fieldValidationParam, jsonKeys, warningHeaders, type FieldCheck } from '../field-validation.js';
 import { decodeBody, isJsonBody, patchType } from '../http.js';
 import { managerFromUserAgent } from '../managed-fields/index.js';
+import { CUSTOM_INFO, CUSTOM_SMP_REFUSED } from '../apiextensions/custom-resource.js';
 import { serveSubresource } from './subresources.js';
 import { deleteOptions, listQuery, respond, respondList, type ApiContext, type Query, type Target } from './context.js';
 
@@ -15,8 +16,12 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
   const dryRun = optionsKind ? isDryRun(optionsKind, query.dryRun) : false;
   const body = () => decodeBody(req.body as Buffer | undefined, req.headers['content-type'],
     !t.subresource && (req.method === 'POST' || req.method === 'PUT') ? t.def.kind : undefined);
+  // A custom resource's deprecated version says so on every answer (upstream's deprecationWarning).
+  const custom = CUSTOM_INFO.get(t.def);
+  const deprecation = custom?.warning ? [custom.warning] : [];
+  if (deprecation.length) reply.header('Warning', warningHeaders(deprecation));
   const send = (obj: KubeObject, code = 200) => {
-    if (fields?.warnings.length) reply.header('Warning', warningHeaders(fields.warnings));
+    if (fields?.warnings.length) reply.header('Warning', warningHeaders([...deprecation, ...fields.warnings]));
     return respond(req, reply, t.def, obj, code, query);
   };
   if (optionsKind && optionsKind !== 'DeleteOptions') checkFieldManager(query.fieldManager, optionsKind);
@@ -38,7 +43,9 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
         const list = await store.list(t.namespace, listQuery(query));
         return respondList(req, reply, store, list.items, { resourceVersion: String(list.revision), continue: list.continue }, query);
       }
-      case 'POST': return send(await store.create(t.namespace, body(), { dryRun, manager, fields: checkFields(false) }), 201);
+      case 'POST':
+        if (custom?.terminating) throw errors.methodNotAllowed('create not allowed while custom resource definition is terminating');
+        return send(await store.create(t.namespace, body(), { dryRun, manager, fields: checkFields(false) }), 201);
       case 'DELETE': {
         const list = await store.deleteCollection(t.namespace, listQuery(query), deleteOptions(body(), query), { dryRun });
         return respondList(req, reply, store, list.items, { resourceVersion: String(list.revision) }, query);
@@ -53,6 +60,7 @@ export async function serveCrud(ctx: ApiContext, req: FastifyRequest, reply: Fas
     case 'PUT': return send(await store.update(t.namespace, name, body(), { dryRun, manager, fields: checkFields(false) }));
     case 'PATCH': {
       const type = patchType(req.headers['content-type']);
+      if (custom && type === 'strategic') throw CUSTOM_SMP_REFUSED();
       const patch = body();
       const force = checkForce(query.force, type === 'apply');
       if (type === 'apply') checkApply(t.def, patch, query.fieldManager);

@@ -3,6 +3,8 @@ import {
   aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated,
 } from '../discovery.js';
 import { OpenApi } from '../openapi.js';
+import type { CustomResources } from '../apiextensions/crd-controller.js';
+import type { ResourceDef } from '@k8ts/api';
 import type { Storage } from '../storage.js';
 import { notFound } from './context.js';
 
@@ -12,8 +14,8 @@ const VERSION = {
 };
 
 /** `/version`, the health endpoints, `/api`, `/apis` (legacy and aggregated discovery), `/openapi/v2` and `/openapi/v3`. */
-export function registerDiscoveryRoutes(app: FastifyInstance, storage: Storage): void {
-  const openapi = new OpenApi();
+export function registerDiscoveryRoutes(app: FastifyInstance, storage: Storage, custom: CustomResources): void {
+  const openapi = new OpenApi(custom);
   app.get('/version', async () => VERSION);
   for (const p of ['/healthz', '/livez']) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
   // As upstream's /readyz: one named check per line with ?verbose, 500 "readyz check failed" when one fails.
@@ -40,8 +42,10 @@ export function registerDiscoveryRoutes(app: FastifyInstance, storage: Storage):
     return reply.type('application/json').send(doc);
   });
   const discovery = (core: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
-    if (wantsAggregated(req.headers.accept)) return reply.header('content-type', AGGREGATED_CONTENT_TYPE).send(Buffer.from(JSON.stringify(aggregatedDiscovery(core))));
-    return core ? apiVersions() : apiGroupList();
+    if (wantsAggregated(req.headers.accept)) {
+      return reply.header('content-type', AGGREGATED_CONTENT_TYPE).send(Buffer.from(JSON.stringify(aggregatedDiscovery(core, custom.defs()))));
+    }
+    return core ? apiVersions() : apiGroupList(custom.defs());
   };
   app.get('/api', discovery(true));
   app.get('/apis', discovery(false));
@@ -51,8 +55,8 @@ export function registerDiscoveryRoutes(app: FastifyInstance, storage: Storage):
  * The discovery document of `/apis/{group}` or `/api/v1`, `/apis/{group}/{version}`, when `rest` is empty and the
  * path names no resource; 404 for an unknown group or version and for other verbs than GET.
  */
-export function groupDiscovery(method: string, core: boolean, group: string, version: string | undefined): unknown {
-  const doc = method !== 'GET' ? undefined : version ? apiResourceList(group, version) : !core && group ? apiGroupDoc(group) : undefined;
+export function groupDiscovery(method: string, core: boolean, group: string, version: string | undefined, custom: readonly ResourceDef[] = []): unknown {
+  const doc = method !== 'GET' ? undefined : version ? apiResourceList(group, version, custom) : !core && group ? apiGroupDoc(group, custom) : undefined;
   if (!doc) throw notFound();
   return doc;
 }

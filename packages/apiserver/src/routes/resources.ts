@@ -20,10 +20,10 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: ApiContext, ma
     const core = req.url.startsWith('/api/');
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
     const [group, version, rest] = core ? ['', segs[0], segs.slice(1)] : [segs[0], segs[1], segs.slice(2)];
-    if (!version || rest.length === 0) return groupDiscovery(req.method, core, group, version);
+    if (!version || rest.length === 0) return groupDiscovery(req.method, core, group, version, ctx.custom.defs());
     const query = req.query as Query;
     if (!core && group === METRICS_GROUP && version === METRICS_VERSION) return handleMetrics(req.method, rest, query, metrics);
-    const target = resolveTarget(group, version, rest);
+    const target = resolveTarget(ctx, group, version, rest);
     const watch = target.watch || boolParam(query.watch);
     checkVerb(target, req.method, watch);
     if (watch && req.method === 'GET' && !target.name) return serveWatch(ctx, req, reply, target, query);
@@ -40,17 +40,19 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: ApiContext, ma
 }
 
 /** Resolves `/namespaces/{ns}/{resource}/{name}/{sub}` or `/{resource}/{name}/{sub}` (with a legacy `watch/` prefix). */
-function resolveTarget(group: string, version: string, rest: string[]): Target {
+function resolveTarget(ctx: ApiContext, group: string, version: string, rest: string[]): Target {
+  // Built-in rows first (a fixed table), then the custom resources served now (one map lookup).
+  const find = (resource: string) => findResource(group, version, resource) ?? ctx.custom.find(group, version, resource);
   let watch = false;
   if (rest[0] === 'watch') { watch = true; rest = rest.slice(1); }
   if (rest[0] === 'namespaces' && rest.length >= 3) {
-    const def = findResource(group, version, rest[2]);
+    const def = find(rest[2]);
     if (def?.namespaced) {
       if (rest.length > 5) throw notFound();
       return { def, namespace: rest[1], name: rest[3], subresource: rest[4], watch };
     }
   }
-  const def = findResource(group, version, rest[0]);
+  const def = find(rest[0]);
   if (!def || rest.length > 3) throw notFound();
   return { def, name: rest[1], subresource: rest[2], watch };
 }

@@ -7,6 +7,7 @@ import { evictPod } from '../rest/eviction.js';
 import { toScale, updateScale } from '../rest/scale.js';
 import { createToken } from '../rest/token-request.js';
 import type { DeleteOptions, ResourceStore } from '../rest-store.js';
+import { CUSTOM_INFO, CUSTOM_SMP_REFUSED } from '../apiextensions/custom-resource.js';
 import { decodeAs, notFound, respond, success, type ApiContext, type Query, type Target } from './context.js';
 import { proxyLog, proxyScheduling, proxyStream } from './proxy.js';
 import { checkForce } from './crud.js';
@@ -35,6 +36,8 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
     }
     case 'status PATCH': {
       const type = patchType(req.headers['content-type']);
+      // A custom resource's status takes no strategic merge (415 as upstream).
+      if (type === 'strategic' && CUSTOM_INFO.has(t.def)) throw CUSTOM_SMP_REFUSED();
       const force = checkForce(query.force, type === 'apply');
       if (type === 'apply') checkFieldManagerForApply(query.fieldManager);
       return send((await store.patch(t.namespace, name, type, body() ?? {}, { dryRun, manager, force, subresource: 'status' })).object);

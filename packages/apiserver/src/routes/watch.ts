@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errors, type KubeObject } from '@k8ts/api';
 import { boolParam, intParam, rvParam, wantedFormat } from '../http.js';
+import { CUSTOM_INFO } from '../apiextensions/custom-resource.js';
+import { warningHeaders } from '../field-validation.js';
 import { toTableRowEvent } from '../table.js';
 import type { CacheEvent } from '../watch-cache.js';
 import type { ApiContext, Query, Target } from './context.js';
@@ -28,7 +30,11 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   const table = wantedFormat(req.headers.accept) === 'table';
   const res: ServerResponse = reply.raw;
   reply.hijack();
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  const warning = CUSTOM_INFO.get(t.def)?.warning;
+  res.writeHead(200, {
+    'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked',
+    ...(warning ? { Warning: warningHeaders([warning]) } : {}),
+  });
   res.flushHeaders(); // kubectl waits for headers before it trusts a quiet watch (kubectl-wire.md §5)
   let closed = false;
   let sent = from ?? 0;

@@ -1,5 +1,5 @@
 import {
-  ApiError, findKind, RESOURCES, storedResources, realClock, runWorkers, silentLogger, WorkQueue,
+  ApiError, discoverResources, findKind, parseApiVersion, RESOURCES, storedResources, realClock, runWorkers, silentLogger, sleep, WorkQueue,
   type ApiClient, type Clock, type InformerFactory, type KubeObjectLike, type Logger, type OwnerReference, type ResourceDef,
 } from '@k8ts/api';
 import {
@@ -22,9 +22,19 @@ export interface GarbageCollectorDeps {
   clock?: Clock;
   /** The resources whose objects make up the graph (default: monitoredResources()). */
   resources?: readonly ResourceDef[];
+  /**
+   * The resources served beyond the registry (custom resources), looked up every `resyncMs` and monitored from
+   * then on (upstream's GarbageCollector.Sync over discovery). Default: aggregated discovery through the client;
+   * null: none.
+   */
+  discover?: ((signal: AbortSignal) => Promise<ResourceDef[]>) | null;
+  /** How often discovery is read again (upstream: 30 s). */
+  resyncMs?: number;
 }
 
 type DeletionPolicy = 'Orphan' | 'Foreground' | 'Background';
+/** One change to an ownerReferences list, as a strategic merge patch element (merge key uid). */
+type OwnerRefPatch = { uid: string; $patch: 'delete' } | { uid: string; blockOwnerDeletion: boolean };
 
 /** Thrown to look at a key again later, with backoff (upstream's requeueItem). */
 class Requeue extends Error {}
@@ -42,27 +52,72 @@ export class GarbageCollector {
   private readonly absentOwners = new AbsentOwnerCache();
   private readonly log: Logger;
   private readonly informers: { def: ResourceDef; informer: ReturnType<InformerFactory['informerFor']> }[] = [];
+  /** Discovered rows (every version) by group/version/kind, for owner references to custom kinds. */
+  private readonly discovered = new Map<string, ResourceDef>();
+  private readonly clock: Clock;
 
   constructor(private readonly deps: GarbageCollectorDeps) {
     this.log = (deps.log ?? silentLogger).child({ controller: 'garbagecollector' });
-    this.queue = new WorkQueue<string>({ clock: deps.clock ?? realClock });
-    for (const def of deps.resources ?? monitoredResources()) {
-      const informer = deps.informers.informerFor<KubeObjectLike>(def);
-      this.informers.push({ def, informer });
-      informer.addHandler({
-        onAdd: (obj) => this.processGraphChange('add', withKind(def, obj)),
-        onUpdate: (old, obj) => this.processGraphChange('update', withKind(def, obj), withKind(def, old)),
-        onDelete: (obj) => this.processGraphChange('delete', withKind(def, obj)),
-      });
-    }
+    this.clock = deps.clock ?? realClock;
+    this.queue = new WorkQueue<string>({ clock: this.clock });
+    for (const def of deps.resources ?? monitoredResources()) this.monitor(def);
   }
 
-  /** Waits for every monitored informer, then runs `workers` workers until the signal aborts. */
+  private monitor(def: ResourceDef): void {
+    const informer = this.deps.informers.informerFor<KubeObjectLike>(def);
+    this.informers.push({ def, informer });
+    informer.addHandler({
+      onAdd: (obj) => this.processGraphChange('add', withKind(def, obj)),
+      onUpdate: (old, obj) => this.processGraphChange('update', withKind(def, obj), withKind(def, old)),
+      onDelete: (obj) => this.processGraphChange('delete', withKind(def, obj)),
+    });
+  }
+
+  /** Waits for every monitored informer, then runs `workers` workers until the signal aborts; resyncs discovery meanwhile. */
   async run(signal: AbortSignal, workers = 20): Promise<void> {
+    await this.resync(signal);
     await Promise.all(this.informers.map(({ informer }) => informer.waitForSync(signal))).catch(() => undefined);
     if (signal.aborted) return;
     this.log.info({ resources: this.informers.length, objects: this.uidToNode.size }, 'garbage collector synced');
-    await runWorkers(this.queue, (key) => this.sync(key), { workers, log: this.log, signal, keyField: 'item' });
+    await Promise.all([
+      runWorkers(this.queue, (key) => this.sync(key), { workers, log: this.log, signal, keyField: 'item' }),
+      this.resyncLoop(signal),
+    ]);
+  }
+
+  private async resyncLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(this.clock, this.deps.resyncMs ?? 30_000, signal).catch(() => undefined);
+      if (!signal.aborted) await this.resync(signal);
+    }
+  }
+
+  /**
+   * Monitors the deletable resources discovery shows that are not monitored yet (a CRD's preferred version).
+   * Informers of resources that went away stay (retrying quietly): their objects left the graph as they were deleted.
+   */
+  async resync(signal: AbortSignal): Promise<void> {
+    const discover = this.deps.discover === undefined ? (sig: AbortSignal) => discoverResources(this.deps.client, sig) : this.deps.discover;
+    if (!discover) return;
+    let defs: ResourceDef[];
+    try {
+      defs = await discover(signal);
+    } catch (err) {
+      if (!signal.aborted) this.log.warn({ err }, 'discovery failed; monitoring the resources known so far');
+      return;
+    }
+    for (const def of defs) this.discovered.set(`${def.group}/${def.version}/${def.kind}`, def);
+    const added = monitoredResources(defs).filter((d) => !this.informers.some(({ def }) => def.group === d.group && def.resource === d.resource));
+    if (!added.length) return;
+    for (const def of added) this.monitor(def);
+    this.deps.informers.start(signal);
+    this.log.info({ resources: added.map((d) => `${d.resource}.${d.group}`) }, 'monitoring resources found by discovery');
+  }
+
+  /** The row of an apiVersion and kind: the registry's, or a discovered one. */
+  private kindOf(apiVersion: string, kind: string): ResourceDef | undefined {
+    const { group, version } = parseApiVersion(apiVersion);
+    return findKind(apiVersion, kind) ?? this.discovered.get(`${group}/${version}/${kind}`);
   }
 
   /** The graph node of a uid (for tests and debugging). */
@@ -248,7 +303,7 @@ export class GarbageCollector {
   /** Whether an owner is gone: absent before, or a live GET finds nothing or another uid (upstream's isDangling). */
   private async isDangling(ref: OwnerReference, item: GraphNode): Promise<{ isDangling: boolean; owner?: KubeObjectLike }> {
     if (this.absentOwners.has(ref.uid)) return { isDangling: true };
-    const def = findKind(ref.apiVersion, ref.kind);
+    const def = this.kindOf(ref.apiVersion, ref.kind);
     // An owner of a kind this cluster does not serve cannot be checked: try again later, as upstream's restMappingError.
     if (!def) throw new Error(`${describe(item.identity)} has an owner of unknown kind ${ref.apiVersion}/${ref.kind}`);
     if (def.namespaced && !item.identity.namespace) {
@@ -278,7 +333,7 @@ export class GarbageCollector {
   // Writes
 
   private defOf(id: ObjectIdentity): ResourceDef {
-    const def = findKind(id.apiVersion, id.kind);
+    const def = this.kindOf(id.apiVersion, id.kind);
     if (!def) throw new Error(`${describe(id)} is of unknown kind ${id.apiVersion}/${id.kind}`);
     return def;
   }
@@ -306,13 +361,43 @@ export class GarbageCollector {
   }
 
   /** A strategic merge patch of an object's ownerReferences (merge key uid); a missing object is fine. */
-  private async patchOwnerRefs(id: ObjectIdentity, refs: unknown[]): Promise<void> {
+  private async patchOwnerRefs(id: ObjectIdentity, refs: OwnerRefPatch[]): Promise<void> {
     const def = this.defOf(id);
+    if (!findKind(id.apiVersion, id.kind)) {
+      await this.mergeOwnerRefs(def, id, refs);
+      return;
+    }
     try {
       await this.deps.client.patch(def, def.namespaced ? id.namespace : undefined, id.name, { metadata: { ownerReferences: refs, uid: id.uid } }, 'strategic');
     } catch (e) {
       if (e instanceof ApiError && e.isNotFound) return;
       throw e;
+    }
+  }
+
+  /**
+   * The same change for a custom resource, which takes no strategic merge patch (upstream's JSON merge patch
+   * fallback): the whole list, computed from the live object, guarded by its uid and resourceVersion.
+   */
+  private async mergeOwnerRefs(def: ResourceDef, id: ObjectIdentity, changes: OwnerRefPatch[]): Promise<void> {
+    const ns = def.namespaced ? id.namespace : undefined;
+    for (let attempt = 0; ; attempt++) {
+      const obj = await this.getObject(id);
+      if (!obj || obj.metadata?.uid !== id.uid) return;
+      let refs = [...(obj.metadata?.ownerReferences ?? [])];
+      for (const c of changes) {
+        if ('$patch' in c) refs = refs.filter((r) => r.uid !== c.uid);
+        else refs = refs.map((r) => (r.uid === c.uid ? { ...r, blockOwnerDeletion: c.blockOwnerDeletion } : r));
+      }
+      try {
+        await this.deps.client.patch(def, ns, id.name, {
+          metadata: { ownerReferences: refs.length ? refs : null, uid: id.uid, resourceVersion: obj.metadata!.resourceVersion },
+        }, 'merge');
+        return;
+      } catch (e) {
+        if (e instanceof ApiError && e.isNotFound) return;
+        if (!(e instanceof ApiError && e.isConflict) || attempt >= 4) throw e;
+      }
     }
   }
 

@@ -1,5 +1,5 @@
 import {
-  ApiError, NAMESPACES, PODS, RESOURCES, storedResources, realClock, rfc3339, runWorkers, silentLogger, WorkQueue,
+  ApiError, discoverResources, NAMESPACES, PODS, RESOURCES, storedResources, realClock, rfc3339, runWorkers, silentLogger, WorkQueue,
   type ApiClient, type Clock, type InformerFactory, type KubeObjectLike, type Logger, type Namespace, type Pod, type ResourceDef,
   type SharedInformer,
 } from '@k8ts/api';
@@ -36,6 +36,16 @@ export interface NamespaceControllerDeps {
   resources?: readonly ResourceDef[];
   /** Delay before a namespace event is handled (default NAMESPACE_DELETION_GRACE_PERIOD_MS). */
   deletionGracePeriodMs?: number;
+  /**
+   * The resources served beyond the registry (custom resources), read at each deletion as upstream reads discovery.
+   * Default: aggregated discovery through the client when `resources` is not given; null: none.
+   */
+  discover?: ((signal?: AbortSignal) => Promise<ResourceDef[]>) | null;
+}
+
+/** The namespaced resources a namespace deletion empties: deletable and listable, once per kind. */
+function deletable(all: readonly ResourceDef[]): ResourceDef[] {
+  return storedResources(all).filter((d) => d.namespaced && d.verbs.includes('delete') && d.verbs.includes('list'));
 }
 
 /** What one pass over a resource left behind (upstream's gvrDeletionMetadata). */
@@ -58,6 +68,7 @@ export class NamespaceController {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly resources: readonly ResourceDef[];
+  private readonly discover: ((signal?: AbortSignal) => Promise<ResourceDef[]>) | null;
   private readonly graceMs: number;
 
   constructor(private readonly deps: NamespaceControllerDeps) {
@@ -65,7 +76,8 @@ export class NamespaceController {
     this.log = (deps.log ?? silentLogger).child({ controller: 'namespace' });
     this.queue = new WorkQueue<string>({ clock: this.clock });
     this.graceMs = deps.deletionGracePeriodMs ?? NAMESPACE_DELETION_GRACE_PERIOD_MS;
-    this.resources = deps.resources ?? storedResources(RESOURCES).filter((d) => d.namespaced && d.verbs.includes('delete') && d.verbs.includes('list'));
+    this.resources = deps.resources ?? deletable(RESOURCES);
+    this.discover = deps.discover !== undefined ? deps.discover : deps.resources ? null : (signal) => discoverResources(deps.client, signal);
     this.namespaces = deps.informers.informerFor<Namespace>(NAMESPACES);
     this.namespaces.addHandler({ onAdd: (ns) => this.enqueue(ns), onUpdate: (_old, ns) => this.enqueue(ns) });
   }
@@ -128,7 +140,15 @@ export class NamespaceController {
     const remaining = new Map<ResourceDef, number>();
     const finalizers = new Map<string, number>();
     let estimate = 0;
-    for (const def of this.resources) {
+    let resources = this.resources;
+    if (this.discover) {
+      try {
+        resources = [...resources, ...deletable(await this.discover())];
+      } catch (e) {
+        errors.push(`discovery failed: ${(e as Error).message}`);
+      }
+    }
+    for (const def of resources) {
       try {
         const left = await this.deleteAllOf(def, name);
         estimate = Math.max(estimate, left.estimate);

@@ -265,4 +265,15 @@ describe('helpers', () => {
     expect(scaleTargetResource({ apiVersion: 'v1', kind: 'ReplicationController' }).resource).toBe('replicationcontrollers');
     expect(() => scaleTargetResource({ apiVersion: 'apps/v1', kind: 'Nope' })).toThrow('no matches for kind "Nope" in group "apps"');
   });
+
+  it('scaleTargetResource finds a discovered custom resource with /scale, in the reference\'s version first', () => {
+    const row = (version: string, scale: boolean) => ({
+      group: 'example.com', version, resource: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList', namespaced: true,
+      shortNames: [], categories: [], verbs: ['get'], subresources: scale ? [{ name: 'scale' as const, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get'] }] : [],
+    });
+    const discovered = [row('v1', true), row('v2', true), row('v3', false)];
+    expect(scaleTargetResource({ apiVersion: 'example.com/v2', kind: 'Widget' }, discovered).version).toBe('v2');
+    expect(scaleTargetResource({ apiVersion: 'example.com/v3', kind: 'Widget' }, discovered).version).toBe('v1');
+    expect(() => scaleTargetResource({ apiVersion: 'example.com/v1', kind: 'Widget' })).toThrow('no matches for kind "Widget" in group "example.com"');
+  });
 });

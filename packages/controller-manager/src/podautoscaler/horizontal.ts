@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   ApiError, cpuMillis, EventRecorder, eventTarget, HORIZONTALPODAUTOSCALERS, objectKey, parseApiVersion, parseLabelSelector, PODS, quantityValue, realClock,
-  resourcePath, RESOURCES, rfc3339, runWorkers, silentLogger, WorkQueue,
+  discoverResources, resourcePath, RESOURCES, rfc3339, runWorkers, silentLogger, WorkQueue,
   type ApiClient, type Clock, type HorizontalPodAutoscaler, type InformerFactory, type Logger, type Pod, type ResourceDef, type SharedInformer,
 } from '@k8ts/api';
 import { RestMetricsClient, type MetricsClient } from './metrics.js';
@@ -72,10 +72,12 @@ export interface HorizontalControllerDeps {
 }
 
 /** The resource a scaleTargetRef names, if it serves /scale; throws upstream's mapping errors otherwise. */
-export function scaleTargetResource(ref: { apiVersion?: string; kind?: string } | undefined): ResourceDef {
-  const { group } = parseApiVersion(ref?.apiVersion ?? '');
+export function scaleTargetResource(ref: { apiVersion?: string; kind?: string } | undefined, discovered: readonly ResourceDef[] = []): ResourceDef {
+  const { group, version } = parseApiVersion(ref?.apiVersion ?? '');
   const kind = ref?.kind ?? '';
-  const defs = RESOURCES.filter((r) => r.group === group && r.kind === kind && r.subresources.some((s) => s.name === 'scale'));
+  const defs = [...RESOURCES, ...discovered].filter((r) => r.group === group && r.kind === kind && r.subresources.some((s) => s.name === 'scale'))
+    // The reference's own version first (a custom resource's versions may differ in their scale paths).
+    .sort((a, b) => (a.version === version ? 0 : 1) - (b.version === version ? 0 : 1));
   if (!defs.length) throw new Error(`unable to determine resource for scale target reference: no matches for kind "${kind}" in group "${group}"`);
   return defs[0];
 }
@@ -186,6 +188,15 @@ export class HorizontalController {
     void this.events.record(eventTarget({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: hpa.metadata }), type, reason, message);
   }
 
+  /** The target's resource: a registry row, or one discovery shows (a custom resource with /scale, as upstream's RESTMapper). */
+  private async scaleTarget(ref: { apiVersion?: string; kind?: string }): Promise<ResourceDef> {
+    try {
+      return scaleTargetResource(ref);
+    } catch (err) {
+      return scaleTargetResource(ref, await discoverResources(this.deps.client).catch(() => { throw err; }));
+    }
+  }
+
   private async reconcile(key: string, hpa: HPA): Promise<void> {
     const original = structuredClone(hpa.status);
     const ns = hpa.metadata!.namespace!;
@@ -195,7 +206,7 @@ export class HorizontalController {
     let def: ResourceDef;
     let scale: Scale;
     try {
-      def = scaleTargetResource(ref);
+      def = await this.scaleTarget(ref);
       scale = await this.scales.get(def, ns, ref.name);
     } catch (err) {
       const message = err instanceof ApiError ? err.message : (err as Error).message;
