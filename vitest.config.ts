@@ -17,6 +17,7 @@ export default defineConfig({
       '@k8ts/dns': src('./packages/dns/src/index.ts'),
       '@k8ts/kube-proxy': src('./packages/kube-proxy/src/index.ts'),
       '@k8ts/ingress': src('./packages/ingress/src/index.ts'),
+      '@k8ts/kubectl': src('./packages/kubectl/src/index.ts'),
     },
   },
   test: {

@@ -24,6 +24,8 @@ export interface ApiClientOptions {
   /** `http://127.0.0.1:6443` (https works when `tls` says how to trust it). */
   server: string;
   userAgent?: string;
+  /** Sent with every request (kubectl's `Kubectl-Command` and `Kubectl-Session`). */
+  headers?: Record<string, string>;
   log?: Logger;
   /** Sent as `Authorization: Bearer …`; never logged. */
   token?: string;
@@ -94,6 +96,7 @@ export class ApiClient {
   private readonly basePath: string;
   private readonly pool: Pool;
   private readonly userAgent: string;
+  private readonly headers: Record<string, string>;
   private readonly token: string | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -105,6 +108,7 @@ export class ApiClient {
     this.server = opts.server.replace(/\/+$/, '');
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.userAgent = opts.userAgent ?? 'k8ts/0.1.0';
+    this.headers = Object.fromEntries(Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.token = opts.token;
     this.log = opts.log ?? silentLogger;
     this.clock = opts.clock ?? realClock;
@@ -227,7 +231,7 @@ export class ApiClient {
 
   /** Sends a request and returns a 2xx response whose body the caller must consume; anything else throws. */
   private async send(method: Dispatcher.HttpMethod, path: string, opts: RequestOptions, stream = false): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: opts.accept ?? 'application/json' };
+    const headers: Record<string, string> = { ...this.headers, 'user-agent': this.userAgent, accept: opts.accept ?? 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | Buffer | undefined;
     if (opts.body !== undefined) {
