@@ -60,7 +60,7 @@ export async function withGenerators(cmd: Command, f: Factory): Promise<void> {
 }
 
 async function create(f: Factory, o: CreateOptions): Promise<void> {
-  if (!o.filename.length) throw new CliError('must specify one of -f and -k', { usage: 'create' });
+  if (!o.filename.length) throw new CliError('must specify one of -f and -k');
   const dryRun = parseDryRun(o.dryRun);
   const validation = fieldValidation(o.validate);
   const fmt = o.output ? await parseOutputFormat(o.output, o.template) : undefined;
