@@ -13,9 +13,9 @@ export interface KubectlPair {
   dir: string;
   kubeconfig: string;
   /** Ours, in this process (fast): `run()` of @k8ts/kubectl with captured streams. */
-  ours(args: string[], stdin?: string): Promise<KubectlResult>;
+  ours(args: string[], stdin?: string, env?: Record<string, string>): Promise<KubectlResult>;
   /** The real kubectl on PATH, with its own fresh discovery cache. */
-  real(args: string[], stdin?: string): Promise<KubectlResult>;
+  real(args: string[], stdin?: string, env?: Record<string, string>): Promise<KubectlResult>;
   /** Both on the same arguments, one after the other (ours first). */
   both(args: string[], stdin?: string): Promise<{ ours: KubectlResult; real: KubectlResult }>;
   file(name: string, text: string): string;
@@ -33,18 +33,18 @@ export function kubectlPair(server: string, namespace?: string): KubectlPair {
     'users:', '- name: test', '  user: {}', '',
   ].join('\n'));
   const env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
-  const ours = async (args: string[], stdin = ''): Promise<KubectlResult> => {
+  const ours = async (args: string[], stdin = '', extra: Record<string, string> = {}): Promise<KubectlResult> => {
     let stdout = '';
     let stderr = '';
     const code = await run(args, {
       in: Readable.from([stdin]),
       out: { write: (s: string) => { stdout += s; return true; } },
       err: { write: (s: string) => { stderr += s; return true; } },
-    }, env);
+    }, { ...env, ...extra });
     return { stdout, stderr, code };
   };
-  const real = (args: string[], stdin = ''): Promise<KubectlResult> => new Promise((resolve) => {
-    const child = execFile('kubectl', [`--cache-dir=${dir}/cache`, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+  const real = (args: string[], stdin = '', extra: Record<string, string> = {}): Promise<KubectlResult> => new Promise((resolve) => {
+    const child = execFile('kubectl', [`--cache-dir=${dir}/cache`, ...args], { env: { ...env, ...extra }, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ stdout, stderr, code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0 });
     });
     const input = new PassThrough();
