@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
-import { Pool, type Dispatcher } from 'undici';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Dispatcher, Pool } from 'undici';
+import type * as Undici from 'undici';
+import type * as Yaml from 'yaml';
 import { realClock, sleep, type Clock } from './clock.js';
 import { ApiError, errors } from './errors.js';
-import { silentLogger, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 import { TokenBucketRateLimiter } from './rate-limiter.js';
 import { resourcePath, type ResourceDef } from './registry.js';
 import type { KubeList, KubeObject, WatchEvent } from './types.js';
@@ -41,12 +43,29 @@ export interface ApiClientOptions {
   clock?: Clock;
   /** Jitter of 429 retries. */
   random?: () => number;
+  /** Instead of undici's Pool (see HttpTransport). */
+  transport?: HttpTransport;
 }
 
 /** The options of ApiClient.fromKubeconfig besides the file: who is asking, and how fast. */
 export type KubeconfigClientOptions = Pick<ApiClientOptions, 'userAgent' | 'log' | 'qps' | 'burst' | 'clock'> & { context?: string };
 
 export type QueryValue = string | number | boolean | undefined;
+
+/**
+ * What the client sends requests through: undici's Pool by default. A CLI that must start fast (k8ts-kubectl) passes
+ * one over node:http, so undici is never loaded.
+ */
+export interface HttpTransport {
+  request(opts: { method: Dispatcher.HttpMethod; path: string; headers: Record<string, string>; body?: string | Buffer; signal?: AbortSignal; bodyTimeout?: number }): Promise<Dispatcher.ResponseData>;
+  destroy(): Promise<void>;
+}
+
+// Loaded on first use: importing the client must stay cheap for short-lived processes.
+const lazyRequire = createRequire(import.meta.url);
+
+/** A logger that drops everything, without loading pino. */
+const noopLogger = { debug() {}, info() {}, warn() {}, error() {}, trace() {}, fatal() {}, child() { return noopLogger; }, level: 'silent' } as unknown as Logger;
 
 export interface ListOptions {
   labelSelector?: string;
@@ -94,7 +113,7 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 export class ApiClient {
   readonly server: string;
   private readonly basePath: string;
-  private readonly pool: Pool;
+  private readonly pool: Pool | HttpTransport;
   private readonly userAgent: string;
   private readonly headers: Record<string, string>;
   private readonly token: string | undefined;
@@ -110,12 +129,12 @@ export class ApiClient {
     this.userAgent = opts.userAgent ?? 'k8ts/0.1.0';
     this.headers = Object.fromEntries(Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.token = opts.token;
-    this.log = opts.log ?? silentLogger;
+    this.log = opts.log ?? noopLogger;
     this.clock = opts.clock ?? realClock;
     this.random = opts.random ?? Math.random;
     this.limiter = opts.qps ? new TokenBucketRateLimiter({ qps: opts.qps, burst: Math.max(1, opts.burst ?? Math.ceil(opts.qps)), clock: this.clock }) : undefined;
     const tls = opts.tls;
-    this.pool = new Pool(url.origin, {
+    this.pool = opts.transport ?? new (lazyRequire('undici') as typeof Undici).Pool(url.origin, {
       keepAliveTimeout: 30_000,
       connect: tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipVerify } : undefined,
     });
@@ -395,6 +414,7 @@ function kubeconfigServer(files: string[], contextName?: string): Omit<ApiClient
       throw new Error(`cannot read kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
     }
     found++;
+    const { parse: parseYaml } = lazyRequire('yaml') as typeof Yaml;
     const cfg = (parseYaml(text) ?? {}) as KubeconfigFile;
     // As kubectl merges: the first file to set a value wins.
     current ||= cfg['current-context'];

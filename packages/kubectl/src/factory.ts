@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiClient, Logger } from '@k8ts/api';
+import type { ApiClient } from '@k8ts/api/client';
+import type { Logger } from '@k8ts/api';
 import { CliError } from './errors.js';
 import { loadKubeconfig, resolveClientConfig, type ClientConfig, type KubeConfig } from './kubeconfig.js';
 import type { RESTMapper } from './rest-mapper.js';
@@ -95,11 +96,11 @@ export class Factory {
   client(): Promise<ApiClient> {
     this.clientP ??= (async () => {
       const cfg = this.clientConfig();
-      const { ApiClient } = await import('@k8ts/api');
       const tls = cfg.ca || cfg.cert || cfg.key || cfg.insecureSkipVerify
         ? { ca: cfg.ca, cert: cfg.cert, key: cfg.key, insecureSkipVerify: cfg.insecureSkipVerify } : undefined;
+      const [{ ApiClient }, { nodeHttpTransport }] = await Promise.all([import('@k8ts/api/client'), import('./http-transport.js')]);
       return new ApiClient({
-        server: cfg.server, token: cfg.token, tls,
+        server: cfg.server, token: cfg.token, tls, transport: await nodeHttpTransport(cfg.server, tls),
         userAgent: `kubectl/${KUBECTL_VERSION} (${PLATFORM}) kubernetes/k8ts`,
         headers: { 'Kubectl-Command': this.commandPath, 'Kubectl-Session': this.session },
         log: this.verbosity() >= 6 ? requestLogger(this.io) : undefined,

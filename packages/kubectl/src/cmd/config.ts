@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { load as loadYaml } from 'js-yaml';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
@@ -153,8 +153,7 @@ function editFile(file: string, edit: (doc: Record<string, unknown>) => void): v
 }
 
 function yamlParse(text: string): unknown {
-  const yaml = createRequire(import.meta.url)('yaml') as { parse(s: string): unknown };
-  return yaml.parse(text);
+  return loadYaml(text);
 }
 
 /** The document `config view` prints: entries sorted by name, secrets redacted unless --raw, only the current context's with --minify. */
