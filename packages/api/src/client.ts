@@ -214,7 +214,13 @@ export class ApiClient {
    */
   async *watch<T extends KubeObjectLike = KubeObject>(def: ResourceDef, ns: string | undefined, opts: WatchOptions = {}): AsyncGenerator<WatchEvent<T>> {
     const { signal, ...query } = opts;
-    const res = await this.send('GET', resourcePath(def, ns), { query: { ...query, watch: true }, signal }, true);
+    yield* this.watchPath<T>(resourcePath(def, ns), { query: { ...query }, signal });
+  }
+
+  /** Like watch, on any collection path and with any Accept (kubectl's `get -w` asks for Tables). */
+  async *watchPath<T = KubeObject>(path: string, opts: { query?: Record<string, QueryValue>; accept?: string; signal?: AbortSignal } = {}): AsyncGenerator<WatchEvent<T>> {
+    const { signal } = opts;
+    const res = await this.send('GET', path, { query: { ...opts.query, watch: true }, accept: opts.accept, signal }, true);
     const decoder = new JsonObjectDecoder();
     const text = new TextDecoder();
     let finished = false;

@@ -334,15 +334,49 @@ async function watch(f: Factory, client: ApiClient, r: ResourceRequest, ns: stri
       }
     }
   } else {
-    const objects = await fetchObjects(client, r, ns, o, errors);
-    if (errors.length) return reportErrors(f, errors, false);
-    if (!o.watchOnly && objects.length) f.io.out.write(printObjects(objects, fmt, !!name, { noHeaders, showManagedFields: o.showManagedFields }));
-    rv = undefined;
+    // The list's resourceVersion starts the watch; each object prints on its own, as kubectl's watch does.
+    let items: KubeObject[] = [];
+    try {
+      if (name) {
+        const obj = await client.request<KubeObject>('GET', resourceUrl(r.mapping, ns, name), { accept: 'application/json' });
+        items = [obj];
+        rv = obj.metadata?.resourceVersion;
+      } else {
+        const list = await client.request<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>('GET', resourceUrl(r.mapping, ns), { accept: 'application/json', query: listQuery(o) });
+        items = list.items ?? [];
+        rv = list.metadata?.resourceVersion;
+      }
+    } catch (err) {
+      return reportErrors(f, [err], false);
+    }
+    if (!o.watchOnly) {
+      for (const item of items) {
+        const obj = { apiVersion: groupVersionOf(r.mapping), kind: r.mapping.kind, ...item } as KubeObject;
+        if (o.outputWatchEvents) f.io.out.write(`${(await import('../printers/serialize.js')).toGoJson({ type: 'ADDED', object: obj })}\n`);
+        else f.io.out.write(printObjects([obj], fmt, true, { noHeaders, showManagedFields: o.showManagedFields }));
+      }
+    }
   }
   const query: Record<string, string | undefined> = {
-    ...listQuery(o), watch: 'true', resourceVersion: rv,
+    ...listQuery(o), resourceVersion: rv,
     fieldSelector: name ? [`metadata.name=${name}`, o.fieldSelector].filter(Boolean).join(',') : o.fieldSelector || undefined,
   };
-  void query; void eventColumn;
-  throw new CliError('watch is not implemented yet');
+  const events = client.watchPath<KubeObject | Table>(resourceUrl(r.mapping, ns), { accept: human ? TABLE_ACCEPT : 'application/json', query });
+  for await (const ev of events) {
+    if (ev.type === 'BOOKMARK') continue;
+    if (human) {
+      const t = ev.object as Table;
+      const table: Table = t.kind === 'Table' ? t : asTable(t, r.mapping);
+      if (!table.rows?.length) continue;
+      const lines = tableRows(table, { ...popts, noHeaders: noHeaders || headerPrinted });
+      f.io.out.write(tabwrite(eventColumn(ev.type, lines)));
+      if (!noHeaders) headerPrinted = true;
+    } else {
+      const obj = { apiVersion: groupVersionOf(r.mapping), kind: r.mapping.kind, ...(ev.object as KubeObject) } as KubeObject;
+      if (o.outputWatchEvents) {
+        const { toGoJson } = await import('../printers/serialize.js');
+        f.io.out.write(`${toGoJson({ type: ev.type, object: obj })}\n`);
+      } else f.io.out.write(printObjects([obj], fmt, true, { noHeaders, showManagedFields: o.showManagedFields }));
+    }
+  }
 }
