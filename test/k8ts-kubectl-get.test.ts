@@ -13,6 +13,12 @@ beforeAll(async () => {
     expect(r.status).toBe(201);
   }
   await call(api.url, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } });
+  await call(api.url, 'POST', '/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+  await call(api.url, 'POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } });
+  await call(api.url, 'POST', '/apis/apps/v1/namespaces/default/deployments', {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
+    spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+  });
 });
 afterAll(async () => {
   k?.cleanup();
@@ -52,6 +58,21 @@ describe('k8ts-kubectl get, side by side with kubectl', () => {
     await same(['get', 'cm', '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.data.a}{"\\n"}{end}']);
     await same(['get', 'cm', '-o', 'custom-columns=NAME:.metadata.name,APP:.metadata.labels.app,MISSING:.spec.x']);
     await same(['get', 'cm', 'web', '-o', 'go-template={{.metadata.name}}:{{range $k, $v := .data}}{{$k}}={{$v}}{{end}}']);
+  });
+
+  it('lists categories, pages and selects fields as kubectl does', async () => {
+    await same(['get', 'all']);
+    await same(['get', 'all', '-o', 'name']);
+    await same(['get', 'pods,svc', '-o', 'wide']);
+    await same(['get', 'po', '-o', 'wide', '--show-labels']);
+    await same(['get', 'cm', '--chunk-size=1']);
+    await same(['get', 'cm', '--chunk-size=1', '-o', 'name']);
+    await same(['get', 'cm', '--field-selector', 'metadata.name=db']);
+    await same(['get', 'deployments.apps', '-o', 'jsonpath-as-json={.items[*].spec.replicas}']);
+    await same(['get', 'deploy.v1.apps', 'web', '-o', 'jsonpath={.spec.template.spec.containers[?(@.name=="c")].image}']);
+    await same(['get', 'pod', 'p1', '-o', 'json']);
+    await same(['get', 'svc', 'web', '-o', 'yaml']);
+    await same(['get', 'ns', '--sort-by=.metadata.name', '-o', 'custom-columns=N:.metadata.name']);
   });
 
   it('reports errors as kubectl does', async () => {
