@@ -146,6 +146,20 @@ describe('k8ts-kubectl apply, side by side with kubectl', () => {
     expect(ours.stdout).toEqual(real.stdout);
   });
 
+  it('hands a client-side applied object's last-applied annotation, unchanged, to kubectl-last-applied on a server-side apply', async () => {
+    const cm = (ns: string, v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: mig, namespace: ${ns} }\ndata: { v: "${v}" }\n`;
+    for (const [i, args] of [[], ['--server-side']].entries()) {
+      const ours = await k.ours(['apply', '-f', k.file('mig-ours.yaml', cm('ours', String(i))), ...args]);
+      const real = await k.real(['apply', '-f', k.file('mig-real.yaml', cm('real', String(i))), ...args]);
+      expect(normalise(ours.stdout.replaceAll('ours', 'NS'))).toEqual(normalise(real.stdout.replaceAll('real', 'NS')));
+    }
+    const get = async (ns: string) => (await call(api.url, 'GET', `/api/v1/namespaces/${ns}/configmaps/mig`)).body;
+    const [o, r] = [await get('ours'), await get('real')];
+    expect(o.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'].replaceAll('ours', 'NS'))
+      .toEqual(r.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'].replaceAll('real', 'NS'));
+    expect(o.data).toEqual(r.data);
+  });
+
   it('dry runs, server-side apply, conflicts and prune as kubectl', async () => {
     const cm = (ns: string, v: string, name = 'ssa') => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${name}, namespace: ${ns}, labels: { set: p } }\ndata: { v: "${v}" }\n`;
     for (const args of [

@@ -196,6 +196,19 @@ async function serverSideApply(client: ApiClient, info: Info, o: ApplyOptions, d
       body: JSON.stringify(obj), contentType: 'application/apply-patch+yaml', accept: 'application/json',
       query: { dryRun: dryRun === 'server' ? 'All' : undefined, fieldManager: o.fieldManager || 'kubectl', fieldValidation: validation, force: o.forceConflicts ? 'true' : 'false' },
     });
+    // An object applied client-side before: kubectl hands its last-applied annotation, value unchanged, to the
+    // manager kubectl-last-applied with a second apply patch (kubectl-wire.md §6).
+    const had = result.metadata?.annotations?.[LAST_APPLIED];
+    if (had !== undefined) {
+      const meta: Record<string, unknown> = { name: info.name, annotations: { [LAST_APPLIED]: had } };
+      if (info.namespace) meta.namespace = info.namespace;
+      const again = await client.request<KubeObject>('PATCH', resourceUrl(info.mapping, info.namespace, info.name), {
+        body: JSON.stringify({ apiVersion: info.object.apiVersion, kind: info.object.kind, metadata: meta }),
+        contentType: 'application/apply-patch+yaml', accept: 'application/json',
+        query: { dryRun: dryRun === 'server' ? 'All' : undefined, fieldManager: 'kubectl-last-applied', fieldValidation: validation },
+      });
+      return { object: again, verb: 'serverside-applied' };
+    }
     return { object: result, verb: 'serverside-applied' };
   } catch (err) {
     const e = err as { reason?: string; code?: number; message: string };
