@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       // The longer name first: '@k8ts/api' would also match '@k8ts/api/testing'.
       '@k8ts/api/testing': src('./packages/api/src/testing.ts'),
+      '@k8ts/api/client': src('./packages/api/src/client.ts'),
       '@k8ts/api': src('./packages/api/src/index.ts'),
       '@k8ts/apiserver': src('./packages/apiserver/src/index.ts'),
       '@k8ts/kubelet': src('./packages/kubelet/src/index.ts'),
@@ -17,6 +18,7 @@ export default defineConfig({
       '@k8ts/dns': src('./packages/dns/src/index.ts'),
       '@k8ts/kube-proxy': src('./packages/kube-proxy/src/index.ts'),
       '@k8ts/ingress': src('./packages/ingress/src/index.ts'),
+      '@k8ts/kubectl': src('./packages/kubectl/src/index.ts'),
     },
   },
   test: {

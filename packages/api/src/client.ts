@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
-import { Pool, type Dispatcher } from 'undici';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Dispatcher, Pool } from 'undici';
+import type * as Undici from 'undici';
+import type * as Yaml from 'yaml';
 import { realClock, sleep, type Clock } from './clock.js';
 import { ApiError, errors } from './errors.js';
-import { silentLogger, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 import { TokenBucketRateLimiter } from './rate-limiter.js';
 import { resourcePath, type ResourceDef } from './registry.js';
 import type { KubeList, KubeObject, WatchEvent } from './types.js';
@@ -24,6 +26,8 @@ export interface ApiClientOptions {
   /** `http://127.0.0.1:6443` (https works when `tls` says how to trust it). */
   server: string;
   userAgent?: string;
+  /** Sent with every request (kubectl's `Kubectl-Command` and `Kubectl-Session`). */
+  headers?: Record<string, string>;
   log?: Logger;
   /** Sent as `Authorization: Bearer …`; never logged. */
   token?: string;
@@ -39,12 +43,29 @@ export interface ApiClientOptions {
   clock?: Clock;
   /** Jitter of 429 retries. */
   random?: () => number;
+  /** Instead of undici's Pool (see HttpTransport). */
+  transport?: HttpTransport;
 }
 
 /** The options of ApiClient.fromKubeconfig besides the file: who is asking, and how fast. */
 export type KubeconfigClientOptions = Pick<ApiClientOptions, 'userAgent' | 'log' | 'qps' | 'burst' | 'clock'> & { context?: string };
 
 export type QueryValue = string | number | boolean | undefined;
+
+/**
+ * What the client sends requests through: undici's Pool by default. A CLI that must start fast (k8ts-kubectl) passes
+ * one over node:http, so undici is never loaded.
+ */
+export interface HttpTransport {
+  request(opts: { method: Dispatcher.HttpMethod; path: string; headers: Record<string, string>; body?: string | Buffer; signal?: AbortSignal; bodyTimeout?: number }): Promise<Dispatcher.ResponseData>;
+  destroy(): Promise<void>;
+}
+
+// Loaded on first use: importing the client must stay cheap for short-lived processes.
+const lazyRequire = createRequire(import.meta.url);
+
+/** A logger that drops everything, without loading pino. */
+const noopLogger = { debug() {}, info() {}, warn() {}, error() {}, trace() {}, fatal() {}, child() { return noopLogger; }, level: 'silent' } as unknown as Logger;
 
 export interface ListOptions {
   labelSelector?: string;
@@ -92,8 +113,9 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 export class ApiClient {
   readonly server: string;
   private readonly basePath: string;
-  private readonly pool: Pool;
+  private readonly pool: Pool | HttpTransport;
   private readonly userAgent: string;
+  private readonly headers: Record<string, string>;
   private readonly token: string | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -105,13 +127,14 @@ export class ApiClient {
     this.server = opts.server.replace(/\/+$/, '');
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.userAgent = opts.userAgent ?? 'k8ts/0.1.0';
+    this.headers = Object.fromEntries(Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.token = opts.token;
-    this.log = opts.log ?? silentLogger;
+    this.log = opts.log ?? noopLogger;
     this.clock = opts.clock ?? realClock;
     this.random = opts.random ?? Math.random;
     this.limiter = opts.qps ? new TokenBucketRateLimiter({ qps: opts.qps, burst: Math.max(1, opts.burst ?? Math.ceil(opts.qps)), clock: this.clock }) : undefined;
     const tls = opts.tls;
-    this.pool = new Pool(url.origin, {
+    this.pool = opts.transport ?? new (lazyRequire('undici') as typeof Undici).Pool(url.origin, {
       keepAliveTimeout: 30_000,
       connect: tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipVerify } : undefined,
     });
@@ -191,7 +214,13 @@ export class ApiClient {
    */
   async *watch<T extends KubeObjectLike = KubeObject>(def: ResourceDef, ns: string | undefined, opts: WatchOptions = {}): AsyncGenerator<WatchEvent<T>> {
     const { signal, ...query } = opts;
-    const res = await this.send('GET', resourcePath(def, ns), { query: { ...query, watch: true }, signal }, true);
+    yield* this.watchPath<T>(resourcePath(def, ns), { query: { ...query }, signal });
+  }
+
+  /** Like watch, on any collection path and with any Accept (kubectl's `get -w` asks for Tables). */
+  async *watchPath<T = KubeObject>(path: string, opts: { query?: Record<string, QueryValue>; accept?: string; signal?: AbortSignal } = {}): AsyncGenerator<WatchEvent<T>> {
+    const { signal } = opts;
+    const res = await this.send('GET', path, { query: { ...opts.query, watch: true }, accept: opts.accept, signal }, true);
     const decoder = new JsonObjectDecoder();
     const text = new TextDecoder();
     let finished = false;
@@ -227,7 +256,7 @@ export class ApiClient {
 
   /** Sends a request and returns a 2xx response whose body the caller must consume; anything else throws. */
   private async send(method: Dispatcher.HttpMethod, path: string, opts: RequestOptions, stream = false): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: opts.accept ?? 'application/json' };
+    const headers: Record<string, string> = { ...this.headers, 'user-agent': this.userAgent, accept: opts.accept ?? 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | Buffer | undefined;
     if (opts.body !== undefined) {
@@ -391,6 +420,7 @@ function kubeconfigServer(files: string[], contextName?: string): Omit<ApiClient
       throw new Error(`cannot read kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
     }
     found++;
+    const { parse: parseYaml } = lazyRequire('yaml') as typeof Yaml;
     const cfg = (parseYaml(text) ?? {}) as KubeconfigFile;
     // As kubectl merges: the first file to set a value wins.
     current ||= cfg['current-context'];

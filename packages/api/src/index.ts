@@ -41,7 +41,7 @@ export { rfc3339, microTime } from './time.js';
 export { getControllerOf, newControllerRef, isControlledBy } from './controller-ref.js';
 export { ApiClient, JsonObjectDecoder } from './client.js';
 export type {
-  ApiClientOptions, KubeconfigClientOptions, KubeObjectLike, ListOptions, WatchOptions, WriteOptions, PatchType, RequestOptions, QueryValue,
+  ApiClientOptions, KubeconfigClientOptions, KubeObjectLike, ListOptions, WatchOptions, WriteOptions, PatchType, RequestOptions, QueryValue, HttpTransport,
   DeleteOptions,
 } from './client.js';
 export { Informer, InformerCache, objectKey } from './informer.js';

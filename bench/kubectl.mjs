@@ -1,0 +1,66 @@
+// k8ts-kubectl start-up: `k8ts-kubectl get pods` on an empty namespace timed as a whole process against the real
+// kubectl (Go) on the same apiserver, in one run, runs alternating so a drift of the machine hits both alike.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startApiserver, startEtcd } from '../scripts/lib/processes.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OURS = path.join(ROOT, 'packages/kubectl/dist/main.js');
+
+function timeRun(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`));
+      else resolve({ ms, stderr: err });
+    });
+  });
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+/** Prints the median wall time of each and the ratio ours/real; `runs` pairs after one warm-up each. */
+export async function benchKubectl({ runs = 15 } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-kubectl-'));
+  const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+  const apiserver = await startApiserver({ etcdEndpoint: etcd.endpoint, logFile: path.join(dir, 'apiserver.log') });
+  try {
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\ncurrent-context: b\nclusters:\n- name: b\n  cluster:\n    server: ${apiserver.url}\ncontexts:\n- name: b\n  context:\n    cluster: b\n    user: b\n    namespace: bench-empty\nusers:\n- name: b\n  user: {}\n`);
+    const env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
+    await fetch(`${apiserver.url}/api/v1/namespaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-empty' } }) });
+    const ours = () => timeRun(process.execPath, [OURS, 'get', 'pods'], env);
+    // The real kubectl keeps its discovery cache warm between runs (as a user's does); ours fetches discovery each run.
+    const real = () => timeRun('kubectl', [`--cache-dir=${dir}/cache`, 'get', 'pods'], env);
+    const check = await ours();
+    if (!/No resources found in bench-empty namespace/.test(check.stderr)) throw new Error(`unexpected output: ${check.stderr}`);
+    await real();
+    const a = [];
+    const b = [];
+    const c = [];
+    const bare = () => timeRun(process.execPath, ['-e', '0'], env);
+    for (let i = 0; i < runs; i++) {
+      a.push((await ours()).ms);
+      b.push((await real()).ms);
+      c.push((await bare()).ms);
+    }
+    const ratios = a.map((x, i) => x / b[i]);
+    console.log(`kubectl start-up (get pods, empty namespace, whole process, ${runs} runs each, alternating):`);
+    console.log(`  k8ts-kubectl  median ${median(a).toFixed(1)} ms   (min ${Math.min(...a).toFixed(1)}, max ${Math.max(...a).toFixed(1)})`);
+    console.log(`  kubectl (Go)  median ${median(b).toFixed(1)} ms   (min ${Math.min(...b).toFixed(1)}, max ${Math.max(...b).toFixed(1)})`);
+    console.log(`  node -e 0     median ${median(c).toFixed(1)} ms   (Node's own start-up, the floor of any Node CLI)`);
+    console.log(`  ratio k8ts-kubectl / kubectl: median ${median(ratios).toFixed(2)} (goal <= 1.0)`);
+  } finally {
+    await apiserver.stop();
+    await etcd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,215 @@
+import { Command, CommanderError, Option } from 'commander';
+import { COMMANDS, loadCommand, rootHelp } from './commands.js';
+import { CliError, ExitCode, exitCodeOf, formatError } from './errors.js';
+import { Factory, parseRequestTimeout, processStreams, type GlobalFlags, type IOStreams } from './factory.js';
+import { kubectlHelp } from './help.js';
+
+/** Global flags that take a value, short and long (to find the command name before anything is imported). */
+const VALUE_FLAGS = new Set([
+  '--kubeconfig', '--context', '--cluster', '--user', '-n', '--namespace', '-s', '--server', '--token',
+  '--certificate-authority', '--client-certificate', '--client-key', '--request-timeout', '-v', '--v', '--cache-dir',
+  '--tls-server-name', '--as', '--as-group', '--as-uid', '--username', '--password', '--profile', '--profile-output',
+  '--log-flush-frequency', '--vmodule',
+]);
+
+/** kubectl's global flags on a commander program. */
+function addGlobalFlags(program: Command): void {
+  const opt = (flags: string, desc: string, def?: string | boolean) => {
+    const o = new Option(flags, desc);
+    if (def !== undefined) o.default(def);
+    program.addOption(o);
+  };
+  opt('--kubeconfig <file>', 'Path to the kubeconfig file to use for CLI requests.');
+  opt('--context <name>', 'The name of the kubeconfig context to use');
+  opt('--cluster <name>', 'The name of the kubeconfig cluster to use');
+  opt('--user <name>', 'The name of the kubeconfig user to use');
+  opt('-n, --namespace <namespace>', 'If present, the namespace scope for this CLI request');
+  opt('-s, --server <url>', 'The address and port of the Kubernetes API server');
+  opt('--token <token>', 'Bearer token for authentication to the API server');
+  opt('--certificate-authority <file>', 'Path to a cert file for the certificate authority');
+  opt('--client-certificate <file>', 'Path to a client certificate file for TLS');
+  opt('--client-key <file>', 'Path to a client key file for TLS');
+  opt('--insecure-skip-tls-verify', "If true, the server's certificate will not be checked for validity. This will make your HTTPS connections insecure");
+  opt('--tls-server-name <name>', 'Server name to use for server certificate validation. If it is not provided, the hostname used to contact the server is used');
+  opt('--request-timeout <duration>', 'The length of time to wait before giving up on a single server request. Non-zero values should contain a corresponding time unit (e.g. 1s, 2m, 3h). A value of zero means don\'t timeout requests.', '0');
+  opt('-v, --v <level>', 'number for the log level verbosity', '0');
+  opt('--cache-dir <dir>', 'Default cache directory');
+  for (const hidden of ['--as <user>', '--as-group <group>', '--as-uid <uid>', '--username <name>', '--password <password>', '--profile <name>',
+    '--profile-output <file>', '--log-flush-frequency <d>', '--vmodule <spec>']) {
+    program.addOption(new Option(hidden).hideHelp());
+  }
+  for (const hidden of ['--match-server-version', '--warnings-as-errors', '--disable-compression', '--add-dir-header', '--alsologtostderr', '--logtostderr']) {
+    program.addOption(new Option(hidden).hideHelp());
+  }
+}
+
+/**
+ * pflag accepts `-o=yaml` and `--flag=false` for booleans; commander does not. Rewrites the first into `-o yaml` and
+ * takes the second out, returning the booleans to set to false after parsing.
+ */
+function normaliseArgs(argv: string[], cmd: Command | undefined, program: Command): { args: string[]; falses: { cmd: Command; attr: string }[] } {
+  const args: string[] = [];
+  const falses: { cmd: Command; attr: string }[] = [];
+  const findOpt = (flag: string): { cmd: Command; o: Option } | undefined => {
+    for (let c: Command | null | undefined = cmd; c; c = c.parent) {
+      const o = c.options.find((x) => x.long === flag || x.short === flag);
+      if (o) return { cmd: c, o };
+    }
+    const o = program.options.find((x) => x.long === flag || x.short === flag);
+    return o ? { cmd: program, o } : undefined;
+  };
+  let rest = false;
+  for (const a of argv) {
+    if (rest || a === '--') {
+      rest = true;
+      args.push(a);
+      continue;
+    }
+    const short = /^(-[a-zA-Z])=(.*)$/s.exec(a);
+    if (short) {
+      const found = findOpt(short[1]);
+      if (found?.o.isBoolean()) {
+        if (/^false$/i.test(short[2])) falses.push({ cmd: found.cmd, attr: found.o.attributeName() });
+        else args.push(short[1]);
+      } else args.push(short[1], short[2]);
+      continue;
+    }
+    const long = /^(--[^=]+)=(.*)$/s.exec(a);
+    if (long) {
+      const found = findOpt(long[1]);
+      if (found?.o.isBoolean()) {
+        if (/^(false|0|f)$/i.test(long[2])) falses.push({ cmd: found.cmd, attr: found.o.attributeName() });
+        else if (/^(true|1|t)$/i.test(long[2])) args.push(long[1]);
+        else throw new CliError(`invalid argument "${long[2]}" for "${long[1]}" flag: strconv.ParseBool: parsing "${long[2]}": invalid syntax`, { raw: false });
+        continue;
+      }
+    }
+    args.push(a);
+  }
+  return { args, falses };
+}
+
+/** The command name: the first word that is neither a flag nor a global flag's value. */
+function commandName(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return undefined;
+    if (!a.startsWith('-') || a === '-') return a;
+    if (!a.includes('=') && VALUE_FLAGS.has(a)) i++;
+  }
+  return undefined;
+}
+
+/** kubectl's (cobra's) rendering of commander's parse errors. */
+function commanderMessage(err: CommanderError, cmdPath: string, argv: string[]): string {
+  const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? '';
+  const see = `See '${cmdPath} --help' for usage.`;
+  switch (err.code) {
+    case 'commander.unknownOption':
+      if (/^-[^-]/.test(quoted)) return `Error: unknown shorthand flag: '${quoted[1]}' in ${quoted}\n${see}`;
+      return `Error: unknown flag: ${quoted}\n${see}`;
+    case 'commander.optionMissingArgument': {
+      // quoted is the option's flags, `-n, --namespace <namespace>`: name the spelling the user typed.
+      const spellings = quoted.split(/[ ,]+/).filter((x) => x.startsWith('-'));
+      const typed = [...argv].reverse().find((a) => spellings.includes(a)) ?? spellings[spellings.length - 1];
+      return `Error: flag needs an argument: ${/^-[^-]/.test(typed) ? `'${typed.slice(1)}' in ${typed}` : typed}\n${see}`;
+    }
+    case 'commander.excessArguments':
+      return `Error: unknown command "${argv.filter((a) => !a.startsWith('-')).pop() ?? ''}" for "${cmdPath}"\n${see}`;
+    default:
+      return `Error: ${err.message.replace(/^error: /, '')}\n${see}`;
+  }
+}
+
+/**
+ * Runs one kubectl invocation and resolves to its exit code; never throws and never prints a stack trace. Only the
+ * named command's module is imported.
+ */
+export async function run(argv: string[], io: IOStreams = processStreams(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const f = new Factory({}, io, env);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const program = new Command('kubectl');
+    program.exitOverride();
+    program.configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s), outputError: () => {} });
+    program.configureHelp({ formatHelp: (cmd) => kubectlHelp(cmd) });
+    program.helpCommand(false);
+    program.allowExcessArguments(false);
+    program.helpOption('-h, --help', 'help for kubectl');
+    addGlobalFlags(program);
+    const name = commandName(argv);
+    if (name === undefined) {
+      if (argv.some((a) => a === '-h' || a === '--help') || argv.length === 0 || argv.every((a) => a.startsWith('-'))) {
+        // A global flag missing its value is still an error (`kubectl -n`).
+        const last = argv[argv.length - 1];
+        if (last && VALUE_FLAGS.has(last)) {
+          io.err.write(`Error: flag needs an argument: ${last.startsWith('--') ? last : `'${last.slice(1)}' in ${last}`}\nSee 'kubectl --help' for usage.\n`);
+          return 1;
+        }
+        io.out.write(rootHelp());
+        return 0;
+      }
+    }
+    const entry = COMMANDS.find((c) => c.name === name);
+    if (!entry) {
+      io.err.write(`Error: unknown command "${name}" for "kubectl"\n`);
+      return 1;
+    }
+    const register = await loadCommand(entry);
+    if (!register) throw new CliError(`"kubectl ${entry.name}" is not implemented in k8ts-kubectl yet`);
+    const cmd = await register(program, f);
+    f.commandPath = `kubectl ${entry.name}`;
+    const { args, falses } = normaliseArgs(argv, findLeaf(cmd, argv), program);
+    program.hook('preAction', (_root, action) => {
+      for (const { cmd: c, attr } of falses) c.setOptionValueWithSource(attr, false, 'cli');
+      const globals = program.opts<GlobalFlags>();
+      Object.assign(f.flags, globals);
+      f.commandPath = commandPathOf(action);
+      const ms = parseRequestTimeout(globals.requestTimeout);
+      if (ms > 0) {
+        timer = setTimeout(() => {
+          io.err.write('Unable to connect to the server: net/http: request canceled (Client.Timeout exceeded while awaiting headers)\n');
+          process.exit(1);
+        }, ms);
+        timer.unref();
+      }
+    });
+    try {
+      await program.parseAsync(args, { from: 'user' });
+    } catch (err) {
+      if (err instanceof CommanderError) {
+        if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+        io.err.write(`${commanderMessage(err, f.commandPath, args)}\n`);
+        return 1;
+      }
+      throw err;
+    }
+    return Number(process.exitCode ?? 0) || 0;
+  } catch (err) {
+    if (err instanceof ExitCode) return err.exitCode;
+    const text = formatError(err, f.serverForMessages());
+    io.err.write(`${text}\n`);
+    if (f.verbosity() >= 8 && err instanceof Error && err.stack) io.err.write(`${err.stack}\n`);
+    return exitCodeOf(err);
+  } finally {
+    if (timer) clearTimeout(timer);
+    await f.close().catch(() => {});
+  }
+}
+
+function commandPathOf(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  names[0] = 'kubectl';
+  return names.join(' ');
+}
+
+/** The deepest subcommand named in argv (`config view` → view), for flag lookups. */
+function findLeaf(cmd: Command, argv: string[]): Command {
+  let leaf = cmd;
+  for (const a of argv) {
+    const sub = leaf.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (sub) leaf = sub;
+  }
+  return leaf;
+}

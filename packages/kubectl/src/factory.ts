@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { ApiClient } from '@k8ts/api/client';
+import type { Logger } from '@k8ts/api';
+import { CliError } from './errors.js';
+import { loadKubeconfig, resolveClientConfig, type ClientConfig, type KubeConfig } from './kubeconfig.js';
+import type { RESTMapper } from './rest-mapper.js';
+
+/** kubectl's global flags (genericclioptions.ConfigFlags plus klog's `-v`), as commander parses them. */
+export interface GlobalFlags {
+  kubeconfig?: string;
+  context?: string;
+  cluster?: string;
+  user?: string;
+  namespace?: string;
+  server?: string;
+  token?: string;
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  insecureSkipTlsVerify?: boolean;
+  tlsServerName?: string;
+  requestTimeout?: string;
+  v?: string;
+  cacheDir?: string;
+}
+
+/** Where a command reads and writes: the process's streams, or buffers in tests. */
+export interface IOStreams {
+  in: NodeJS.ReadableStream;
+  out: { write(s: string): unknown };
+  err: { write(s: string): unknown };
+}
+
+/** The version string kubectl reports and sends; the User-Agent starts `kubectl/` so managers are named alike. */
+export const KUBECTL_VERSION = 'v1.32.4-k8ts';
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
+export const PLATFORM = `${process.platform}/${GO_ARCH[process.arch] ?? process.arch}`;
+
+/**
+ * Everything a command needs from its environment, made lazily and once per run: the merged kubeconfig, the
+ * resolved connection, the namespace, the API client and the RESTMapper from discovery (kubectl's cmdutil.Factory).
+ */
+export class Factory {
+  /** `kubectl get`: sent as Kubectl-Command, and named in usage errors. */
+  commandPath = 'kubectl';
+  private readonly session = randomUUID();
+  private config: KubeConfig | undefined;
+  private resolved: ClientConfig | undefined;
+  private clientP: Promise<ApiClient> | undefined;
+  private mapperP: Promise<RESTMapper> | undefined;
+
+  constructor(readonly flags: GlobalFlags, readonly io: IOStreams = processStreams(), readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /** The merged kubeconfig chain (`--kubeconfig`, else `$KUBECONFIG`, else `~/.kube/config`). */
+  kubeconfig(): KubeConfig {
+    this.config ??= loadKubeconfig(this.flags.kubeconfig, this.env);
+    return this.config;
+  }
+
+  /** Server, credentials and namespace after the flags are applied. Throws kubectl's configuration errors. */
+  clientConfig(): ClientConfig {
+    this.resolved ??= resolveClientConfig(this.kubeconfig(), {
+      context: this.flags.context, cluster: this.flags.cluster, user: this.flags.user, namespace: this.flags.namespace,
+      server: this.flags.server, token: this.flags.token, certificateAuthority: this.flags.certificateAuthority,
+      clientCertificate: this.flags.clientCertificate, clientKey: this.flags.clientKey,
+      insecureSkipTlsVerify: this.flags.insecureSkipTlsVerify, tlsServerName: this.flags.tlsServerName,
+    });
+    return this.resolved;
+  }
+
+  /** The server URL, for messages; never throws. */
+  serverForMessages(): string | undefined {
+    try {
+      return this.clientConfig().server;
+    } catch {
+      return this.flags.server;
+    }
+  }
+
+  /** `-n`, else the context's namespace, else `default`. */
+  namespace(): string {
+    return this.flags.namespace || this.clientConfig().namespace;
+  }
+
+  /** Whether `-n` was given (kubectl then refuses manifests naming another namespace). */
+  namespaceExplicit(): boolean {
+    return !!this.flags.namespace;
+  }
+
+  /** The verbosity of `-v`. */
+  verbosity(): number {
+    return Number(String(this.flags.v ?? '0').replace(/^=/, '')) || 0;
+  }
+
+  /** The API client (imported on first use, so commands that never talk to a server do not load it). */
+  client(): Promise<ApiClient> {
+    this.clientP ??= (async () => {
+      const cfg = this.clientConfig();
+      const tls = cfg.ca || cfg.cert || cfg.key || cfg.insecureSkipVerify
+        ? { ca: cfg.ca, cert: cfg.cert, key: cfg.key, insecureSkipVerify: cfg.insecureSkipVerify } : undefined;
+      const [{ ApiClient }, { nodeHttpTransport }] = await Promise.all([import('@k8ts/api/client'), import('./http-transport.js')]);
+      return new ApiClient({
+        server: cfg.server, token: cfg.token, tls, transport: await nodeHttpTransport(cfg.server, tls),
+        userAgent: `kubectl/${KUBECTL_VERSION} (${PLATFORM}) kubernetes/k8ts`,
+        headers: { 'Kubectl-Command': this.commandPath, 'Kubectl-Session': this.session },
+        log: this.verbosity() >= 6 ? requestLogger(this.io) : undefined,
+      });
+    })();
+    return this.clientP;
+  }
+
+  /** The RESTMapper from the server's discovery, fetched once per run. */
+  mapper(): Promise<RESTMapper> {
+    this.mapperP ??= (async () => {
+      const [{ RESTMapper }, client] = await Promise.all([import('./rest-mapper.js'), this.client()]);
+      return RESTMapper.discover(client);
+    })();
+    return this.mapperP;
+  }
+
+  /** Prints kubectl's `Warning: …` line on stderr. */
+  warn(message: string): void {
+    this.io.err.write(`Warning: ${message}\n`);
+  }
+
+  /** Closes connections (open watches end). */
+  async close(): Promise<void> {
+    if (this.clientP) await (await this.clientP.catch(() => undefined))?.close();
+  }
+}
+
+/** The process's stdin, stdout and stderr. */
+export function processStreams(): IOStreams {
+  return { in: process.stdin, out: process.stdout, err: process.stderr };
+}
+
+/** A Logger printing the client's request lines at `-v=6` and above, klog-style. */
+function requestLogger(io: IOStreams): Logger {
+  const line = (obj: unknown, msg?: string): void => {
+    const o = (typeof obj === 'object' && obj ? obj : {}) as { method?: string; path?: string; status?: number };
+    if (msg === 'api request') io.err.write(`I ${new Date().toISOString()} round_trippers.go] "Response" verb="${o.method}" url="${o.path}" status="${o.status}"\n`);
+  };
+  const logger = { debug: line, info: line, warn: line, error: line, trace: () => {}, fatal: line, child: () => logger, level: 'debug' };
+  return logger as unknown as Logger;
+}
+
+/** Parses `--request-timeout` (`0`, `30`, `1s`, `2m`, `1h`) into milliseconds; 0 means none. */
+export function parseRequestTimeout(value: string | undefined): number {
+  if (!value || value === '0') return 0;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const ms = parseGoDuration(value);
+  if (ms === undefined) throw new CliError('Invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)');
+  return ms;
+}
+
+/** Go's time.ParseDuration subset: `1h2m3.5s`, `300ms`. Undefined when it does not parse. */
+export function parseGoDuration(value: string): number | undefined {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (value === '0') return 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let pos = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(value))) {
+    total += Number(m[1]) * units[m[2]];
+    pos = re.lastIndex;
+  }
+  return pos === value.length && pos > 0 ? total : undefined;
+}

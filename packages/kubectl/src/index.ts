@@ -1,0 +1,11 @@
+export { run } from './cli.js';
+export { Factory, KUBECTL_VERSION, PLATFORM, parseGoDuration, parseRequestTimeout } from './factory.js';
+export type { GlobalFlags, IOStreams } from './factory.js';
+export { CliError, ExitCode, usageError, formatError, apiErrorMessage } from './errors.js';
+export { loadKubeconfig, resolveClientConfig, kubeconfigFiles } from './kubeconfig.js';
+export type { KubeConfig, ClientConfig } from './kubeconfig.js';
+export { RESTMapper, resourceUrl, groupResource, kindPrefix, groupVersionOf } from './rest-mapper.js';
+export type { ResourceMapping } from './rest-mapper.js';
+export { readManifests, parseManifests, toInfos, parseResourceArgs } from './resource-builder.js';
+export type { Manifest, Info, ResourceRequest } from './resource-builder.js';
+export { COMMANDS } from './commands.js';
