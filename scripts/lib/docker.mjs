@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, cmdline, isAlive, isExecutable, isSameProcess, stopPid, tailFile, waitFor, which } from './processes.mjs';
+import { ROOT, cmdline, ensureEtcd, isAlive, isExecutable, isSameProcess, stopPid, tailFile, waitFor, which } from './processes.mjs';
 
 /**
  * Where an engine we start keeps its state, socket, pid file and log. One well-known place for scripts and tests
@@ -18,6 +18,12 @@ export const DOCKER_STATE_DIR = '/tmp/k8ts-docker';
 export const DOCKER_API_VERSION = 'v1.41';
 /** The images `ensureImages` builds. */
 export const IMAGES = { pause: 'k8ts/pause:latest', busybox: 'k8ts/busybox:latest' };
+
+/**
+ * Local stand-ins for the official base images of the k8ts Dockerfile, built from the host's own binaries by
+ * `ensureBaseImages` where no registry answers (node:22-bookworm-slim, the official etcd image).
+ */
+export const BASE_IMAGES = { node: 'k8ts/node:local', etcd: 'k8ts/etcd:local' };
 
 /** Label carrying a digest of an image's build context, so that a changed Dockerfile or binary rebuilds it. */
 const CONTEXT_LABEL = 'io.k8ts.image.context';
@@ -74,6 +80,102 @@ export async function ensureImages(socket) {
   const sock = socketPath(socket);
   await ensureImage(sock, IMAGES.busybox, 'images/busybox', () => ({ busybox: { data: fs.readFileSync(staticBusybox()), mode: 0o755 } }));
   await ensureImage(sock, IMAGES.pause, 'images/pause', () => ({ pause: { data: compilePause(), mode: 0o755 } }));
+}
+
+/**
+ * Builds the local base images (`BASE_IMAGES`) from this host's binaries, when missing or built from a different
+ * context: `k8ts/node:local` holds the host's node with its libraries, the static busybox and the host's iptables;
+ * `k8ts/etcd:local` the host's etcd and etcdctl in /usr/local/bin. Installs busybox-static and etcd-client when missing.
+ * @param {string} socket `unix:///path` or a path
+ * @returns {Promise<typeof BASE_IMAGES>}
+ */
+export async function ensureBaseImages(socket) {
+  const sock = socketPath(socket);
+  await ensureImage(sock, BASE_IMAGES.node, 'images/node', nodeRootfs);
+  await ensureImage(sock, BASE_IMAGES.etcd, 'images/etcd', etcdRootfs);
+  return BASE_IMAGES;
+}
+
+/** @returns {Files} node, its libraries, busybox, iptables (binary, libraries, extensions), /etc/passwd and group. */
+function nodeRootfs() {
+  const node = fs.realpathSync(process.execPath);
+  const xtables = fs.realpathSync(which('iptables-restore') ?? '/usr/sbin/iptables-restore');
+  const extensionsDir = ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib/aarch64-linux-gnu/xtables', '/usr/lib/xtables', '/lib/xtables']
+    .find((d) => fs.existsSync(d));
+  const extensions = extensionsDir ? fs.readdirSync(extensionsDir).filter((f) => f.endsWith('.so')).map((f) => path.join(extensionsDir, f)) : [];
+  /** @type {Files} */
+  const files = {
+    'rootfs/usr/local/bin/node': { data: fs.readFileSync(node), mode: 0o755 },
+    'rootfs/bin/busybox': { data: fs.readFileSync(staticBusybox()), mode: 0o755 },
+    'rootfs/usr/sbin/xtables-multi': { data: fs.readFileSync(xtables), mode: 0o755 },
+    'rootfs/etc/passwd': { data: Buffer.from('root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n'), mode: 0o644 },
+    'rootfs/etc/group': { data: Buffer.from('root:x:0:\nnode:x:1000:\nnogroup:x:65534:\n'), mode: 0o644 },
+    // iptables reads these to name protocols; Debian's netbase.
+    ...(['/etc/protocols', '/etc/services', '/etc/ethertypes'].filter((f) => fs.existsSync(f))
+      .reduce((acc, f) => ({ ...acc, [`rootfs${f}`]: { data: fs.readFileSync(f), mode: 0o644 } }), {})),
+  };
+  for (const ext of extensions) files[`rootfs${ext}`] = { data: fs.readFileSync(ext), mode: 0o644 };
+  for (const lib of sharedLibraries([node, xtables, ...extensions])) files[`rootfs${lib}`] = { data: fs.readFileSync(lib), mode: 0o755 };
+  return files;
+}
+
+/** @returns {Files} etcd and etcdctl in /usr/local/bin with their libraries. */
+function etcdRootfs() {
+  const etcd = fs.realpathSync(ensureEtcd());
+  let etcdctl = which('etcdctl');
+  if (!etcdctl) {
+    aptInstall(['etcd-client'], 'etcdctl not found (the etcd image\'s health check uses it)');
+    etcdctl = which('etcdctl') ?? '/usr/bin/etcdctl';
+  }
+  etcdctl = fs.realpathSync(etcdctl);
+  /** @type {Files} */
+  const files = {
+    'rootfs/usr/local/bin/etcd': { data: fs.readFileSync(etcd), mode: 0o755 },
+    'rootfs/usr/local/bin/etcdctl': { data: fs.readFileSync(etcdctl), mode: 0o755 },
+    'rootfs/tmp/.keep': { data: Buffer.alloc(0), mode: 0o644 },
+  };
+  for (const lib of sharedLibraries([etcd, etcdctl])) files[`rootfs${lib}`] = { data: fs.readFileSync(lib), mode: 0o755 };
+  return files;
+}
+
+/**
+ * The shared libraries (and the program interpreter) `ldd` lists for `binaries`, as the paths they are loaded from.
+ * @param {string[]} binaries
+ * @returns {string[]}
+ */
+function sharedLibraries(binaries) {
+  const libs = new Set();
+  for (const bin of binaries) {
+    if (isStaticElf(bin)) continue;
+    const res = spawnSync('ldd', [bin], { encoding: 'utf8' });
+    if (res.status !== 0) throw new Error(`ldd ${bin} failed: ${res.error?.message ?? res.stderr.trim()}`);
+    for (const line of res.stdout.split('\n')) {
+      const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+      if (m) libs.add(m[1]);
+    }
+  }
+  return [...libs].sort();
+}
+
+/**
+ * The docker compose command: `docker compose` (v2) when the docker CLI has it, else `docker-compose` (Debian's
+ * 1.29), installing Debian's docker-compose (apt, as root or via sudo) when neither is there.
+ * @returns {string[]} the command and its leading arguments
+ */
+export function ensureCompose() {
+  const found = findCompose();
+  if (found) return found;
+  aptInstall(['docker-compose'], 'neither `docker compose` nor docker-compose found');
+  const installed = findCompose();
+  if (!installed) throw new Error('installed docker-compose but found no docker-compose on PATH');
+  return installed;
+}
+
+function findCompose() {
+  const docker = which('docker');
+  if (docker && spawnSync(docker, ['compose', 'version'], { stdio: 'ignore', timeout: 10_000 }).status === 0) return [docker, 'compose'];
+  const v1 = which('docker-compose');
+  return v1 ? [v1] : undefined;
 }
 
 /**
@@ -391,11 +493,18 @@ function compilePause() {
 export function tar(files) {
   const blocks = [];
   for (const [name, { data, mode }] of Object.entries(files)) {
-    if (Buffer.byteLength(name) > 100) throw new Error(`tar: name too long: ${name}`);
+    // ustar: names past 100 bytes are split at a '/' into a prefix (at most 155 bytes) and the rest.
+    let [prefix, base] = ['', name];
+    if (Buffer.byteLength(name) > 100) {
+      const cut = name.slice(0, 156).lastIndexOf('/');
+      [prefix, base] = [name.slice(0, cut), name.slice(cut + 1)];
+      if (cut <= 0 || Buffer.byteLength(prefix) > 155 || Buffer.byteLength(base) > 100) throw new Error(`tar: name too long: ${name}`);
+    }
     const h = Buffer.alloc(512);
     const field = (value, offset, length) => h.write(value, offset, length, 'utf8');
     const octal = (n, offset, length) => field(`${n.toString(8).padStart(length - 1, '0')}\0`, offset, length);
-    field(name, 0, 100);
+    field(base, 0, 100);
+    field(prefix, 345, 155);
     octal(mode, 100, 8);
     octal(0, 108, 8);
     octal(0, 116, 8);

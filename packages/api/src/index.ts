@@ -38,6 +38,7 @@ export { runWorkers } from './run-workers.js';
 export type { RunWorkersOptions } from './run-workers.js';
 export { TokenBucketRateLimiter } from './rate-limiter.js';
 export { rfc3339, microTime } from './time.js';
+export { hostAddress, defaultRouteInterfaces } from './host-address.js';
 export { getControllerOf, newControllerRef, isControlledBy } from './controller-ref.js';
 export { ApiClient, JsonObjectDecoder } from './client.js';
 export type {

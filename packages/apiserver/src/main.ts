@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createLogger } from '@k8ts/api';
+import { createLogger, hostAddress } from '@k8ts/api';
 import { buildApp } from './app.js';
 
 /** A flag that must be a non-negative integer (commander's argParser): anything else stops the server at start. */
@@ -13,7 +13,7 @@ const program = new Command('k8ts-apiserver')
   .description('The k8ts API server: Kubernetes REST API on HTTP, state in etcd.')
   .addOption(new Option('--etcd-servers <urls>', 'comma-separated etcd client URLs').env('ETCD_SERVERS').default('http://127.0.0.1:2379'))
   .addOption(new Option('--bind-address <ip>', 'address to listen on').env('APISERVER_BIND_ADDRESS').default('127.0.0.1'))
-  .addOption(new Option('--advertise-address <ip>', 'address the kubernetes Service\'s Endpoints point at (default: the bind address)').env('APISERVER_ADVERTISE_ADDRESS'))
+  .addOption(new Option('--advertise-address <ip>', 'address the kubernetes Service\'s Endpoints point at (default: the bind address; for 0.0.0.0, the host\'s default interface\'s, as upstream)').env('APISERVER_ADVERTISE_ADDRESS'))
   .addOption(new Option('--port <port>', 'port to listen on (plain HTTP)').env('APISERVER_PORT').default('6443'))
   .addOption(new Option('--etcd-compaction-interval <seconds>', 'compact etcd history this often; 0 disables').env('ETCD_COMPACTION_INTERVAL').default('300'))
   .addOption(new Option('--watch-cache-size <events>', 'events kept per resource for watch replay').default('10000'))
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
     maxRequestsInflight: Number(opts.maxRequestsInflight),
     defaultNotReadyTolerationSeconds: Number(opts.defaultNotReadyTolerationSeconds),
     defaultUnreachableTolerationSeconds: Number(opts.defaultUnreachableTolerationSeconds),
-    advertiseAddress: opts.advertiseAddress,
+    // As upstream: a wildcard bind advertises the address of the default route's interface (a container's own).
+    advertiseAddress: opts.advertiseAddress ?? (['0.0.0.0', '::'].includes(opts.bindAddress) ? hostAddress() : undefined),
     serviceAccountSigningKeyFile: opts.serviceAccountSigningKeyFile,
   });
   const address = await app.listen({ host: opts.bindAddress, port: Number(opts.port) });

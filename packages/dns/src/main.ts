@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createServer } from 'node:http';
 import { Command, Option } from 'commander';
-import { ApiClient, createLogger, ENDPOINTSLICES, PODS, SERVICES, SharedInformerFactory, type EndpointSlice, type Pod, type Service } from '@k8ts/api';
+import { ApiClient, createLogger, ENDPOINTSLICES, hostAddress, PODS, SERVICES, SharedInformerFactory, type EndpointSlice, type Pod, type Service } from '@k8ts/api';
 import { registerKubeDns } from './register.js';
 import { DnsServer, Forwarder, hostNameservers } from './server.js';
 import { ClusterZone, podIndexers, serviceIndexers, sliceIndexers } from './zone.js';
@@ -14,7 +14,7 @@ const program = new Command('k8ts-dns')
   .addOption(new Option('--cluster-domain <domain>', 'the cluster domain served').default('cluster.local'))
   .addOption(new Option('--bind-address <ip>', 'address the DNS server listens on (UDP and TCP); pods must reach it').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'DNS port (53 when root, else 10053)').env('DNS_PORT').default(root ? '53' : '10053'))
-  .addOption(new Option('--advertise-address <ip>', 'address written to the kube-dns endpoints (default: --bind-address, or 127.0.0.1 for a wildcard bind)'))
+  .addOption(new Option('--advertise-address <ip>', 'address written to the kube-dns endpoints (default: --bind-address; for a wildcard bind, the host\'s default interface\'s, as the apiserver does)'))
   .addOption(new Option('--register-service <bool>', 'create kube-system/kube-dns and point its Endpoints and EndpointSlice at this server').default('true'))
   .addOption(new Option('--service-ip <ip>', 'ClusterIP of the kube-dns Service when it is created').default('10.96.0.10'))
   .addOption(new Option('--upstream-nameservers <list>', 'comma-separated resolvers for names outside the cluster domain (default: /etc/resolv.conf\'s; "none": SERVFAIL at once)'))
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   log.info({ address: o.bindAddress, port, domain: o.clusterDomain, upstreams }, 'serving cluster DNS');
   if (o.registerService !== 'false') {
     const wildcard = o.bindAddress === '0.0.0.0' || o.bindAddress === '::';
-    const address = o.advertiseAddress ?? (wildcard ? '127.0.0.1' : o.bindAddress);
+    const address = o.advertiseAddress ?? (wildcard ? hostAddress() : o.bindAddress);
     for (let delay = 500; !ac.signal.aborted; delay = Math.min(delay * 2, 10_000)) {
       try {
         await registerKubeDns(client, { address, port, clusterIP: o.serviceIp });

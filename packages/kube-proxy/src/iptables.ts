@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { silentLogger, type Logger } from '@k8ts/api';
 import { parseExisting, renderCleanup, renderRules, type RuleOptions } from './iptables-rules.js';
 import type { Proxier, SyncResult } from './proxier.js';
@@ -70,10 +70,20 @@ export class IptablesProxier implements Proxier {
 
   async sync(map: ServiceMap): Promise<SyncResult> {
     if (!this.localnetSet && this.opts.nodePortAddresses.some((a) => a.startsWith('127.'))) {
-      // As upstream: 127.0.0.1:<nodePort> can only be DNATed to a pod with route_localnet.
-      await writeFile(this.opts.routeLocalnetPath ?? '/proc/sys/net/ipv4/conf/all/route_localnet', '1');
+      // As upstream: 127.0.0.1:<nodePort> can only be DNATed to a pod with route_localnet. As upstream's
+      // EnsureSysctl, written only when it differs: in a container /proc/sys is read-only, and the host may have set it.
+      const file = this.opts.routeLocalnetPath ?? '/proc/sys/net/ipv4/conf/all/route_localnet';
+      const current = await readFile(file, 'utf8').then((v) => v.trim(), () => undefined);
+      if (current !== '1') {
+        try {
+          await writeFile(file, '1');
+          this.log.info('set net.ipv4.conf.all.route_localnet=1 for localhost NodePorts');
+        } catch (err) {
+          // ClusterIPs and the other addresses' NodePorts still work: go on without localhost NodePorts.
+          this.log.error({ err }, 'cannot set net.ipv4.conf.all.route_localnet=1: NodePorts on 127.0.0.1 will not answer; run `sysctl -w net.ipv4.conf.all.route_localnet=1` on the host');
+        }
+      }
       this.localnetSet = true;
-      this.log.info('set net.ipv4.conf.all.route_localnet=1 for localhost NodePorts');
     }
     const tables = await save();
     const { text, rules } = renderRules(map, this.opts, parseExisting(tables.nat, tables.filter));

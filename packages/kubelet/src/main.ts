@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ApiClient, createLogger, SharedInformerFactory } from '@k8ts/api';
+import { ApiClient, createLogger, hostAddress, SharedInformerFactory } from '@k8ts/api';
 import { readHostResolvConf } from './dns.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { DockerStreaming } from './docker/streaming.js';
@@ -15,7 +15,8 @@ const program = new Command('k8ts-kubelet')
   .addOption(new Option('--kubeconfig <path>', 'kubeconfig to reach the apiserver').env('KUBECONFIG'))
   .addOption(new Option('--apiserver <url>', 'apiserver URL (instead of a kubeconfig)').env('K8TS_APISERVER'))
   .addOption(new Option('--node-name <name>', 'name of this node').env('NODE_NAME').default(hostname()))
-  .addOption(new Option('--node-ip <ip>', "this node's InternalIP; the kubelet listens there").env('NODE_IP').default('127.0.0.1'))
+  .addOption(new Option('--node-ip <ip>', "this node's InternalIP; the kubelet listens there").env('NODE_IP')
+    .default(hostAddress(), "the host's default interface's address, as upstream"))
   .addOption(new Option('--port <port>', 'kubelet HTTP port (logs, stats)').env('KUBELET_PORT').default('10250'))
   .addOption(new Option('--docker-socket <path>', 'Docker Engine API socket').env('DOCKER_HOST').default('unix:///var/run/docker.sock'))
   .addOption(new Option('--pod-network <name>', 'Docker network pod sandboxes join').default('bridge'))
