@@ -1,9 +1,11 @@
 // The local cluster launcher: `scripts/cluster up|down|status|env`. See `scripts/cluster --help`.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ensureDockerEngine, ensureImages, networkGateway, pingDocker } from './lib/docker.mjs';
+import { ensureDockerEngine, ensureImages, findDockerEngine, networkGateway, networkSubnet, pingDocker, removeContainers } from './lib/docker.mjs';
+import { followLogs, tailMerged, useColour } from './lib/logs.mjs';
 import {
   APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, DNS_MAIN, INGRESS_MAIN, KUBE_PROXY_MAIN, KUBELET_MAIN, ROOT, SCHEDULER_MAIN, chooseProxyMode,
   cleanupKubeProxyRules, cmdline, freePort, isAlive, isHealthy, isPortFree, isSameProcess, startApiserver, startEtcd,
@@ -13,10 +15,13 @@ import {
 const DEFAULT_STATE_DIR = path.join(ROOT, '.k8ts');
 const DEFAULT_PORT = 6443;
 const EXIT_DOWN = 3;
+/** When this command started (the node process; `scripts/cluster` execs it at once). */
+const commandStart = Math.round(performance.timeOrigin);
 
 /**
- * The cluster's processes in start order (stopped in reverse). `start(ctx)` starts one detached and healthy and
- * may leave values in ctx for the rows after it; `healthPath` is what `status` asks (or `healthy(c)` when it is
+ * The cluster's processes in order (stopped in reverse). `start(ctx)` starts one detached and healthy and may leave
+ * values in ctx for the rows after it; a row starts as soon as the rows it names in `after` are up, so independent
+ * ones start at once (the whole cluster comes up in the time of its longest chain: etcd, apiserver, DNS, kubelet); `healthPath` is what `status` asks (or `healthy(c)` when it is
  * not plain HTTP). A row whose start returns no `started` ran nothing of ours (a reused Docker engine).
  */
 const BASE_COMPONENTS = [
@@ -32,6 +37,7 @@ const BASE_COMPONENTS = [
   {
     name: 'apiserver',
     healthPath: '/readyz',
+    after: ['etcd'],
     async start(ctx) {
       const api = await startApiserver({
         etcdEndpoint: ctx.etcdEndpoint, port: ctx.apiserverPort, logFile: ctx.logFile('apiserver'), detached: true,
@@ -43,6 +49,7 @@ const BASE_COMPONENTS = [
   {
     name: 'scheduler',
     healthPath: '/healthz',
+    after: ['apiserver'],
     async start(ctx) {
       const sched = await startScheduler({ apiserverUrl: ctx.apiserverUrl, logFile: ctx.logFile('scheduler'), detached: true });
       return { started: sched, url: sched.url, ports: { port: sched.port } };
@@ -51,6 +58,7 @@ const BASE_COMPONENTS = [
   {
     name: 'controller-manager',
     healthPath: '/healthz',
+    after: ['apiserver'],
     async start(ctx) {
       // The local-path provisioner puts each node's volumes under that kubelet's root directory.
       const extraArgs = ['--local-path-dir', path.join(ctx.stateDir, 'kubelet', '{node}', 'local-path')];
@@ -69,6 +77,8 @@ const DOCKER = {
     const engine = await ensureDockerEngine();
     await ensureImages(engine.socket);
     ctx.dockerSocket = engine.socket;
+    // The pods' addresses: kube-proxy masquerades ClusterIP traffic from outside them (its --cluster-cidr).
+    ctx.podCidr = await networkSubnet(engine.socket).catch(() => undefined);
     if (!engine.startedByUs) return { url: engine.socket };
     const argv = cmdline(engine.pid) ?? [];
     return { started: { pid: engine.pid, argv, logFile: undefined, stop: engine.stop, process: undefined }, url: engine.socket };
@@ -83,6 +93,7 @@ const DOCKER = {
 const DNS = {
   name: 'dns',
   healthPath: '/readyz',
+  after: ['apiserver', 'dockerd'],
   async start(ctx) {
     const root = process.getuid?.() === 0;
     const gateway = ctx.dockerSocket ? await networkGateway(ctx.dockerSocket).catch(() => undefined) : undefined;
@@ -110,12 +121,16 @@ function kubeletRow(i) {
   return {
     name: `kubelet-${nodeName}`,
     healthPath: '/healthz',
+    after: ['dns', 'dockerd'], // ClusterFirst pods need the DNS server's address
+    // --cleanup-on-exit: its pods' containers go with it (pods get at most 2 s each), which takes a few seconds.
+    stopGraceMs: 30_000,
     async start(ctx) {
       const k = await startKubelet({
         apiserverUrl: ctx.apiserverUrl, nodeName, nodeIP: `127.0.1.${i}`, port: ctx.kubeletPort, dockerSocket: ctx.dockerSocket,
         rootDir: path.join(ctx.stateDir, 'kubelet', nodeName), manifestDir: path.join(ctx.stateDir, 'manifests', nodeName),
         logFile: ctx.logFile(`kubelet-${nodeName}`), detached: true,
-        extraArgs: ctx.clusterDns ? ['--cluster-dns', ctx.clusterDns] : [],
+        // --cluster-name keeps this cluster's containers apart from other clusters' node-N on the same engine.
+        extraArgs: ['--cluster-name', ctx.clusterName, '--cleanup-on-exit', ...(ctx.clusterDns ? ['--cluster-dns', ctx.clusterDns] : [])],
       });
       return { started: k, url: k.url, ports: { port: k.port } };
     },
@@ -133,9 +148,13 @@ function kubeProxyRows(nodes, mode) {
     return [{
       name: 'kube-proxy',
       healthPath: '/healthz',
+      after: ['apiserver', 'dockerd'],
       afterStop: () => cleanupKubeProxyRules(),
       async start(ctx) {
-        const p = await startKubeProxy({ apiserverUrl: ctx.apiserverUrl, mode, nodePortAddresses: ['127.0.0.1', ...nodeIPs], logFile: ctx.logFile('kube-proxy'), detached: true });
+        const p = await startKubeProxy({
+          apiserverUrl: ctx.apiserverUrl, mode, nodePortAddresses: ['127.0.0.1', ...nodeIPs], logFile: ctx.logFile('kube-proxy'), detached: true,
+          extraArgs: ctx.podCidr ? ['--cluster-cidr', ctx.podCidr] : [],
+        });
         return { started: p, url: p.url, ports: { port: p.port } };
       },
     }];
@@ -143,6 +162,7 @@ function kubeProxyRows(nodes, mode) {
   return nodeIPs.map((nodeIP, i) => ({
     name: `kube-proxy-node-${i + 1}`,
     healthPath: '/healthz',
+    after: ['apiserver', 'dockerd'],
     async start(ctx) {
       const p = await startKubeProxy({
         apiserverUrl: ctx.apiserverUrl, mode, nodeName: `node-${i + 1}`, nodeIP, host: nodeIP,
@@ -161,6 +181,7 @@ function ingressRow(nodes) {
   return {
     name: 'ingress',
     healthPath: '/healthz',
+    after: ['apiserver'],
     async start(ctx) {
       const nodeIPs = Array.from({ length: nodes }, (_, i) => `127.0.1.${i + 1}`);
       const i = await startIngress({
@@ -200,9 +221,34 @@ function layout(stateDir) {
     logs: path.join(dir, 'logs'),
     kubeconfig: path.join(dir, 'kubeconfig'),
     pids: path.join(dir, 'pids.json'),
+    clusterName: clusterNameOf(dir),
     // How to address this state dir again in hints printed to the user.
     flag: dir === DEFAULT_STATE_DIR ? '' : ` --state-dir ${shellQuote(dir)}`,
   };
+}
+
+/**
+ * The cluster's name, from its state directory: the kubelets label their containers `io.k8ts.cluster=<name>`, so that
+ * `down` and `clean` find exactly this cluster's and two clusters on one engine never touch each other's.
+ */
+function clusterNameOf(dir) {
+  return `local-${createHash('sha256').update(dir).digest('hex').slice(0, 10)}`;
+}
+
+/** The rows a cluster runs on its nodes (stopped first, before its pod containers are swept). */
+const isNodeRow = (name) => name.startsWith('kubelet-') || name.startsWith('kube-proxy') || name === 'ingress';
+
+/**
+ * Removes every container labelled with the cluster's name: whatever its kubelets' --cleanup-on-exit left (a kubelet
+ * that crashed, or was killed). Reports rather than throws.
+ */
+async function sweepContainers(socket, clusterName) {
+  try {
+    const n = await removeContainers(socket, [`io.k8ts.cluster=${clusterName}`]);
+    if (n) console.log(`removed ${n} pod container${n === 1 ? '' : 's'} the kubelets left`);
+  } catch (err) {
+    console.error(`cluster: could not remove the cluster's pod containers: ${err.message} (scripts/cluster clean retries)`);
+  }
 }
 
 function readState(files) {
@@ -262,6 +308,7 @@ async function up(opts, cmd) {
   const ctx = {
     etcdDataDir: files.etcdDataDir,
     stateDir: files.dir,
+    clusterName: files.clusterName,
     apiserverPort,
     kubeletPort: opts.kubeletPort,
     ingressPorts: opts.nodes > 0 ? {
@@ -281,6 +328,7 @@ async function up(opts, cmd) {
     startedAt: new Date().toISOString(),
     nodes: opts.nodes,
     proxyMode: 'userspace',
+    clusterName: files.clusterName,
     components: [],
   };
   if (opts.nodes > 0) {
@@ -296,15 +344,23 @@ async function up(opts, cmd) {
   let phase = 'starting';
   const stopAll = async (code) => {
     phase = 'stopping';
-    for (const { name, started } of [...running].reverse()) {
-      if (started.process && (started.process.exitCode !== null || started.process.signalCode !== null)) continue;
+    logView.abort();
+    const stop = async ({ name, started }) => {
+      if (started.process && (started.process.exitCode !== null || started.process.signalCode !== null)) return;
       console.log(`stopping ${name} (pid ${started.pid})`);
-      await started.stop().catch((err) => console.error(`cluster: could not stop ${name}: ${err.message}`));
+      const row = components(state.nodes, state.proxyMode).find((r) => r.name === name);
+      await started.stop({ graceMs: row?.stopGraceMs }).catch((err) => console.error(`cluster: could not stop ${name}: ${err.message}`));
       afterStop(state.nodes, state.proxyMode, name);
-    }
+    };
+    // The nodes at once (each kubelet removes its pods' containers on the way out), then the control plane in order.
+    const reversed = [...running].reverse();
+    await Promise.all(reversed.filter((r) => isNodeRow(r.name)).map(stop));
+    if (ctx.dockerSocket) await sweepContainers(ctx.dockerSocket, files.clusterName);
+    for (const r of reversed.filter((x) => !isNodeRow(x.name))) await stop(r);
     fs.rmSync(files.pids, { force: true });
     process.exit(code);
   };
+  const logView = new AbortController();
   const onSignal = (sig) => {
     if (phase === 'running') void stopAll(0);
     else if (phase === 'starting') {
@@ -314,25 +370,43 @@ async function up(opts, cmd) {
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, onSignal);
 
-  try {
-    for (const component of components(opts.nodes, state.proxyMode)) {
-      if (phase === 'interrupted') break;
-      console.log(`starting ${component.name}…`);
-      const { started, url, ports } = await component.start(ctx);
-      if (started) running.push({ name: component.name, started });
-      state.components.push({
-        name: component.name, pid: started?.pid, url, ports, argv: started?.argv, logFile: started?.logFile,
-        startedAt: new Date().toISOString(),
-      });
-      writeState(files, state); // after each start, so that `down` finds whatever is running should we die
+  const rows = components(opts.nodes, state.proxyMode);
+  const order = (list) => list.sort((a, b) => rows.findIndex((r) => r.name === a.name) - rows.findIndex((r) => r.name === b.name));
+  const done = new Set();
+  const inFlight = new Map();
+  let failure;
+  const startRow = (row) => row.start(ctx).then(({ started, url, ports }) => {
+    if (started) {
+      running.push({ name: row.name, started });
+      order(running);
     }
-  } catch (err) {
-    console.error(`cluster: ${err.message}`);
+    state.components.push({
+      name: row.name, pid: started?.pid, url, ports, argv: started?.argv, logFile: started?.logFile, startedAt: new Date().toISOString(),
+    });
+    order(state.components);
+    writeState(files, state); // after each start, so that `down` finds whatever is running should we die
+    done.add(row.name);
+  }, (err) => { failure ??= err; }).finally(() => inFlight.delete(row.name));
+  while (!failure && phase !== 'interrupted') {
+    for (const row of rows) {
+      if (done.has(row.name) || inFlight.has(row.name)) continue;
+      if (!(row.after ?? []).every((n) => done.has(n) || !rows.some((r) => r.name === n))) continue;
+      console.log(`starting ${row.name}…`);
+      inFlight.set(row.name, startRow(row));
+    }
+    if (!inFlight.size) break; // all started
+    await Promise.race(inFlight.values());
+  }
+  await Promise.allSettled(inFlight.values()); // what is starting is up or has failed: then stopAll finds it
+  if (failure) {
+    console.error(`cluster: ${failure.message}`);
     await stopAll(1);
   }
   if (phase === 'interrupted') await stopAll(130);
   writeKubeconfig(files.kubeconfig, ctx.apiserverUrl);
-  printUp(files, state);
+  // Node Ready is what a user waits for: the kubelets are healthy by now, and register within moments.
+  const ready = opts.nodes > 0 ? await waitForNodesReady(ctx.apiserverUrl, opts.nodes, 30_000) : undefined;
+  printUp(files, state, { startedMs: commandStart, ready, logs: !opts.detach && opts.logs });
   if (opts.detach) return 0;
 
   phase = 'running';
@@ -346,7 +420,35 @@ async function up(opts, cmd) {
       void stopAll(1);
     });
   }
+  if (opts.logs) {
+    // The merged view from here on; every line also stays in its component's file.
+    void followLogs(logSources(files, state), { out: process.stdout, colour: useColour(process.stdout), signal: logView.signal });
+  }
   return new Promise(() => {}); // stopAll exits the process
+}
+
+/** Each recorded component's log file, named as the component. */
+function logSources(files, state) {
+  return state.components.filter((c) => c.logFile).map((c) => ({ name: c.name, file: c.logFile }));
+}
+
+/**
+ * Waits until `nodes` Nodes report Ready=True; the seconds since the command started, or undefined when they were not
+ * all Ready by the deadline (up still succeeds: `kubectl get nodes` says why).
+ */
+async function waitForNodesReady(apiserverUrl, nodes, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${apiserverUrl}/api/v1/nodes`, { signal: AbortSignal.timeout(2_000) });
+      const list = await res.json();
+      const ready = (list.items ?? []).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      if (ready.length >= nodes) return (Date.now() - commandStart) / 1000;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log(`not every node is Ready after ${timeoutMs / 1000} s: kubectl get nodes, and the kubelets' logs, say why`);
+  return undefined;
 }
 
 function ingressLine(state) {
@@ -354,8 +456,10 @@ function ingressLine(state) {
   return ports ? `\ningress:     http://127.0.0.1:${ports.http}, https://127.0.0.1:${ports.https} and on each node address (IngressClass k8ts, the default)` : '';
 }
 
-function printUp(files, state) {
-  console.log(`\nk8ts is up (${state.mode}; state in ${files.dir})`);
+function printUp(files, state, { startedMs, ready, logs }) {
+  const took = ready !== undefined ? `${state.nodes} node${state.nodes === 1 ? '' : 's'} Ready ${ready.toFixed(1)} s after the command`
+    : `${((Date.now() - startedMs) / 1000).toFixed(1)} s`;
+  console.log(`\nk8ts is up (${state.mode}; ${took}; state in ${files.dir})`);
   printTable(state.components.map((c) => ({ ...c, healthy: true })));
   console.log(`
 logs:        ${files.logs}/{${state.components.map((c) => c.name).join(',')}}.log
@@ -364,10 +468,16 @@ kubeconfig:  ${files.kubeconfig}
 nodes:       ${state.nodes}${state.nodes ? ` (node-1…node-${state.nodes} on 127.0.1.1…127.0.1.${state.nodes}; static pod manifests in ${files.dir}/manifests/<node>/)` : ''}${state.nodes ? `
 kube-proxy:  ${state.proxyMode} mode (NodePorts on 127.0.0.1 and each node address${state.proxyMode === 'iptables' ? '; ClusterIPs too' : '; pods cannot reach ClusterIPs'})` : ''}${ingressLine(state)}
 
-Use it with kubectl:
+Try, in another shell:
   export KUBECONFIG=${shellQuote(files.kubeconfig)}    # or: eval "$(scripts/cluster${files.flag} env)"
-  kubectl get --raw /readyz
-${state.mode === 'detached' ? `Stop it with: scripts/cluster${files.flag} down` : `Ctrl-C (or scripts/cluster${files.flag} down in another shell) stops it.`}`);
+${state.nodes ? `  kubectl get nodes -o wide
+  kubectl apply -f ${shellQuote(path.relative(process.cwd(), path.join(ROOT, 'examples/web.yaml')) || 'examples/web.yaml')}      # a Deployment of 2 and its Service
+  kubectl get pods -n demo -o wide` : `  kubectl get --raw /readyz
+  kubectl create configmap hello --from-literal=greeting=hi
+  kubectl get configmaps`}
+${state.mode === 'detached'
+    ? `Logs: scripts/cluster${files.flag} logs -f (all, merged) or ${files.logs}/<component>.log. Stop it with: scripts/cluster${files.flag} down`
+    : `Ctrl-C (or scripts/cluster${files.flag} down in another shell) stops it and removes its pods' containers.${logs ? ' The components\' logs follow, merged:' : ''}`}`);
 }
 
 /** The ingress controller's port: as asked (0: a free one), else the default, or a free one when that is taken. */
@@ -432,20 +542,67 @@ async function down(opts) {
   // A foreground launcher stops its components itself, in order; whatever it leaves is stopped below.
   if (state.mode === 'foreground' && isSameProcess(state.launcher.pid, state.launcher.argv)) {
     console.log(`stopping the foreground launcher (pid ${state.launcher.pid})`);
-    await stopPid(state.launcher.pid, { graceMs: 30_000 });
+    await stopPid(state.launcher.pid, { graceMs: 60_000 });
   }
-  for (const c of [...state.components].reverse()) {
-    if (c.pid === undefined) continue; // not ours (a Docker engine that was already running)
+  const rows = components(state.nodes ?? 0, state.proxyMode);
+  const stop = async (c) => {
+    if (c.pid === undefined) return; // not ours (a Docker engine that was already running)
     if (isSameProcess(c.pid, c.argv)) {
       console.log(`stopping ${c.name} (pid ${c.pid})`);
-      await stopPid(c.pid);
+      await stopPid(c.pid, { graceMs: rows.find((r) => r.name === c.name)?.stopGraceMs });
       afterStop(state.nodes ?? 0, state.proxyMode, c.name);
     } else if (isAlive(c.pid)) {
       console.log(`pid ${c.pid} no longer runs ${c.name}: leaving it alone`);
     }
-  }
+  };
+  // The nodes at once (each kubelet removes its pods' containers on the way out), then the control plane in order.
+  const reversed = [...state.components].reverse();
+  await Promise.all(reversed.filter((c) => isNodeRow(c.name)).map(stop));
+  const socket = state.components.find((c) => c.name === 'dockerd')?.url;
+  if (socket && await pingDocker(socket)) await sweepContainers(socket, state.clusterName ?? files.clusterName);
+  for (const c of reversed.filter((x) => !isNodeRow(x.name))) await stop(c);
   fs.rmSync(files.pids, { force: true });
-  console.log(`k8ts is down (state kept in ${files.dir}; \`scripts/cluster${files.flag} up\` resumes it)`);
+  console.log(`k8ts is down (objects kept in ${files.dir}; \`scripts/cluster${files.flag} up\` resumes them, and their pods start again)`);
+  return 0;
+}
+
+/** Removes the containers of this state dir's cluster (or, with --all, every container a k8ts kubelet made). */
+async function clean(opts) {
+  const files = layout(opts.stateDir);
+  const state = readState(files);
+  if (state && !opts.all && (await inspect(state)).some((r) => r.running && r.pid !== undefined)) {
+    throw new UserError(`k8ts is up in ${files.dir}: \`scripts/cluster${files.flag} down\` stops it and removes its containers`);
+  }
+  const socket = state?.components.find((c) => c.name === 'dockerd')?.url ?? await findDockerEngine();
+  if (!socket || !await pingDocker(socket)) {
+    console.log('no Docker engine answers: no containers to remove');
+    return 0;
+  }
+  const labels = opts.all ? ['io.kubernetes.pod.uid'] : [`io.k8ts.cluster=${state?.clusterName ?? files.clusterName}`];
+  const n = await removeContainers(socket, labels);
+  console.log(`removed ${n} container${n === 1 ? '' : 's'} ${opts.all ? 'made by k8ts kubelets (label io.kubernetes.pod.uid)' : `of the cluster in ${files.dir} (label ${labels[0]})`}`);
+  return 0;
+}
+
+/** The merged, colourized view of the components' logs: the last --tail lines of each, then (-f) what follows. */
+async function logs(names, opts) {
+  const files = layout(opts.stateDir);
+  const state = readState(files);
+  let sources = state ? logSources(files, state)
+    : (fs.existsSync(files.logs) ? fs.readdirSync(files.logs) : []).filter((f) => f.endsWith('.log'))
+      .map((f) => ({ name: f.slice(0, -'.log'.length), file: path.join(files.logs, f) }));
+  if (names.length) {
+    const unknown = names.filter((n) => !sources.some((s) => s.name === n));
+    if (unknown.length) throw new UserError(`no log of ${unknown.join(', ')} in ${files.logs} (there are: ${sources.map((s) => s.name).join(', ') || 'none'})`);
+    sources = sources.filter((s) => names.includes(s.name));
+  }
+  if (!sources.length) throw new UserError(`no logs in ${files.logs}: \`scripts/cluster${files.flag} up\` first`);
+  const colour = useColour(process.stdout);
+  for (const line of tailMerged(sources, { lines: opts.tail, colour })) console.log(line);
+  if (!opts.follow) return 0;
+  const ac = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => ac.abort());
+  await followLogs(sources, { out: process.stdout, colour, signal: ac.signal });
   return 0;
 }
 
@@ -490,25 +647,33 @@ const stateDirOption = () => new Option('--state-dir <dir>', 'directory holding 
   .env('K8TS_STATE_DIR').default(DEFAULT_STATE_DIR, '<repo>/.k8ts');
 
 const program = new Command('scripts/cluster')
-  .description('Runs a local k8ts cluster (etcd, apiserver, scheduler, controller-manager, kubelets and kube-proxy on 127.0.1.N) as processes on this machine.')
+  .description('Runs a local k8ts cluster as processes on this machine: etcd, apiserver, scheduler, controller-manager, cluster DNS, --nodes kubelets (node-N on 127.0.1.N), kube-proxy and the ingress controller, with a Docker engine when none answers.')
   .showHelpAfterError('(scripts/cluster --help, or scripts/cluster COMMAND --help, lists what it accepts)')
   .addHelpText('after', `
 State directory (--state-dir or K8TS_STATE_DIR, default <repo>/.k8ts):
-  etcd/          etcd data; kept across down/up, so up resumes the same cluster
-  logs/*.log     one log per component, appended across runs
+  etcd/          etcd data; kept across down/up, so up resumes the same objects (their pods start again)
+  logs/*.log     one log per component, appended across runs (scripts/cluster logs shows them merged)
   kubeconfig     points kubectl at the apiserver (cluster, context k8ts; user admin)
+  kubelet/       each node's pod volumes and local-path volumes
+  manifests/     each node's static pod manifests
   pids.json      PIDs, ports and start times of a running cluster; removed by down
 
+Pod containers carry the label io.k8ts.cluster=local-<hash of the state dir>: down removes them (the kubelets run
+with --cleanup-on-exit, and down removes whatever a killed kubelet left); a kubelet restarted alone adopts them.
+
 Examples:
-  scripts/cluster up                  start in the foreground; Ctrl-C stops everything
-  scripts/cluster up --detach         start in the background and return once healthy
+  scripts/cluster up                  start in the foreground, showing every component's log merged; Ctrl-C stops it
+  scripts/cluster up --detach         start in the background and return once every node is Ready
   eval "$(scripts/cluster env)"       point kubectl at it
+  scripts/cluster logs -f             follow the merged logs (or: scripts/cluster logs -f kubelet-node-1 apiserver)
   scripts/cluster status              exit 0 when all healthy, 1 when some are not, 3 when down
-  scripts/cluster down                stop a detached cluster`);
+  scripts/cluster down                stop it and remove its pods' containers; up again resumes the same objects
+  scripts/cluster clean               remove the pod containers a killed cluster left (--all: of every k8ts cluster)`);
 
 program.command('up')
   .description('start etcd, the apiserver, the scheduler, the controller-manager, --nodes kubelets, kube-proxy and the ingress controller (with a Docker engine when none answers), building first if the build is stale; write the kubeconfig')
-  .option('-d, --detach', 'run in the background (own process groups, output to logs/) and return once healthy')
+  .option('-d, --detach', 'run in the background (own process groups, output to logs/) and return once every node is Ready')
+  .option('--no-logs', 'in the foreground, do not show the components\' logs (they still go to logs/*.log; `scripts/cluster logs -f` shows them)')
   .addOption(new Option('--port <port>', 'apiserver port; when the default is taken a free one is used, 0 always picks one')
     .default(DEFAULT_PORT).argParser(intArg(0)))
   .addOption(new Option('--kubelet-port <port>', 'port every kubelet serves on, at its node\'s own address').default(10250).argParser(intArg(1)))
@@ -526,9 +691,23 @@ program.command('up')
   .action(async (opts, cmd) => { process.exitCode = await up(opts, cmd); });
 
 program.command('down')
-  .description('stop the cluster recorded in pids.json (only processes this script started), keeping its state')
+  .description('stop the cluster recorded in pids.json (only processes this script started) and remove its pod containers, keeping its state (etcd data, logs)')
   .addOption(stateDirOption())
   .action(async (opts) => { process.exitCode = await down(opts); });
+
+program.command('clean')
+  .description('remove the pod containers of the cluster in --state-dir (label io.k8ts.cluster), e.g. after a kubelet was killed; --all: of every k8ts cluster on this engine')
+  .option('--all', 'remove every container a k8ts kubelet made (label io.kubernetes.pod.uid), of any cluster, local or compose')
+  .addOption(stateDirOption())
+  .action(async (opts) => { process.exitCode = await clean(opts); });
+
+program.command('logs')
+  .description('show the components\' logs merged, a line each prefixed with its component (colours on a terminal; NO_COLOR / FORCE_COLOR); every component, or those named')
+  .argument('[component...]', 'components to show, as `status` names them (etcd, apiserver, kubelet-node-1, …)')
+  .option('-f, --follow', 'keep following the logs until Ctrl-C')
+  .addOption(new Option('--tail <n>', 'lines of each log to show first').default(10).argParser(intArg(0)))
+  .addOption(stateDirOption())
+  .action(async (names, opts) => { process.exitCode = await logs(names, opts); });
 
 program.command('status')
   .description('show each component: pid, url, healthy; exit 0 when all healthy, 1 when not, 3 when down')

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -101,6 +101,7 @@ spec:
     const node3 = await startKubelet({
       apiserverUrl: server, nodeName: 'node-3', nodeIP: '127.0.1.3', port: await freePort('127.0.1.3'), dockerSocket: dockerHost,
       rootDir: path.join(dir, 'node-3'), logFile: path.join(dir, 'node-3.log'),
+      extraArgs: ['--cluster-name', JSON.parse(readFileSync(path.join(state(), 'pids.json'), 'utf8')).clusterName],
     });
     try {
       const on3 = await until(async () => (await pods('agent')).find((p) => p.node === 'node-3' && p.phase === 'Running'), 'an agent pod Running on node-3', 60_000);

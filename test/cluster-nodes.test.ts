@@ -21,6 +21,8 @@ describe.skipIf(!built)('scripts/cluster up with kubelets', { timeout: 180_000 }
   const state = () => path.join(dir, 'state');
   const cluster = (...args: string[]) => run(path.join(ROOT, 'scripts/cluster'), [...args, '--state-dir', state()], { timeout: 300_000 });
   const kubectl = async (...args: string[]) => (await run('kubectl', [`--cache-dir=${dir}/kc`, ...args], { env, timeout: 60_000 })).stdout;
+  // The cluster's name, which its kubelets label their containers with: a kubelet a test starts joins it likewise.
+  const clusterName = () => JSON.parse(readFileSync(path.join(state(), 'pids.json'), 'utf8')).clusterName as string;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'k8ts-nodes-'));
@@ -121,7 +123,7 @@ spec:
     const node3 = await startKubelet({
       apiserverUrl: (await kubectl('config', 'view', '-o', 'jsonpath={.clusters[0].cluster.server}')).trim(),
       nodeName: 'node-3', nodeIP: '127.0.1.3', port: await freePort('127.0.1.3'), dockerSocket: dockerHost,
-      rootDir: path.join(dir, 'node-3'), logFile: path.join(dir, 'node-3.log'), extraArgs: ['--cpu', '64'],
+      rootDir: path.join(dir, 'node-3'), logFile: path.join(dir, 'node-3.log'), extraArgs: ['--cpu', '64', '--cluster-name', clusterName()],
     });
     try {
       // The node-3 kubelet reports 64 CPUs: the scheduler binds the pod there as soon as the node is Ready.
@@ -183,7 +185,7 @@ spec:
     const logFile = path.join(dir, 'node-1-again.log');
     const again = await startKubelet({
       apiserverUrl: flag('--apiserver'), nodeName: 'node-1', nodeIP: '127.0.1.1', port: Number(flag('--port')), dockerSocket: flag('--docker-socket'),
-      rootDir: flag('--root-dir'), manifestDir: flag('--pod-manifest-path'), logFile,
+      rootDir: flag('--root-dir'), manifestDir: flag('--pod-manifest-path'), logFile, extraArgs: ['--cluster-name', flag('--cluster-name')],
     });
     try {
       await eventually(async () => readFileSync(logFile, 'utf8').includes('kubelet synced its pods'), 'restarted kubelet synced', 60_000);
@@ -210,7 +212,7 @@ spec:
     const flag = (f: string) => kubeletRec.argv[kubeletRec.argv.indexOf(f) + 1];
     const startNode1 = (log: string) => startKubelet({
       apiserverUrl: flag('--apiserver'), nodeName: 'node-1', nodeIP: '127.0.1.1', port: Number(flag('--port')), dockerSocket: flag('--docker-socket'),
-      rootDir: flag('--root-dir'), manifestDir: flag('--pod-manifest-path'), logFile: path.join(dir, log),
+      rootDir: flag('--root-dir'), manifestDir: flag('--pod-manifest-path'), logFile: path.join(dir, log), extraArgs: ['--cluster-name', flag('--cluster-name')],
     });
     const client = new ApiClient({ server: flag('--apiserver') });
     const readyOf = async (name: string) => (await client.get<Node>(NODES, undefined, name)).status?.conditions?.find((c) => c.type === 'Ready')?.status;

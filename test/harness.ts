@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -189,17 +189,33 @@ export function startControlPlaneCluster(prefix: string): Promise<ControlPlaneCl
   return startLocalCluster(prefix, { nodes: 0 });
 }
 
+/** What `up` printed and recorded about a local cluster (from its pids.json), refreshed by `restart`. */
+export interface LocalClusterInfo {
+  upOutput: string;
+  stateDir: string;
+  /** The kubelets label their containers io.k8ts.cluster=<clusterName>. */
+  clusterName: string;
+  apiserverUrl: string;
+  /** The Docker engine the kubelets use (`unix:///…`); undefined without nodes. */
+  dockerHost?: string;
+  /** The ingress controller's ports on 127.0.0.1 and each node address; undefined without nodes. */
+  ingress?: { http: number; https: number };
+  /** Runs `scripts/cluster <args> --state-dir <its state>`. */
+  script(...args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** `down`, then `up` again with the same flags (the apiserver and ingress get new free ports: read them again). */
+  restart(): Promise<void>;
+}
+
 /**
  * `scripts/cluster up --detach --nodes N` in a temporary state dir, with real kubelets on free ports when N > 0
- * (`--no-build`: the suite has built). `upOutput` is what `up` printed.
+ * (`--no-build`: the suite has built). `upOutput` is what `up` printed. `down` leaves no pod container of it behind.
  */
-export async function startLocalCluster(prefix: string, opts: { nodes: number }): Promise<ControlPlaneCluster & { upOutput: string }> {
+export async function startLocalCluster(prefix: string, opts: { nodes: number }): Promise<ControlPlaneCluster & LocalClusterInfo> {
   const root = path.resolve(import.meta.dirname, '..');
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   const state = path.join(dir, 'state');
   const nodeArgs = opts.nodes > 0 ? ['--no-build', '--kubelet-port', String(await freePort('127.0.1.1'))] : [];
-  const { stdout: upOutput } = await execFileP(path.join(root, 'scripts/cluster'), ['up', '--detach', '--nodes', String(opts.nodes), '--state-dir', state, '--port', '0', ...nodeArgs],
-    { timeout: opts.nodes > 0 ? 300_000 : 120_000 });
+  const script = (...args: string[]) => execFileP(path.join(root, 'scripts/cluster'), [...args, '--state-dir', state], { timeout: 300_000 });
   const env = { ...process.env, KUBECONFIG: path.join(state, 'kubeconfig'), HOME: dir };
   const kubectlStatus = async (...args: string[]) => {
     try {
@@ -210,13 +226,32 @@ export async function startLocalCluster(prefix: string, opts: { nodes: number })
       return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
     }
   };
-  return {
-    dir, env, kubectlStatus, upOutput,
-    kubectl: async (...args: string[]) => (await execFileP('kubectl', [`--cache-dir=${dir}/kube-cache`, ...args], { env, timeout: 60_000 })).stdout,
-    file: (name, text) => { const f = path.join(dir, name); writeFileSync(f, text); return f; },
-    down: async () => {
-      await execFileP(path.join(root, 'scripts/cluster'), ['down', '--state-dir', state], { timeout: 60_000 }).catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
+  // down removes the cluster's pod containers; clean catches what a failed down left, so the shared engine keeps none.
+  const down = async () => {
+    await script('down').catch(() => undefined);
+    if (opts.nodes > 0) await script('clean').catch(() => undefined);
   };
+  const cluster = {
+    dir, env, kubectlStatus, stateDir: state, script, upOutput: '', clusterName: '', apiserverUrl: '',
+    dockerHost: undefined as string | undefined, ingress: undefined as { http: number; https: number } | undefined,
+    kubectl: async (...args: string[]) => (await execFileP('kubectl', [`--cache-dir=${dir}/kube-cache`, ...args], { env, timeout: 60_000 })).stdout,
+    file: (name: string, text: string) => { const f = path.join(dir, name); writeFileSync(f, text); return f; },
+    restart: async () => { await down(); await up(); },
+    down: async () => { await down(); rmSync(dir, { recursive: true, force: true }); },
+  };
+  const up = async () => {
+    cluster.upOutput = (await execFileP(path.join(root, 'scripts/cluster'), ['up', '--detach', '--nodes', String(opts.nodes), '--state-dir', state, '--port', '0', ...nodeArgs],
+      { timeout: opts.nodes > 0 ? 300_000 : 120_000 })).stdout;
+    const recorded = JSON.parse(readFileSync(path.join(state, 'pids.json'), 'utf8')) as {
+      clusterName: string; components: { name: string; url: string; ports?: Record<string, number> }[];
+    };
+    const component = (name: string) => recorded.components.find((c) => c.name === name);
+    const ingressPorts = component('ingress')?.ports;
+    cluster.clusterName = recorded.clusterName;
+    cluster.apiserverUrl = component('apiserver')!.url;
+    cluster.dockerHost = component('dockerd')?.url;
+    cluster.ingress = ingressPorts ? { http: ingressPorts.http, https: ingressPorts.https } : undefined;
+  };
+  await up();
+  return cluster;
 }

@@ -26,20 +26,21 @@ let kubelet: ChildProcess | undefined;
 let runtime: DockerRuntime;
 const api = (method: string, p: string, body?: unknown, headers?: Record<string, string>) => call(s.url, method, p, body, headers);
 
-function startKubelet(): ChildProcess {
+function startKubelet(...extraArgs: string[]): ChildProcess {
   const child = spawn(process.execPath, [KUBELET, '--apiserver', s.url, '--node-name', NODE, '--node-ip', NODE_IP, '--port', String(port),
-    '--docker-socket', socket, '--root-dir', path.join(dir, 'kubelet'), '--backoff-initial', '1', '--backoff-max', '8', '--log-level', 'warn', '--pod-manifest-path', path.join(dir, 'manifests')],
+    '--docker-socket', socket, '--root-dir', path.join(dir, 'kubelet'), '--backoff-initial', '1', '--backoff-max', '8', '--log-level', 'warn', '--pod-manifest-path', path.join(dir, 'manifests'), ...extraArgs],
   { stdio: ['ignore', 'ignore', 'inherit'] });
   return child;
 }
 
-async function stopKubelet(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+/** Stops the kubelet; resolves with its exit code (null when a signal ended it). */
+async function stopKubelet(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   const k = kubelet;
   kubelet = undefined;
-  if (!k || k.exitCode !== null) return;
-  const exited = new Promise((r) => k.once('exit', r));
+  if (!k || k.exitCode !== null) return k?.exitCode ?? null;
+  const exited = new Promise<number | null>((r) => k.once('exit', (code) => r(code)));
   k.kill(signal);
-  await exited;
+  return exited;
 }
 
 const pod = (name: string, spec: Record<string, unknown>, meta: Record<string, unknown> = {}) => ({
@@ -218,6 +219,43 @@ describe.skipIf(!existsSync(KUBELET))('kubelet with a real Docker engine', { tim
     expect(after.map((x) => x.id).sort()).toEqual(before);
     expect(after.every((x) => x.state === 'running')).toBe(true);
     expect((await getPod('steady')).status.containerStatuses[0].restartCount).toBe(0);
+  });
+
+  it('leaves its pods running on SIGTERM without --cleanup-on-exit; the next kubelet adopts them unrestarted', async () => {
+    await api('POST', `${NS}/pods`, pod('kept', { containers: [c('main', 'exec sleep 3600')] }));
+    const kept = await eventually(async () => { const x = await getPod('kept'); return running(x) && x; }, 'kept running', 90_000);
+    const before = (await runtime.listContainers(kept.metadata.uid)).map((x) => x.id).sort();
+    expect(await stopKubelet('SIGTERM')).toBe(0);
+    expect((await runtime.listContainers(kept.metadata.uid)).every((x) => x.state === 'running')).toBe(true);
+    kubelet = startKubelet();
+    // Proof the new kubelet has synced its pods: a new pod runs.
+    await api('POST', `${NS}/pods`, pod('kept-after', { containers: [c('main', 'exec sleep 3600')] }));
+    await eventually(async () => running(await getPod('kept-after')), 'kept-after running', 90_000);
+    const after = await runtime.listContainers(kept.metadata.uid);
+    expect(after.map((x) => x.id).sort()).toEqual(before);
+    expect(after.every((x) => x.state === 'running')).toBe(true);
+    expect((await getPod('kept')).status.containerStatuses[0].restartCount).toBe(0);
+    for (const name of ['kept', 'kept-after']) await api('DELETE', `${NS}/pods/${name}`, { gracePeriodSeconds: 0 });
+  });
+
+  it('with --cleanup-on-exit stops and removes its pods\' containers and sandboxes on SIGTERM; the pods stay in the API', async () => {
+    await stopKubelet('SIGTERM');
+    kubelet = startKubelet('--cleanup-on-exit', '--cleanup-grace-period', '1');
+    await api('POST', `${NS}/pods`, pod('cleaned', { containers: [c('main', 'exec sleep 3600'), c('side', 'exec sleep 3600')] }));
+    const cleaned = await eventually(async () => { const x = await getPod('cleaned'); return running(x) && x; }, 'cleaned running', 90_000);
+    const uid = cleaned.metadata.uid;
+    expect((await runtime.listContainers(uid)).length).toBe(3); // the sandbox and two containers
+    const started = Date.now();
+    expect(await stopKubelet('SIGTERM')).toBe(0);
+    // sleep as PID 1 ignores SIGTERM: the kubelet waited the 1 s it allows, then killed and removed.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await runtime.listContainers()).toEqual([]);
+    expect((await api('GET', `${NS}/pods/cleaned`)).status).toBe(200);
+    // A kubelet without the flag starts the pod's containers again: the state in the API is what counts.
+    kubelet = startKubelet();
+    await eventually(async () => (await runtime.listContainers(uid)).filter((x) => x.state === 'running').length === 3, 'cleaned recreated', 90_000);
+    await api('DELETE', `${NS}/pods/cleaned`, { gracePeriodSeconds: 0 });
+    await eventually(async () => (await runtime.listContainers(uid)).length === 0, 'cleaned removed', 60_000);
   });
 
   it('runs static pods from the manifest directory, mirrored into the API', async () => {

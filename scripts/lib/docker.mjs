@@ -70,6 +70,17 @@ export async function ensureDockerEngine({ stateDir = DOCKER_STATE_DIR } = {}) {
 }
 
 /**
+ * The socket (`unix:///path`) of a Docker engine that answers, found as ensureDockerEngine finds one, without ever
+ * starting one; undefined when none runs.
+ * @param {{ stateDir?: string }} [options]
+ * @returns {Promise<string | undefined>}
+ */
+export async function findDockerEngine({ stateDir = DOCKER_STATE_DIR } = {}) {
+  const sock = await findEngine(path.resolve(stateDir));
+  return sock ? `unix://${sock}` : undefined;
+}
+
+/**
  * Builds `k8ts/pause:latest` and `k8ts/busybox:latest` through the Engine API (`POST /build`, an in-memory tar
  * context) when missing or built from a different context. Installs busybox-static when /bin/busybox is not a
  * static binary, and gcc/libc6-dev when pause.c does not compile statically.
@@ -205,6 +216,55 @@ export async function networkGateway(socket, network = 'bridge') {
   if (res.status !== 200) return undefined;
   const body = JSON.parse(res.body.toString());
   return body?.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+}
+
+/**
+ * The IPv4 subnet of a Docker network (the pods' addresses on the `bridge` network: kube-proxy's --cluster-cidr);
+ * undefined when the network has none.
+ * @param {string} socket
+ * @param {string} [network]
+ * @returns {Promise<string | undefined>}
+ */
+export async function networkSubnet(socket, network = 'bridge') {
+  const res = await dockerApi(socketPath(socket), 'GET', `/networks/${encodeURIComponent(network)}`, { timeoutMs: 5_000 });
+  if (res.status !== 200) return undefined;
+  const body = JSON.parse(res.body.toString());
+  return body?.IPAM?.Config?.find((c) => c.Subnet && !c.Subnet.includes(':'))?.Subnet;
+}
+
+/**
+ * The containers (running or not) carrying every one of `labels` (`key` or `key=value`), as the Engine API lists them.
+ * @param {string} socket
+ * @param {string[]} labels
+ * @returns {Promise<{ Id: string, Names: string[], State: string, Labels: Record<string, string> }[]>}
+ */
+export async function listContainers(socket, labels) {
+  const filters = encodeURIComponent(JSON.stringify({ label: labels }));
+  const res = await dockerApi(socketPath(socket), 'GET', `/containers/json?all=true&filters=${filters}`, { timeoutMs: 10_000 });
+  if (res.status !== 200) throw new Error(`listing containers: the engine answered ${res.status}: ${res.body.toString().trim()}`);
+  return JSON.parse(res.body.toString());
+}
+
+/**
+ * Removes (forcibly: running ones are killed) every container carrying all of `labels`; returns how many it removed.
+ * Pod containers first and sandboxes (`io.kubernetes.docker.type=podsandbox`) last, as a kubelet does.
+ * @param {string} socket
+ * @param {string[]} labels
+ * @returns {Promise<number>}
+ */
+export async function removeContainers(socket, labels) {
+  const found = await listContainers(socket, labels);
+  const sandbox = (c) => c.Labels?.['io.kubernetes.docker.type'] === 'podsandbox';
+  let removed = 0;
+  for (const batch of [found.filter((c) => !sandbox(c)), found.filter(sandbox)]) {
+    await Promise.all(batch.map(async (c) => {
+      const res = await dockerApi(socketPath(socket), 'DELETE', `/containers/${c.Id}?force=true&v=true`, { timeoutMs: 30_000 });
+      // 404: gone meanwhile; 409: a removal of it is already in progress.
+      if (res.status === 204 || res.status === 404 || res.status === 409) { if (res.status === 204) removed++; return; }
+      throw new Error(`removing container ${c.Names?.[0] ?? c.Id}: the engine answered ${res.status}: ${res.body.toString().trim()}`);
+    }));
+  }
+  return removed;
 }
 
 /**

@@ -26,7 +26,7 @@ export const INGRESS_MAIN = path.join(ROOT, 'packages/ingress/dist/main.js');
  * @property {string[]} argv the command line it was started with (argv[0] included), to recognise it later
  * @property {string} [logFile] where its stdout and stderr go
  * @property {() => string} logTail the last lines it wrote
- * @property {() => Promise<void>} stop SIGTERM, SIGKILL after 5 s; resolves once it has exited
+ * @property {(options?: { graceMs?: number }) => Promise<void>} stop SIGTERM, SIGKILL after graceMs (5 s); resolves once it has exited
  */
 
 /**
@@ -520,9 +520,9 @@ async function launch({ name, command, args, logFile, detached, healthy, timeout
   // 'close' rather than 'exit': by then its piped output has been read, so the error shows its last words.
   child.once('close', (code, sig) => gone.abort(new Error(`${name} exited (${sig ?? `code ${code}`})`)));
   const hasExited = () => child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
-  const stop = async () => {
+  const stop = async ({ graceMs } = {}) => {
     if (hasExited()) return;
-    await stopPid(child.pid);
+    await stopPid(child.pid, { graceMs });
     // Our own child: let Node reap it so that 'exit' listeners have run before we return.
     if (!hasExited()) await Promise.race([new Promise((r) => child.once('exit', r)), sleep(1_000)]);
   };

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from './clock.js';
 import { runWorkers } from './run-workers.js';
@@ -85,6 +87,28 @@ describe('runWorkers', () => {
     expect(runs).toBe(3);
     expect(queue.numRequeues('k')).toBe(0);
     expect(clock.pending()).toBe(0);
+    ac.abort();
+    await running;
+  });
+
+  it('retries an expected requeue like a failure but logs it at debug, without the error', async () => {
+    const clock = new FakeClock();
+    const queue = new WorkQueue<string>({ clock, baseDelayMs: 10, qps: 1000, burst: 1000 });
+    const lines: { level: number; msg: string; err?: unknown; reason?: string }[] = [];
+    const log = pino({ level: 'debug' }, new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk))); cb(); } }));
+    class Stale extends Error {}
+    let runs = 0;
+    const ac = new AbortController();
+    const running = runWorkers(queue, async () => { if (++runs === 1) throw new Stale('cache is out of date'); if (runs === 2) throw new Error('boom'); }, {
+      signal: ac.signal, log, isRequeue: (err) => err instanceof Stale,
+    });
+    queue.add('k');
+    for (let i = 0; i < 5; i++) { await settle(); clock.advance(1000); }
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toBe(3);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([[20, 'sync requeued'], [40, 'sync failed; retrying']]);
+    expect(lines[0]).toMatchObject({ reason: 'cache is out of date' });
+    expect(lines[0].err).toBeUndefined();
     ac.abort();
     await running;
   });

@@ -11,6 +11,11 @@ export interface RunWorkersOptions {
   keyField?: string;
   /** After this many retries in a row a key is dropped (forgotten, not re-added) until something adds it again. */
   maxRetries?: number;
+  /**
+   * Errors that are an expected requeue rather than a failure (the EndpointSlice controller's stale cache, as upstream's
+   * `isStaleInformerCacheErr`): retried the same way, but logged at debug with the message only.
+   */
+  isRequeue?: (err: unknown) => boolean;
 }
 
 /**
@@ -37,6 +42,9 @@ export async function runWorkers<K>(queue: WorkQueue<K>, sync: (key: K) => Promi
         if (maxRetries !== undefined && queue.numRequeues(key) >= maxRetries) {
           log.warn({ err, [field]: key, retries: queue.numRequeues(key) }, 'sync failed too often; dropping the key');
           queue.forget(key);
+        } else if (opts.isRequeue?.(err)) {
+          log.debug({ [field]: key, reason: (err as Error).message }, 'sync requeued');
+          queue.addRateLimited(key);
         } else {
           log.warn({ err, [field]: key }, 'sync failed; retrying');
           queue.addRateLimited(key);

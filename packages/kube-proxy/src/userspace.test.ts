@@ -57,6 +57,34 @@ describe('UserspaceProxier', () => {
     expect(replies[0]).toBe('echo:hello');
   });
 
+  it('keeps a connection to an endpoint that turns terminating (not ready) until it leaves the slice', async () => {
+    const backend = net.createServer((sock) => { sock.on('data', (d) => sock.write(d)); sock.on('error', () => undefined); });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.42', r));
+    cleanups.push(() => new Promise<void>((r) => backend.close(() => r())));
+    const port = (backend.address() as net.AddressInfo).port;
+    const nodePort = await freeTcpPort();
+    const proxier = new UserspaceProxier({ nodePortAddresses: ['127.0.0.1'] });
+    cleanups.push(() => proxier.close());
+    const tcpSvc = svc(nodePort, 'TCP');
+    const withConditions = (conditions: Record<string, boolean>): EndpointSlice => ({ ...slice(port, 'TCP', ['127.0.0.42']), endpoints: [{ addresses: ['127.0.0.42'], conditions }] });
+    await proxier.sync(buildServiceMap([tcpSvc], [slice(port, 'TCP', ['127.0.0.42'])]));
+    const sock = net.connect({ host: '127.0.0.1', port: nodePort });
+    cleanups.push(() => { sock.destroy(); });
+    let closed = false;
+    sock.on('close', () => { closed = true; });
+    sock.on('error', () => undefined);
+    const echo = (text: string) => new Promise<string>((r) => { sock.once('data', (d) => r(String(d))); sock.write(text); });
+    expect(await echo('one')).toBe('one');
+    // The pod is deleted: its endpoint is terminating, no longer ready, still serving for its grace period.
+    await proxier.sync(buildServiceMap([tcpSvc], [withConditions({ ready: false, serving: true, terminating: true })]));
+    expect(await echo('two')).toBe('two');
+    expect(closed).toBe(false);
+    // Gone from the slice: the connection is closed.
+    await proxier.sync(buildServiceMap([tcpSvc], [slice(port, 'TCP', [])]));
+    await new Promise<void>((r) => { if (closed) r(); else sock.once('close', () => r()); });
+    expect(closed).toBe(true);
+  });
+
   it('closes a TCP connection at once when no endpoint is ready, and moves a listener when the NodePort changes', async () => {
     const [p1, p2] = [await freeTcpPort(), await freeTcpPort()];
     const proxier = new UserspaceProxier({ nodePortAddresses: ['127.0.0.1'] });

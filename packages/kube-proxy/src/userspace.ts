@@ -53,7 +53,9 @@ export class UserspaceProxier implements Proxier {
     for (const [key, sp] of map) {
       const ready = readyEndpoints(sp).map((e) => `${e.ip}:${e.port}`);
       this.lb.update(key, ready, sp.affinityTimeoutSeconds);
-      this.closeRemoved(key, new Set(ready));
+      // New connections go to ready endpoints only, but one that is merely not ready (a terminating pod in its grace
+      // period, still serving what it has) keeps its connections until it leaves the slices: requests in flight finish.
+      this.closeRemoved(key, new Set(sp.endpoints.map((e) => `${e.ip}:${e.port}`)));
       if (!sp.nodePort || sp.protocol === 'SCTP') continue;
       for (const address of this.opts.nodePortAddresses) {
         wanted.set(`${address}:${sp.nodePort}/${sp.protocol}`, { service: key, address, port: sp.nodePort, protocol: sp.protocol });

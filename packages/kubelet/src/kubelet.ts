@@ -290,6 +290,24 @@ export class Kubelet {
     if (all) for (const key of keyOfUid.values()) this.queue.add(key);
   }
 
+  /**
+   * Stops and removes every container (sandboxes last) of every pod this node runs, as `--cleanup-on-exit` asks on the
+   * way out: each pod gets its terminationGracePeriodSeconds (preStop hooks included) but at most `maxGraceSeconds`.
+   * Call it after `run` has returned, so that no worker starts a container again meanwhile. The pods stay in the API.
+   */
+  async removeAllContainers(maxGraceSeconds: number): Promise<number> {
+    const containers = await this.opts.runtime.listContainers();
+    const uids = [...new Set(containers.filter((c) => c.labels[LABELS.nodeName] === this.opts.nodeName).map((c) => c.pod.uid))];
+    const byUid = new Map([...this.pods.list(), ...this.staticPods.values()].map((p) => [p.metadata!.uid!, p]));
+    const results = await Promise.allSettled(uids.map(async (uid) => {
+      const pod = byUid.get(uid);
+      await this.syncer.terminate(pod, uid, Math.min(pod ? gracePeriod(pod) : 0, maxGraceSeconds));
+    }));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) throw new Error(`could not remove the containers of ${failed.length} of ${uids.length} pods`, { cause: failed[0].reason });
+    return uids.length;
+  }
+
   /** The runtime's containers as of the last relist. */
   containersOf(podUid: string): RuntimeContainer[] {
     return this.containers.filter((c) => c.pod.uid === podUid);

@@ -32,16 +32,20 @@ const program = new Command('k8ts-kubelet')
   .addOption(new Option('--max-pods <n>', 'pods capacity').default('110'))
   .addOption(new Option('--kube-api-qps <qps>', 'client-side limit of requests per second to the apiserver (0: none; upstream defaults to 50)').default('0'))
   .addOption(new Option('--kube-api-burst <n>', 'requests allowed at once above --kube-api-qps (upstream defaults to 100)').default('100'))
+  .addOption(new Option('--cluster-name <name>', 'labels every container io.k8ts.cluster=<name> and sees only those: clusters whose node names clash can share one Docker engine (none: no such label, no filter)').env('K8TS_CLUSTER_NAME'))
+  .addOption(new Option('--cleanup-on-exit', 'on SIGTERM/SIGINT, stop and remove the containers and sandboxes of this node\'s pods before exiting (each pod\'s grace period, at most --cleanup-grace-period); without it they keep running and the next kubelet adopts them'))
+  .addOption(new Option('--cleanup-grace-period <seconds>', 'longest grace period a pod gets from --cleanup-on-exit').default('2'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
   .parse();
 
 const o = program.opts<Record<string, string>>();
+const cleanupOnExit = Boolean(program.opts().cleanupOnExit);
 const log = createLogger('kubelet', o.logLevel).child({ node: o.nodeName });
 
 async function main(): Promise<void> {
   const clientOpts = { userAgent: 'kubelet/v1.32.4 (k8ts)', log, qps: Number(o.kubeApiQps), burst: Number(o.kubeApiBurst) };
   const client = o.apiserver ? new ApiClient({ server: o.apiserver, ...clientOpts }) : ApiClient.fromKubeconfig(o.kubeconfig, clientOpts);
-  const runtime = new DockerRuntime({ socket: o.dockerSocket, nodeName: o.nodeName, log });
+  const runtime = new DockerRuntime({ socket: o.dockerSocket, nodeName: o.nodeName, clusterName: o.clusterName, log });
   const informers = new SharedInformerFactory({ client, log });
   const kubelet = new Kubelet({
     client, informers, runtime, log, nodeName: o.nodeName, nodeIP: o.nodeIp, port: Number(o.port), network: o.podNetwork,
@@ -61,6 +65,15 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   await kubelet.run(ac.signal);
+  if (cleanupOnExit) {
+    try {
+      const pods = await kubelet.removeAllContainers(Number(o.cleanupGracePeriod));
+      log.info({ pods }, 'removed the containers of this node\'s pods (--cleanup-on-exit)');
+    } catch (err) {
+      log.error({ err }, 'could not remove every container of this node\'s pods (--cleanup-on-exit)');
+      process.exitCode = 1;
+    }
+  }
   await informers.shutdown();
   await server.close();
   await client.close();

@@ -8,6 +8,8 @@ export const LABELS = {
   containerName: 'io.kubernetes.container.name',
   restartCount: 'io.kubernetes.container.restartCount',
   nodeName: 'io.kubernetes.node.name',
+  /** The cluster the kubelet serves (`--cluster-name`; k8ts addition): clusters sharing one engine keep apart. */
+  cluster: 'io.k8ts.cluster',
   /** 'podsandbox' for the infra (pause) container, 'container' for app and init containers. */
   type: 'io.kubernetes.docker.type',
   /** 'init' for init containers, 'app' otherwise (k8ts addition, to rebuild status after a restart). */

@@ -71,7 +71,9 @@ export class EndpointSliceController {
   async run(signal: AbortSignal, workers = 5): Promise<void> {
     await Promise.all([this.services, this.pods, this.nodes, this.slices].map((i) => i.waitForSync(signal))).catch(() => undefined);
     if (signal.aborted) return;
-    await runWorkers(this.queue, (key) => this.sync(key), { workers, log: this.log, signal, keyField: 'service' });
+    await runWorkers(this.queue, (key) => this.sync(key), {
+      workers, log: this.log, signal, keyField: 'service', isRequeue: (err) => err instanceof StaleInformerCacheError,
+    });
   }
 
   /** Converges the slices of one Service by key. Idempotent; never called concurrently for the same key. */

@@ -103,6 +103,30 @@ describe('DockerRuntime with a real Docker engine', () => {
     }
   });
 
+  it('with a cluster name sees only that cluster\'s containers, though another cluster\'s node has the same name', async () => {
+    const a = new DockerRuntime({ socket: runtime.docker.socketPath, nodeName: NODE, clusterName: `a-${RUN}` });
+    const b = new DockerRuntime({ socket: runtime.docker.socketPath, nodeName: NODE, clusterName: `b-${RUN}` });
+    const ids: string[] = [];
+    try {
+      const pa = pod();
+      const pb = pod();
+      const aId = (await a.runSandbox({ pod: pa, hostname: pa.name, network: 'bridge', ports: [], labels: { [RUN_LABEL]: RUN } })).id;
+      ids.push(aId);
+      const bId = (await b.runSandbox({ pod: pb, hostname: pb.name, network: 'bridge', ports: [], labels: { [RUN_LABEL]: RUN } })).id;
+      ids.push(bId);
+      expect((await a.listContainers()).map((c) => c.id)).toEqual([aId]);
+      expect((await b.listContainers()).map((c) => c.id)).toEqual([bId]);
+      expect(await a.inspect(bId)).toBeUndefined();
+      expect((await a.inspect(aId))!.labels[LABELS.cluster]).toBe(`a-${RUN}`);
+      // A runtime without a cluster name (the default) sees every container of its node name.
+      expect((await runtime.listContainers()).map((c) => c.id)).toEqual(expect.arrayContaining([aId, bId]));
+    } finally {
+      await Promise.all(ids.map((id) => runtime.removeContainer(id)));
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('reports the engine version', async () => {
     const v = await runtime.version();
     expect(v.runtimeName).toBe('docker');

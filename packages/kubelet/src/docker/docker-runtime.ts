@@ -21,6 +21,12 @@ export interface DockerRuntimeOptions {
    * `io.kubernetes.node.name` label at the Engine API, so containers of other nodes (or unlabelled ones) are never seen.
    */
   nodeName: string;
+  /**
+   * The cluster this kubelet belongs to (`--cluster-name`): when set, every container gets the `io.k8ts.cluster` label
+   * and listings see only that cluster's, so two clusters whose nodes share names (node-1 of the local cluster and of a
+   * test's) never adopt or remove each other's containers on one engine. Unset: no label and no filter on it.
+   */
+  clusterName?: string;
   log?: Logger;
   pauseImage?: string;
 }
@@ -35,16 +41,28 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly log: Logger;
   private readonly pauseImage: string;
   readonly nodeName: string;
+  readonly clusterName: string | undefined;
 
   constructor(opts: DockerRuntimeOptions) {
     this.docker = new DockerClient(opts.socket);
     this.nodeName = opts.nodeName;
+    this.clusterName = opts.clusterName || undefined;
     this.log = opts.log ?? silentLogger;
     this.pauseImage = opts.pauseImage ?? PAUSE_IMAGE;
   }
 
   close(): Promise<void> {
     return this.docker.close();
+  }
+
+  /** Whether a container with these labels is this node's (and this cluster's, when it has a name). */
+  private owns(labels: Record<string, string>): boolean {
+    return labels[LABELS.nodeName] === this.nodeName && (!this.clusterName || labels[LABELS.cluster] === this.clusterName);
+  }
+
+  /** The labels that mark a container as this node's. */
+  private ownLabels(): Record<string, string> {
+    return { [LABELS.nodeName]: this.nodeName, ...(this.clusterName ? { [LABELS.cluster]: this.clusterName } : {}) };
   }
 
   async version(): Promise<{ runtimeName: string; runtimeVersion: string }> {
@@ -54,7 +72,9 @@ export class DockerRuntime implements ContainerRuntime {
 
   async listContainers(podUid?: string): Promise<RuntimeContainer[]> {
     const list = await this.docker.listContainers({
-      all: true, labels: [podUid ? `${LABELS.podUid}=${podUid}` : LABELS.podUid, `${LABELS.nodeName}=${this.nodeName}`],
+      all: true,
+      labels: [podUid ? `${LABELS.podUid}=${podUid}` : LABELS.podUid, `${LABELS.nodeName}=${this.nodeName}`,
+        ...(this.clusterName ? [`${LABELS.cluster}=${this.clusterName}`] : [])],
     });
     // The list lacks start/finish times and exit details: inspect each. One removed meanwhile is simply gone.
     const all = await Promise.all(list.map((c) => this.inspect(c.Id)));
@@ -65,7 +85,7 @@ export class DockerRuntime implements ContainerRuntime {
   async inspect(id: string): Promise<RuntimeContainer | undefined> {
     try {
       const c = toRuntimeContainer(await this.docker.inspectContainer(id));
-      return c.labels[LABELS.nodeName] === this.nodeName ? c : undefined;
+      return this.owns(c.labels) ? c : undefined;
     } catch (err) {
       if (err instanceof DockerError && err.isNotFound) return undefined;
       throw err;
@@ -111,7 +131,7 @@ export class DockerRuntime implements ContainerRuntime {
     const body: ContainerCreateBody = {
       Image: this.pauseImage,
       Hostname: config.hostname,
-      Labels: podLabels(config.pod, this.nodeName, config.labels, { [LABELS.containerName]: 'POD', [LABELS.type]: 'podsandbox', [LABELS.restartCount]: '0' }),
+      Labels: podLabels(config.pod, this.ownLabels(), config.labels, { [LABELS.containerName]: 'POD', [LABELS.type]: 'podsandbox', [LABELS.restartCount]: '0' }),
       ExposedPorts: Object.fromEntries(ports.map((p) => [p.key, {}])),
       HostConfig: {
         NetworkMode: config.network,
@@ -146,7 +166,7 @@ export class DockerRuntime implements ContainerRuntime {
       ...(config.args?.length ? { Cmd: config.args } : {}),
       Env: config.env.map((e) => `${e.name}=${e.value}`),
       ...(config.workingDir ? { WorkingDir: config.workingDir } : {}),
-      Labels: podLabels(pod, this.nodeName, config.labels, {
+      Labels: podLabels(pod, this.ownLabels(), config.labels, {
         [LABELS.containerName]: config.name, [LABELS.type]: 'container', [LABELS.kind]: config.init ? 'init' : 'app',
         [LABELS.restartCount]: String(config.restartCount), [LABELS.hash]: config.hash,
       }),
@@ -271,10 +291,10 @@ export class DockerRuntime implements ContainerRuntime {
 }
 
 /** The kubelet's labels: the caller's, then the pod identity, the node and `own` (which always win). */
-function podLabels(pod: ContainerConfig['pod'], nodeName: string, labels: Record<string, string>, own: Record<string, string>): Record<string, string> {
+function podLabels(pod: ContainerConfig['pod'], node: Record<string, string>, labels: Record<string, string>, own: Record<string, string>): Record<string, string> {
   return {
     ...labels, [LABELS.podUid]: pod.uid, [LABELS.podName]: pod.name, [LABELS.podNamespace]: pod.namespace,
-    [LABELS.nodeName]: nodeName, ...own,
+    ...node, ...own,
   };
 }
 
