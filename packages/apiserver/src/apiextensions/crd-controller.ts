@@ -6,6 +6,7 @@ import {
 import { ResourceStore } from '../rest-store.js';
 import type { Storage } from '../storage.js';
 import { WatchCache } from '../watch-cache.js';
+import { registerManagedFieldsSchema } from '../managed-fields/index.js';
 import { CUSTOM_INFO, servedVersions, type ServedVersion } from './custom-resource.js';
 
 /*
@@ -216,6 +217,7 @@ export class CustomResources {
       this.deps.stores.set(v.def, stores[i]);
       this.deps.caches.set(v.def, cache);
       CUSTOM_INFO.set(v.def, { crdName: name, printer: v.printer, schema: v.schema, warning: v.warning, terminating });
+      registerManagedFieldsSchema(v.def.group, v.def.version, v.def.kind, { definitions: {}, root: managedFieldsRoot(v.schema.schema) });
     });
     if (current && current.cache !== cache) await current.cache.stop();
     this.serving.set(name, { crd, cacheKey, cache, versions, stores });
@@ -228,6 +230,7 @@ export class CustomResources {
       this.byGvr.delete(`${v.def.group}/${v.def.version}/${v.def.resource}`);
       this.deps.stores.delete(v.def);
       this.deps.caches.delete(v.def);
+      registerManagedFieldsSchema(v.def.group, v.def.version, v.def.kind, undefined);
     }
   }
 
@@ -289,4 +292,25 @@ export class CustomResources {
       if (err.isConflict) this.queue.add(name);
     }
   }
+}
+
+/** ObjectMeta's shape as field ownership needs it (upstream's published schema refers to ObjectMeta). */
+const OBJECT_META = {
+  type: 'object',
+  properties: {
+    labels: { type: 'object', additionalProperties: { type: 'string' } },
+    annotations: { type: 'object', additionalProperties: { type: 'string' } },
+    finalizers: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' },
+    ownerReferences: { type: 'array', items: { type: 'object' }, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'] },
+  },
+};
+
+/**
+ * The schema managed fields use for a custom kind: the version's openAPIV3Schema with ObjectMeta in place of the
+ * `metadata` it may not describe, so list types and map keys of the CRD decide ownership as upstream.
+ */
+function managedFieldsRoot(schema: Record<string, unknown>): Record<string, unknown> {
+  const props = (schema.properties ?? {}) as Record<string, unknown>;
+  if (!Object.keys(props).length) return schema;
+  return { ...schema, properties: { ...props, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: OBJECT_META } };
 }
