@@ -237,6 +237,19 @@ describe('x-kubernetes-validations: CRD-time compilation', () => {
     expect(crdErrors(s)).toEqual(['spec.versions[0].schema.openAPIV3Schema.properties[spec].default.replicas: Invalid value: 20: at most 10']);
   });
 
+  it('rules whose estimated cost exceeds the per-rule budget are refused, unless sizes are bounded', () => {
+    const nested = 'self.l.all(a, self.l.all(b, a != b || a == b))';
+    const unbounded = withSpec({ type: 'object', properties: { l: { type: 'array', items: { type: 'string' } } }, 'x-kubernetes-validations': [{ rule: nested }, { rule: 'self.l.all(a, a.size() < 10)' }] });
+    expect(crdErrors(unbounded)).toEqual([
+      'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)',
+    ]);
+    const bounded = withSpec({ type: 'object', properties: { l: { type: 'array', maxItems: 100, items: { type: 'string' } } }, 'x-kubernetes-validations': [{ rule: nested }] });
+    expect(crdErrors(bounded)).toEqual([]);
+    // a rule on the items of unbounded lists of unbounded lists runs too often
+    const inner = withSpec({ type: 'object', properties: { ll: { type: 'array', items: { type: 'array', items: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self.size() < 5' }] } } } } });
+    expect(crdErrors(inner)[0]).toMatch(/properties\[ll\]\.items\.items\.x-kubernetes-validations\[0\]\.rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x/);
+  });
+
   it('messageExpression must be a string', () => {
     const s = withSpec({ type: 'object', properties: { n: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.n > 0', messageExpression: 'self.n' }] });
     expect(crdErrors(s)).toEqual([
