@@ -34,6 +34,18 @@ describe('x-kubernetes-validations: the documented examples', () => {
     expect(errorsOf(s, { spec: { name: 'bob' } })).toEqual(['spec.name: Invalid value: "bob": failed rule: self.startsWith(\'a\')']);
   });
 
+  it('rules are not run after a required, enum or size violation either (upstream hasBlockingErr); a bound violation does not block', () => {
+    const s = withSpec({
+      type: 'object', required: ['a'],
+      properties: { a: { type: 'string', enum: ['x'] }, n: { type: 'integer', maximum: 5 } },
+      'x-kubernetes-validations': [{ rule: 'false', message: 'rule ran' }],
+    });
+    const note = '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+    expect(errorsOf(s, { spec: {} })).toEqual(['spec.a: Required value', note]);
+    expect(errorsOf(s, { spec: { a: 'y' } })).toEqual(['spec.a: Unsupported value: "y": supported values: "x"', note]);
+    expect(errorsOf(s, { spec: { a: 'x', n: 9 } })).toEqual(['spec.n: Invalid value: 9: spec.n in body should be less than or equal to 5', 'spec: Invalid value: rule ran']);
+  });
+
   it('rules are not run when a value has the wrong type, with upstream\'s note', () => {
     expect(errorsOf(replicas, { spec: { minReplicas: 0, replicas: 'x', maxReplicas: 10 } })).toEqual([
       'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"',
