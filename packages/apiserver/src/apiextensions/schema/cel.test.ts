@@ -34,6 +34,18 @@ describe('x-kubernetes-validations: the documented examples', () => {
     expect(errorsOf(s, { spec: { name: 'bob' } })).toEqual(['spec.name: Invalid value: "bob": failed rule: self.startsWith(\'a\')']);
   });
 
+  it('rules are not run after a required, enum or size violation either (upstream hasBlockingErr); a bound violation does not block', () => {
+    const s = withSpec({
+      type: 'object', required: ['a'],
+      properties: { a: { type: 'string', enum: ['x'] }, n: { type: 'integer', maximum: 5 } },
+      'x-kubernetes-validations': [{ rule: 'false', message: 'rule ran' }],
+    });
+    const note = '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+    expect(errorsOf(s, { spec: {} })).toEqual(['spec.a: Required value', note]);
+    expect(errorsOf(s, { spec: { a: 'y' } })).toEqual(['spec.a: Unsupported value: "y": supported values: "x"', note]);
+    expect(errorsOf(s, { spec: { a: 'x', n: 9 } })).toEqual(['spec.n: Invalid value: 9: spec.n in body should be less than or equal to 5', 'spec: Invalid value: rule ran']);
+  });
+
   it('rules are not run when a value has the wrong type, with upstream\'s note', () => {
     expect(errorsOf(replicas, { spec: { minReplicas: 0, replicas: 'x', maxReplicas: 10 } })).toEqual([
       'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"',
@@ -235,6 +247,19 @@ describe('x-kubernetes-validations: CRD-time compilation', () => {
       properties: { replicas: { type: 'integer', 'x-kubernetes-validations': [{ rule: 'self <= 10', message: 'at most 10' }] } },
     });
     expect(crdErrors(s)).toEqual(['spec.versions[0].schema.openAPIV3Schema.properties[spec].default.replicas: Invalid value: 20: at most 10']);
+  });
+
+  it('rules whose estimated cost exceeds the per-rule budget are refused, unless sizes are bounded', () => {
+    const nested = 'self.l.all(a, self.l.all(b, a != b || a == b))';
+    const unbounded = withSpec({ type: 'object', properties: { l: { type: 'array', items: { type: 'string' } } }, 'x-kubernetes-validations': [{ rule: nested }, { rule: 'self.l.all(a, a.size() < 10)' }] });
+    expect(crdErrors(unbounded)).toEqual([
+      'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)',
+    ]);
+    const bounded = withSpec({ type: 'object', properties: { l: { type: 'array', maxItems: 100, items: { type: 'string' } } }, 'x-kubernetes-validations': [{ rule: nested }] });
+    expect(crdErrors(bounded)).toEqual([]);
+    // a rule on the items of unbounded lists of unbounded lists runs too often
+    const inner = withSpec({ type: 'object', properties: { ll: { type: 'array', items: { type: 'array', items: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self.size() < 5' }] } } } } });
+    expect(crdErrors(inner)[0]).toMatch(/properties\[ll\]\.items\.items\.x-kubernetes-validations\[0\]\.rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x/);
   });
 
   it('messageExpression must be a string', () => {

@@ -244,6 +244,8 @@ export interface CompiledRule {
   readonly program: (ctx: { self: unknown; oldSelf: unknown }) => unknown;
   readonly messageProgram: ((ctx: { self: unknown; oldSelf: unknown }) => unknown) | undefined;
   readonly usesOldSelf: boolean;
+  /** Estimated cost of one evaluation (rule and messageExpression). */
+  readonly cost: number;
 }
 
 /** A compilation failure: `field` is `rule` or `messageExpression`, `detail` upstream's "compilation failed: ..." text. */
@@ -257,7 +259,7 @@ interface AstExpr {
 const MACRO_FREE_IDENTS = new Set(['null', 'true', 'false', 'int', 'uint', 'double', 'string', 'bytes', 'bool', 'list', 'map', 'type', 'null_type', 'duration', 'timestamp', 'dyn']);
 
 /** A static type, as far as the checker knows it: `dyn` when it does not. */
-interface T { t: string; node?: SchemaNode; elem?: T; value?: T }
+interface T { t: string; node?: SchemaNode; elem?: T; value?: T; card?: number }
 const DYN: T = { t: 'dyn' };
 const scalar = (t: string): T => ({ t });
 const SCALARS = new Set(['int', 'uint', 'double', 'string', 'bool', 'bytes', 'null_type', 'timestamp', 'duration']);
@@ -278,13 +280,33 @@ function nodeType(n: SchemaNode | undefined): T {
       if (n.format === 'duration') return scalar('duration');
       if (n.format === 'byte') return scalar('bytes');
       return scalar('string');
-    case 'array': return { t: 'list', elem: nodeType(n.items) };
+    case 'array': return { t: 'list', elem: nodeType(n.items), card: n.maxItems ?? unboundedCardinality(n.items) };
     case 'object':
-      if (typeof n.additionalProperties === 'object') return { t: 'map', value: nodeType(n.additionalProperties) };
+      if (typeof n.additionalProperties === 'object') {
+        return { t: 'map', value: nodeType(n.additionalProperties), card: n.maxProperties ?? unboundedCardinality(n.additionalProperties, 3) };
+      }
       if (n.preserveUnknownFields && !n.properties) return DYN;
       return { t: 'object', node: n };
     default: return DYN;
   }
+}
+
+/** upstream's request size limit, which bounds how many items an unbounded list or map can have. */
+const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
+
+/** The smallest JSON text of a value of this schema (upstream's estimateMinSizeJSON, roughly). */
+function minSize(n: SchemaNode | undefined): number {
+  switch (n?.type) {
+    case 'string': return 2 + (n.minLength ?? 0);
+    case 'boolean': return 4;
+    case 'object': case 'array': return 2;
+    default: return 1;
+  }
+}
+
+/** upstream's estimate for a list/map without maxItems/maxProperties: as many items as a request can hold. */
+export function unboundedCardinality(items: SchemaNode | undefined, keyOverhead = 0): number {
+  return Math.floor((MAX_REQUEST_BYTES - 2) / (minSize(items) + 1 + keyOverhead));
 }
 
 function display(t: T): string {
@@ -343,7 +365,7 @@ class CheckError extends Error {}
  * variable or function, a field the schema does not have, operands of the wrong (known) type, a rule that is not
  * a bool. Types come from the schema as upstream declares them; where they are not known the check is lenient.
  */
-function checkAst(root: AstExpr, source: string, positions: Record<string, number>, node: SchemaNode | undefined, isResourceRoot: boolean): { error?: string; usesOldSelf: boolean; type: T } {
+function checkAst(root: AstExpr, source: string, positions: Record<string, number>, node: SchemaNode | undefined, isResourceRoot: boolean): { error?: string; usesOldSelf: boolean; type: T; cost: number } {
   const at = (e: AstExpr) => position(source, positions[String(e.id)]);
   const fail = (e: AstExpr, msg: string): never => { throw new CheckError(`${at(e)}: ${msg}`); };
   const scopes: Map<string, T>[] = [];
@@ -369,8 +391,14 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
     if (SCALARS.has(parent.t)) return fail(e, `type '${display(parent)}' does not support field selection`);
     return DYN;
   };
+  const types = new Map<bigint, T>();
   const visit = (e: AstExpr | undefined): T => {
     if (!e) return DYN;
+    const t = visitInner(e);
+    types.set(e.id, t);
+    return t;
+  };
+  const visitInner = (e: AstExpr): T => {
     const v = e.exprKind.value;
     switch (e.exprKind.case) {
       case 'constExpr': {
@@ -454,7 +482,7 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
       }
       case 'listExpr': {
         const els = (v.elements as AstExpr[]).map(visit);
-        return { t: 'list', elem: els.length > 0 && els.every((x) => x.t === els[0].t) ? els[0] : DYN };
+        return { t: 'list', elem: els.length > 0 && els.every((x) => x.t === els[0].t) ? els[0] : DYN, card: els.length };
       }
       case 'structExpr':
         if (v.messageName) fail(e, `undeclared reference to '${v.messageName as string}' (in container '')`);
@@ -473,7 +501,8 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
         try {
           visit(v.loopCondition as AstExpr);
           visit(v.loopStep as AstExpr);
-          return visit(v.result as AstExpr);
+          const result = visit(v.result as AstExpr);
+          return result.t === 'list' ? { ...result, card: range.card } : result;
         } finally {
           scopes.pop();
         }
@@ -482,16 +511,43 @@ function checkAst(root: AstExpr, source: string, positions: Record<string, numbe
         return DYN;
     }
   };
+  // A cost estimate in the spirit of cel-go's estimator (lenient where unsure): constants free, a variable or field
+  // one, a call one plus its arguments, logical operators only their arguments, a conditional its condition plus
+  // the dearer branch, a comprehension its body once per item of its range (maxItems, or what a request can hold).
+  const UNKNOWN_CARD = unboundedCardinality(undefined);
+  const FREE = new Set(['_&&_', '_||_', '!_', '@not_strictly_false']);
+  const cost = (e: AstExpr | undefined): number => {
+    if (!e) return 0;
+    const v = e.exprKind.value;
+    switch (e.exprKind.case) {
+      case 'constExpr': return 0;
+      case 'selectExpr': return 1 + cost(v.operand as AstExpr);
+      case 'callExpr': {
+        const args = v.args as AstExpr[];
+        if (v.function === '_?_:_') return cost(args[0]) + Math.max(cost(args[1]), cost(args[2]));
+        return (FREE.has(v.function as string) ? 0 : 1) + cost(v.target as AstExpr | undefined) + args.reduce((n, a) => n + cost(a), 0);
+      }
+      case 'listExpr': return 1 + (v.elements as AstExpr[]).reduce((n, a) => n + cost(a), 0);
+      case 'structExpr': return 1 + (v.entries as { keyKind: { case: string; value: AstExpr }; value: AstExpr }[])
+        .reduce((n, x) => n + cost(x.value) + (x.keyKind.case === 'mapKey' ? cost(x.keyKind.value) : 0), 0);
+      case 'comprehensionExpr': {
+        const card = types.get((v.iterRange as AstExpr).id)?.card ?? UNKNOWN_CARD;
+        return cost(v.iterRange as AstExpr) + cost(v.accuInit as AstExpr) + cost(v.result as AstExpr)
+          + card * (cost(v.loopCondition as AstExpr) + cost(v.loopStep as AstExpr));
+      }
+      default: return 1;
+    }
+  };
   try {
     const type = visit(root);
-    return { usesOldSelf, type };
+    return { usesOldSelf, type, cost: cost(root) };
   } catch (err) {
-    if (err instanceof CheckError) return { error: err.message, usesOldSelf, type: DYN };
+    if (err instanceof CheckError) return { error: err.message, usesOldSelf, type: DYN, cost: 0 };
     throw err;
   }
 }
 
-function compileExpression(source: string, node: SchemaNode | undefined, isResourceRoot: boolean, want?: 'bool' | 'string'): { program: CompiledRule['program']; usesOldSelf: boolean } | { error: string } {
+function compileExpression(source: string, node: SchemaNode | undefined, isResourceRoot: boolean, want?: 'bool' | 'string'): { program: CompiledRule['program']; usesOldSelf: boolean; cost: number } | { error: string } {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);
@@ -506,7 +562,7 @@ function compileExpression(source: string, node: SchemaNode | undefined, isResou
   if (want && check.type.t !== 'dyn' && check.type.t !== want) return { error: `cel expression must evaluate to a ${want}` };
   try {
     const p = plan(env(), parsed);
-    return { program: p as unknown as CompiledRule['program'], usesOldSelf: check.usesOldSelf };
+    return { program: p as unknown as CompiledRule['program'], usesOldSelf: check.usesOldSelf, cost: check.cost };
   } catch (err) {
     return { error: `compilation failed: ${celError(source, (err as Error).message)}` };
   }
@@ -523,6 +579,7 @@ export function compileRules(node: SchemaNode, isResourceRoot: boolean): { rules
       return;
     }
     let messageProgram: CompiledRule['messageProgram'];
+    let messageCost = 0;
     if (spec.messageExpression !== undefined && spec.messageExpression.trim() !== '') {
       const m = compileExpression(spec.messageExpression, node, isResourceRoot, 'string');
       if ('error' in m) {
@@ -531,8 +588,9 @@ export function compileRules(node: SchemaNode, isResourceRoot: boolean): { rules
         return;
       }
       messageProgram = m.program;
+      messageCost = m.cost;
     }
-    rules.push({ spec, program: r.program, messageProgram, usesOldSelf: r.usesOldSelf });
+    rules.push({ spec, program: r.program, messageProgram, usesOldSelf: r.usesOldSelf, cost: r.cost + messageCost });
   });
   return { rules, errors };
 }

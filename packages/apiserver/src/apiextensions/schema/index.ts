@@ -54,12 +54,13 @@ export function applyDefaults(s: CompiledSchema, obj: unknown): void {
   defaultValue(obj, inner(s).root);
 }
 
+const BLOCKING = new Set<FieldError['type']>(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
 const NOT_CHECKED = 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
 
 /**
  * Validates a custom object: kube-openapi's checks with upstream's messages, then list-type uniqueness and
  * embedded resources, then the x-kubernetes-validations rules (skipped, with upstream's note, when a value has
- * the wrong type). `old` (on update) enables transition rules (`oldSelf`) where old and new correlate.
+ * the wrong type, is missing, not in its enum or too long/many). `old` (on update) enables transition rules (`oldSelf`) where old and new correlate.
  */
 export function validateObject(s: CompiledSchema, obj: unknown, old?: unknown): FieldError[] {
   const c = inner(s);
@@ -70,7 +71,9 @@ export function validateObject(s: CompiledSchema, obj: unknown, old?: unknown): 
   if (old !== undefined) validateListsAndEmbedded(old, c.root, '', oldListErrs, 'lists');
   if (oldListErrs.length === 0) validateListsAndEmbedded(obj, c.root, '', errs, 'lists');
   if (c.hasRules) {
-    if (errs.some((e) => e.type === 'FieldValueTypeInvalid')) {
+    // upstream's hasBlockingErr: a wrong type, a missing field, an enum or size violation means the object does not
+    // have the shape the rules were written for.
+    if (errs.some((e) => BLOCKING.has(e.type))) {
       errs.push({ field: '<nil>', type: 'FieldValueInvalid', value: 'null', message: NOT_CHECKED });
     } else {
       celValidate(c.root, obj, old, '', errs);

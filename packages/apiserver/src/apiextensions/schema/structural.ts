@@ -3,7 +3,7 @@ import { type JSONSchemaProps, type SchemaNode, buildNode, isObject } from './no
 import { checkRE2 } from './regex.js';
 import { pruneValue } from './prune.js';
 import { validateListsAndEmbedded, validateSchema } from './validate.js';
-import { compileRules } from './cel.js';
+import { compileRules, unboundedCardinality } from './cel.js';
 import { celValidate, markRules } from './rules.js';
 
 /**
@@ -192,6 +192,8 @@ interface Ssv {
   disallowDefaultsReason: string;
   insideResourceMeta: boolean;
   uncorrelatablePath: string | undefined;
+  /** How many times a rule here can run per object: the product of the enclosing lists' and maps' sizes. */
+  cardinality: number;
 }
 
 function standard(s: JSONSchemaProps, p: string, ssv: Ssv, errs: FieldError[]): void {
@@ -224,7 +226,8 @@ function openAPISchema(s: JSONSchemaProps, p: string, ssv: Ssv, isRoot: boolean,
     }
     const ap = sub(s, 'additionalProperties');
     if (ap) {
-      const subSsv = ssv.insideResourceMeta ? { ...ssv, allowDefaults: false, disallowDefaultsReason: 'inside additionalProperties applying to object metadata' } : ssv;
+      const card = typeof s.maxProperties === 'number' ? s.maxProperties : unboundedCardinality(buildNode(ap), 3);
+      const subSsv = { ...ssv, cardinality: ssv.cardinality * card, ...(ssv.insideResourceMeta ? { allowDefaults: false, disallowDefaultsReason: 'inside additionalProperties applying to object metadata' } : {}) };
       openAPISchema(ap, `${p}.additionalProperties`, subSsv, false, errs, celErrs, celOk);
     }
   }
@@ -246,7 +249,7 @@ function openAPISchema(s: JSONSchemaProps, p: string, ssv: Ssv, isRoot: boolean,
   const listType = s['x-kubernetes-list-type'];
   const items = sub(s, 'items');
   if (items) {
-    let subSsv = ssv;
+    let subSsv = { ...ssv, cardinality: ssv.cardinality * (typeof s.maxItems === 'number' ? s.maxItems : unboundedCardinality(buildNode(items))) };
     if (listType !== 'map' && !subSsv.uncorrelatablePath) subSsv = { ...subSsv, uncorrelatablePath: p };
     openAPISchema(items, `${p}.items`, subSsv, false, errs, celErrs, celOk);
   }
@@ -347,6 +350,8 @@ function openAPISchema(s: JSONSchemaProps, p: string, ssv: Ssv, isRoot: boolean,
       }
       compiled.forEach((c) => {
         const index = node.validations.indexOf(c.spec);
+        const cost = c.cost * ssv.cardinality;
+        if (cost > STATIC_COST_LIMIT) celErrs.push(forb(`${p}.x-kubernetes-validations[${index}].rule`, costMessage('estimated rule cost', cost)));
         if (c.usesOldSelf && ssv.uncorrelatablePath !== undefined) {
           celErrs.push(inv(`${p}.x-kubernetes-validations[${index}].rule`, c.spec.rule, `oldSelf cannot be used on the uncorrelatable portion of the schema within ${ssv.uncorrelatablePath}`));
         } else if (!c.usesOldSelf && c.spec.optionalOldSelf !== undefined) {
@@ -382,6 +387,15 @@ export function validFieldPath(s: JSONSchemaProps, path: string): boolean {
     else return false;
   }
   return true;
+}
+
+/** upstream's StaticEstimatedCostLimit for one rule. */
+const STATIC_COST_LIMIT = 10_000_000;
+
+function costMessage(what: string, cost: number): string {
+  const factor = cost / STATIC_COST_LIMIT;
+  const f = factor > 100 ? 'more than 100x' : factor < 1.5 ? `${factor.toFixed(6)}x` : `${factor.toFixed(1)}x`;
+  return `${what} exceeds budget by factor of ${f} (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)`;
 }
 
 // ---- defaults (defaulting/validation.go) ----
@@ -438,7 +452,7 @@ export function validateStructuralSchema(schema: JSONSchemaProps, path: string):
     if (defaultErrs.length > 0) celOk.ok = false;
   }
   const schemaErrs: FieldError[] = [];
-  openAPISchema(schema, path, { allowDefaults: true, disallowDefaultsReason: '', insideResourceMeta: false, uncorrelatablePath: undefined }, true, schemaErrs, celErrs, celOk);
+  openAPISchema(schema, path, { allowDefaults: true, disallowDefaultsReason: '', insideResourceMeta: false, uncorrelatablePath: undefined, cardinality: 1 }, true, schemaErrs, celErrs, celOk);
   errs.push(...schemaErrs, ...celErrs);
   if (errs.length === 0) {
     const root = buildNode(schema);
