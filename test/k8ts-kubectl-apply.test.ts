@@ -146,7 +146,7 @@ describe('k8ts-kubectl apply, side by side with kubectl', () => {
     expect(ours.stdout).toEqual(real.stdout);
   });
 
-  it('hands a client-side applied object's last-applied annotation, unchanged, to kubectl-last-applied on a server-side apply', async () => {
+  it('hands the last-applied annotation of a client-side applied object, unchanged, to kubectl-last-applied on a server-side apply', async () => {
     const cm = (ns: string, v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: mig, namespace: ${ns} }\ndata: { v: "${v}" }\n`;
     for (const [i, args] of [[], ['--server-side']].entries()) {
       const ours = await k.ours(['apply', '-f', k.file('mig-ours.yaml', cm('ours', String(i))), ...args]);

@@ -81,6 +81,10 @@ describe('k8ts-kubectl get, side by side with kubectl', () => {
     await same(['get', 'cm', 'web', 'nope']);
     await same(['get', 'nosuchtype']);
     await same(['get', 'cm', '-n', 'empty']);
+    await same(['get', 'cm', '-n', 'empty', '-o', 'json']);
+    await same(['get', 'cm', '-n', 'empty', '-o', 'name']);
+    await same(['get', 'cm', '-n', 'empty', '-o', 'jsonpath={.items}']);
+    await same(['get']);
     await same(['get', 'cm', '-o', 'bogus']);
     await same(['get', 'cm', '--bogus']);
     await same(['get', '-s', 'http://127.0.0.1:1', 'pods']);

@@ -97,7 +97,7 @@ async function get(f: Factory, args: string[], o: GetOptions): Promise<void> {
   if (o.raw) return getRaw(f, o.raw);
   const fmt = await parseOutputFormat(o.output, o.template);
   if (args.length === 0 && o.filename.length === 0) {
-    f.io.out.write('You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.\n\n');
+    f.io.err.write('You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.\n\n');
     throw new CliError('Required resource not specified.\nUse "kubectl explain <resource>" for a detailed description of that resource (e.g. kubectl explain pods).', { usage: 'get' });
   }
   const client = await f.client();
@@ -156,10 +156,6 @@ async function get(f: Factory, args: string[], o: GetOptions): Promise<void> {
     for (const r of requests) objects.push(...await fetchObjects(client, r, nsFor(r), o, errors));
     if (o.sortBy) sortObjects(objects, o.sortBy);
     if (objects.length || !single) f.io.out.write(printObjects(objects, fmt, single, { noHeaders, showManagedFields: o.showManagedFields }));
-    if (!objects.length && errors.length === 0 && fmt.kind !== 'json' && fmt.kind !== 'yaml') {
-      const scoped = requests.every((r) => r.mapping.namespaced) && !allNs;
-      f.io.err.write(scoped ? `No resources found in ${namespace} namespace.\n` : 'No resources found\n');
-    }
   }
   reportErrors(f, errors, o.ignoreNotFound);
 }
