@@ -79,6 +79,10 @@ const DOCKER = {
     ctx.dockerSocket = engine.socket;
     // The pods' addresses: kube-proxy masquerades ClusterIP traffic from outside them (its --cluster-cidr).
     ctx.podCidr = await networkSubnet(engine.socket).catch(() => undefined);
+    // Whether the DNS server can listen where pods reach it (port 53 on the network's gateway): else the kubelets need
+    // not wait for it.
+    ctx.podGateway = await networkGateway(engine.socket).catch(() => undefined);
+    ctx.dnsForPods = process.getuid?.() === 0 && Boolean(ctx.podGateway);
     if (!engine.startedByUs) return { url: engine.socket };
     const argv = cmdline(engine.pid) ?? [];
     return { started: { pid: engine.pid, argv, logFile: undefined, stop: engine.stop, process: undefined }, url: engine.socket };
@@ -96,7 +100,7 @@ const DNS = {
   after: ['apiserver', 'dockerd'],
   async start(ctx) {
     const root = process.getuid?.() === 0;
-    const gateway = ctx.dockerSocket ? await networkGateway(ctx.dockerSocket).catch(() => undefined) : undefined;
+    const gateway = ctx.podGateway;
     let dns;
     let why = !ctx.dockerSocket ? '' : !root ? 'port 53 needs root' : !gateway ? 'no pod network gateway' : '';
     if (root && gateway) {
@@ -121,7 +125,8 @@ function kubeletRow(i) {
   return {
     name: `kubelet-${nodeName}`,
     healthPath: '/healthz',
-    after: ['dns', 'dockerd'], // ClusterFirst pods need the DNS server's address
+    // ClusterFirst pods need the DNS server's address, when pods can reach it at all (see DNS): then it comes first.
+    after: (ctx) => (ctx.dnsForPods ? ['dns', 'dockerd'] : ['apiserver', 'dockerd']),
     // --cleanup-on-exit: its pods' containers go with it (pods get at most 2 s each), which takes a few seconds.
     stopGraceMs: 30_000,
     async start(ctx) {
@@ -390,7 +395,8 @@ async function up(opts, cmd) {
   while (!failure && phase !== 'interrupted') {
     for (const row of rows) {
       if (done.has(row.name) || inFlight.has(row.name)) continue;
-      if (!(row.after ?? []).every((n) => done.has(n) || !rows.some((r) => r.name === n))) continue;
+      const after = typeof row.after === 'function' ? row.after(ctx) : row.after ?? [];
+      if (!after.every((n) => done.has(n) || !rows.some((r) => r.name === n))) continue;
       console.log(`starting ${row.name}…`);
       inFlight.set(row.name, startRow(row));
     }

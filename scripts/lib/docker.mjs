@@ -215,7 +215,11 @@ export async function networkGateway(socket, network = 'bridge') {
   const res = await dockerApi(socketPath(socket), 'GET', `/networks/${encodeURIComponent(network)}`, { timeoutMs: 5_000 });
   if (res.status !== 200) return undefined;
   const body = JSON.parse(res.body.toString());
-  return body?.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+  const gateway = body?.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+  if (gateway) return gateway;
+  // An engine may list the default bridge's subnet without its gateway: that is the bridge interface's own address.
+  const bridge = body?.Options?.['com.docker.network.bridge.name'];
+  return bridge ? os.networkInterfaces()[bridge]?.find((a) => a.family === 'IPv4')?.address : undefined;
 }
 
 /**
