@@ -162,7 +162,8 @@ spec:
     expect(await eventually(async () => { const l = await kubectl('logs', 'web-1'); return l.trim() && l; }, 'web-1 logs')).toBe(`web-1.web.${NS}.svc.cluster.local\n`);
 
     // The headless Service names each pod: another pod resolves web-2.web.<ns>.svc through the cluster DNS (the FQDN:
-    // busybox's nslookup applies no search domains to a name with a dot).
+    // busybox's nslookup applies no search domains to a name with a dot). The pod asks until it gets an answer: the
+    // record follows the EndpointSlice, which may trail the pod's readiness on a loaded machine.
     const client = path.join(dir, 'client.yaml');
     writeFileSync(client, `apiVersion: v1
 kind: Pod
@@ -173,7 +174,7 @@ spec:
   - name: c
     image: k8ts/busybox:latest
     imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "nslookup web-2.web.${NS}.svc.cluster.local; sleep 1"]
+    command: ["sh", "-c", "for i in $(seq 60); do nslookup web-2.web.${NS}.svc.cluster.local && break; sleep 1; done; sleep 1"]
 `);
     await kubectl('apply', '-f', client);
     const lookup = await until(async () => { const l = await kubectl('logs', 'client').catch(() => ''); return /Address:?\s+\d+\.\d+\.\d+\.\d+/.test(l.split(`web-2.web.${NS}.svc.cluster.local`)[1] ?? '') && l; }, 'nslookup web-2.web.<ns>.svc', 90_000);
