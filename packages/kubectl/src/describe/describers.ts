@@ -48,7 +48,7 @@ async function events(ctx: DescribeContext, obj: any): Promise<any[] | undefined
 }
 
 function eventTime(e: any): number {
-  return Date.parse(e.lastTimestamp ?? e.eventTime ?? e.series?.lastObservedTime ?? '') || 0;
+  return Date.parse(e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? '') || 0;
 }
 
 /** DescribeEvents. */
