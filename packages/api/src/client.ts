@@ -249,6 +249,21 @@ export class ApiClient {
     return body as T;
   }
 
+  /** A streamed answer (`pods/log?follow=true`): the body's chunks as they arrive; non-2xx answers throw. */
+  async *stream(method: Dispatcher.HttpMethod, path: string, opts: RequestOptions = {}): AsyncGenerator<Buffer> {
+    const res = await this.send(method, path, opts, true);
+    let finished = false;
+    try {
+      for await (const chunk of res.body) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      finished = true;
+    } catch (err) {
+      if (opts.signal?.aborted) return;
+      throw this.unreachable(err);
+    } finally {
+      if (!finished) res.body.destroy();
+    }
+  }
+
   private async json<T>(method: Dispatcher.HttpMethod, path: string, opts: RequestOptions): Promise<T> {
     const res = await this.send(method, path, { ...opts, accept: 'application/json' });
     return parseJson(await this.readText(res)) as T;

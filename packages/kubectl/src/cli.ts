@@ -150,6 +150,11 @@ export async function run(argv: string[], io: IOStreams = processStreams(), env:
         return 0;
       }
     }
+    if (name === '__complete' || name === '__completeNoDesc') {
+      // cobra's hidden completion command, called by the `kubectl completion` scripts (src/cmd/complete.ts).
+      const { complete } = await import('./cmd/complete.js');
+      return await complete(f, argv.slice(argv.indexOf(name) + 1), name === '__complete');
+    }
     const entry = COMMANDS.find((c) => c.name === name);
     if (!entry) {
       io.err.write(`Error: unknown command "${name}" for "kubectl"\n`);
