@@ -9,7 +9,7 @@ import { normalise, type KubectlPair, type KubectlResult } from './kubectl-compa
 export interface Twins {
   /** Creates `obj` (namespaced kinds in both namespaces; `path` is the collection path with `NS` for the namespace). */
   create(path: string, obj: Record<string, unknown>): Promise<void>;
-  /** Both kubectls on `args` (plus `-n` of their namespace); expects the same code, stdout and stderr. */
+  /** Both kubectls on `args` (`NS` in them replaced by each one's namespace, plus `-n` of it unless not namespaced); expects the same code, stdout and stderr. */
   same(args: string[], stdin?: string, opts?: { namespaced?: boolean }): Promise<{ ours: KubectlResult; real: KubectlResult }>;
   /** GETs the twin objects (`path` with `NS`). */
   get(path: string): Promise<{ ours: any; real: any }>;
@@ -37,8 +37,8 @@ export async function makeTwins(url: string, k: KubectlPair): Promise<Twins> {
     },
     async same(args, stdin, opts = {}) {
       const ns = opts.namespaced === false ? [[], []] : [['-n', NS_OURS], ['-n', NS_REAL]];
-      const ours = await k.ours([...args, ...ns[0]], stdin);
-      const real = await k.real([...args, ...ns[1]], stdin);
+      const ours = await k.ours([...args.map((a) => a.replaceAll('NS', NS_OURS)), ...ns[0]], stdin);
+      const real = await k.real([...args.map((a) => a.replaceAll('NS', NS_REAL)), ...ns[1]], stdin);
       expect({ code: ours.code, stdout: comparable(ours.stdout), stderr: comparable(ours.stderr) })
         .toEqual({ code: real.code, stdout: comparable(real.stdout), stderr: comparable(real.stderr) });
       return { ours, real };

@@ -1,5 +1,5 @@
 import type { KubeObject } from '@k8ts/api';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { groupVersionOf, resourceUrl, type ResourceMapping } from '../rest-mapper.js';
 
@@ -98,6 +98,15 @@ Example resource specifications include:
     }
   }
   return { targets, errors };
+}
+
+/** cobra's required-flag failure: kubectl logs it through klog only and exits 1. */
+export function requiredFlagMissing(f: Factory, flag: string): never {
+  const now = new Date();
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const stamp = `${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())} ${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())}.${pad(now.getUTCMilliseconds(), 3)}000`;
+  f.io.err.write(`E${stamp} ${String(process.pid).padStart(7)} run.go:72] "command failed" err="required flag(s) \\"${flag}\\" not set"\n`);
+  throw new ExitCode(1);
 }
 
 /** A JSON merge patch (RFC 7386) turning `from` into `to`, as jsonpatch.CreateMergePatch builds it. */
