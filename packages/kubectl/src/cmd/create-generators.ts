@@ -3,9 +3,10 @@ import type { KubeObject } from '@k8ts/api';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
-import { goJsonString, objectName, parseOutputFormat, printObjects } from '../printers/index.js';
+import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { resourceUrl } from '../rest-mapper.js';
 import { requiredFlagMissing } from './targets.js';
+import { typedGoJson } from './typed-json.js';
 import { collect } from './util.js';
 import { dryRunSuffix, fieldValidation, parseDryRun } from './write-util.js';
 
@@ -125,20 +126,6 @@ function addGenerator(parent: Command, f: Factory, spec: GeneratorSpec): Command
   });
   setExamples(cmd, spec.examples);
   return cmd;
-}
-
-/** Go's json.MarshalIndent of a typed struct: fields in declaration order (map keys, e.g. labels, sorted). */
-function typedGoJson(v: unknown, pad: string, sortKeys = false): string {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'string') return goJsonString(v);
-  if (typeof v !== 'object') return String(v);
-  const inner = `${pad}    `;
-  if (Array.isArray(v)) return v.length ? `[\n${v.map((x) => inner + typedGoJson(x, inner)).join(',\n')}\n${pad}]` : '[]';
-  let keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
-  if (sortKeys) keys = keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  if (!keys.length) return '{}';
-  const maps = new Set(['labels', 'annotations', 'matchLabels', 'selector', 'data', 'binaryData', 'hard', 'stringData']);
-  return `{\n${keys.map((k) => `${inner}${goJsonString(k)}: ${typedGoJson((v as Record<string, unknown>)[k], inner, maps.has(k))}`).join(',\n')}\n${pad}}`;
 }
 
 // ---- data sources (configmap, secret generic) ----

@@ -6,6 +6,7 @@ import { setExamples } from '../help.js';
 import { parseOutputFormat, printObjects } from '../printers/index.js';
 import { resolveTargets } from './targets.js';
 import { collect, reportErrors } from './util.js';
+import { printBuilt } from './typed-json.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
 interface ExposeOptions {
@@ -147,7 +148,7 @@ async function expose(f: Factory, args: string[], o: ExposeOptions): Promise<voi
           body: svc, accept: 'application/json', query: { fieldManager: o.fieldManager, dryRun: dryRun === 'server' ? 'All' : undefined },
         });
       }
-      if (fmt && fmt.kind !== 'table' && fmt.kind !== 'wide') f.io.out.write(printObjects([result], fmt, true));
+      if (fmt && fmt.kind !== 'table' && fmt.kind !== 'wide') f.io.out.write(dryRun === 'client' ? printBuilt(result, fmt, () => printObjects([result], fmt, true)) : printObjects([result], fmt, true));
       else f.io.out.write(`service/${name} exposed${dryRunSuffix(dryRun)}\n`);
     } catch (err) {
       errors.push(err);

@@ -6,6 +6,7 @@ import { setExamples } from '../help.js';
 import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { requiredFlagMissing } from './targets.js';
 import { collect } from './util.js';
+import { printBuilt } from './typed-json.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
 interface RunOptions {
@@ -148,6 +149,6 @@ async function run(f: Factory, args: string[], o: RunOptions, self: Command): Pr
       body: pod, accept: 'application/json', query: { fieldManager: o.fieldManager, dryRun: dryRun === 'server' ? 'All' : undefined },
     });
   }
-  if (fmt && fmt.kind !== 'table' && fmt.kind !== 'wide') f.io.out.write(printObjects([result], fmt, true));
+  if (fmt && fmt.kind !== 'table' && fmt.kind !== 'wide') f.io.out.write(dryRun === 'client' ? printBuilt(result, fmt, () => printObjects([result], fmt, true)) : printObjects([result], fmt, true));
   else f.io.out.write(`${objectName({ ...result, kind: 'Pod', apiVersion: 'v1' })} created${dryRunSuffix(dryRun)}\n`);
 }
