@@ -13,8 +13,9 @@ export async function setUnschedulable(f: Factory, t: Target, desired: boolean, 
   const spec = (t.object as KubeObject & { spec?: { unschedulable?: boolean } }).spec;
   const already = !!spec?.unschedulable === desired;
   const verb = desired ? 'cordoned' : 'uncordoned';
+  const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
   if (already) {
-    f.io.out.write(`${targetName(t)} already ${verb}\n`);
+    f.io.out.write(`${targetName(t)} already ${verb}${suffix}\n`);
     return;
   }
   if (dryRun !== 'client') {
@@ -24,5 +25,5 @@ export async function setUnschedulable(f: Factory, t: Target, desired: boolean, 
       accept: 'application/vnd.kubernetes.protobuf, application/json', query: { dryRun: dryRun === 'server' ? 'All' : undefined },
     });
   }
-  f.io.out.write(`${targetName(t)} ${verb}${dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : ''}\n`);
+  f.io.out.write(`${targetName(t)} ${verb}${suffix}\n`);
 }
