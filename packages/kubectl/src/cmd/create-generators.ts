@@ -176,7 +176,7 @@ async function readSources(o: Opts): Promise<Map<string, Buffer>> {
     } catch {
       throw new CliError(`error reading ${envFile}: no such file or directory`);
     }
-    text.split(/\r?\n/).forEach((line, i) => {
+    text.split(/\r?\n/).forEach((line) => {
       const trimmed = line.replace(/^\uFEFF/, '').trimStart();
       if (!trimmed || trimmed.startsWith('#')) return;
       const eq = trimmed.indexOf('=');
@@ -187,7 +187,6 @@ async function readSources(o: Opts): Promise<Map<string, Buffer>> {
         if (v !== undefined) put(key, Buffer.from(v), what);
         return;
       }
-      void i;
       put(key, Buffer.from(trimmed.slice(eq + 1)), what);
     });
   }

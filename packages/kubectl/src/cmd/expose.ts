@@ -30,10 +30,6 @@ interface ExposeOptions {
 
 interface Port { containerPort?: number; protocol?: string; name?: string }
 
-function selectorString(m: Record<string, string>): string {
-  return Object.entries(m).map(([k, v]) => `${k}=${v}`).join(',');
-}
-
 /** The selector and ports kubectl's MapBasedSelectorForObject / PortsForObject read from each kind. */
 function fromObject(obj: KubeObject): { selector?: Record<string, string>; ports: Port[]; error?: string } {
   const o = obj as KubeObject & { spec?: any };
