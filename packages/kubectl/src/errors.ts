@@ -92,6 +92,7 @@ function connectionError(net: NetError, server: string | undefined): string {
 /** `Error from server (NotFound): pods "x" not found` and kubectl's other renderings of a metav1.Status. */
 export function apiErrorMessage(err: ApiError): string {
   if (err.code === 401) return `error: You must be logged in to the server (${err.message || 'Unauthorized'})`;
+  if (err.reason === 'Invalid' && !err.details) return `The request is invalid: ${err.message}`;
   if (err.reason === 'Invalid' && err.details) {
     const d = err.details;
     const head = d.kind || d.name ? `The ${d.kind ?? ''} "${d.name ?? ''}" is invalid` : 'The request is invalid';
