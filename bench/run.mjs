@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench: every figure is a ratio against the raw part measured in the same run.
-// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|daemonset|dns|kube-proxy|ingress|hpa|streaming|kubectl|cluster] [--n 2000] [--concurrency 32]
+// Usage: node bench/run.mjs [--only apiserver|memory|scheduler|pods|controller-manager|daemonset|dns|kube-proxy|ingress|hpa|streaming|kubectl|cluster|compose] [--n 2000] [--concurrency 32]
 //        [--sched-cases labels:1000:3000,rs:1000:3000,labels:5000:10000] [--sched-concurrency 64]
 //        [--deploy-replicas 1000] [--deploy-nodes 100] [--rollout-replicas 100] [--ds-nodes 500]
 import { execFile, spawn } from 'node:child_process';
@@ -15,6 +15,7 @@ import { Etcd3 } from 'etcd3';
 import { Pool } from 'undici';
 import { ensureDockerEngine, ensureImages, socketPath } from '../scripts/lib/docker.mjs';
 import { benchCluster } from './cluster.mjs';
+import { benchComposeUp } from './compose-up.mjs';
 import { benchEndpointPropagation } from './endpoint-propagation.mjs';
 import { benchIngress } from './ingress.mjs';
 import { benchKubeProxy } from './kube-proxy.mjs';
@@ -894,3 +895,4 @@ if (!args.only || args.only === 'hpa') await benchHpa();
 if (!args.only || args.only === 'streaming') await benchStreaming();
 if (!args.only || args.only === 'kubectl') await benchKubectl();
 if (!args.only || args.only === 'cluster') await benchCluster();
+if (!args.only || args.only === 'compose') await benchComposeUp();

@@ -25,8 +25,12 @@ components: ${[...new Set(Object.keys(COMPONENTS).filter((c) => !c.startsWith('k
 
 const [command, ...args] = process.argv.slice(2);
 if (command === 'probe') {
-  const { hostAddress } = await import(pathToFileURL(path.join(ROOT, 'packages/api/dist/index.js')).href);
-  const url = (args[0] ?? '').replaceAll('{host-address}', hostAddress());
+  // Only what it needs: the health check runs every few seconds, and @k8ts/api as a whole takes seconds to load.
+  let url = args[0] ?? '';
+  if (url.includes('{host-address}')) {
+    const { hostAddress } = await import(pathToFileURL(path.join(ROOT, 'packages/api/dist/host-address.js')).href);
+    url = url.replaceAll('{host-address}', hostAddress());
+  }
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(3_000) });
     await res.arrayBuffer();
