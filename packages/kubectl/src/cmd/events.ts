@@ -55,7 +55,7 @@ async function events(f: Factory, o: EventsOptions): Promise<void> {
   const noHeaders = (o as { headers?: boolean }).headers === false || !!o.noHeaders;
   const types = o.types.map((t) => t.trim()).filter(Boolean);
   for (const t of types) if (!/^(normal|warning)$/i.test(t)) throw new CliError('valid --types are Normal or Warning');
-  const { parseOutputFormat, printObjects } = await import('../printers/index.js');
+  const { omitManagedFields, parseOutputFormat, printObjects } = await import('../printers/index.js');
   const allowed = 'go-template, go-template-file, json, jsonpath, jsonpath-as-json, jsonpath-file, name, template, templatefile, yaml';
   const outName = (o.output ?? '').split('=')[0];
   if (o.output && (outName === 'wide' || outName.startsWith('custom-columns'))) {
@@ -102,7 +102,7 @@ async function events(f: Factory, o: EventsOptions): Promise<void> {
     for (const e of evs) text += `${allNs ? `${e.metadata?.namespace ?? ''}\t` : ''}${interval(e)}\t${e.type ?? ''}\t${e.reason ?? ''}\t${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}\t${String(e.message ?? '').trim()}\n`;
     return goTabwrite(text, 6, 3);
   };
-  const print = (obj: any): string => (fmt?.kind === 'json' ? `${structJson(obj, '', obj.kind === 'EventList' ? STRUCT_ORDER.list : STRUCT_ORDER.event)}\n` : fmt?.kind === 'name' ? '' : printObjects([obj], fmt!, true));
+  const print = (obj: any): string => (fmt?.kind === 'json' ? `${structJson(omitManagedFields(obj), '', obj.kind === 'EventList' ? STRUCT_ORDER.list : STRUCT_ORDER.event)}\n` : fmt?.kind === 'name' ? '' : printObjects([obj], fmt!, true));
   if (fmt) {
     if (shown.length || !o.watch) f.io.out.write(print({ kind: 'EventList', apiVersion: 'v1', metadata: {}, items: shown }));
   } else if (shown.length) {
