@@ -40,7 +40,7 @@ are the ways you can resolve this warning:
   command with the \`--force-conflicts\` flag.
 * If you do not intend to manage all of the fields, please edit your
   manifest to remove references to the fields that should keep their
-  original managers.
+  current managers.
 * You may co-own fields by updating your manifest to match the existing
   value; in this case, you'll become the manager if the other manager(s)
   stop managing the field (remove it from their configuration).
