@@ -23,4 +23,10 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  {
+    // Build scripts and the CommonJS launcher of a bundle run on Node as they are.
+    files: ['packages/*/scripts/**/*.{js,mjs,cjs}'],
+    languageOptions: { globals: { process: 'readonly', require: 'readonly', __dirname: 'readonly', __filename: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

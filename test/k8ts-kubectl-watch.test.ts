@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, eventually, startTestApiserver, type TestApiserver } from './harness.js';
 import { kubectlPair, normalise, type KubectlPair } from './kubectl-compare.js';
 
-const MAIN = path.resolve(import.meta.dirname, '../packages/kubectl/dist/main.js');
+const MAIN = path.resolve(import.meta.dirname, '../packages/kubectl/dist/bundle/main.cjs');
 let api: TestApiserver;
 let k: KubectlPair;
 const children: ChildProcess[] = [];

@@ -121,12 +121,30 @@ function commanderMessage(err: CommanderError, cmdPath: string, argv: string[]):
   }
 }
 
+/** The process's run: `run(process.argv)`, then exit with its code once stdout is flushed (piped output is never cut). */
+export async function runProcess(): Promise<void> {
+  const code = await run(process.argv.slice(2));
+  process.exitCode = code;
+  if (process.stdout.writableLength === 0) process.exit(code);
+  else process.stdout.once('drain', () => process.exit(code));
+}
+
 /**
  * Runs one kubectl invocation and resolves to its exit code; never throws and never prints a stack trace. Only the
  * named command's module is imported.
  */
 export async function run(argv: string[], io: IOStreams = processStreams(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const f = new Factory({}, io, env);
+  const code = await runOnce(argv, io, env, false);
+  // A lookup missed in discovery from the disk cache before anything happened: once more, asking the server.
+  if (code !== RERUN) return code;
+  process.exitCode = undefined;
+  return runOnce(argv, io, env, true);
+}
+
+const RERUN = -1;
+
+async function runOnce(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv, freshDiscovery: boolean): Promise<number> {
+  const f = new Factory({}, io, env, freshDiscovery);
   let timer: NodeJS.Timeout | undefined;
   try {
     const program = new Command('kubectl');
@@ -189,8 +207,10 @@ export async function run(argv: string[], io: IOStreams = processStreams(), env:
       }
       throw err;
     }
-    return Number(process.exitCode ?? 0) || 0;
+    const code = Number(process.exitCode ?? 0) || 0;
+    return code !== 0 && f.staleDiscovery() === 'rerun' ? RERUN : code;
   } catch (err) {
+    if (f.staleDiscovery() === 'rerun') return RERUN;
     if (err instanceof ExitCode) return err.exitCode;
     const text = formatError(err, f.serverForMessages());
     io.err.write(`${text}\n`);

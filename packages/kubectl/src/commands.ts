@@ -50,17 +50,37 @@ export const COMMANDS: CommandEntry[] = [
   { group: 'Other Commands', name: 'version', file: 'version', summary: 'Print the client and server version information' },
 ];
 
-/** Loads a command's module; undefined when its file does not exist (yet). */
-export async function loadCommand(entry: CommandEntry): Promise<RegisterCommand | undefined> {
+/** A bundle's way to a `src/cmd/<file>.ts` module: `() => import('./cmd/<file>.ts')`, resolved at build time. */
+export type CommandFileLoader = () => Promise<unknown>;
+let bundledFiles: Record<string, CommandFileLoader> | undefined;
+
+/**
+ * Called by the bundle's entry (scripts/bundle.mjs) with a loader for every `src/cmd/*.ts`, so command files are
+ * found inside the bundle; from the sources (tsc's dist, vitest) they are imported by path.
+ */
+export function setCommandFileLoaders(loaders: Record<string, CommandFileLoader>): void {
+  bundledFiles = loaders;
+}
+
+/** Imports `src/cmd/<file>`; undefined when that file does not exist (yet). */
+export async function importCommandFile<T>(file: string): Promise<T | undefined> {
+  if (bundledFiles) {
+    const load = bundledFiles[file];
+    return load ? await load() as T : undefined;
+  }
   // Under vitest the sources are .ts; a plain variable keeps bundlers from turning this into a glob.
-  const spec = `./cmd/${entry.file}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`;
+  const spec = `./cmd/${file}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`;
   try {
-    const mod = await import(/* @vite-ignore */ spec) as { register?: RegisterCommand };
-    return mod.register;
+    return await import(/* @vite-ignore */ spec) as T;
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`/cmd/${entry.file}.`)) return undefined;
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`/cmd/${file}.`)) return undefined;
     throw err;
   }
+}
+
+/** Loads a command's module; undefined when its file does not exist (yet). */
+export async function loadCommand(entry: CommandEntry): Promise<RegisterCommand | undefined> {
+  return (await importCommandFile<{ register?: RegisterCommand }>(entry.file))?.register;
 }
 
 /** The root help text, as `kubectl --help` prints it. */

@@ -48,8 +48,33 @@ export class Factory {
   private resolved: ClientConfig | undefined;
   private clientP: Promise<ApiClient> | undefined;
   private mapperP: Promise<RESTMapper> | undefined;
+  private mapperDone: RESTMapper | undefined;
+  private invalidateCache: (() => void) | undefined;
+  /** Set once the run wrote output, read stdin or sent a request other than a GET: it cannot be run again. */
+  private sideEffects = false;
+  /** Where the streams are: a command writes and reads through these (they note side effects). */
+  readonly io: IOStreams;
 
-  constructor(readonly flags: GlobalFlags, readonly io: IOStreams = processStreams(), readonly env: NodeJS.ProcessEnv = process.env) {}
+  /** `freshDiscovery`: ask the server even when the disk cache is fresh (a second attempt after a stale cache). */
+  constructor(readonly flags: GlobalFlags, io: IOStreams = processStreams(), readonly env: NodeJS.ProcessEnv = process.env, private readonly freshDiscovery = false) {
+    const mark = (): void => { this.sideEffects = true; };
+    // Handing stdin on is no side effect; calling any of its methods (reading it) is. Made on first use: creating
+    // process.stdin costs milliseconds at start-up.
+    let stdin: NodeJS.ReadableStream | undefined;
+    const stdinOnce = (): NodeJS.ReadableStream => stdin ??= new Proxy(io.in, {
+      get: (target, prop) => {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (typeof value !== 'function') return value;
+        mark();
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+    this.io = {
+      get in() { return stdinOnce(); },
+      out: { write: (s: string) => { mark(); return io.out.write(s); } },
+      err: { write: (s: string) => { mark(); return io.err.write(s); } },
+    };
+  }
 
   /** The merged kubeconfig chain (`--kubeconfig`, else `$KUBECONFIG`, else `~/.kube/config`). */
   kubeconfig(): KubeConfig {
@@ -99,8 +124,16 @@ export class Factory {
       const tls = cfg.ca || cfg.cert || cfg.key || cfg.insecureSkipVerify
         ? { ca: cfg.ca, cert: cfg.cert, key: cfg.key, insecureSkipVerify: cfg.insecureSkipVerify } : undefined;
       const [{ ApiClient }, { nodeHttpTransport }] = await Promise.all([import('@k8ts/api/client'), import('./http-transport.js')]);
+      const transport = await nodeHttpTransport(cfg.server, tls);
       return new ApiClient({
-        server: cfg.server, token: cfg.token, tls, transport: await nodeHttpTransport(cfg.server, tls),
+        server: cfg.server, token: cfg.token, tls,
+        transport: {
+          ...transport,
+          request: (opts) => {
+            if (opts.method !== 'GET') this.sideEffects = true;
+            return transport.request(opts);
+          },
+        },
         userAgent: `kubectl/${KUBECTL_VERSION} (${PLATFORM}) kubernetes/k8ts`,
         headers: { 'Kubectl-Command': this.commandPath, 'Kubectl-Session': this.session },
         log: this.verbosity() >= 6 ? requestLogger(this.io) : undefined,
@@ -109,13 +142,34 @@ export class Factory {
     return this.clientP;
   }
 
-  /** The RESTMapper from the server's discovery, fetched once per run. */
+  /**
+   * The RESTMapper from the server's discovery, once per run: from kubectl's disk cache while that is fresh (6 h, in
+   * `--cache-dir`), else from the server, then written to the cache.
+   */
   mapper(): Promise<RESTMapper> {
     this.mapperP ??= (async () => {
-      const [{ RESTMapper }, client] = await Promise.all([import('./rest-mapper.js'), this.client()]);
-      return RESTMapper.discover(client);
+      const [{ RESTMapper }, cache] = await Promise.all([import('./rest-mapper.js'), import('./discovery-cache.js')]);
+      const dir = cache.discoveryCacheDir(this.flags.cacheDir, this.env, this.clientConfig().server);
+      this.invalidateCache = () => cache.invalidateDiscoveryCache(dir);
+      const cached = this.freshDiscovery ? undefined : cache.readDiscoveryCache(dir);
+      this.mapperDone = cached
+        ? RESTMapper.fromDocs(cached)
+        : await RESTMapper.discover(await this.client(), (docs) => cache.writeDiscoveryCache(dir, docs));
+      return this.mapperDone;
     })();
     return this.mapperP;
+  }
+
+  /**
+   * After a failed run: whether a lookup missed in a mapper from the disk cache (a resource type created since, as a
+   * CRD). kubectl then invalidates the cache and looks again; here the cache is invalidated, and the answer says
+   * whether the run may simply be repeated with fresh discovery (nothing printed, read or written yet).
+   */
+  staleDiscovery(): 'none' | 'rerun' | 'invalidated' {
+    const m = this.mapperDone;
+    if (!m?.fromCache || !m.missed) return 'none';
+    this.invalidateCache?.();
+    return this.sideEffects ? 'invalidated' : 'rerun';
   }
 
   /** Prints kubectl's `Warning: …` line on stderr. */
@@ -131,7 +185,8 @@ export class Factory {
 
 /** The process's stdin, stdout and stderr. */
 export function processStreams(): IOStreams {
-  return { in: process.stdin, out: process.stdout, err: process.stderr };
+  // process.stdin is made on first use (it costs milliseconds, and most commands never read it).
+  return { get in() { return process.stdin; }, out: process.stdout, err: process.stderr };
 }
 
 /** A Logger printing the client's request lines at `-v=6` and above, klog-style. */

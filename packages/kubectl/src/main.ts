@@ -1,8 +1,5 @@
 #!/usr/bin/env node
-import { run } from './cli.js';
+import { runProcess } from './cli.js';
 
-// kubectl's exit code; stdout is flushed before exiting so piped output is never cut.
-const code = await run(process.argv.slice(2));
-process.exitCode = code;
-if (process.stdout.writableLength === 0) process.exit(code);
-else process.stdout.once('drain', () => process.exit(code));
+// The process entry of tsc's build (dist/main.js); the bin is the bundle of scripts/bundle.mjs, which calls the same.
+await runProcess();

@@ -1,4 +1,5 @@
 import type { ApiClient } from '@k8ts/api';
+import type { ApiGroupList, ApiResourceList, DiscoveryDocs } from './discovery-cache.js';
 import { CliError } from './errors.js';
 
 /** One resource the server serves, as discovery describes it. */
@@ -61,6 +62,7 @@ interface AggregatedResource {
   verbs?: string[];
   shortNames?: string[];
   categories?: string[];
+  subresources?: { subresource: string; responseKind?: { group?: string; version?: string; kind?: string }; verbs?: string[] }[];
 }
 interface ApiResource {
   name: string; singularName?: string; namespaced?: boolean; kind: string; group?: string; version?: string;
@@ -73,16 +75,44 @@ interface ApiResource {
  * one request per group-version). Built once per run.
  */
 export class RESTMapper {
-  private constructor(readonly mappings: ResourceMapping[], readonly groups: ApiGroupInfo[]) {}
+  /** Set when a lookup found nothing: with a mapper from the disk cache, the cache may be stale (see Factory). */
+  missed = false;
 
-  /** Fetches discovery from the server. */
-  static async discover(client: ApiClient): Promise<RESTMapper> {
+  private constructor(readonly mappings: ResourceMapping[], readonly groups: ApiGroupInfo[], readonly fromCache = false) {}
+
+  /** Fetches discovery from the server; `onDocs` gets the documents in the disk cache's form (to write them). */
+  static async discover(client: ApiClient, onDocs?: (docs: DiscoveryDocs) => void): Promise<RESTMapper> {
     const [core, apis] = await Promise.all([
       client.request<unknown>('GET', '/api', { accept: AGGREGATED_ACCEPT, query: { timeout: '32s' } }),
       client.request<unknown>('GET', '/apis', { accept: AGGREGATED_ACCEPT, query: { timeout: '32s' } }),
     ]);
-    if (isAggregated(core) && isAggregated(apis)) return RESTMapper.fromAggregated([core, apis]);
-    return RESTMapper.fromLegacy(client, core as { versions?: string[] }, apis as { groups?: LegacyGroup[] });
+    if (isAggregated(core) && isAggregated(apis)) {
+      onDocs?.(aggregatedToDocs([core, apis]));
+      return RESTMapper.fromAggregated([core, apis]);
+    }
+    return RESTMapper.fromLegacy(client, core as { versions?: string[] }, apis as { groups?: LegacyGroup[] }, onDocs);
+  }
+
+  /** From kubectl's disk cache (servergroups.json and each serverresources.json). */
+  static fromDocs(docs: DiscoveryDocs, fromCache = true): RESTMapper {
+    const groups: ApiGroupInfo[] = [];
+    const mappings: ResourceMapping[] = [];
+    for (const g of docs.groups.groups) {
+      const versions = (g.versions ?? []).map((v) => v.version);
+      const preferred = g.preferredVersion?.version ?? versions[0] ?? '';
+      groups.push({ name: g.name, versions, preferredVersion: preferred });
+      for (const v of g.versions ?? []) {
+        for (const r of docs.resources.get(v.groupVersion)?.resources ?? []) {
+          if (r.name.includes('/')) continue;
+          mappings.push({
+            group: g.name, version: v.version, resource: r.name, kind: r.kind, singularName: r.singularName || r.kind.toLowerCase(),
+            namespaced: !!r.namespaced, verbs: r.verbs ?? [], shortNames: r.shortNames ?? [], categories: r.categories ?? [],
+            preferred: v.version === preferred,
+          });
+        }
+      }
+    }
+    return new RESTMapper(mappings, groups, fromCache);
   }
 
   /** From apidiscovery.k8s.io/v2 APIGroupDiscoveryLists (/api then /apis). */
@@ -109,39 +139,36 @@ export class RESTMapper {
     return new RESTMapper(mappings, groups);
   }
 
-  private static async fromLegacy(client: ApiClient, core: { versions?: string[] }, apis: { groups?: LegacyGroup[] }): Promise<RESTMapper> {
-    const groups: ApiGroupInfo[] = [];
-    const gvs: { group: string; version: string; preferred: boolean }[] = [];
+  private static async fromLegacy(client: ApiClient, core: { versions?: string[] }, apis: { groups?: LegacyGroup[] }, onDocs?: (docs: DiscoveryDocs) => void): Promise<RESTMapper> {
     const coreVersions = core.versions ?? [];
-    groups.push({ name: '', versions: coreVersions, preferredVersion: coreVersions[0] ?? '' });
-    coreVersions.forEach((v, i) => gvs.push({ group: '', version: v, preferred: i === 0 }));
-    for (const g of apis.groups ?? []) {
-      const versions = (g.versions ?? []).map((v) => v.version);
-      const preferred = g.preferredVersion?.version ?? versions[0] ?? '';
-      groups.push({ name: g.name, versions, preferredVersion: preferred });
-      for (const v of versions) gvs.push({ group: g.name, version: v, preferred: v === preferred });
-    }
-    const lists = await Promise.all(gvs.map(async (gv) => {
-      const path = gv.group ? `/apis/${gv.group}/${gv.version}` : `/api/${gv.version}`;
+    const groups: ApiGroupList = {
+      kind: 'APIGroupList', apiVersion: 'v1',
+      groups: [
+        { name: '', versions: coreVersions.map((v) => ({ groupVersion: v, version: v })), preferredVersion: { groupVersion: coreVersions[0] ?? '', version: coreVersions[0] ?? '' } },
+        ...(apis.groups ?? []).map((g) => {
+          const versions = (g.versions ?? []).map((v) => ({ groupVersion: v.groupVersion || `${g.name}/${v.version}`, version: v.version }));
+          const preferred = g.preferredVersion?.version ?? versions[0]?.version ?? '';
+          return { name: g.name, versions, preferredVersion: { groupVersion: `${g.name}/${preferred}`, version: preferred } };
+        }),
+      ],
+    };
+    const gvs = groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion));
+    let complete = true;
+    const lists = await Promise.all(gvs.map(async (gv): Promise<[string, ApiResourceList]> => {
+      const path = gv.includes('/') ? `/apis/${gv}` : `/api/${gv}`;
       try {
-        return { gv, list: await client.request<{ resources?: ApiResource[] }>('GET', path, { accept: 'application/json, */*', query: { timeout: '32s' } }) };
+        const list = await client.request<{ resources?: ApiResource[] }>('GET', path, { accept: 'application/json, */*', query: { timeout: '32s' } });
+        return [gv, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources: (list.resources ?? []).map((r) => ({ ...r, namespaced: !!r.namespaced, singularName: r.singularName ?? '', verbs: r.verbs ?? [] })) }];
       } catch {
         // kubectl only warns about a failing group-version (memcache.go) and goes on without it.
-        return { gv, list: { resources: [] } };
+        complete = false;
+        return [gv, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources: [] }];
       }
     }));
-    const mappings: ResourceMapping[] = [];
-    for (const { gv, list } of lists) {
-      for (const r of list.resources ?? []) {
-        if (r.name.includes('/')) continue;
-        mappings.push({
-          group: gv.group, version: gv.version, resource: r.name, kind: r.kind, singularName: r.singularName || r.kind.toLowerCase(),
-          namespaced: !!r.namespaced, verbs: r.verbs ?? [], shortNames: r.shortNames ?? [], categories: r.categories ?? [],
-          preferred: gv.preferred,
-        });
-      }
-    }
-    return new RESTMapper(mappings, groups);
+    const docs: DiscoveryDocs = { groups, resources: new Map(lists) };
+    // A failed group-version is not cached as empty.
+    if (complete) onDocs?.(docs);
+    return RESTMapper.fromDocs(docs, false);
   }
 
   /**
@@ -176,6 +203,7 @@ export class RESTMapper {
         ?? pick((m) => m.kind.toLowerCase() === c.name) ?? pick((m) => m.shortNames.includes(c.name));
       if (hit) return hit;
     }
+    this.missed = true;
     return undefined;
   }
 
@@ -183,7 +211,10 @@ export class RESTMapper {
   kindFor(apiVersion: string, kind: string): ResourceMapping {
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
     const m = this.mappings.find((x) => x.group === group && x.version === version && x.kind === kind);
-    if (!m) throw new CliError(`no matches for kind "${kind}" in version "${apiVersion}"`);
+    if (!m) {
+      this.missed = true;
+      throw new CliError(`no matches for kind "${kind}" in version "${apiVersion}"`);
+    }
     return m;
   }
 
@@ -196,6 +227,42 @@ export class RESTMapper {
   preferredResources(): ResourceMapping[] {
     return this.mappings.filter((m) => m.preferred);
   }
+}
+
+/** Aggregated discovery (/api, /apis) as kubectl's disk cache keeps it: an APIGroupList and APIResourceLists. */
+function aggregatedToDocs(lists: AggregatedList[]): DiscoveryDocs {
+  const groups: ApiGroupList = { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
+  const resources = new Map<string, ApiResourceList>();
+  for (const list of lists) {
+    for (const g of list.items ?? []) {
+      const name = g.metadata?.name ?? '';
+      const gv = (v: string): string => (name ? `${name}/${v}` : v);
+      const versions = (g.versions ?? []).map((v) => ({ groupVersion: gv(v.version), version: v.version }));
+      groups.groups.push({ name, versions, ...(versions[0] ? { preferredVersion: versions[0] } : {}) });
+      for (const v of g.versions ?? []) {
+        const out: ApiResourceList = { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv(v.version), resources: [] };
+        for (const r of v.resources ?? []) {
+          // client-go's conversion (aggregated_discovery.go): the response kind's group and version, and a
+          // subresource with its parent's singular name and scope.
+          const namespaced = r.scope === 'Namespaced';
+          const singularName = r.singularResource ?? '';
+          const gvOf = (k?: { group?: string; version?: string }) => ({ ...(k?.group ? { group: k.group } : {}), ...(k?.version ? { version: k.version } : {}) });
+          out.resources.push({
+            name: r.resource, singularName, namespaced, ...gvOf(r.responseKind), kind: r.responseKind?.kind ?? '', verbs: r.verbs ?? [],
+            ...(r.shortNames?.length ? { shortNames: r.shortNames } : {}), ...(r.categories?.length ? { categories: r.categories } : {}),
+          });
+          for (const sub of r.subresources ?? []) {
+            out.resources.push({
+              name: `${r.resource}/${sub.subresource}`, singularName, namespaced, ...gvOf(sub.responseKind), kind: sub.responseKind?.kind ?? '',
+              verbs: sub.verbs ?? [],
+            });
+          }
+        }
+        resources.set(out.groupVersion, out);
+      }
+    }
+  }
+  return { groups, resources };
 }
 
 interface LegacyGroup { name: string; versions?: { groupVersion: string; version: string }[]; preferredVersion?: { version: string } }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { KubeObject } from '@k8ts/api';
+import { importCommandFile } from '../commands.js';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
@@ -50,13 +51,8 @@ export async function register(program: Command, f: Factory): Promise<Command> {
 
 /** Loads the generators' subcommands, if that file exists. */
 export async function withGenerators(cmd: Command, f: Factory): Promise<void> {
-  const spec = `./create-generators${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`;
-  try {
-    const mod = await import(/* @vite-ignore */ spec) as { registerGenerators?: RegisterGenerators };
-    mod.registerGenerators?.(cmd, f);
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes('create-generators')) throw err;
-  }
+  const mod = await importCommandFile<{ registerGenerators?: RegisterGenerators }>('create-generators');
+  mod?.registerGenerators?.(cmd, f);
 }
 
 async function create(f: Factory, o: CreateOptions): Promise<void> {

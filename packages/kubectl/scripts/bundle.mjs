@@ -1,0 +1,57 @@
+// Bundles k8ts-kubectl with esbuild into dist/bundle/: kubectl.cjs (every module and dependency in one file) and
+// main.cjs (the bin), which runs it through a V8 code cache.
+//
+// Why: a short command such as `get pods` spends most of its start-up in Node's ESM loader (resolving, reading and
+// linking ~40 files one by one, asynchronously) and in compiling JavaScript. One CommonJS file is read and compiled
+// once, synchronously; the code cache (vm.Script cachedData, written after the first run) skips parsing and
+// compiling the functions that run. Commands stay lazy: every src/cmd/*.ts is in the bundle but its module body only
+// runs when the command is named (esbuild wraps dynamically imported modules), and a new command file is picked up
+// by this script without any edit (setCommandFileLoaders gets a loader for each file in src/cmd).
+import { createHash } from 'node:crypto';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SRC = path.join(PKG, 'src');
+const OUT = path.join(PKG, 'dist/bundle');
+const cmdFiles = readdirSync(path.join(SRC, 'cmd'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+
+const entry = [
+  "import { setCommandFileLoaders } from './commands.ts';",
+  "import { runProcess } from './cli.ts';",
+  'setCommandFileLoaders({',
+  ...cmdFiles.map((f) => `  ${JSON.stringify(f)}: () => import(${JSON.stringify(`./cmd/${f}.ts`)}),`),
+  '});',
+  'void runProcess();',
+].join('\n');
+
+rmSync(OUT, { recursive: true, force: true });
+await build({
+  stdin: { contents: entry, resolveDir: SRC, sourcefile: 'bundle-entry.ts', loader: 'ts' },
+  outfile: path.join(OUT, 'kubectl.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  // import() becomes a lazy require of the bundled module (or of a Node built-in): no ES module is loaded at all.
+  supported: { 'dynamic-import': false },
+  // A CommonJS file has no import.meta; createRequire(import.meta.url) and friends get the bundle's own URL.
+  define: { 'import.meta.url': '__k8tsImportMetaUrl' },
+  banner: { js: "var __k8tsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Whitespace and syntax only: names stay as written, so `-v=8` stack traces read as the sources.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+
+// The cache file is named after the bundle's content: V8 checks a cache against the source's length only.
+const hash = createHash('sha256').update(readFileSync(path.join(OUT, 'kubectl.cjs'))).digest('hex').slice(0, 16);
+const launcher = readFileSync(path.join(PKG, 'scripts/launcher.cjs'), 'utf8').replace('@BUNDLE_HASH@', hash);
+writeFileSync(path.join(OUT, 'main.cjs'), launcher);
+chmodSync(path.join(OUT, 'main.cjs'), 0o755);
