@@ -158,18 +158,18 @@ export async function upgrade(f: Factory, path: string, protocol: string): Promi
 }
 
 /** The container a streaming command targets: `-c`, else the default-container annotation, else the first (with kubectl's notice). */
-export function pickContainer(f: Factory, pod: any, name: string | undefined, quiet = false): string {
+export function pickContainer(f: Factory, pod: any, name: string | undefined, quiet = false, err: { write(s: string): unknown } = f.io.err): string {
   if (name) return name;
   const containers = pod.spec?.containers ?? [];
   const annotated = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
   if (annotated) {
     if ([...containers, ...(pod.spec?.initContainers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].some((c: any) => c.name === annotated)) return annotated;
-    f.io.err.write(`Default container name "${annotated}" not found in pod ${pod.metadata.name}\n`);
+    err.write(`Default container name "${annotated}" not found in pod ${pod.metadata.name}\n`);
   }
   if (!containers.length) throw new CliError(`pod ${pod.metadata.namespace}/${pod.metadata.name} does not have any containers`);
   if (!quiet && (containers.length > 1 || pod.spec?.initContainers?.length || pod.spec?.ephemeralContainers?.length)) {
     const names = [...containers.map((c: any) => c.name), ...(pod.spec?.initContainers ?? []).map((c: any) => `${c.name} (init)`), ...(pod.spec?.ephemeralContainers ?? []).map((c: any) => `${c.name} (ephem)`)];
-    f.io.err.write(`Defaulted container "${containers[0].name}" out of: ${names.join(', ')}\n`);
+    err.write(`Defaulted container "${containers[0].name}" out of: ${names.join(', ')}\n`);
   }
   return containers[0].name;
 }
