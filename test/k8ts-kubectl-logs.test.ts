@@ -136,6 +136,9 @@ describe('k8ts-kubectl describe of running pods and a real node', () => {
     expect(pod.stdout).toMatch(/State: +Terminated\n +Reason: +Completed\n +Exit Code: +0/);
     expect(pod.stdout).toMatch(/State: +Running\n +Started:/);
     const node = (await c.kubectl('get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+    // The node-controller's RegisteredNode event may land between the two calls: describe once it is there.
+    await eventually(async () => (await c.kubectl('get', 'events', '--field-selector', `involvedObject.name=${node},reason=RegisteredNode`, '-o', 'name')).trim() !== '',
+      'the RegisteredNode event', 30_000);
     await same(['describe', 'node', node]);
     await same(['describe', 'deploy', 'ticker']);
     await same(['describe', 'rs', '-l', 'app=ticker']);

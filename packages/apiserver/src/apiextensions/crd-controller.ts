@@ -176,6 +176,9 @@ export class CustomResources {
       setCrdCondition(next, { type: 'Established', status: 'False', reason: 'NotAccepted', message: 'not all names are accepted' });
     }
     if (JSON.stringify(next.status) === JSON.stringify(crd.status)) return false;
+    // Served before Established is written, as upstream's handler serves from NamesAccepted on: a client that waits
+    // for the condition finds the resource there.
+    if (crdConditionTrue(next, 'Established')) await this.serve(next);
     await this.writeStatus(crd, next.status!);
     return true;
   }
