@@ -57,10 +57,18 @@ export function buildKubeletServer(deps: KubeletServerDeps): FastifyInstance {
     }
     const ac = new AbortController();
     req.raw.on('close', () => ac.abort());
-    const stream = await deps.runtime.logs(target.id, {
-      follow: q.follow === 'true' && !previous, tailLines: int(q.tailLines), timestamps: q.timestamps === 'true',
-      sinceSeconds: int(q.sinceSeconds), sinceTime: q.sinceTime,
-    }, ac.signal);
+    let stream: Awaited<ReturnType<typeof deps.runtime.logs>>;
+    try {
+      stream = await deps.runtime.logs(target.id, {
+        follow: q.follow === 'true' && !previous, tailLines: int(q.tailLines), timestamps: q.timestamps === 'true',
+        sinceSeconds: int(q.sinceSeconds), sinceTime: q.sinceTime,
+      }, ac.signal);
+    } catch (err) {
+      // The container went between the listing and the read (a terminating pod): upstream's kubelet answers any
+      // failure to read the logs with 400 and the runtime's message.
+      if (err instanceof ApiError) throw err;
+      throw errors.badRequest(`failed to get the logs of container "${container}" in pod "${name}": ${(err as Error).message}`);
+    }
     reply.hijack();
     reply.raw.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
     reply.raw.flushHeaders();
