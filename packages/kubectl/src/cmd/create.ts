@@ -4,20 +4,14 @@ import { importCommandFile } from '../commands.js';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
-import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { resourceUrl } from '../rest-mapper.js';
 import { collect, reportErrors } from './util.js';
-import { addSourceToErr, dryRunSuffix, fieldValidation, parseDryRun } from './write-util.js';
+import { startFileWrite, type FileWriteOptions } from './file-write.js';
+import { addSourceToErr } from './write-util.js';
 
-interface CreateOptions {
-  filename: string[];
-  recursive?: boolean;
-  dryRun?: string | boolean;
-  output?: string;
-  validate?: string | boolean;
+interface CreateOptions extends FileWriteOptions {
   fieldManager: string;
   saveConfig?: boolean;
-  template?: string;
 }
 
 /** The generators (`create deployment|namespace|…`) live in create-generators.ts when it exists. */
@@ -57,14 +51,7 @@ export async function withGenerators(cmd: Command, f: Factory): Promise<void> {
 
 async function create(f: Factory, o: CreateOptions): Promise<void> {
   if (!o.filename.length) throw new CliError('must specify one of -f and -k');
-  const dryRun = parseDryRun(o.dryRun);
-  const validation = fieldValidation(o.validate);
-  const fmt = o.output ? await parseOutputFormat(o.output, o.template) : undefined;
-  const { readManifests, toInfos } = await import('../resource-builder.js');
-  const manifests = await readManifests(o.filename, { recursive: o.recursive, stdin: f.io.in });
-  if (!manifests.length) throw new CliError('no objects passed to create');
-  const client = await f.client();
-  const infos = toInfos(manifests, await f.mapper(), f);
+  const { dryRun, validation, client, infos, print } = await startFileWrite(f, o, 'create');
   const errors: unknown[] = [];
   for (const info of infos) {
     let obj: KubeObject = info.object;
@@ -84,8 +71,7 @@ async function create(f: Factory, o: CreateOptions): Promise<void> {
         continue;
       }
     }
-    if (fmt && fmt.kind !== 'table' && fmt.kind !== 'wide') f.io.out.write(printObjects([result], fmt, true));
-    else f.io.out.write(`${objectName({ ...result, apiVersion: info.object.apiVersion, kind: info.object.kind })} created${dryRunSuffix(dryRun)}\n`);
+    print(result, info, 'created');
   }
   reportErrors(f, errors);
 }
