@@ -20,6 +20,7 @@ import { benchEndpointPropagation } from './endpoint-propagation.mjs';
 import { benchIngress } from './ingress.mjs';
 import { benchKubeProxy } from './kube-proxy.mjs';
 import { benchKubectl } from './kubectl.mjs';
+import { cpuSeconds, rssMiB, settledRss } from './measure.mjs';
 import { freePort, startApiserver, startControllerManager, startDns, startEtcd, startKubelet, startScheduler } from '../scripts/lib/processes.mjs';
 
 const { values: args } = parseArgs({
@@ -124,31 +125,6 @@ async function benchApiserver() {
     await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** The RSS of a process in MiB, from /proc. */
-function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** RSS once it stops falling (GC, freed buffers), polled for at most `ms`. */
-async function settledRss(pid, ms = 15_000) {
-  let last = rssMiB(pid);
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = rssMiB(pid);
-    if (now >= last - 1) return Math.min(now, last);
-    last = now;
-  }
-  return last;
 }
 
 /** apiserver RSS on its own process: idle, after 10,000 objects, and after a storm of hostile requests. */
