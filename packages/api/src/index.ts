@@ -62,3 +62,5 @@ export {
 } from './volume.js';
 export { byKey, compilePatchMeta, patchTableFor } from './patch-meta.js';
 export type { FieldMeta, PatchMeta, PatchTable } from './patch-meta.js';
+export { matchesRequiredNodeAffinity, nodeMatchesTerm } from './node-affinity.js';
+export type { NodeSelectorTerm, NodeSelectorRequirement } from './node-affinity.js';
