@@ -4,9 +4,10 @@
  * kubectl reads no schema from the server for built-in kinds; neither do we: the tables are @k8ts/api's, the ones
  * the apiserver applies patches with. Kinds without a table (CRDs) are patched with a JSON merge patch, as kubectl does.
  */
-import { compilePatchMeta, patchTableFor, type PatchMeta } from '@k8ts/api';
+// The subpath, not the package's index: apply and diff load the tables without the rest of @k8ts/api (its client, logger).
+import { compilePatchMeta, patchTableFor, type PatchMeta } from '@k8ts/api/patch-meta';
 
-export type { PatchMeta } from '@k8ts/api';
+export type { PatchMeta } from '@k8ts/api/patch-meta';
 
 const compiled = new Map<string, PatchMeta>();
 
