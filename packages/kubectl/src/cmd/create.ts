@@ -5,7 +5,7 @@ import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import { resourceUrl } from '../rest-mapper.js';
-import { collect, reportErrors } from './util.js';
+import { collect, dryRunFlag, outputFlag, reportErrors, templateFlag } from './util.js';
 import { startFileWrite, type FileWriteOptions } from './file-write.js';
 import { addSourceToErr } from './write-util.js';
 
@@ -27,12 +27,12 @@ export async function register(program: Command, f: Factory): Promise<Command> {
     .usage('-f FILENAME')
     .option('-f, --filename <file>', 'Filename, directory, or URL to files to use to create the resource', collect, [])
     .option('-R, --recursive', 'Process the directory used in -f, --filename recursively. Useful when you want to manage related manifests organized within the same directory.')
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
     .option('--validate [mode]', 'Must be one of: strict (or true), warn, ignore (or false).', 'strict')
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-create')
     .option('--save-config', 'If true, the configuration of current object will be saved in its annotation. Otherwise, the annotation will be unchanged. This flag is useful when you want to perform kubectl apply on this object in the future.')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(templateFlag())
     .action(async (o: CreateOptions) => create(f, o));
   setExamples(cmd, `  # Create a pod using the data in pod.json
   kubectl create -f ./pod.json

@@ -4,7 +4,7 @@ import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import { kindPrefix, resourceUrl } from '../rest-mapper.js';
-import { collect, isNotFound, reportErrors } from './util.js';
+import { collect, isNotFound, outputFlag, reportErrors, templateFlag } from './util.js';
 import { startFileWrite, type FileWriteOptions } from './file-write.js';
 import { addSourceToErr, dryRunSuffix } from './write-util.js';
 
@@ -34,11 +34,11 @@ export function register(program: Command, f: Factory): Command {
     .option('--cascade [strategy]', 'Must be "background", "orphan", or "foreground".', 'background')
     .option('--wait', 'If true, wait for resources to be gone before returning. This waits for finalizers.')
     .option('--dry-run [strategy]', 'Must be "none", "server", or "client".', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
+    .addOption(outputFlag())
     .option('--validate [mode]', 'Must be one of: strict (or true), warn, ignore (or false).', 'strict')
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-replace')
     .option('--save-config', 'If true, the configuration of current object will be saved in its annotation.')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(templateFlag())
     .action(async (o: ReplaceOptions) => replace(f, o));
   setExamples(cmd, `  # Replace a pod using the data in pod.json
   kubectl replace -f ./pod.json
