@@ -10,6 +10,7 @@ export default defineConfig({
       // The longer name first: '@k8ts/api' would also match '@k8ts/api/testing'.
       '@k8ts/api/testing': src('./packages/api/src/testing.ts'),
       '@k8ts/api/client': src('./packages/api/src/client.ts'),
+      '@k8ts/api/patch-meta': src('./packages/api/src/patch-meta.ts'),
       '@k8ts/api': src('./packages/api/src/index.ts'),
       '@k8ts/apiserver': src('./packages/apiserver/src/index.ts'),
       '@k8ts/kubelet': src('./packages/kubelet/src/index.ts'),

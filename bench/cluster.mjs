@@ -6,30 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../scripts/lib/processes.mjs';
+import { median, rssMiB, settledRss } from './measure.mjs';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLUSTER = path.join(ROOT, 'scripts/cluster');
-
-function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** RSS once it stops falling (GC after start-up), within `ms`. */
-async function settledRss(pid, ms = 15_000) {
-  let last = rssMiB(pid);
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = rssMiB(pid);
-    if (now >= last - 1) return Math.min(now, last);
-    last = now;
-  }
-  return last;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Brings a 2-node cluster up `rounds` times (down between: the first on a fresh state dir, the others resuming it),

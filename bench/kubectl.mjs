@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApiserver, startEtcd } from '../scripts/lib/processes.mjs';
+import { median } from './measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // The bin: the esbuild bundle run through its V8 code cache (packages/kubectl/scripts/bundle.mjs).
@@ -26,7 +27,6 @@ function timeRun(cmd, args, env) {
   });
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 /** Prints the median wall time of each and the ratio ours/real; `runs` pairs after one warm-up each. */
 export async function benchKubectl({ runs = 15 } = {}) {

@@ -20,6 +20,7 @@ import { benchEndpointPropagation } from './endpoint-propagation.mjs';
 import { benchIngress } from './ingress.mjs';
 import { benchKubeProxy } from './kube-proxy.mjs';
 import { benchKubectl } from './kubectl.mjs';
+import { cpuSeconds, rssMiB, settledRss } from './measure.mjs';
 import { freePort, startApiserver, startControllerManager, startDns, startEtcd, startKubelet, startScheduler } from '../scripts/lib/processes.mjs';
 
 const { values: args } = parseArgs({
@@ -124,31 +125,6 @@ async function benchApiserver() {
     await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** The RSS of a process in MiB, from /proc. */
-function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** RSS once it stops falling (GC, freed buffers), polled for at most `ms`. */
-async function settledRss(pid, ms = 15_000) {
-  let last = rssMiB(pid);
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = rssMiB(pid);
-    if (now >= last - 1) return Math.min(now, last);
-    last = now;
-  }
-  return last;
 }
 
 /** apiserver RSS on its own process: idle, after 10,000 objects, and after a storm of hostile requests. */
@@ -310,6 +286,21 @@ async function startControlPlane(prefix, nodeArgs = []) {
   return { dir, etcd, apiserver, post, http, stop };
 }
 
+/** `n` plain pod creates in namespace `raw`: the rate a bench compares its own against, in the same run. */
+const rawPodRate = (post, n) => throughput(n, C, (i) => post('/api/v1/namespaces/raw/pods', { ...pod(`raw-${i}`), metadata: { name: `raw-${i}`, namespace: 'raw' } }));
+
+/** `n` Ready nodes `n-<i>` written through the API (no kubelet behind them), `size` their capacity and allocatable. */
+const postReadyNodes = (post, n, size) => throughput(n, C, (i) => post('/api/v1/nodes', {
+  apiVersion: 'v1', kind: 'Node', metadata: { name: `n-${i}`, labels: { 'kubernetes.io/hostname': `n-${i}` } },
+  status: { capacity: size, allocatable: size, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
+}));
+
+/** The scheduler and the controller-manager as their own processes on the plane's apiserver, each pushed onto `procs` once started. */
+async function startSchedulerAndControllerManager({ dir, apiserver }, procs) {
+  procs.push(await startScheduler({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'scheduler.log') }));
+  procs.push(await startControllerManager({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'controller-manager.log') }));
+}
+
 /**
  * The scheduler in the shape users have: etcd, apiserver and scheduler as separate processes (as scripts/cluster
  * starts them), fake Ready nodes written through the API, pods created at --sched-concurrency (64) while the
@@ -458,16 +449,9 @@ async function benchControllerManager() {
     await post('/api/v1/namespaces', { metadata: { name: 'raw' } });
     await post('/api/v1/namespaces', { metadata: { name: 'cm' } });
     // The raw part, in this run: plain pod creates through the same apiserver.
-    const rawRate = await throughput(R, C, (i) => post('/api/v1/namespaces/raw/pods', { ...pod(`raw-${i}`), metadata: { name: `raw-${i}`, namespace: 'raw' } }));
-    await throughput(NODES, C, (i) => post('/api/v1/nodes', {
-      apiVersion: 'v1', kind: 'Node', metadata: { name: `n-${i}`, labels: { 'kubernetes.io/hostname': `n-${i}` } },
-      status: {
-        capacity: { cpu: '64', memory: '256Gi', pods: '500' }, allocatable: { cpu: '64', memory: '256Gi', pods: '500' },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
-      },
-    }));
-    procs.push(await startScheduler({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'scheduler.log') }));
-    procs.push(await startControllerManager({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'controller-manager.log') }));
+    const rawRate = await rawPodRate(post, R);
+    await postReadyNodes(post, NODES, { cpu: '64', memory: '256Gi', pods: '500' });
+    await startSchedulerAndControllerManager(plane, procs);
     // The fake kubelets: a pod bound to a node runs and is Ready at once (only for the rollout: creating and binding
     // the big Deployment's pods needs no kubelet, and its status writes would only load the apiserver).
     let kubelets = false;
@@ -557,8 +541,7 @@ async function benchHpa() {
   const nodeIP = '127.0.1.251';
   const node = `bench-hpa-${process.pid}`;
   try {
-    procs.push(await startScheduler({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'scheduler.log') }));
-    procs.push(await startControllerManager({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'controller-manager.log') }));
+    await startSchedulerAndControllerManager(plane, procs);
     procs.push(await startKubelet({
       apiserverUrl: apiserver.url, nodeName: node, nodeIP, port: await freePort(nodeIP), dockerSocket: engine.socket,
       rootDir: path.join(dir, 'kubelet'), logFile: path.join(dir, 'kubelet.log'),
@@ -641,16 +624,9 @@ async function benchDaemonSet() {
   try {
     await post('/api/v1/namespaces', { metadata: { name: 'raw' } });
     await post('/api/v1/namespaces', { metadata: { name: 'ds' } });
-    const rawRate = await throughput(NODES, C, (i) => post('/api/v1/namespaces/raw/pods', { ...pod(`raw-${i}`), metadata: { name: `raw-${i}`, namespace: 'raw' } }));
-    await throughput(NODES, C, (i) => post('/api/v1/nodes', {
-      apiVersion: 'v1', kind: 'Node', metadata: { name: `n-${i}`, labels: { 'kubernetes.io/hostname': `n-${i}` } },
-      status: {
-        capacity: { cpu: '8', memory: '32Gi', pods: '110' }, allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
-      },
-    }));
-    procs.push(await startScheduler({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'scheduler.log') }));
-    procs.push(await startControllerManager({ apiserverUrl: apiserver.url, logFile: path.join(dir, 'controller-manager.log') }));
+    const rawRate = await rawPodRate(post, NODES);
+    await postReadyNodes(post, NODES, { cpu: '8', memory: '32Gi', pods: '110' });
+    await startSchedulerAndControllerManager(plane, procs);
     const bound = new Map();
     const seen = new Set();
     let allSeenAt = 0;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startTestApiserver, type TestApiserver } from './harness.js';
-import { kubectlPair, type KubectlPair } from './kubectl-compare.js';
+import { klogMasked, kubectlPair, type KubectlPair } from './kubectl-compare.js';
 
 let api: TestApiserver;
 let k: KubectlPair;
@@ -20,11 +20,7 @@ afterAll(async () => {
 });
 
 /** Byte-for-byte: same exit code, stdout and stderr. */
-async function identical(args: string[]): Promise<void> {
-  const { ours, real } = await k.both(args);
-  expect({ code: ours.code, stdout: ours.stdout, stderr: ours.stderr.replace(/^E\d{4} .*\n/gm, 'KLOG\n') })
-    .toEqual({ code: real.code, stdout: real.stdout, stderr: real.stderr.replace(/^E\d{4} .*\n/gm, 'KLOG\n') });
-}
+const identical = (args: string[]) => k.same(args, { scrub: klogMasked });
 
 const dry = ['--dry-run=client', '-o', 'yaml'];
 

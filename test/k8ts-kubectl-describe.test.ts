@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startTestApiserver, type TestApiserver } from './harness.js';
-import { kubectlPair, normalise, type KubectlPair } from './kubectl-compare.js';
+import { kubectlPair, type KubectlPair } from './kubectl-compare.js';
 
 let api: TestApiserver;
 let k: KubectlPair;
@@ -178,47 +178,40 @@ afterAll(async () => {
   await api?.stop();
 });
 
-async function same(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const { ours, real } = await k.both(args);
-  expect({ code: ours.code, stdout: normalise(ours.stdout), stderr: normalise(ours.stderr) })
-    .toEqual({ code: real.code, stdout: normalise(real.stdout), stderr: normalise(real.stderr) });
-  return ours;
-}
-
 describe('k8ts-kubectl describe, side by side with kubectl', () => {
   it('describes each kind with its own describer, as kubectl does', async () => {
     for (const x of ['cm/web', 'cm/web-extra', 'secret/s1', 'ns/demo', 'ns/default', 'quota/q', 'sa/builder', 'priorityclass/high',
       'deploy/web', 'ds/ds', 'sts/ss', 'rs/rs', 'job/j1', 'pvc/claim', 'hpa/web', 'svc/web', 'svc/np', 'pod/p1', 'node/n1']) {
       const args = ['describe', x, ...(x === 'quota/q' ? ['-n', 'demo'] : [])];
-      const out = await same(args);
+      const out = await k.same(args);
       expect(out.stdout).toContain(`Name:`);
     }
   });
 
   it('prints events, oldest first, with repeat counts', async () => {
-    const out = await same(['describe', 'configmap', 'web']);
+    const out = await k.same(['describe', 'configmap', 'web']);
     expect(out.stdout).toMatch(/Warning +Reason-e2 +1\dm \(x4 over 1\dm\) +tester +message of e2\n +Normal +Reason-e1 +\d+[sm]\S* +tester +message of e1\n$/);
-    await same(['describe', 'configmap', 'web', '--show-events=false']);
+    await k.same(['describe', 'configmap', 'web', '--show-events=false']);
   });
 
   it('describes lists, prefixes, selectors, manifests and other kinds generically', async () => {
-    await same(['describe', 'cm', 'web-extra', 'web']);
-    await same(['describe', 'cm', 'web-e']);
-    await same(['describe', 'deploy', '-l', 'app=web']);
-    await same(['describe', 'svc']);
-    await same(['describe', 'configmaps,secrets', '-A', '-l', 'app=web']);
-    await same(['describe', '-f', k.file('one.yaml', 'apiVersion: v1\nkind: Secret\nmetadata: {name: s1}\n')]);
-    await same(['describe', 'lease', '-A']);
-    const lease = await same(['describe', 'lease', 'holder']);
+    await k.same(['describe', 'cm', 'web-extra', 'web']);
+    await k.same(['describe', 'cm', 'web-e']);
+    await k.same(['describe', 'deploy', '-l', 'app=web']);
+    await k.same(['describe', 'svc']);
+    await k.same(['describe', 'configmaps,secrets', '-A', '-l', 'app=web']);
+    await k.same(['describe', '-f', k.file('one.yaml', 'apiVersion: v1\nkind: Secret\nmetadata: {name: s1}\n')]);
+    await k.same(['describe', 'lease', '-A']);
+    const lease = await k.same(['describe', 'lease', 'holder']);
     expect(lease.stdout).toMatch(/Spec:\n  Holder Identity: +me\n  Lease Duration Seconds: +15\n/);
   });
 
   it('reports errors as kubectl does', async () => {
-    await same(['describe']);
-    await same(['describe', 'cm', 'nope']);
-    await same(['describe', 'cm', 'nope', 'web-extra']);
-    await same(['describe', 'cm/nope']);
-    await same(['describe', 'cm', '-l', 'app=none']);
-    await same(['describe', 'nosuchtype', 'x']);
+    await k.same(['describe']);
+    await k.same(['describe', 'cm', 'nope']);
+    await k.same(['describe', 'cm', 'nope', 'web-extra']);
+    await k.same(['describe', 'cm/nope']);
+    await k.same(['describe', 'cm', '-l', 'app=none']);
+    await k.same(['describe', 'nosuchtype', 'x']);
   });
 });

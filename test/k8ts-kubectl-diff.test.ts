@@ -31,12 +31,7 @@ ${extra}`;
 
 describe('k8ts-kubectl diff, side by side with kubectl', () => {
   it('shows the same unified diff and exit codes as kubectl', async () => {
-    const same = async (args: string[], env?: Record<string, string>) => {
-      const ours = await k.ours(args, '', env);
-      const real = await k.real(args, '', env);
-      expect({ args, code: ours.code, out: scrub(ours.stdout), err: scrub(ours.stderr) }).toEqual({ args, code: real.code, out: scrub(real.stdout), err: scrub(real.stderr) });
-      return ours;
-    };
+    const same = (args: string[], env?: Record<string, string>) => k.same(args, { scrub, env });
     const first = k.file('m1.yaml', manifest('1'));
     const created = await same(['diff', '-f', first]);
     expect(created.code).toBe(1);

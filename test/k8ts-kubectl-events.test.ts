@@ -34,43 +34,36 @@ afterAll(async () => {
   await api?.stop();
 });
 
-async function same(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const { ours, real } = await k.both(args);
-  expect({ code: ours.code, stdout: normalise(ours.stdout), stderr: normalise(ours.stderr) })
-    .toEqual({ code: real.code, stdout: normalise(real.stdout), stderr: normalise(real.stderr) });
-  return ours;
-}
-
 describe('k8ts-kubectl events, side by side with kubectl', () => {
   it('lists events oldest first, per namespace or all', async () => {
-    const out = await same(['events']);
+    const out = await k.same(['events']);
     expect(out.stdout.split('\n').slice(1, 4).map((l) => l.split(/\s{2,}/).at(-2))).toEqual(['Pod/p1', 'Deployment/web', 'ConfigMap/web']);
-    await same(['events', '-A']);
-    await same(['events', '-n', 'other']);
-    await same(['events', '-A', '--no-headers']);
-    await same(['events', '-n', 'quiet']);
+    await k.same(['events', '-A']);
+    await k.same(['events', '-n', 'other']);
+    await k.same(['events', '-A', '--no-headers']);
+    await k.same(['events', '-n', 'quiet']);
   });
 
   it('filters with --for and --types', async () => {
-    await same(['events', '--for', 'cm/web']);
-    await same(['events', '--for', 'deployment.apps/web']);
-    await same(['events', '--for=pod/p1']);
-    await same(['events', '--for', 'pod/none']);
-    await same(['events', '--types=Warning']);
-    await same(['events', '--types', 'normal,warning', '-A']);
+    await k.same(['events', '--for', 'cm/web']);
+    await k.same(['events', '--for', 'deployment.apps/web']);
+    await k.same(['events', '--for=pod/p1']);
+    await k.same(['events', '--for', 'pod/none']);
+    await k.same(['events', '--types=Warning']);
+    await k.same(['events', '--types', 'normal,warning', '-A']);
   });
 
   it('prints objects with -o', async () => {
-    await same(['events', '-o', 'yaml']);
-    await same(['events', '-o', 'json', '--for', 'cm/web']);
-    await same(['events', '-o', 'jsonpath={.items[*].reason}']);
-    await same(['events', '-o', 'name']);
+    await k.same(['events', '-o', 'yaml']);
+    await k.same(['events', '-o', 'json', '--for', 'cm/web']);
+    await k.same(['events', '-o', 'jsonpath={.items[*].reason}']);
+    await k.same(['events', '-o', 'name']);
   });
 
   it('reports errors as kubectl does', async () => {
-    await same(['events', '--types=Info']);
-    await same(['events', '--for', 'nosuch/x']);
-    await same(['events', '-o', 'wide']);
+    await k.same(['events', '--types=Info']);
+    await k.same(['events', '--for', 'nosuch/x']);
+    await k.same(['events', '-o', 'wide']);
   });
 
   it('-w prints the list, then new events as they come', async () => {

@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '@k8ts/kubectl';
 import { eventually, startLocalCluster } from './harness.js';
-import { normalise, type KubectlResult } from './kubectl-compare.js';
+import { expectSame, runOurs, runReal, type KubectlResult } from './kubectl-compare.js';
 
 // A 1-node local cluster with real containers (run under flock /tmp/k8ts-docker.lock): `kubectl exec` and
 // `kubectl attach` of ours and of the real kubectl on the same pods: stdout, stderr and exit codes compared.
@@ -47,36 +44,12 @@ spec:
   ports: [{port: 80}]
 `;
 
-async function ours(args: string[], stdin = ''): Promise<KubectlResult> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    in: Readable.from([stdin]),
-    out: { write: (s: string) => { stdout += s; return true; } },
-    err: { write: (s: string) => { stderr += s; return true; } },
-  }, c.env);
-  return { stdout, stderr, code };
-}
-
-function real(args: string[], stdin = ''): Promise<KubectlResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', [`--cache-dir=${c.dir}/kube-cache`, ...args], { env: c.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ stdout, stderr, code: code ?? 1 }); });
-    child.stdin.end(stdin);
-  });
-}
+const ours = (args: string[], stdin = ''): Promise<KubectlResult> => runOurs(args, c.env, stdin);
+const real = (args: string[], stdin = ''): Promise<KubectlResult> => runReal(args, c.env, `${c.dir}/kube-cache`, stdin);
 
 async function same(args: string[], stdin?: string): Promise<KubectlResult> {
   const mine = await ours(args, stdin);
-  const theirs = await real(args, stdin);
-  expect.soft({ code: mine.code, stdout: normalise(mine.stdout), stderr: normalise(mine.stderr) })
-    .toEqual({ code: theirs.code, stdout: normalise(theirs.stdout), stderr: normalise(theirs.stderr) });
+  expectSame(mine, await real(args, stdin), { soft: true });
   return mine;
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApiserver, type TestApiserver } from './harness.js';
-import { kubectlPair, type KubectlPair } from './kubectl-compare.js';
+import { exact, kubectlPair, type KubectlPair } from './kubectl-compare.js';
 import { wrap } from '../packages/kubectl/src/cmd/explain.js';
 
 let api: TestApiserver;
@@ -16,11 +16,7 @@ afterAll(async () => {
 });
 
 /** explain output has no AGE values or padding: compared byte for byte. */
-async function same(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const { ours, real } = await k.both(args);
-  expect(ours).toEqual(real);
-  return ours;
-}
+const same = (args: string[]) => k.same(args, { scrub: exact });
 
 describe('k8ts-kubectl explain, side by side with kubectl', () => {
   it('explains resources and fields from /openapi/v3 in kubectl\'s plaintext layout', async () => {

@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '@k8ts/kubectl';
 import { eventually, startLocalCluster } from './harness.js';
-import { normalise, type KubectlResult } from './kubectl-compare.js';
+import { expectSame, normalise, runOurs, type KubectlResult } from './kubectl-compare.js';
 
 // A 1-node local cluster with real containers (run under flock /tmp/k8ts-docker.lock): `kubectl logs` of ours and of
 // the real kubectl on the same pods, and `describe` of running pods and the real node.
@@ -35,22 +33,11 @@ spec:
       - {name: t, image: k8ts/busybox:latest, imagePullPolicy: IfNotPresent, command: [sh, -c, "echo start; while true; do if [ -f /tmp/go ]; then echo tick; rm /tmp/go; fi; sleep 0.2; done"]}
 `;
 
-async function ours(args: string[]): Promise<KubectlResult> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    in: Readable.from(['']),
-    out: { write: (s: string) => { stdout += s; return true; } },
-    err: { write: (s: string) => { stderr += s; return true; } },
-  }, c.env);
-  return { stdout, stderr, code };
-}
+const ours = (args: string[]): Promise<KubectlResult> => runOurs(args, c.env);
 
 async function same(args: string[]): Promise<KubectlResult> {
   const mine = await ours(args);
-  const real = await c.kubectlStatus(...args);
-  expect({ code: mine.code, stdout: normalise(mine.stdout), stderr: normalise(mine.stderr) })
-    .toEqual({ code: real.code, stdout: normalise(real.stdout), stderr: normalise(real.stderr) });
+  expectSame(mine, await c.kubectlStatus(...args));
   return mine;
 }
 

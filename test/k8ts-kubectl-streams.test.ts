@@ -4,15 +4,14 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '@k8ts/api';
 import { buildKubeletServer, type ContainerRuntime, type RuntimeContainer, type StreamingRuntime, type StreamOptions, type StreamSession } from '@k8ts/kubelet';
-import { run } from '@k8ts/kubectl';
 import { call, eventually, startTestApiserver, type TestApiserver } from './harness.js';
-import { normalise, type KubectlResult } from './kubectl-compare.js';
+import { normalise, runOurs, runReal, type KubectlResult } from './kubectl-compare.js';
 
 /*
  * exec, cp and port-forward of k8ts-kubectl and of the real kubectl without Docker: the real apiserver proxies to an
@@ -68,30 +67,8 @@ let dir: string;
 let root: string;
 let env: NodeJS.ProcessEnv;
 
-async function ours(args: string[], stdin = ''): Promise<KubectlResult> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    in: Readable.from([stdin]),
-    out: { write: (x: string) => { stdout += x; return true; } },
-    err: { write: (x: string) => { stderr += x; return true; } },
-  }, env);
-  return { stdout, stderr, code };
-}
-
-function real(args: string[], stdin = ''): Promise<KubectlResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', [`--cache-dir=${dir}/cache`, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ stdout, stderr, code: code ?? 1 }); });
-    child.stdin.end(stdin);
-  });
-}
+const ours = (args: string[], stdin = ''): Promise<KubectlResult> => runOurs(args, env, stdin);
+const real = (args: string[], stdin = ''): Promise<KubectlResult> => runReal(args, env, `${dir}/cache`, stdin);
 
 /**
  * Both kubectls on `args(tag)`, output compared with the tag blanked. The remote tar's own notices are dropped:

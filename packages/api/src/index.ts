@@ -60,3 +60,7 @@ export {
   ANN_DYNAMICALLY_PROVISIONED, ANN_BETA_STORAGE_CLASS, NO_PROVISIONER, claimClass, volumeClass, isDelayBindingMode,
   isVolumeBoundToClaim, requestedStorage, findMatchingVolume,
 } from './volume.js';
+export { byKey, compilePatchMeta, patchTableFor } from './patch-meta.js';
+export type { FieldMeta, PatchMeta, PatchTable } from './patch-meta.js';
+export { matchesRequiredNodeAffinity, nodeMatchesTerm } from './node-affinity.js';
+export type { NodeSelectorTerm, NodeSelectorRequirement } from './node-affinity.js';

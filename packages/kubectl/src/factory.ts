@@ -2,23 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { ApiClient } from '@k8ts/api/client';
 import type { Logger } from '@k8ts/api';
 import { CliError } from './errors.js';
-import { loadKubeconfig, resolveClientConfig, type ClientConfig, type KubeConfig } from './kubeconfig.js';
+import { loadKubeconfig, resolveClientConfig, type ClientConfig, type ConnectionOverrides, type KubeConfig } from './kubeconfig.js';
 import type { RESTMapper } from './rest-mapper.js';
 
 /** kubectl's global flags (genericclioptions.ConfigFlags plus klog's `-v`), as commander parses them. */
-export interface GlobalFlags {
+export interface GlobalFlags extends ConnectionOverrides {
   kubeconfig?: string;
-  context?: string;
-  cluster?: string;
-  user?: string;
-  namespace?: string;
-  server?: string;
-  token?: string;
-  certificateAuthority?: string;
-  clientCertificate?: string;
-  clientKey?: string;
-  insecureSkipTlsVerify?: boolean;
-  tlsServerName?: string;
   requestTimeout?: string;
   v?: string;
   cacheDir?: string;

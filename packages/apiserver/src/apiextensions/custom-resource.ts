@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import { errors, groupVersion, isDNS1123Subdomain, type FieldError, type KubeObject, type ResourceDef, type SubresourceDef } from '@k8ts/api';
+import {
+  compilePatchMeta, errors, groupVersion, isDNS1123Subdomain, type FieldError, type KubeObject, type ResourceDef, type SubresourceDef,
+} from '@k8ts/api';
 import type { CustomResourceColumnDefinition, CustomResourceDefinitionVersion } from 'kubernetes-types/apiextensions/v1.js';
-import { compilePatchMeta } from '../patch/patch-meta.js';
 import { storageVersionOf, type CRD } from '../registry/apiextensions/customresourcedefinition.js';
 import { age, humanDuration, NAME, nameOf, type ColumnDefinition, type Printer } from '../registry/shared/printing.js';
 import type { ScaleFields, Strategy, VersionConversion } from '../registry/strategy.js';

@@ -1,6 +1,5 @@
-import { apiVersionOf, type ResourceDef } from '@k8ts/api';
+import { apiVersionOf, type PatchMeta, type ResourceDef } from '@k8ts/api';
 import { buildDefinitions, definitionName } from '../openapi-schemas.js';
-import type { PatchMeta } from '../patch/patch-meta.js';
 import { messageType } from '../protobuf/decode.js';
 import { DEDUCED, typeFromOpenApi, type FieldType, type OpenApiSource } from './schema.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '@k8ts/api';
-import { byKey, compilePatchMeta } from '../patch/patch-meta.js';
+import { ApiError, byKey, compilePatchMeta } from '@k8ts/api';
 import { managedFieldsType } from './index.js';
 import {
   applyManaged, baseManaged, capManagers, decodeManagedFields, encodeManagedFields, managerFromUserAgent, updateManaged,

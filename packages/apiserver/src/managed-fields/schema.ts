@@ -1,4 +1,4 @@
-import type { PatchMeta } from '../patch/patch-meta.js';
+import type { PatchMeta } from '@k8ts/api';
 
 /**
  * The shape structured-merge-diff needs of a kind: which nodes are structs (named fields), maps (any keys), lists

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '@k8ts/api';
+import { ApiError, type FieldMeta, type PatchMeta } from '@k8ts/api';
 import { patchMetaFor } from '../registry/index.js';
-import type { FieldMeta, PatchMeta } from './patch-meta.js';
 import { strategicMergePatch } from './strategic-merge.js';
 
 type Case = [name: string, original: unknown, patch: unknown, want: unknown];

@@ -1,5 +1,4 @@
-import { errors } from '@k8ts/api';
-import type { FieldMeta, PatchMeta } from './patch-meta.js';
+import { errors, type FieldMeta, type PatchMeta } from '@k8ts/api';
 
 // Strategic merge patch as k8s.io/apimachinery/pkg/util/strategicpatch applies it on the server
 // (StrategicMergeMapPatch), written from upstream's documented rules and observable behaviour.

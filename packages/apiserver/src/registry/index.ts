@@ -1,5 +1,4 @@
-import { findKind, RESOURCES, type FieldError, type KubeObject, type ResourceDef } from '@k8ts/api';
-import { compilePatchMeta, type PatchMeta } from '../patch/patch-meta.js';
+import { compilePatchMeta, findKind, RESOURCES, type FieldError, type KubeObject, type PatchMeta, type ResourceDef } from '@k8ts/api';
 import { customResourceDefinitionStrategy } from './apiextensions/customresourcedefinition.js';
 import { controllerRevisionStrategy } from './apps/controllerrevision.js';
 import { daemonSetStrategy } from './apps/daemonset.js';

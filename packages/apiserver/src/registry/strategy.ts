@@ -1,5 +1,6 @@
-import { findResource, isDNS1123Subdomain, type FieldError, type KubeObject, type ResourceDef } from '@k8ts/api';
-import { compilePatchMeta, type PatchMeta, type PatchTable } from '../patch/patch-meta.js';
+import {
+  compilePatchMeta, findResource, isDNS1123Subdomain, patchTableFor, type FieldError, type KubeObject, type PatchMeta, type ResourceDef,
+} from '@k8ts/api';
 import { checkTypes } from '../type-check.js';
 import { defaultPrinter, type Printer } from './shared/printing.js';
 
@@ -102,8 +103,8 @@ export interface VersionConversion {
   restore?(next: KubeObject, old: KubeObject): void;
 }
 
-/** What a kind's file gives: any Strategy member but `def`, and the patch table in place of the compiled metadata. */
-export type StrategySpec = Partial<Omit<Strategy, 'def' | 'patchMeta'>> & { patchMeta?: PatchTable };
+/** What a kind's file gives: any Strategy member but `def` and `patchMeta` (the kind's row of @k8ts/api's patch tables). */
+export type StrategySpec = Partial<Omit<Strategy, 'def' | 'patchMeta'>>;
 
 /** Whether the resource serves a /status subresource (its status then changes only there). */
 export function hasStatus(def: ResourceDef): boolean {
@@ -135,7 +136,7 @@ export function defineStrategy(group: string, version: string, resource: string,
     gracePeriod: () => 0,
     ...spec,
     def,
-    patchMeta: compilePatchMeta(spec.patchMeta ?? {}),
+    patchMeta: compilePatchMeta(patchTableFor(def.group, def.kind) ?? {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { matchesLabels, type DaemonSet, type LabelRequirement, type Node, type Pod, type PodSpec } from '@k8ts/api';
+import { matchesRequiredNodeAffinity, type DaemonSet, type Node, type Pod, type PodSpec } from '@k8ts/api';
 import {
   TAINT_NODE_DISK_PRESSURE, TAINT_NODE_MEMORY_PRESSURE, TAINT_NODE_NETWORK_UNAVAILABLE, TAINT_NODE_NOT_READY, TAINT_NODE_PID_PRESSURE,
   TAINT_NODE_UNREACHABLE, TAINT_NODE_UNSCHEDULABLE, toleratesTaint, type Taint, type Toleration,
@@ -7,8 +7,6 @@ import { scaledValue } from '../deployment/util.js';
 import { POD_REVISION_LABEL } from '../history/controller-history.js';
 
 type Affinity = NonNullable<PodSpec['affinity']>;
-type NodeSelectorTerm = NonNullable<NonNullable<NonNullable<Affinity['nodeAffinity']>['requiredDuringSchedulingIgnoredDuringExecution']>['nodeSelectorTerms'][number]>;
-type NodeSelectorRequirement = NonNullable<NodeSelectorTerm['matchExpressions']>[number];
 
 /** The deprecated label and annotation of the template generation (extensions/v1beta1 DaemonSetTemplateGenerationKey). */
 export const TEMPLATE_GENERATION_KEY = 'pod-template-generation';
@@ -62,38 +60,6 @@ export function targetNodeName(pod: Pod): string | undefined {
   return undefined;
 }
 
-const OPERATORS: Record<string, LabelRequirement['operator']> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!', Gt: 'gt', Lt: 'lt' };
-
-function requirement(r: NodeSelectorRequirement): LabelRequirement | undefined {
-  const operator = OPERATORS[r.operator];
-  const values = r.values ?? [];
-  if (!operator) return undefined;
-  if ((operator === 'in' || operator === 'notin') && values.length === 0) return undefined;
-  if ((operator === 'exists' || operator === '!') && values.length !== 0) return undefined;
-  if ((operator === 'gt' || operator === 'lt') && (values.length !== 1 || !/^[-+]?\d+$/.test(values[0]))) return undefined;
-  return { key: r.key, operator, values };
-}
-
-function termMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (!exprs.length && !fields.length) return false;
-  const reqs = exprs.map(requirement);
-  if (reqs.some((r) => !r)) return false;
-  const name = node.metadata?.name ?? '';
-  const fieldsMatch = fields.every((f) => f.key === 'metadata.name' && f.values?.length === 1
-    && ((f.operator === 'In' && name === f.values[0]) || (f.operator === 'NotIn' && name !== f.values[0])));
-  return fieldsMatch && matchesLabels(reqs as LabelRequirement[], node.metadata?.labels);
-}
-
-/** nodeSelector and required node affinity (terms ORed) both hold (nodeaffinity.GetRequiredNodeAffinity(pod).Match). */
-export function matchesNodeSelectorAndAffinity(pod: Pod, node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  return !required || (required.nodeSelectorTerms ?? []).some((t) => termMatches(t, node));
-}
-
 /** The first taint with an effect `filter` accepts that no toleration tolerates (FindMatchingUntoleratedTaint). */
 export function findUntoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[], filter: (t: Taint) => boolean): Taint | undefined {
   return taints.filter(filter).find((taint) => !tolerations.some((t) => toleratesTaint(t, taint)));
@@ -120,7 +86,7 @@ export function nodeShouldRunDaemonPod(node: Node, ds: DaemonSet): { shouldRun: 
   if (!pod) { pod = newDaemonPod(ds, ''); daemonPods.set(ds, pod); }
   const templateNode = ds.spec?.template?.spec?.nodeName;
   if (templateNode && templateNode !== node.metadata?.name) return { shouldRun: false, shouldContinueRunning: false };
-  if (!matchesNodeSelectorAndAffinity(pod, node)) return { shouldRun: false, shouldContinueRunning: false };
+  if (!matchesRequiredNodeAffinity(pod, node)) return { shouldRun: false, shouldContinueRunning: false };
   const taints = node.spec?.taints ?? [];
   const tolerations = pod.spec?.tolerations ?? [];
   if (findUntoleratedTaint(taints, tolerations, (t) => t.effect === 'NoExecute' || t.effect === 'NoSchedule')) {

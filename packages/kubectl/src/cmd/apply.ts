@@ -7,7 +7,7 @@ import { objectName, parseOutputFormat, printObjects, type OutputFormat } from '
 import { resourceUrl, type RESTMapper } from '../rest-mapper.js';
 import type { Info } from '../resource-builder.js';
 import { LAST_APPLIED, goMarshal, withLastApplied } from './apply-util.js';
-import { collect, isNotFound, reportErrors } from './util.js';
+import { collect, dryRunFlag, isNotFound, outputFlag, reportErrors, templateFlag } from './util.js';
 import { addSourceToErr, dryRunSuffix, fieldValidation, parseDryRun, type DryRun } from './write-util.js';
 
 interface ApplyOptions {
@@ -57,8 +57,8 @@ export function register(program: Command, f: Factory): Command {
     .option('-f, --filename <file>', 'The files that contain the configurations to apply.', collect, [])
     .option('-R, --recursive', 'Process the directory used in -f, --filename recursively. Useful when you want to manage related manifests organized within the same directory.')
     .option('-l, --selector <selector>', "Selector (label query) to filter on, supports '=', '==', and '!='.(e.g. -l key1=value1,key2=value2). Matching objects must satisfy all of the specified label constraints.")
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
     .option('--validate [mode]', 'Must be one of: strict (or true), warn, ignore (or false).', 'strict')
     .option('--server-side', 'If true, apply runs in the server instead of the client.')
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.')
@@ -67,7 +67,7 @@ export function register(program: Command, f: Factory): Command {
     .option('--all', 'Select all resources in the namespace of the specified resource types.')
     .option('--prune-allowlist <gvk>', 'Overwrite the default allowlist with <group/version/kind> for --prune', collect, [])
     .option('--overwrite', 'Automatically resolve conflicts between the modified and live configuration by using values from the modified configuration', true)
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(templateFlag())
     .action(async (o: ApplyOptions) => apply(f, o));
   setExamples(cmd, `  # Apply the configuration in pod.json to a pod
   kubectl apply -f ./pod.json

@@ -9,6 +9,7 @@ import { parseOutputFormat, printObjects } from '../printers/index.js';
 import { toGoYaml } from '../printers/serialize.js';
 import { tabwrite } from '../printers/tabwriter.js';
 import type { KubeObject } from '@k8ts/api';
+import { templateFlag } from './util.js';
 
 const REDACTED = 'REDACTED';
 const OMITTED = 'DATA+OMITTED';
@@ -39,7 +40,7 @@ export function register(program: Command, f: Factory): Command {
     .option('--raw', 'Display raw byte data and sensitive data')
     .option('--flatten', 'Flatten the resulting kubeconfig file into self-contained output (useful for creating portable kubeconfig files)')
     .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).', 'yaml')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(templateFlag())
     .action(async (o: { minify?: boolean; raw?: boolean; flatten?: boolean; output: string; template?: string }) => {
       const cfg = f.kubeconfig();
       const doc = viewDocument(cfg, { minify: !!o.minify, raw: !!o.raw || !!o.flatten, flatten: !!o.flatten, context: f.flags.context });

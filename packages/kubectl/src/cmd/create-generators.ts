@@ -7,7 +7,7 @@ import { objectName, parseOutputFormat, printObjects } from '../printers/index.j
 import { resourceUrl } from '../rest-mapper.js';
 import { requiredFlagMissing } from './targets.js';
 import { typedGoJson } from './typed-json.js';
-import { collect } from './util.js';
+import { collect, dryRunFlag, outputFlag, templateFlag } from './util.js';
 import { dryRunSuffix, fieldValidation, parseDryRun } from './write-util.js';
 
 /** The flags every generator takes (kubectl's create options). */
@@ -49,9 +49,9 @@ const meta = (name: string, namespace: string | undefined, extra: Record<string,
 
 function commonFlags(cmd: Command): Command {
   return cmd
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
+    .addOption(templateFlag())
     .option('--validate [mode]', 'Must be one of: strict (or true), warn, ignore (or false).', 'strict')
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-create')
     .option('--save-config', 'If true, the configuration of current object will be saved in its annotation. Otherwise, the annotation will be unchanged. This flag is useful when you want to perform kubectl apply on this object in the future.');

@@ -4,20 +4,14 @@ import { importCommandFile } from '../commands.js';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
-import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { resourceUrl } from '../rest-mapper.js';
-import { collect, reportErrors } from './util.js';
-import { addSourceToErr, dryRunSuffix, fieldValidation, parseDryRun } from './write-util.js';
+import { collect, dryRunFlag, outputFlag, reportErrors, templateFlag } from './util.js';
+import { startFileWrite, type FileWriteOptions } from './file-write.js';
+import { addSourceToErr } from './write-util.js';
 
-interface CreateOptions {
-  filename: string[];
-  recursive?: boolean;
-  dryRun?: string | boolean;
-  output?: string;
-  validate?: string | boolean;
+interface CreateOptions extends FileWriteOptions {
   fieldManager: string;
   saveConfig?: boolean;
-  template?: string;
 }
 
 /** The generators (`create deployment|namespace|…`) live in create-generators.ts when it exists. */
@@ -33,12 +27,12 @@ export async function register(program: Command, f: Factory): Promise<Command> {
     .usage('-f FILENAME')
     .option('-f, --filename <file>', 'Filename, directory, or URL to files to use to create the resource', collect, [])
     .option('-R, --recursive', 'Process the directory used in -f, --filename recursively. Useful when you want to manage related manifests organized within the same directory.')
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
     .option('--validate [mode]', 'Must be one of: strict (or true), warn, ignore (or false).', 'strict')
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-create')
     .option('--save-config', 'If true, the configuration of current object will be saved in its annotation. Otherwise, the annotation will be unchanged. This flag is useful when you want to perform kubectl apply on this object in the future.')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(templateFlag())
     .action(async (o: CreateOptions) => create(f, o));
   setExamples(cmd, `  # Create a pod using the data in pod.json
   kubectl create -f ./pod.json
@@ -57,14 +51,7 @@ export async function withGenerators(cmd: Command, f: Factory): Promise<void> {
 
 async function create(f: Factory, o: CreateOptions): Promise<void> {
   if (!o.filename.length) throw new CliError('must specify one of -f and -k');
-  const dryRun = parseDryRun(o.dryRun);
-  const validation = fieldValidation(o.validate);
-  const fmt = o.output ? await parseOutputFormat(o.output, o.template) : undefined;
-  const { readManifests, toInfos } = await import('../resource-builder.js');
-  const manifests = await readManifests(o.filename, { recursive: o.recursive, stdin: f.io.in });
-  if (!manifests.length) throw new CliError('no objects passed to create');
-  const client = await f.client();
-  const infos = toInfos(manifests, await f.mapper(), f);
+  const { dryRun, validation, client, infos, print } = await startFileWrite(f, o, 'create');
   const errors: unknown[] = [];
   for (const info of infos) {
     let obj: KubeObject = info.object;
@@ -84,8 +71,7 @@ async function create(f: Factory, o: CreateOptions): Promise<void> {
         continue;
       }
     }
-    if (fmt && fmt.kind !== 'table' && fmt.kind !== 'wide') f.io.out.write(printObjects([result], fmt, true));
-    else f.io.out.write(`${objectName({ ...result, apiVersion: info.object.apiVersion, kind: info.object.kind })} created${dryRunSuffix(dryRun)}\n`);
+    print(result, info, 'created');
   }
   reportErrors(f, errors);
 }

@@ -4,7 +4,7 @@ import { CliError } from '../errors.js';
 import { parseGoDuration, type Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import { kindPrefix, resourceUrl, type ResourceMapping } from '../rest-mapper.js';
-import { collect, isNotFound, reportErrors } from './util.js';
+import { collect, dryRunFlag, isNotFound, reportErrors } from './util.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
 interface DeleteOptions {
@@ -49,7 +49,7 @@ export function register(program: Command, f: Factory): Command {
     .option('--now', 'If true, resources are signaled for immediate shutdown (same as --grace-period=1).')
     .option('--cascade [strategy]', 'Must be "background", "orphan", or "foreground". Selects the deletion cascading strategy for the dependents (e.g. Pods created by a ReplicationController). Defaults to background.', 'background')
     .option('--timeout <duration>', 'The length of time to wait before giving up on a delete, zero means determine a timeout from the size of the object', '0s')
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
+    .addOption(dryRunFlag())
     .option('-o, --output <format>', 'Output mode. Use "-o name" for shorter output (resource/name).')
     .action(async (args: string[], o: DeleteOptions) => del(f, args, o));
   setExamples(cmd, `  # Delete a pod using the type and name specified in pod.json

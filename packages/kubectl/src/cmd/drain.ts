@@ -5,7 +5,7 @@ import type { Factory } from '../factory.js';
 import { parseGoDuration } from '../factory.js';
 import { setExamples } from '../help.js';
 import { resolveNodes, setUnschedulable } from './node-util.js';
-import { isNotFound } from './util.js';
+import { dryRunFlag, isNotFound } from './util.js';
 import { parseDryRun, type DryRun } from './write-util.js';
 
 interface DrainOptions {
@@ -50,7 +50,7 @@ export function register(program: Command, f: Factory): Command {
     .option('--disable-eviction', 'Force drain to use delete, even if eviction is supported. This will bypass checking PodDisruptionBudgets, use with caution.')
     .option('--skip-wait-for-delete-timeout <seconds>', 'If pod DeletionTimestamp older than N seconds, skip waiting for the pod.  Seconds must be greater than 0 to skip.', '0')
     .option('--chunk-size <n>', 'Return large lists in chunks rather than all at once. Pass 0 to disable.', '500')
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
+    .addOption(dryRunFlag())
     .action(async (nodes: string[], o: DrainOptions) => drain(f, nodes, o));
   setExamples(cmd, `  # Drain node "foo", even if there are pods not managed by a replication controller, replica set, job, daemon set, or stateful set on it
   kubectl drain foo --force

@@ -5,6 +5,7 @@ import { setExamples } from '../help.js';
 import { humanDuration } from '../describe/format.js';
 import { goJsonString } from '../printers/serialize.js';
 import { groupVersionOf } from '../rest-mapper.js';
+import { outputFlag } from './util.js';
 
 interface EventsOptions {
   allNamespaces?: boolean;
@@ -29,7 +30,7 @@ export function register(program: Command, f: Factory): Command {
     .option('--chunk-size <n>', 'Return large lists in chunks rather than all at once. Pass 0 to disable. This flag is beta and may change in the future.', '500')
     .option('--for <kind/name>', 'Filter events to only those pertaining to the specified resource.')
     .option('--no-headers', "When using the default output format, don't print headers.")
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
+    .addOption(outputFlag())
     .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file. The template format is golang templates [http://golang.org/pkg/text/template/#pkg-overview].')
     .option('--types <types>', 'Output only events of given types.', (v: string, prev: string[]) => [...prev, ...v.split(',')], [] as string[])
     .option('-w, --watch', 'After listing the requested events, watch for more events.')

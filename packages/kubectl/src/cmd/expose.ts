@@ -5,7 +5,7 @@ import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import { parseOutputFormat, printObjects } from '../printers/index.js';
 import { resolveTargets } from './targets.js';
-import { collect, reportErrors } from './util.js';
+import { collect, dryRunFlag, outputFlag, reportErrors, templateFlag } from './util.js';
 import { printBuilt } from './typed-json.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
@@ -73,9 +73,9 @@ export function register(program: Command, f: Factory): Command {
     .option('--session-affinity <affinity>', 'If non-empty, set the session affinity for the service to this; legal values: \'None\', \'ClientIP\'')
     .option('-f, --filename <file>', 'Filename, directory, or URL to files identifying the resource to expose a service', collect, [])
     .option('-R, --recursive', 'Process the directory used in -f, --filename recursively. Useful when you want to manage related manifests organized within the same directory.')
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
+    .addOption(templateFlag())
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-expose')
     .action(async (args: string[], o: ExposeOptions) => expose(f, args, o));
   setExamples(cmd, `  # Create a service for a replicated nginx, which serves on port 80 and connects to the containers on port 8000

@@ -4,7 +4,7 @@ import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { deepEqual, mergePatch, patchTarget, resolveTargets, targetName } from './targets.js';
-import { collect, reportErrors } from './util.js';
+import { collect, dryRunFlag, outputFlag, reportErrors, templateFlag } from './util.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
 /** What `label` and `annotate` share (kubectl's label.go and annotate.go): flags, argument split, the merge patch. */
@@ -34,9 +34,9 @@ export function metadataFlags(cmd: Command, field: Field): Command {
     .option('--overwrite', `If true, allow ${field} to be overwritten, otherwise reject ${what} updates that overwrite existing ${field}.`)
     .option('--list', `If true, display the ${field} for a given resource.`)
     .option('--local', `If true, ${what} will NOT contact api-server but run locally.`)
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
+    .addOption(templateFlag())
     .option('-l, --selector <selector>', "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.(e.g. -l key1=value1,key2=value2,key3 in (value3)). Matching objects must satisfy all of the specified label constraints.")
     .option('--field-selector <selector>', "Selector (field query) to filter on, supports '=', '==', and '!='.(e.g. --field-selector key1=value1,key2=value2). The server only supports a limited number of field queries per type.")
     .option('--all', 'Select all resources, in the namespace of the specified resource types')

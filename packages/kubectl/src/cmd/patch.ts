@@ -5,7 +5,7 @@ import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { deepEqual, patchTarget, resolveTargets } from './targets.js';
-import { collect, reportErrors } from './util.js';
+import { collect, dryRunFlag, outputFlag, reportErrors, templateFlag } from './util.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
 interface PatchOptions {
@@ -39,9 +39,9 @@ export function register(program: Command, f: Factory): Command {
     .option('-f, --filename <file>', 'Filename, directory, or URL to files identifying the resource to update', collect, [])
     .option('-R, --recursive', 'Process the directory used in -f, --filename recursively. Useful when you want to manage related manifests organized within the same directory.')
     .option('--local', 'If true, patch will operate on the content of the file, not the server-side resource. (k8ts-kubectl: only --type=merge and json locally.)')
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
+    .addOption(templateFlag())
     .option('--subresource <name>', "If specified, patch will operate on the subresource of the requested object. Must be one of [status scale]. This flag is beta and may change in the future.")
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-patch')
     .action(async (args: string[], o: PatchOptions) => patch(f, args, o));

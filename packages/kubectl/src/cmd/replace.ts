@@ -3,24 +3,18 @@ import type { KubeObject } from '@k8ts/api';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
-import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { kindPrefix, resourceUrl } from '../rest-mapper.js';
-import { collect, isNotFound, reportErrors } from './util.js';
-import { addSourceToErr, dryRunSuffix, fieldValidation, parseDryRun } from './write-util.js';
+import { collect, isNotFound, outputFlag, reportErrors, templateFlag } from './util.js';
+import { startFileWrite, type FileWriteOptions } from './file-write.js';
+import { addSourceToErr, dryRunSuffix } from './write-util.js';
 
-interface ReplaceOptions {
-  filename: string[];
-  recursive?: boolean;
+interface ReplaceOptions extends FileWriteOptions {
   force?: boolean;
   gracePeriod: string;
   cascade: string;
   wait?: boolean;
-  dryRun?: string | boolean;
-  output?: string;
-  validate?: string | boolean;
   fieldManager: string;
   saveConfig?: boolean;
-  template?: string;
 }
 
 /** `kubectl replace -f`: PUT with the live resourceVersion (fieldManager kubectl-replace); `--force` deletes and re-creates. */
@@ -40,11 +34,11 @@ export function register(program: Command, f: Factory): Command {
     .option('--cascade [strategy]', 'Must be "background", "orphan", or "foreground".', 'background')
     .option('--wait', 'If true, wait for resources to be gone before returning. This waits for finalizers.')
     .option('--dry-run [strategy]', 'Must be "none", "server", or "client".', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
+    .addOption(outputFlag())
     .option('--validate [mode]', 'Must be one of: strict (or true), warn, ignore (or false).', 'strict')
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-replace')
     .option('--save-config', 'If true, the configuration of current object will be saved in its annotation.')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(templateFlag())
     .action(async (o: ReplaceOptions) => replace(f, o));
   setExamples(cmd, `  # Replace a pod using the data in pod.json
   kubectl replace -f ./pod.json
@@ -56,14 +50,7 @@ export function register(program: Command, f: Factory): Command {
 
 async function replace(f: Factory, o: ReplaceOptions): Promise<void> {
   if (!o.filename.length) throw new CliError('must specify --filename to replace', { usage: 'replace' });
-  const dryRun = parseDryRun(o.dryRun);
-  const validation = fieldValidation(o.validate);
-  const fmt = o.output ? await parseOutputFormat(o.output, o.template) : undefined;
-  const { readManifests, toInfos } = await import('../resource-builder.js');
-  const manifests = await readManifests(o.filename, { recursive: o.recursive, stdin: f.io.in });
-  if (!manifests.length) throw new CliError('no objects passed to replace');
-  const client = await f.client();
-  const infos = toInfos(manifests, await f.mapper(), f);
+  const { dryRun, validation, client, infos, print } = await startFileWrite(f, o, 'replace');
   const errors: unknown[] = [];
   const query = { dryRun: dryRun === 'server' ? 'All' : undefined, fieldManager: o.fieldManager, fieldValidation: validation };
   for (const info of infos) {
@@ -101,8 +88,7 @@ async function replace(f: Factory, o: ReplaceOptions): Promise<void> {
         }
         result = await client.request<KubeObject>('PUT', url, { body: obj, accept: 'application/json', query });
       }
-      if (fmt && fmt.kind !== 'table' && fmt.kind !== 'wide') f.io.out.write(printObjects([result], fmt, true));
-      else f.io.out.write(`${objectName({ ...result, apiVersion: info.object.apiVersion, kind: info.object.kind })} replaced${dryRunSuffix(dryRun)}\n`);
+      print(result, info, 'replaced');
     } catch (err) {
       errors.push(addSourceToErr('replacing', info.source, err));
     }

@@ -8,7 +8,7 @@ import { parseOutputFormat, printObjects, tabwrite } from '../printers/index.js'
 import type { ResourceMapping } from '../rest-mapper.js';
 import { rolloutState } from './rollout-status.js';
 import { deepEqual, patchTarget, resolveTargets, targetName, type Target } from './targets.js';
-import { collect, reportErrors } from './util.js';
+import { collect, outputFlag, reportErrors, templateFlag } from './util.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
 interface CommonOptions {
@@ -28,7 +28,7 @@ function common(cmd: Command, what: string, write = false): Command {
     .option('-l, --selector <selector>', "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.(e.g. -l key1=value1,key2=value2,key3 in (value3)). Matching objects must satisfy all of the specified label constraints.");
   if (write) {
     cmd.option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-      .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+      .addOption(templateFlag())
       .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-rollout');
   }
   return cmd;
@@ -78,8 +78,8 @@ export function register(program: Command, f: Factory): Command {
   const history = common(rollout.command('history').summary('View rollout history').description('View previous rollout revisions and configurations.\n\n (k8ts-kubectl: deployments only; --revision prints the revision\'s pod template as YAML rather than kubectl\'s describe layout.)')
     .usage('(TYPE NAME | TYPE/NAME) [flags]'), 'get from a server')
     .option('--revision <n>', 'See the details, including podTemplate of the revision specified', '0')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(outputFlag())
+    .addOption(templateFlag())
     .action(async (args: string[], o: CommonOptions & { revision: string }) => rolloutHistory(f, args, o));
   setExamples(history, `  # View the rollout history of a deployment
   kubectl rollout history deployment/abc

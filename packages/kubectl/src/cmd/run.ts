@@ -5,7 +5,7 @@ import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { requiredFlagMissing } from './targets.js';
-import { collect } from './util.js';
+import { collect, dryRunFlag, outputFlag, templateFlag } from './util.js';
 import { printBuilt } from './typed-json.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
@@ -66,9 +66,9 @@ export function register(program: Command, f: Factory): Command {
     .option('--command', 'If true and extra arguments are present, use them as the \'command\' field in the container, rather than the \'args\' field which is the default.')
     .option('--image-pull-policy <policy>', 'The image pull policy for the container.  If left empty, this value will not be specified by the client and defaulted by the server.')
     .option('--privileged', 'If true, run the container in privileged mode.')
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
+    .addOption(templateFlag())
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-run')
     .option('--rm', 'If true, delete the pod after it exits.  Only valid when attaching to the container, e.g. with \'--attach\' or with \'-i/--stdin\'. (k8ts-kubectl: not supported)')
     .option('-i, --stdin', 'Keep stdin open on the container in the pod, even if nothing is attached. (k8ts-kubectl: not supported)')

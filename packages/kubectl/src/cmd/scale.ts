@@ -5,7 +5,7 @@ import { setExamples } from '../help.js';
 import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { resourceUrl } from '../rest-mapper.js';
 import { patchTarget, requiredFlagMissing, resolveTargets } from './targets.js';
-import { collect, reportErrors } from './util.js';
+import { collect, dryRunFlag, outputFlag, reportErrors, templateFlag } from './util.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
 interface ScaleOptions {
@@ -46,9 +46,9 @@ export function register(program: Command, f: Factory): Command {
     .option('-A, --all-namespaces', 'If true, check the specified action in all namespaces.')
     .option('-f, --filename <file>', 'Filename, directory, or URL to files identifying the resource to set a new size', collect, [])
     .option('-R, --recursive', 'Process the directory used in -f, --filename recursively. Useful when you want to manage related manifests organized within the same directory.')
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
+    .addOption(templateFlag())
     .option('--timeout <duration>', 'The length of time to wait before giving up on a scale operation, zero means don\'t wait. Any other values should contain a corresponding time unit (e.g. 1s, 2m, 3h).', '0s')
     .action(async (args: string[], o: ScaleOptions) => scale(f, args, o));
   setExamples(cmd, `  # Scale a replica set named 'foo' to 3

@@ -5,7 +5,7 @@ import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import { objectName, parseOutputFormat, printObjects } from '../printers/index.js';
 import { deepEqual, patchTarget, resolveTargets, type Target } from './targets.js';
-import { collect, reportErrors } from './util.js';
+import { collect, dryRunFlag, outputFlag, reportErrors, templateFlag } from './util.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
 interface Container { name: string; image?: string; env?: EnvVar[]; envFrom?: unknown[]; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }
@@ -105,9 +105,9 @@ function sharedFlags(cmd: Command, what: string): Command {
     .option('-l, --selector <selector>', "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.(e.g. -l key1=value1,key2=value2,key3 in (value3)). Matching objects must satisfy all of the specified label constraints.")
     .option('--all', 'Select all resources, in the namespace of the specified resource types')
     .option('--local', `If true, set ${what} will NOT contact api-server but run locally.`)
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
+    .addOption(templateFlag())
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-set');
 }
 

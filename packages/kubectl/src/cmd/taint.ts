@@ -5,7 +5,7 @@ import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import { parseOutputFormat, printObjects } from '../printers/index.js';
 import { patchTarget, resolveTargets, targetName } from './targets.js';
-import { reportErrors } from './util.js';
+import { dryRunFlag, outputFlag, reportErrors, templateFlag } from './util.js';
 import { dryRunSuffix, parseDryRun } from './write-util.js';
 
 interface Taint { key: string; value?: string; effect: string; timeAdded?: string }
@@ -29,9 +29,9 @@ export function register(program: Command, f: Factory): Command {
     .option('--overwrite', 'If true, allow taints to be overwritten, otherwise reject taint updates that overwrite existing taints.')
     .option('-l, --selector <selector>', "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.(e.g. -l key1=value1,key2=value2,key3 in (value3)). Matching objects must satisfy all of the specified label constraints.")
     .option('--all', 'Select all nodes in the cluster')
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).')
-    .option('--template <template>', 'Template string or path to template file to use when -o=go-template, -o=go-template-file.')
+    .addOption(dryRunFlag())
+    .addOption(outputFlag())
+    .addOption(templateFlag())
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-taint')
     .action(async (args: string[], o: TaintOptions) => taint(f, args, o));
   setExamples(cmd, `  # Update node 'foo' with a taint with key 'dedicated' and value 'special-user' and effect 'NoSchedule'

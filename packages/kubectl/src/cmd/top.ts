@@ -79,23 +79,22 @@ function goDuration(ms: number): string {
   return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
 }
 
-async function quantities(): Promise<{ milli: (q: unknown) => number; bytes: (q: unknown) => number }> {
+/** What both `top` commands start with: the flags checked, the client, quantity parsers and kubectl's table writer. */
+async function startTop(f: Factory, name: string | undefined, o: { selector?: string; noHeaders?: boolean; sortBy?: string }) {
+  const noHeaders = (o as { headers?: boolean }).headers === false || !!o.noHeaders;
+  if (o.sortBy && o.sortBy !== 'cpu' && o.sortBy !== 'memory') throw new CliError('--sort-by accepts only cpu or memory');
+  if (name && o.selector) throw new CliError('only one of NAME or --selector can be provided');
+  const client = await f.client();
   const { cpuMillis, quantityValue } = await import('@k8ts/api');
-  return { milli: (q) => (q === undefined ? 0 : cpuMillis(q as string)), bytes: (q) => (q === undefined ? 0 : quantityValue(q as string)) };
-}
-
-function checkSort(sortBy: string | undefined): void {
-  if (sortBy && sortBy !== 'cpu' && sortBy !== 'memory') throw new CliError('--sort-by accepts only cpu or memory');
+  const milli = (q: unknown): number => (q === undefined ? 0 : cpuMillis(q as string));
+  const bytes = (q: unknown): number => (q === undefined ? 0 : quantityValue(q as string));
+  const { goTabwrite } = await import('../describe/tabwriter.js');
+  const tabwrite = (t: string[][]): string => goTabwrite(t.map((r) => `${r.join('\t')}\t\n`).join(''), 6, 3);
+  return { noHeaders, client, milli, bytes, tabwrite };
 }
 
 async function topPods(f: Factory, name: string | undefined, o: TopPodOptions): Promise<void> {
-  const noHeaders = (o as { headers?: boolean }).headers === false || !!o.noHeaders;
-  checkSort(o.sortBy);
-  if (name && o.selector) throw new CliError('only one of NAME or --selector can be provided');
-  const client = await f.client();
-  const { milli, bytes } = await quantities();
-  const { goTabwrite } = await import('../describe/tabwriter.js');
-  const tabwrite = (t: string[][]): string => goTabwrite(t.map((r) => `${r.join('\t')}\t\n`).join(''), 6, 3);
+  const { noHeaders, client, milli, bytes, tabwrite } = await startTop(f, name, o);
   const ns = f.namespace();
   const allNs = !!o.allNamespaces && !name;
   const base = allNs ? `${METRICS}/pods` : `${METRICS}/namespaces/${encodeURIComponent(ns)}/pods`;
@@ -139,13 +138,7 @@ async function topPods(f: Factory, name: string | undefined, o: TopPodOptions): 
 }
 
 async function topNodes(f: Factory, name: string | undefined, o: TopNodeOptions): Promise<void> {
-  const noHeaders = (o as { headers?: boolean }).headers === false || !!o.noHeaders;
-  checkSort(o.sortBy);
-  if (name && o.selector) throw new CliError('only one of NAME or --selector can be provided');
-  const client = await f.client();
-  const { milli, bytes } = await quantities();
-  const { goTabwrite } = await import('../describe/tabwriter.js');
-  const tabwrite = (t: string[][]): string => goTabwrite(t.map((r) => `${r.join('\t')}\t\n`).join(''), 6, 3);
+  const { noHeaders, client, milli, bytes, tabwrite } = await startTop(f, name, o);
   const nodes: any[] = name ? [await client.request<any>('GET', `/api/v1/nodes/${encodeURIComponent(name)}`)]
     : (await client.request<any>('GET', '/api/v1/nodes', { query: { labelSelector: o.selector } })).items ?? [];
   const metrics: any[] = name ? [await client.request<any>('GET', `${METRICS}/nodes/${encodeURIComponent(name)}`)]

@@ -3,7 +3,7 @@ import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import { resolveNodes, setUnschedulable } from './node-util.js';
-import { reportErrors } from './util.js';
+import { dryRunFlag, reportErrors } from './util.js';
 import { parseDryRun } from './write-util.js';
 
 /** `kubectl uncordon NODE`: Mark node as schedulableark node as schedulable. */
@@ -14,7 +14,7 @@ export function register(program: Command, f: Factory): Command {
     .usage('NODE')
     .argument('[node...]')
     .option('-l, --selector <selector>', "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.(e.g. -l key1=value1,key2=value2,key3 in (value3)). Matching objects must satisfy all of the specified label constraints.")
-    .option('--dry-run [strategy]', 'Must be "none", "server", or "client". If client strategy, only print the object that would be sent, without sending it. If server strategy, submit server-side request without persisting the resource.', 'none')
+    .addOption(dryRunFlag())
     .action(async (nodes: string[], o: { selector?: string; dryRun?: string | boolean }) => {
       if (!nodes.length && !o.selector) throw new CliError('USAGE: uncordon NODE [flags]', { usage: 'uncordon' });
       const dryRun = parseDryRun(o.dryRun);

@@ -182,7 +182,7 @@ function parseTemplate(tpl: string): Node[] {
       break;
     }
     if (open > i) stack[stack.length - 1].nodes.push({ t: 'text', text: tpl.slice(i, open) });
-    const close = findClose(tpl, open);
+    const close = closingBracket(tpl, open);
     if (close < 0) throw new JsonPathError(`unclosed action`);
     const inner = tpl.slice(open + 1, close).trim();
     i = close + 1;
@@ -208,7 +208,9 @@ function parseTemplate(tpl: string): Node[] {
   return root;
 }
 
-function findClose(s: string, open: number): number {
+/** The index of the bracket closing the one at `open` (`{…}` or `[…]`), skipping quoted strings; -1 when unclosed. */
+function closingBracket(s: string, open: number): number {
+  const [opening, closing] = s[open] === '[' ? ['[', ']'] : ['{', '}'];
   let quote = '';
   let depth = 0;
   for (let i = open; i < s.length; i++) {
@@ -217,8 +219,8 @@ function findClose(s: string, open: number): number {
       if (c === '\\') i++;
       else if (c === quote) quote = '';
     } else if (c === '"' || c === "'") quote = c;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return i;
+    else if (c === opening) depth++;
+    else if (c === closing && --depth === 0) return i;
   }
   return -1;
 }
@@ -263,7 +265,7 @@ function parseExpr(expr: string): Step[] {
       if (name) steps.push({ t: 'field', names: [name] });
       i = j;
     } else if (c === '[') {
-      const close = matchingBracket(s, i);
+      const close = closingBracket(s, i);
       if (close < 0) throw new JsonPathError(`unterminated array`);
       steps.push(parseBracket(s.slice(i + 1, close).trim()));
       i = close + 1;
@@ -278,21 +280,6 @@ function parseExpr(expr: string): Step[] {
     }
   }
   return steps;
-}
-
-function matchingBracket(s: string, open: number): number {
-  let depth = 0;
-  let quote = '';
-  for (let i = open; i < s.length; i++) {
-    const c = s[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = '';
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '[') depth++;
-    else if (c === ']' && --depth === 0) return i;
-  }
-  return -1;
 }
 
 function parseBracket(inner: string): Step {

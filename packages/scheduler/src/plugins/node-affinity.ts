@@ -1,55 +1,11 @@
-import { matchesLabels, type LabelRequirement, type Node, type Pod } from '@k8ts/api';
+import { matchesRequiredNodeAffinity, nodeMatchesTerm, type Node, type NodeSelectorTerm, type Pod } from '@k8ts/api';
 import { MAX_NODE_SCORE, SKIP, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type PreFilterPlugin, type ScorePlugin } from '../types.js';
 
-type NodeAffinity = NonNullable<NonNullable<NonNullable<Pod['spec']>['affinity']>['nodeAffinity']>;
-export type NodeSelectorTerm = NonNullable<NodeAffinity['requiredDuringSchedulingIgnoredDuringExecution']>['nodeSelectorTerms'][number];
-export type NodeSelectorRequirement = NonNullable<NodeSelectorTerm['matchExpressions']>[number];
+export { matchesRequiredNodeAffinity, nodeMatchesTerm };
+export type { NodeSelectorTerm };
 
 export const NODE_AFFINITY = 'NodeAffinity';
 export const ERR_REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
-
-const OPERATORS: Record<string, LabelRequirement['operator']> = {
-  In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!', Gt: 'gt', Lt: 'lt',
-};
-
-/** A node selector requirement as a label requirement, or undefined when it is invalid (upstream drops such terms). */
-function labelRequirement(r: NodeSelectorRequirement): LabelRequirement | undefined {
-  const operator = OPERATORS[r.operator];
-  const values = r.values ?? [];
-  if (!operator) return undefined;
-  if ((operator === 'in' || operator === 'notin') && values.length === 0) return undefined;
-  if ((operator === 'exists' || operator === '!') && values.length !== 0) return undefined;
-  if ((operator === 'gt' || operator === 'lt') && (values.length !== 1 || !/^[-+]?\d+$/.test(values[0]))) return undefined;
-  return { key: r.key, operator, values };
-}
-
-/** matchFields: only `metadata.name` with In/NotIn and exactly one value is valid, as upstream's field selector. */
-function fieldMatches(r: NodeSelectorRequirement, node: Node): boolean {
-  const values = r.values ?? [];
-  if (r.key !== 'metadata.name' || values.length !== 1) return false;
-  const name = node.metadata?.name ?? '';
-  if (r.operator === 'In') return name === values[0];
-  if (r.operator === 'NotIn') return name !== values[0];
-  return false;
-}
-
-/** One nodeSelectorTerm: its expressions and fields are ANDed; an empty or invalid term matches no node. */
-export function nodeMatchesTerm(term: NodeSelectorTerm, node: Node): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  const reqs = exprs.map(labelRequirement);
-  if (reqs.some((r) => r === undefined)) return false;
-  return matchesLabels(reqs as LabelRequirement[], node.metadata?.labels) && fields.every((f) => fieldMatches(f, node));
-}
-
-/** spec.nodeSelector (every label equal) and required node affinity (terms ORed) both hold for the node. */
-export function matchesRequiredNodeAffinity(pod: Pod, node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  return !required || required.nodeSelectorTerms.some((t) => nodeMatchesTerm(t, node));
-}
 
 /** Sum of the weights of the pod's preferred node affinity terms that the node matches. */
 export function preferredNodeAffinityScore(pod: Pod, node: Node): number {

@@ -1,7 +1,7 @@
 import type { DaemonSet } from '@k8ts/api';
 import { defineStrategy } from '../strategy.js';
 import { child, fill, fillZero } from '../shared/defaults.js';
-import { defaultTemplate, WORKLOAD_PATCH } from '../shared/pod.js';
+import { defaultTemplate } from '../shared/pod.js';
 import {
   age, AGE, column, CONTAINERS, containerCells, formatLabels, formatSelector, IMAGES, NAME, nameOf, SELECTOR, type Printer,
 } from '../shared/printing.js';
@@ -77,5 +77,4 @@ export const daemonSetStrategy = defineStrategy('apps', 'v1', 'daemonsets', {
   defaults: defaultDaemonSet,
   validate: workload('daemonset', daemonSetRules),
   printer,
-  patchMeta: WORKLOAD_PATCH,
 });

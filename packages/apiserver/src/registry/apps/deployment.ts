@@ -1,7 +1,7 @@
 import type { Deployment } from '@k8ts/api';
 import { defineStrategy } from '../strategy.js';
 import { child, fill, fillZero } from '../shared/defaults.js';
-import { defaultTemplate, WORKLOAD_PATCH } from '../shared/pod.js';
+import { defaultTemplate } from '../shared/pod.js';
 import {
   age, AGE, column, CONTAINERS, containerCells, IMAGES, NAME, nameOf, SELECTOR, selectorString, type Printer,
 } from '../shared/printing.js';
@@ -69,5 +69,4 @@ export const deploymentStrategy = defineStrategy('apps', 'v1', 'deployments', {
   defaults: defaultDeployment,
   validate: workload('deployment', deploymentRules),
   printer,
-  patchMeta: { ...WORKLOAD_PATCH, 'spec.strategy': { strategy: 'retainKeys' } },
 });

@@ -1,7 +1,7 @@
 import type { ReplicaSet } from '@k8ts/api';
 import { asField, defineStrategy } from '../strategy.js';
 import { child, fill } from '../shared/defaults.js';
-import { defaultTemplate, WORKLOAD_PATCH } from '../shared/pod.js';
+import { defaultTemplate } from '../shared/pod.js';
 import { age, AGE, column, CONTAINERS, containerCells, formatSelector, IMAGES, NAME, nameOf, SELECTOR, type Printer } from '../shared/printing.js';
 import type { Obj } from '../shared/validation.js';
 import { workload } from '../shared/workload.js';
@@ -37,5 +37,4 @@ export const replicaSetStrategy = defineStrategy('apps', 'v1', 'replicasets', {
   validate: workload('replicaset'),
   fields: (r: Obj) => ({ 'status.replicas': asField(r.status?.replicas ?? 0) }),
   printer,
-  patchMeta: WORKLOAD_PATCH,
 });

@@ -1,7 +1,7 @@
 import type { StatefulSet } from '@k8ts/api';
 import { defineStrategy } from '../strategy.js';
 import { child, each, fill, fillZero, } from '../shared/defaults.js';
-import { defaultPVCSpec, defaultTemplate, WORKLOAD_PATCH } from '../shared/pod.js';
+import { defaultPVCSpec, defaultTemplate } from '../shared/pod.js';
 import { age, AGE, column, CONTAINERS, containerCells, IMAGES, NAME, nameOf, type Printer } from '../shared/printing.js';
 import { isDNS1123Label } from '@k8ts/api';
 import { asList, asObj, forbidden, invalid, invalidEach, isObj, isSet, nonNegative, notSupported, required, sameJSON, type Errors, type Obj } from '../shared/validation.js';
@@ -93,5 +93,4 @@ export const statefulSetStrategy = defineStrategy('apps', 'v1', 'statefulsets', 
   defaults: defaultStatefulSet,
   validate: workload('statefulset', statefulSetRules),
   printer,
-  patchMeta: WORKLOAD_PATCH,
 });

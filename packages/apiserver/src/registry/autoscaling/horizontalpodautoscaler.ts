@@ -1,5 +1,4 @@
 import type { HorizontalPodAutoscaler } from '@k8ts/api';
-import { BY_TYPE } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { hpaToV2 } from './horizontalpodautoscaler-v1.js';
 import { child, fill } from '../shared/defaults.js';
@@ -108,5 +107,4 @@ export const horizontalPodAutoscalerStrategy = defineStrategy('autoscaling', 'v2
   defaults: defaultHPA,
   validate: validateHPA,
   printer,
-  patchMeta: { 'status.conditions': BY_TYPE },
 });

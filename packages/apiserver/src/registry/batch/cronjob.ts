@@ -1,8 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
-import { BY_TYPE, OBJECT_META, under } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { child, fill } from '../shared/defaults.js';
-import { defaultTemplate, POD_TEMPLATE, validatePodTemplate } from '../shared/pod.js';
+import { defaultTemplate, validatePodTemplate } from '../shared/pod.js';
 import {
   age, AGE, column, CONTAINERS, containerCells, formatSelector, IMAGES, NAME, nameOf, SELECTOR, since, type Printer,
 } from '../shared/printing.js';
@@ -118,8 +117,4 @@ export const cronJobStrategy = defineStrategy('batch', 'v1', 'cronjobs', {
   defaults: defaultCronJob,
   validate: validateCronJob,
   printer,
-  patchMeta: {
-    ...under('spec.jobTemplate', { ...under('metadata', OBJECT_META), ...under('spec.template', POD_TEMPLATE) }),
-    'status.conditions': BY_TYPE,
-  },
 });

@@ -1,7 +1,7 @@
 import type { Job } from '@k8ts/api';
 import { asField, defineStrategy } from '../strategy.js';
 import { child, fill } from '../shared/defaults.js';
-import { defaultTemplate, validatePodTemplate, WORKLOAD_PATCH } from '../shared/pod.js';
+import { defaultTemplate, validatePodTemplate } from '../shared/pod.js';
 import {
   age, AGE, column, CONTAINERS, containerCells, formatSelector, humanDuration, IMAGES, NAME, nameOf, SELECTOR, since, type Printer,
 } from '../shared/printing.js';
@@ -216,5 +216,4 @@ export const jobStrategy = defineStrategy('batch', 'v1', 'jobs', {
   // Upstream's field label is status.successful, read from status.succeeded.
   fields: (j: Obj) => ({ 'status.successful': asField(j.status?.succeeded ?? 0) }),
   printer,
-  patchMeta: WORKLOAD_PATCH,
 });

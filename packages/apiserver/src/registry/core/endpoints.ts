@@ -1,5 +1,4 @@
 import type { Endpoints } from '@k8ts/api';
-import { ATOMIC } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { each, fillZero } from '../shared/defaults.js';
 import { age, AGE, column, joinHostPort, NAME, nameOf, type Printer } from '../shared/printing.js';
@@ -33,5 +32,4 @@ const printer: Printer = {
 export const endpointsStrategy = defineStrategy('', 'v1', 'endpoints', {
   defaults: (ep) => each(ep.subsets, (ss) => each(ss.ports, (p) => fillZero(p, 'protocol', 'TCP'))),
   printer,
-  patchMeta: { subsets: ATOMIC },
 });

@@ -1,5 +1,4 @@
 import { isDNS1123Label, type Namespace } from '@k8ts/api';
-import { BY_TYPE } from '../../patch/patch-meta.js';
 import { asField, defineStrategy, rfc3339 } from '../strategy.js';
 import { child, fill, fillZero } from '../shared/defaults.js';
 import { age, AGE, column, NAME, nameOf, type Printer } from '../shared/printing.js';
@@ -41,5 +40,4 @@ export const namespaceStrategy = defineStrategy('', 'v1', 'namespaces', {
   deletionBlocked: (ns: Obj) => (ns.spec?.finalizers ?? []).length > 0,
   fields: (n: Obj) => ({ 'status.phase': asField(n.status?.phase) }),
   printer,
-  patchMeta: { 'status.conditions': BY_TYPE },
 });

@@ -1,5 +1,4 @@
 import type { Node } from '@k8ts/api';
-import { ATOMIC, BY_TYPE, SET } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { age, AGE, column, NAME, nameOf, type Printer } from '../shared/printing.js';
 import { isObj, type Obj } from '../shared/validation.js';
@@ -56,5 +55,4 @@ export const nodeStrategy = defineStrategy('', 'v1', 'nodes', {
   prepareForUpdate: () => undefined,
   fields: (n: Obj) => ({ 'spec.unschedulable': String(Boolean(n.spec?.unschedulable)) }),
   printer,
-  patchMeta: { 'spec.podCIDRs': SET, 'spec.taints': ATOMIC, 'status.conditions': BY_TYPE, 'status.addresses': BY_TYPE },
 });

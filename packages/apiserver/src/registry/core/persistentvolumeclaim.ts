@@ -1,4 +1,3 @@
-import { BY_TYPE } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { child } from '../shared/defaults.js';
 import { defaultPVCSpec } from '../shared/pod.js';
@@ -56,5 +55,4 @@ export const persistentVolumeClaimStrategy = defineStrategy('', 'v1', 'persisten
   validate: validatePersistentVolumeClaim,
   initialStatus: () => ({ phase: 'Pending' }),
   printer,
-  patchMeta: { 'status.conditions': BY_TYPE },
 });

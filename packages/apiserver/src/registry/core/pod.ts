@@ -1,8 +1,7 @@
 import type { Pod } from '@k8ts/api';
-import { BY_TYPE, byKey, under } from '../../patch/patch-meta.js';
 import { asField, defineStrategy } from '../strategy.js';
 import { child, each, fill, fillZero } from '../shared/defaults.js';
-import { defaultPodSpec, POD_SPEC, validatePodSpec, validatePodSpecUpdate } from '../shared/pod.js';
+import { defaultPodSpec, validatePodSpec, validatePodSpecUpdate } from '../shared/pod.js';
 import { age, column, NAME, AGE, nameOf, since, type Container, type Printer } from '../shared/printing.js';
 import { isObj, type Errors, type Obj } from '../shared/validation.js';
 
@@ -181,11 +180,4 @@ export const podStrategy = defineStrategy('', 'v1', 'pods', {
   gracePeriod: (pod: Obj, options) => (!pod.spec?.nodeName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed'
     ? 0 : options.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30),
   printer,
-  patchMeta: {
-    ...under('spec', POD_SPEC),
-    ...under('status', {
-      conditions: BY_TYPE, podIPs: byKey('ip'), hostIPs: byKey('ip'),
-      resourceClaimStatuses: { strategy: 'merge,retainKeys', mergeKey: 'name' },
-    }),
-  },
 });

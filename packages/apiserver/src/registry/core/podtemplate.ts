@@ -1,8 +1,7 @@
 import { defineStrategy } from '../strategy.js';
-import { defaultTemplate, POD_TEMPLATE, validatePodTemplate } from '../shared/pod.js';
+import { defaultTemplate, validatePodTemplate } from '../shared/pod.js';
 import { column, containerCells, formatLabels, NAME, nameOf, type Printer } from '../shared/printing.js';
 import { required, type Obj } from '../shared/validation.js';
-import { under } from '../../patch/patch-meta.js';
 
 const printer: Printer = {
   columns: [
@@ -22,5 +21,4 @@ export const podTemplateStrategy = defineStrategy('', 'v1', 'podtemplates', {
   defaults: (t) => defaultTemplate(t),
   validate: (t: Obj) => (t.template ? validatePodTemplate(t.template, 'template') : [required('template')]),
   printer,
-  patchMeta: under('template', POD_TEMPLATE),
 });

@@ -1,6 +1,6 @@
 import { defineStrategy } from '../strategy.js';
 import { child, fill } from '../shared/defaults.js';
-import { defaultTemplate, validatePodTemplate, WORKLOAD_PATCH } from '../shared/pod.js';
+import { defaultTemplate, validatePodTemplate } from '../shared/pod.js';
 import { age, AGE, column, CONTAINERS, containerCells, formatLabels, IMAGES, NAME, nameOf, SELECTOR, type Printer } from '../shared/printing.js';
 import {
   asObj, invalid, isObj, isSet, nonNegative, notSupported, required, validateLabels, type Errors, type Obj,
@@ -75,5 +75,4 @@ export const replicationControllerStrategy = defineStrategy('', 'v1', 'replicati
   initialStatus: () => ({ replicas: 0 }),
   scaleSelector: (rc: Obj) => mapSelector(rc.spec?.selector),
   printer,
-  patchMeta: WORKLOAD_PATCH,
 });

@@ -1,5 +1,4 @@
 import { isDNS1035Label, isDNS1123Label, type FieldError, type Service } from '@k8ts/api';
-import { BY_TYPE, byKey } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { child, each, fill, fillZero } from '../shared/defaults.js';
 import { age, AGE, column, formatLabels, NAME, nameOf, SELECTOR, type Printer } from '../shared/printing.js';
@@ -186,5 +185,4 @@ export const serviceStrategy = defineStrategy('', 'v1', 'services', {
   reservationTaken: (obj, reservation) => serviceReservationTaken(obj as Obj, reservation),
   initialStatus: () => ({ loadBalancer: {} }),
   printer,
-  patchMeta: { 'spec.ports': byKey('port'), 'status.conditions': BY_TYPE },
 });

@@ -1,5 +1,4 @@
 import type { ServiceAccount } from '@k8ts/api';
-import { byKey } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { age, AGE, column, NAME, nameOf, type Printer } from '../shared/printing.js';
 
@@ -9,4 +8,4 @@ const printer: Printer = {
 };
 
 /** ServiceAccounts (upstream's pkg/registry/core/serviceaccount). */
-export const serviceAccountStrategy = defineStrategy('', 'v1', 'serviceaccounts', { printer, patchMeta: { secrets: byKey('name') } });
+export const serviceAccountStrategy = defineStrategy('', 'v1', 'serviceaccounts', { printer });

@@ -1,5 +1,4 @@
 import type { EndpointSlice } from '@k8ts/api';
-import { ATOMIC } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { each, fill } from '../shared/defaults.js';
 import { age, AGE, column, listWithMore, NAME, nameOf, type Printer } from '../shared/printing.js';
@@ -39,5 +38,4 @@ export const endpointSliceStrategy = defineStrategy('discovery.k8s.io', 'v1', 'e
   defaults: defaultEndpointSlice,
   validate: validateEndpointSlice,
   printer,
-  patchMeta: { endpoints: ATOMIC, ports: ATOMIC },
 });

@@ -1,4 +1,3 @@
-import { BY_TYPE } from '../../patch/patch-meta.js';
 import { defineStrategy } from '../strategy.js';
 import { age, AGE, column, NAME, nameOf, type Printer } from '../shared/printing.js';
 import { asObj, invalid, isObj, isSet, notSupported, validateLabelSelector, type Errors, type Obj } from '../shared/validation.js';
@@ -49,5 +48,4 @@ export const podDisruptionBudgetStrategy = defineStrategy('policy', 'v1', 'poddi
   validate: validatePodDisruptionBudget,
   initialStatus: () => ({ disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 }),
   printer,
-  patchMeta: { 'status.conditions': BY_TYPE },
 });

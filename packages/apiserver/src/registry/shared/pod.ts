@@ -1,5 +1,4 @@
 import { isDNS1123Label, isDNS1123Subdomain } from '@k8ts/api';
-import { ATOMIC, BY_TYPE, byKey, OBJECT_META, under, type PatchTable } from '../../patch/patch-meta.js';
 import { child, each, fill, fillZero } from './defaults.js';
 import {
   asList, asObj, duplicate, forbidden, invalid, invalidEach, isSet, isValidPortName, isValidPortNum, notSupported, PROTOCOLS,
@@ -7,8 +6,8 @@ import {
 } from './validation.js';
 
 /*
- * What pods and every kind with a pod template share (upstream's ValidatePodSpec, SetDefaults_PodSpec and the
- * PodSpec struct tags): used by pods, pod templates, workloads, jobs and cron jobs.
+ * What pods and every kind with a pod template share (upstream's ValidatePodSpec and SetDefaults_PodSpec; the
+ * PodSpec struct tags are in @k8ts/api's patch tables): used by pods, pod templates, workloads, jobs and cron jobs.
  */
 
 function validateContainerPorts(ports: unknown, path: string): Errors {
@@ -206,27 +205,3 @@ export function defaultPodSpec(spec: Obj, opts: { restartPolicy: boolean }): voi
 export function defaultTemplate(owner: Obj, opts = { restartPolicy: true }): void {
   if (isObj(owner.template)) defaultPodSpec(child(owner.template, 'spec'), opts);
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// Strategic-merge metadata (the struct tags of k8s.io/api)
-
-const CONTAINER: PatchTable = {
-  ports: byKey('containerPort'), env: byKey('name'), volumeMounts: byKey('mountPath'),
-  volumeDevices: byKey('devicePath'), envFrom: ATOMIC, resizePolicy: ATOMIC,
-};
-
-/** PodSpec's list fields. */
-export const POD_SPEC: PatchTable = {
-  volumes: { strategy: 'merge,retainKeys', mergeKey: 'name' },
-  containers: byKey('name'), initContainers: byKey('name'), ephemeralContainers: byKey('name'),
-  imagePullSecrets: byKey('name'), hostAliases: byKey('ip'), topologySpreadConstraints: byKey('topologyKey'),
-  schedulingGates: byKey('name'), resourceClaims: { strategy: 'merge,retainKeys', mergeKey: 'name' },
-  tolerations: ATOMIC, readinessGates: ATOMIC,
-  ...under('containers[]', CONTAINER), ...under('initContainers[]', CONTAINER), ...under('ephemeralContainers[]', CONTAINER),
-};
-
-/** PodTemplateSpec: its metadata and spec. */
-export const POD_TEMPLATE: PatchTable = { ...under('metadata', OBJECT_META), ...under('spec', POD_SPEC) };
-
-/** A workload: a pod template at spec.template and conditions by type in its status. */
-export const WORKLOAD_PATCH: PatchTable = { ...under('spec.template', POD_TEMPLATE), 'status.conditions': BY_TYPE };

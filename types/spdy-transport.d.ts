@@ -1,4 +1,4 @@
-/** The slice of spdy-transport (no types of its own) the kubelet uses: a server-side SPDY/3.1 connection over a duplex. */
+/** The slice of spdy-transport (no types of its own) k8ts uses: SPDY/3.1 connections over a duplex (the kubelet serves, kubectl port-forward dials). */
 declare module 'spdy-transport' {
   import type { Duplex } from 'node:stream';
   import type { EventEmitter } from 'node:events';
