@@ -17,7 +17,7 @@ try {
 } catch {
   cachedData = undefined;
 }
-const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8' /* @BUNDLE_ENCODING@ */)), { filename: file, cachedData });
 if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
     try {
