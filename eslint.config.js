@@ -24,8 +24,8 @@ export default tseslint.config(
     },
   },
   {
-    // Build scripts and the CommonJS launcher of a bundle run on Node as they are (k8ts-kubectl's bin is sh).
-    files: ['packages/*/scripts/**/*.{js,mjs,cjs}'],
+    // Build scripts, the CommonJS launcher of a bundle and the bin stub run on Node as they are.
+    files: ['packages/*/scripts/**/*.{js,mjs,cjs}', 'packages/*/bin/**/*.cjs'],
     languageOptions: { globals: { process: 'readonly', require: 'readonly', __dirname: 'readonly', __filename: 'readonly', console: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { startApiserver, startEtcd } from '../scripts/lib/processes.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// The bin as npm links it, a sh script that starts Node on the esbuild bundle's launcher (packages/kubectl/bin and
-// scripts/bundle.mjs say why it is not JavaScript): what a user's `k8ts-kubectl` runs.
-const OURS = path.join(ROOT, 'packages/kubectl/bin/k8ts-kubectl');
+// The bin as npm links it, a sh script and CommonJS in one that starts Node on the esbuild bundle's launcher (its
+// header and scripts/bundle.mjs say why): what a user's `k8ts-kubectl` runs.
+const OURS = path.join(ROOT, 'packages/kubectl/bin/k8ts-kubectl.cjs');
 
 function timeRun(cmd, args, env) {
   return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-// The bin (packages/kubectl/bin/k8ts-kubectl) moves NODE_EXTRA_CA_CERTS aside so that Node does not build its root
+// The bin (packages/kubectl/bin/k8ts-kubectl.cjs) moves NODE_EXTRA_CA_CERTS aside so that Node does not build its root
 // store at start-up; the certificates of that file must still be trusted for a server the kubeconfig gives no CA for,
 // and the variable must reach the processes kubectl starts as it was given.
 import { execFile } from 'node:child_process';
@@ -11,7 +11,7 @@ import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFERRED_EXTRA_CA_CERTS_ENV, extraCaCerts, takeDeferredExtraCaCerts } from '../packages/kubectl/src/extra-ca-certs.js';
 
-const BIN = path.resolve(import.meta.dirname, '../packages/kubectl/bin/k8ts-kubectl');
+const BIN = path.resolve(import.meta.dirname, '../packages/kubectl/bin/k8ts-kubectl.cjs');
 const BUILT = existsSync(path.resolve(import.meta.dirname, '../packages/kubectl/dist/bundle/main.cjs'));
 
 function runBin(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {

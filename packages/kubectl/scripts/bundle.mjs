@@ -1,8 +1,8 @@
 // Bundles k8ts-kubectl with esbuild into dist/bundle/: kubectl.cjs (every module and dependency in one file) and
-// main.cjs (the launcher), which runs it through a V8 code cache. The bin npm links, bin/k8ts-kubectl, is a sh
-// script that execs `node dist/bundle/main.cjs`: a JavaScript bin could not change how Node starts, and Node 20
-// spends tens of milliseconds at start-up on NODE_EXTRA_CA_CERTS when it is set (it parses the file and builds its
-// whole root store before any JavaScript runs), so the script moves the variable aside and src/extra-ca-certs.ts
+// main.cjs (the launcher), which runs it through a V8 code cache. The bin npm links, bin/k8ts-kubectl.cjs, starts
+// as a sh script and then requires main.cjs as CommonJS: a JavaScript-only bin could not change how Node starts,
+// and Node 20 spends tens of milliseconds at start-up on NODE_EXTRA_CA_CERTS when it is set (it parses the file and
+// builds its whole root store before any JavaScript runs), so sh moves the variable aside and src/extra-ca-certs.ts
 // puts it back (bench/kubectl.mjs times that bin). `node dist/bundle/main.cjs` still works, as the tests run it.
 //
 // Why: a short command such as `get pods` spends most of its start-up in Node's ESM loader (resolving, reading and

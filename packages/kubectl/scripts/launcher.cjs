@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// k8ts-kubectl's launcher (copied to dist/bundle/main.cjs by scripts/bundle.mjs; the bin, bin/k8ts-kubectl, execs
-// Node on it): runs the bundle kubectl.cjs as Node's CommonJS loader would, but through a V8 code cache
+// k8ts-kubectl's launcher (copied to dist/bundle/main.cjs by scripts/bundle.mjs; the bin, bin/k8ts-kubectl.cjs,
+// requires it): runs the bundle kubectl.cjs as Node's CommonJS loader would, but through a V8 code cache
 // (v8-compile-cache's method), so the functions a run needs are not parsed and compiled again on the next run. The
 // cache is written at exit when it was missing or rejected (another Node, other V8 flags); where the directory is
 // not writable, it runs without one.

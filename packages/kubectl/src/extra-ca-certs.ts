@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * Where the bin (bin/k8ts-kubectl) moves `NODE_EXTRA_CA_CERTS` before it starts Node. Node 20 reads and parses that
+ * Where the bin (bin/k8ts-kubectl.cjs) moves `NODE_EXTRA_CA_CERTS` before it starts Node. Node 20 reads and parses that
  * file, and builds its whole root store, while it starts, before any JavaScript runs (tens of milliseconds for a
  * system CA bundle), though most commands never open a TLS connection; k8ts-kubectl adds the file's certificates
  * itself, only for a TLS connection that needs them (extraCaCerts below).
