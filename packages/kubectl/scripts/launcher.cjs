@@ -11,7 +11,11 @@ const vm = require('node:vm');
 const { createRequire, wrap } = require('node:module');
 
 const file = path.join(__dirname, 'kubectl.cjs');
-const cacheFile = path.join(__dirname, `kubectl-@BUNDLE_HASH@-${process.version}-${process.arch}.cache`);
+// One cache per command (its first word that is a command name): a cache holds what its first run compiled, and
+// `get` from a cache that `version` wrote compiles most of its path again on every run.
+const COMMANDS = new Set(/* @COMMAND_NAMES@ */ []);
+const command = process.argv.slice(2).find((a) => COMMANDS.has(a)) ?? 'other';
+const cacheFile = path.join(__dirname, `kubectl-@BUNDLE_HASH@-${command}-${process.version}-${process.arch}.cache`);
 let cachedData;
 try {
   cachedData = fs.readFileSync(cacheFile);
