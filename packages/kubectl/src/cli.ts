@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS, loadCommand, rootHelp } from './commands.js';
 import { CliError, ExitCode, exitCodeOf, formatError } from './errors.js';
+import { takeDeferredExtraCaCerts } from './extra-ca-certs.js';
 import { Factory, parseRequestTimeout, processStreams, type GlobalFlags, type IOStreams } from './factory.js';
 import { kubectlHelp } from './help.js';
 
@@ -123,6 +124,7 @@ function commanderMessage(err: CommanderError, cmdPath: string, argv: string[]):
 
 /** The process's run: `run(process.argv)`, then exit with its code once stdout is flushed (piped output is never cut). */
 export async function runProcess(): Promise<void> {
+  takeDeferredExtraCaCerts();
   const code = await run(process.argv.slice(2));
   process.exitCode = code;
   if (process.stdout.writableLength === 0) process.exit(code);

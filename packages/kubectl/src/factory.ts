@@ -1,4 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type * as Crypto from 'node:crypto';
 import type { ApiClient } from '@k8ts/api/client';
 import type { Logger } from '@k8ts/api';
 import { CliError } from './errors.js';
@@ -32,7 +34,7 @@ export const PLATFORM = `${process.platform}/${GO_ARCH[process.arch] ?? process.
 export class Factory {
   /** `kubectl get`: sent as Kubectl-Command, and named in usage errors. */
   commandPath = 'kubectl';
-  private readonly session = randomUUID();
+  private readonly session = randomUuid();
   private config: KubeConfig | undefined;
   private resolved: ClientConfig | undefined;
   private clientP: Promise<ApiClient> | undefined;
@@ -172,6 +174,28 @@ export class Factory {
   }
 }
 
+/**
+ * A random (version 4) UUID, kubectl's Kubectl-Session. From /dev/urandom, as Go's crypto/rand reads it: node:crypto
+ * takes milliseconds to load, and this is all a command needs it for.
+ */
+export function randomUuid(): string {
+  const b = Buffer.alloc(16);
+  try {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      readSync(fd, b, 0, 16, null);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    (createRequire(import.meta.url)('node:crypto') as typeof Crypto).randomFillSync(b);
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 /** The process's stdin, stdout and stderr. */
 export function processStreams(): IOStreams {
   // process.stdin is made on first use (it costs milliseconds, and most commands never read it).
@@ -201,7 +225,7 @@ export function parseRequestTimeout(value: string | undefined): number {
 export function parseGoDuration(value: string): number | undefined {
   const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   if (value === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/gy;
   let total = 0;
   let pos = 0;
   let m: RegExpExecArray | null;

@@ -2,6 +2,7 @@ import type { HttpTransport } from '@k8ts/api/client';
 import type { Dispatcher } from 'undici';
 import type { IncomingMessage, Agent as HttpAgent } from 'node:http';
 import type * as Https from 'node:https';
+import { extraCaCerts } from './extra-ca-certs.js';
 
 /**
  * The API client's transport over node:http(s) with keep-alive: loads in a millisecond where undici takes tens, which
@@ -12,7 +13,7 @@ export async function nodeHttpTransport(server: string, tls?: { ca?: Buffer; cer
   const secure = url.protocol === 'https:';
   const mod = secure ? await import('node:https') : await import('node:http');
   const agent: HttpAgent = secure
-    ? new (mod as typeof Https).Agent({ keepAlive: true, ca: tls?.ca, cert: tls?.cert, key: tls?.key, rejectUnauthorized: !tls?.insecureSkipVerify })
+    ? new (mod as typeof Https).Agent({ keepAlive: true, ca: tls?.ca ?? await extraCaCerts(), cert: tls?.cert, key: tls?.key, rejectUnauthorized: !tls?.insecureSkipVerify })
     : new mod.Agent({ keepAlive: true });
   return {
     request: (opts) => new Promise<Dispatcher.ResponseData>((resolve, reject) => {

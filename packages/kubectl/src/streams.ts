@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApiClient } from '@k8ts/api';
 import { CliError } from './errors.js';
+import { extraCaCerts } from './extra-ca-certs.js';
 import { KUBECTL_VERSION, PLATFORM, type Factory } from './factory.js';
 
 /*
@@ -27,7 +28,7 @@ export interface RemoteCommandOptions {
 }
 
 /** The connection settings of the factory as options of `ws` and of node:http(s). */
-function connectionOptions(f: Factory): { base: URL; headers: Record<string, string>; tls: Record<string, unknown> } {
+async function connectionOptions(f: Factory): Promise<{ base: URL; headers: Record<string, string>; tls: Record<string, unknown> }> {
   const cfg = f.clientConfig();
   const headers: Record<string, string> = {
     'User-Agent': `kubectl/${KUBECTL_VERSION} (${PLATFORM}) kubernetes/k8ts`,
@@ -35,7 +36,8 @@ function connectionOptions(f: Factory): { base: URL; headers: Record<string, str
   };
   if (cfg.token) headers.Authorization = `Bearer ${cfg.token}`;
   const tls: Record<string, unknown> = {};
-  if (cfg.ca) tls.ca = cfg.ca;
+  const ca = cfg.ca ?? (cfg.server.startsWith('https:') ? await extraCaCerts() : undefined);
+  if (ca) tls.ca = ca;
   if (cfg.cert) tls.cert = cfg.cert;
   if (cfg.key) tls.key = cfg.key;
   if (cfg.insecureSkipVerify) tls.rejectUnauthorized = false;
@@ -74,7 +76,7 @@ async function refusal(res: IncomingMessage): Promise<Error> {
  */
 export async function remoteCommand(f: Factory, path: string, query: [string, string][], o: RemoteCommandOptions): Promise<number> {
   const { WebSocket } = await import('ws');
-  const { base, headers, tls } = connectionOptions(f);
+  const { base, headers, tls } = await connectionOptions(f);
   const ws = new WebSocket(url(base, path, query, true), ['v5.channel.k8s.io', 'v4.channel.k8s.io'], { headers, ...tls, perMessageDeflate: false });
   let status: any;
   let stopStdin = (): void => {};
@@ -135,7 +137,7 @@ export async function remoteCommand(f: Factory, path: string, query: [string, st
 
 /** An HTTP upgrade (`Upgrade: SPDY/3.1` with its stream protocol) of `path`: the raw connection once 101 came. */
 export async function upgrade(f: Factory, path: string, protocol: string): Promise<{ socket: Duplex; head: Buffer }> {
-  const { base, headers, tls } = connectionOptions(f);
+  const { base, headers, tls } = await connectionOptions(f);
   const u = url(base, path, [], false);
   const http = u.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
