@@ -17,12 +17,15 @@ COPY --from=etcd-data --chown=1000:1000 /var/lib/etcd /var/lib/etcd
 USER 1000:1000
 EXPOSE 2379
 
-# The build: node_modules from the context when it has them (an offline build), else `npm ci` from the registry.
+# The build: node_modules from the context when it has them (an offline build), else `npm ci` from the registry;
+# then the dev dependencies (the compiler, linters, test runner) go: pruning needs no registry (the local stand-in
+# for the Node image carries the host's npm, as the official one has its own).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY . .
 RUN if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi \
  && node node_modules/typescript/bin/tsc -b packages/*/tsconfig.json \
+ && npm prune --omit=dev --offline --no-audit --no-fund \
  && rm -rf node_modules/.cache
 
 FROM ${NODE_IMAGE} AS k8ts

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BASE_IMAGES, DOCKER_STATE_DIR, ensureBaseImages, ensureDockerEngine, ensureImages, IMAGES, socketPath } from './lib/docker.mjs';
+import { BASE_IMAGES, DOCKER_STATE_DIR, ensureBaseImages, ensureDockerEngine, ensureImages, ensureRouteLocalnet, IMAGES, socketPath } from './lib/docker.mjs';
 import { ROOT, writeKubeconfig } from './lib/processes.mjs';
 
 const DEFAULT_ENV_FILE = path.join(ROOT, '.env');
@@ -71,7 +71,7 @@ try {
       K8TS_DOCKER_SOCKET: sock, K8TS_DATA_DIR: DEFAULT_DATA_DIR,
       DOCKER_HOST: sock === '/var/run/docker.sock' ? undefined : engine.socket,
     });
-    routeLocalnet();
+    ensureRouteLocalnet();
     const kubeconfig = path.resolve(values.kubeconfig ?? DEFAULT_KUBECONFIG);
     const port = process.env.K8TS_APISERVER_PORT ?? readEnv(envFile).K8TS_APISERVER_PORT ?? '6443';
     writeKubeconfig(kubeconfig, `http://127.0.0.1:${port}`);
@@ -99,17 +99,3 @@ function readEnv(file) {
   return env;
 }
 
-/**
- * net.ipv4.conf.all.route_localnet=1, which the compose kube-proxy (its /proc/sys read-only) needs for NodePorts on
- * 127.0.0.1; set as root, else a hint.
- */
-function routeLocalnet() {
-  const file = '/proc/sys/net/ipv4/conf/all/route_localnet';
-  try {
-    if (fs.readFileSync(file, 'utf8').trim() === '1') return;
-    fs.writeFileSync(file, '1');
-    process.stderr.write('set net.ipv4.conf.all.route_localnet=1 (the compose kube-proxy serves NodePorts on 127.0.0.1)\n');
-  } catch (err) {
-    process.stderr.write(`could not set net.ipv4.conf.all.route_localnet=1 (${err.code ?? err.message}): NodePorts of the compose cluster need it on 127.0.0.1; run \`sudo sysctl -w net.ipv4.conf.all.route_localnet=1\`\n`);
-  }
-}

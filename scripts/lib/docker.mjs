@@ -107,6 +107,34 @@ export async function ensureBaseImages(socket) {
   return BASE_IMAGES;
 }
 
+const ROUTE_LOCALNET = '/proc/sys/net/ipv4/conf/all/route_localnet';
+
+/**
+ * net.ipv4.conf.all.route_localnet=1, which the compose kube-proxy (its /proc/sys read-only) needs for NodePorts on
+ * 127.0.0.1; set as root, else a hint on stderr.
+ * @returns {string | undefined} the value it had before (to put back), undefined when it could not be read
+ */
+export function ensureRouteLocalnet() {
+  let before;
+  try {
+    before = fs.readFileSync(ROUTE_LOCALNET, 'utf8').trim();
+    if (before === '1') return before;
+    fs.writeFileSync(ROUTE_LOCALNET, '1');
+    process.stderr.write('set net.ipv4.conf.all.route_localnet=1 (the compose kube-proxy serves NodePorts on 127.0.0.1)\n');
+  } catch (err) {
+    process.stderr.write(`could not set net.ipv4.conf.all.route_localnet=1 (${err.code ?? err.message}): NodePorts of the compose cluster need it on 127.0.0.1; run \`sudo sysctl -w net.ipv4.conf.all.route_localnet=1\`\n`);
+  }
+  return before;
+}
+
+/**
+ * Puts route_localnet back to what ensureRouteLocalnet found.
+ * @param {string | undefined} value
+ */
+export function restoreRouteLocalnet(value) {
+  if (value !== undefined && value !== '1') fs.writeFileSync(ROUTE_LOCALNET, value);
+}
+
 /** @returns {Files} node, its libraries, busybox, iptables (binary, libraries, extensions), /etc/passwd and group. */
 function nodeRootfs() {
   const node = fs.realpathSync(process.execPath);
@@ -127,6 +155,33 @@ function nodeRootfs() {
   };
   for (const ext of extensions) files[`rootfs${ext}`] = { data: fs.readFileSync(ext), mode: 0o644 };
   for (const lib of sharedLibraries([node, xtables, ...extensions])) files[`rootfs${lib}`] = { data: fs.readFileSync(lib), mode: 0o755 };
+  Object.assign(files, npmFiles());
+  return files;
+}
+
+/**
+ * The host's npm (plain JavaScript) under /usr/local/lib/node_modules/npm with an `npm` launcher, as the official
+ * Node image has it: the image build prunes its dev dependencies with it. Nothing when the host has no npm.
+ * @returns {Files}
+ */
+function npmFiles() {
+  const cli = which('npm');
+  if (!cli) return {};
+  const dir = path.dirname(path.dirname(fs.realpathSync(cli))); // …/npm/bin/npm-cli.js
+  if (!fs.existsSync(path.join(dir, 'package.json'))) return {};
+  /** @type {Files} */
+  const files = {
+    'rootfs/usr/local/bin/npm': { data: Buffer.from('#!/bin/sh\nexec node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n'), mode: 0o755 },
+  };
+  const walk = (rel) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      // Symbolic links are only node_modules/.bin entries of npm's own dependencies: not needed to run it.
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) files[`rootfs/usr/local/lib/node_modules/npm/${r}`] = { data: fs.readFileSync(path.join(dir, r)), mode: 0o644 | (fs.statSync(path.join(dir, r)).mode & 0o111) };
+    }
+  };
+  walk('');
   return files;
 }
 

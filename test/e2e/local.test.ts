@@ -27,9 +27,11 @@ async function localTarget(cli: 'kubectl' | 'k8ts-kubectl'): Promise<E2eTarget> 
     get apiserverUrl() { return cluster.apiserverUrl; },
     nodePortHost: '127.0.0.1',
     get ingressUrl() { return `http://127.0.0.1:${cluster.ingress!.http}`; },
+    ingressAddress: /127\.0\.1\.1/,
     get dockerHost() { return cluster.dockerHost!; },
     get containerLabels() { return [`io.k8ts.cluster=${cluster.clusterName}`]; },
-    restart: () => cluster.restart(),
+    // down and up again does not depend on the CLI: run once, with the real kubectl.
+    restart: cli === 'kubectl' ? () => cluster.restart() : undefined,
     async teardown() {
       const { dockerHost, clusterName } = cluster;
       await cluster.down();

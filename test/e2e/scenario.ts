@@ -25,6 +25,8 @@ export interface E2eTarget {
   readonly nodePortHost: string;
   /** The ingress controller's HTTP base URL. */
   readonly ingressUrl: string;
+  /** What the ingress controller publishes in an Ingress's `status.loadBalancer.ingress[*].ip`. */
+  readonly ingressAddress: RegExp;
   /** The engine the kubelets use (`unix:///…`): images are built there and containers counted there. */
   readonly dockerHost: string;
   /** The labels (`key=value`) every pod container of this cluster carries. */
@@ -196,7 +198,7 @@ export function describeWebScenario(title: string, setup: () => Promise<E2eTarge
       expect(await answersFrom(names, () => get(nodePortUrl()), 'v1')).toEqual(names);
       await eventually(async () => (await viaIngress()).status === 200, 'the Ingress answering');
       expect(await answersFrom(names, viaIngress, 'v1')).toEqual(names);
-      expect(await k('get', 'ingress', 'web', '-n', NS, '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}')).toMatch(/127\.0\.1\.1/);
+      expect(await k('get', 'ingress', 'web', '-n', NS, '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}')).toMatch(t.ingressAddress);
     });
 
     it('serves the REST API to curl: list, watch, and a pod created from YAML', async () => {
