@@ -1,0 +1,227 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '@k8ts/kubectl';
+import { eventually, startLocalCluster } from './harness.js';
+import { normalise, type KubectlResult } from './kubectl-compare.js';
+
+// A 1-node local cluster with real containers (run under flock /tmp/k8ts-docker.lock): `kubectl attach` of ours and
+// of the real kubectl on the same pods: what each prints, on which stream, and the exit codes.
+let c: Awaited<ReturnType<typeof startLocalCluster>>;
+
+const BUSYBOX = 'image: k8ts/busybox:latest, imagePullPolicy: IfNotPresent';
+const MANIFESTS = `apiVersion: v1
+kind: Pod
+metadata: {name: printer}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: main, ${BUSYBOX}, command: [sh, -c, 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done']}
+  - {name: term, ${BUSYBOX}, tty: true, command: [sh, -c, 'i=0; while true; do i=$((i+1)); echo term $i; sleep 0.2; done']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: talk}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: main, ${BUSYBOX}, stdin: true, command: [sh, -c, 'while read l; do echo got:$l; done']}
+  - {name: side, ${BUSYBOX}, stdin: true, command: [sh, -c, 'while read l; do echo side:$l; done']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: mixed}
+spec:
+  terminationGracePeriodSeconds: 0
+  restartPolicy: Never
+  containers:
+  - {name: up, ${BUSYBOX}, command: [sleep, "3600"]}
+  - {name: quit, ${BUSYBOX}, command: ["true"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: done}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: main, ${BUSYBOX}, command: ["true"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pending}
+spec:
+  nodeSelector: {no-such: node}
+  containers:
+  - {name: main, ${BUSYBOX}, command: [sleep, "3600"]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {name: w, ${BUSYBOX}, stdin: true, command: [sh, -c, 'while read l; do echo web:$l; done']}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: none}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: none}}
+  template:
+    metadata: {labels: {app: none}}
+    spec:
+      containers:
+      - {name: n, ${BUSYBOX}, command: [sleep, "3600"]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+`;
+
+const MAIN = path.resolve(import.meta.dirname, '../packages/kubectl/dist/main.js');
+
+async function ours(args: string[], stdin: NodeJS.ReadableStream = Readable.from([''])): Promise<KubectlResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, {
+    in: stdin,
+    out: { write: (s: string) => { stdout += s; return true; } },
+    err: { write: (s: string) => { stderr += s; return true; } },
+  }, c.env);
+  return { stdout, stderr, code };
+}
+
+/** A kubectl process (ours through its bin, or the real one) with its output so far. */
+interface Child { child: ChildProcess; out: () => string; err: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }
+
+function start(which: 'ours' | 'real', args: string[]): Child {
+  const child = which === 'ours'
+    ? spawn(process.execPath, [MAIN, ...args], { env: c.env })
+    : spawn('kubectl', [`--cache-dir=${c.dir}/kube-cache`, ...args], { env: c.env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  return { child, out: () => stdout, err: () => stderr, exited };
+}
+
+async function real(args: string[], stdin = ''): Promise<KubectlResult> {
+  const k = start('real', args);
+  k.child.stdin!.end(stdin);
+  const timer = setTimeout(() => k.child.kill('SIGKILL'), 60_000);
+  const { code } = await k.exited;
+  clearTimeout(timer);
+  return { stdout: k.out(), stderr: k.err(), code: code ?? 1 };
+}
+
+const comparable = (r: KubectlResult) => ({ code: r.code, stdout: normalise(r.stdout), stderr: normalise(r.stderr) });
+
+async function same(args: string[]): Promise<KubectlResult> {
+  const mine = await ours(args);
+  const theirs = await real(args);
+  expect.soft(comparable(mine)).toEqual(comparable(theirs));
+  return mine;
+}
+
+/**
+ * An interactive session, ours then the real kubectl: each line sent once the previous one's answer came back, then
+ * stdin closed (which ends an attach to a container that keeps its stdin open).
+ */
+async function conversation(args: string[], lines: string[], answer: (line: string) => string): Promise<KubectlResult> {
+  const input = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  const running = run(args, {
+    in: input,
+    out: { write: (s: string) => { stdout += s; return true; } },
+    err: { write: (s: string) => { stderr += s; return true; } },
+  }, c.env);
+  for (const line of lines) {
+    input.write(`${line}\n`);
+    await eventually(() => stdout.includes(answer(line)), `our attach to answer ${line}`, 30_000);
+  }
+  input.end();
+  const mine = { code: await running, stdout, stderr };
+  const k = start('real', args);
+  try {
+    for (const line of lines) {
+      k.child.stdin!.write(`${line}\n`);
+      await eventually(() => k.out().includes(answer(line)), `kubectl attach to answer ${line}`, 30_000);
+    }
+    k.child.stdin!.end();
+    const { code } = await k.exited;
+    expect.soft(comparable(mine)).toEqual(comparable({ stdout: k.out(), stderr: k.err(), code: code ?? 1 }));
+  } finally {
+    k.child.kill('SIGKILL');
+  }
+  return mine;
+}
+
+beforeAll(async () => {
+  c = await startLocalCluster('k8ts-kubectl-attach-', { nodes: 1 });
+  await c.kubectl('apply', '-f', c.file('m.yaml', MANIFESTS));
+  await c.kubectl('wait', '--for=condition=Ready', 'pod/printer', 'pod/talk', '--timeout=180s');
+  await eventually(async () => (await c.kubectl('get', 'pods', '-l', 'app=web', '-o', 'name')).trim() !== '', 'the deployment made its pod', 60_000);
+  await c.kubectl('wait', '--for=condition=Ready', 'pod', '-l', 'app=web', '--timeout=180s');
+  await c.kubectl('wait', '--for=jsonpath={.status.phase}=Succeeded', 'pod/done', '--timeout=180s');
+  await eventually(async () => (await c.kubectl('get', 'pod', 'mixed', '-o', 'jsonpath={.status.containerStatuses[?(@.name=="quit")].state.terminated.reason}')) === 'Completed',
+    'the container quit of pod mixed to exit', 60_000);
+}, 400_000);
+afterAll(async () => {
+  await c?.down();
+}, 120_000);
+
+describe('k8ts-kubectl attach, side by side with kubectl on a live cluster', () => {
+  it('streams a running container\'s output until stopped', async () => {
+    for (const args of [['attach', 'printer'], ['attach', 'printer', '-c', 'term'], ['attach', 'pod/printer', '-c', 'main', '-q']]) {
+      const both = [start('ours', args), start('real', args)];
+      try {
+        const word = args.includes('term') ? 'term' : 'tick';
+        await eventually(() => both.every((k) => (k.out().match(new RegExp(`^${word} \\d+\\r?$`, 'gm')) ?? []).length >= 2), `both to print ${word} lines`, 30_000);
+        for (const k of both) k.child.kill('SIGINT');
+        const [mine, theirs] = await Promise.all(both.map((k) => k.exited));
+        expect(mine).toEqual(theirs);
+        expect(normalise(both[0].err())).toBe(normalise(both[1].err()));
+        // A TTY's line ends are \r\n; without one, \n.
+        const ends = (k: Child) => [...new Set(k.out().match(/\r?\n/g))];
+        expect(ends(both[0])).toEqual(ends(both[1]));
+      } finally {
+        for (const k of both) k.child.kill('SIGKILL');
+      }
+    }
+  });
+
+  it('-i sends stdin to the container and prints its answers; -c and TYPE/NAME choose where', async () => {
+    const r = await conversation(['attach', '-i', 'talk'], ['one', 'two'], (l) => `got:${l}`);
+    expect(r.stdout).toBe('got:one\ngot:two\n');
+    expect(r.stderr).toContain('Defaulted container "main" out of: main, side\n');
+    expect((await conversation(['attach', '-i', 'talk', '-c', 'side'], ['three'], (l) => `side:${l}`)).stdout).toBe('side:three\n');
+    expect((await conversation(['attach', '-i', 'deploy/web'], ['four'], (l) => `web:${l}`)).stdout).toBe('web:four\n');
+    // -t to a container without a TTY: kubectl's warning, and the session goes on without one.
+    const t = await conversation(['attach', '-it', 'talk', '-c', 'main'], ['five'], (l) => `got:${l}`);
+    expect(t.stderr).toContain('error: Unable to use a TTY - container main did not allocate one\n');
+  });
+
+  it('fails as kubectl does', async () => {
+    await same(['attach', 'nope']);
+    await same(['attach', 'deploy/nope']);
+    await same(['attach', 'talk', '-c', 'nope']);
+    await same(['attach', 'done']);
+    await same(['attach', 'pending']);
+    await same(['attach', 'mixed', '-c', 'quit']);
+    await same(['attach', 'deploy/none', '--pod-running-timeout=1s']);
+    await same(['attach', 'cm/cfg']);
+    await same(['attach']);
+    await same(['attach', 'a', 'b', 'c']);
+    await same(['attach', 'talk', '--pod-running-timeout=0s']);
+    await same(['attach', 'talk', '--pod-running-timeout=soon']);
+  });
+});
