@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,22 @@ spec:
   containers:
   - {name: main, ${BUSYBOX}, command: [sleep, "3600"]}
 ---
+apiVersion: v1
+kind: Pod
+metadata: {name: tty-ours}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: main, ${BUSYBOX}, stdin: true, tty: true, command: [sh]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tty-real}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: main, ${BUSYBOX}, stdin: true, tty: true, command: [sh]}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -78,7 +94,7 @@ spec:
     metadata: {labels: {app: none}}
     spec:
       containers:
-      - {name: n, ${BUSYBOX}, command: [sleep, "3600"]}
+      - {name: idle, ${BUSYBOX}, command: [sleep, "3600"]}
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -86,6 +102,7 @@ metadata: {name: cfg}
 `;
 
 const MAIN = path.resolve(import.meta.dirname, '../packages/kubectl/dist/main.js');
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 
 async function ours(args: string[], stdin: NodeJS.ReadableStream = Readable.from([''])): Promise<KubectlResult> {
   let stdout = '';
@@ -168,7 +185,7 @@ async function conversation(args: string[], lines: string[], answer: (line: stri
 beforeAll(async () => {
   c = await startLocalCluster('k8ts-kubectl-attach-', { nodes: 1 });
   await c.kubectl('apply', '-f', c.file('m.yaml', MANIFESTS));
-  await c.kubectl('wait', '--for=condition=Ready', 'pod/printer', 'pod/talk', '--timeout=180s');
+  await c.kubectl('wait', '--for=condition=Ready', 'pod/printer', 'pod/talk', 'pod/tty-ours', 'pod/tty-real', '--timeout=180s');
   await eventually(async () => (await c.kubectl('get', 'pods', '-l', 'app=web', '-o', 'name')).trim() !== '', 'the deployment made its pod', 60_000);
   await c.kubectl('wait', '--for=condition=Ready', 'pod', '-l', 'app=web', '--timeout=180s');
   await c.kubectl('wait', '--for=jsonpath={.status.phase}=Succeeded', 'pod/done', '--timeout=180s');
@@ -205,23 +222,52 @@ describe('k8ts-kubectl attach, side by side with kubectl on a live cluster', () 
     expect(r.stderr).toContain('Defaulted container "main" out of: main, side\n');
     expect((await conversation(['attach', '-i', 'talk', '-c', 'side'], ['three'], (l) => `side:${l}`)).stdout).toBe('side:three\n');
     expect((await conversation(['attach', '-i', 'deploy/web'], ['four'], (l) => `web:${l}`)).stdout).toBe('web:four\n');
+    expect((await conversation(['attach', '-i', 'deployment', 'web'], ['six'], (l) => `web:${l}`)).stdout).toBe('web:six\n');
     // -t to a container without a TTY: kubectl's warning, and the session goes on without one.
     const t = await conversation(['attach', '-it', 'talk', '-c', 'main'], ['five'], (l) => `got:${l}`);
     expect(t.stderr).toContain('error: Unable to use a TTY - container main did not allocate one\n');
   });
 
+  it.skipIf(!hasScript)('-it on a terminal: raw mode into the container\'s TTY, and the reattach hint when the session ends (restartPolicy Always)', async () => {
+    // script(1) gives each kubectl a pseudo-terminal, as a user's shell would; its output is the terminal's.
+    const session = async (which: 'ours' | 'real') => {
+      const cmd = which === 'ours' ? `${process.execPath} ${MAIN}` : `kubectl --cache-dir=${c.dir}/kube-cache`;
+      const child = spawn('script', ['-qec', `${cmd} attach -it tty-${which}`, '/dev/null'], { env: c.env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      try {
+        await eventually(() => out.includes('try pressing enter'), `${which}: the prompt hint`, 30_000);
+        child.stdin.write('echo hi-$((40+2))\n');
+        await eventually(() => out.includes('hi-42'), `${which}: the shell's answer`, 30_000);
+        child.stdin.write('exit\n');
+        const code = await exited;
+        return { code, lines: out.split(/\r?\n/).filter((l) => /try pressing enter|Session ended|Unable to use/.test(l)).map((l) => l.replace(`tty-${which}`, 'POD')) };
+      } finally {
+        child.kill('SIGKILL');
+      }
+    };
+    const mine = await session('ours');
+    expect(mine).toEqual(await session('real'));
+    expect(mine.lines).toEqual(["If you don't see a command prompt, try pressing enter.", "Session ended, resume using 'kubectl attach POD -c main -i -t' command when the pod is running"]);
+  });
+
   it('fails as kubectl does', async () => {
-    await same(['attach', 'nope']);
-    await same(['attach', 'deploy/nope']);
-    await same(['attach', 'talk', '-c', 'nope']);
-    await same(['attach', 'done']);
-    await same(['attach', 'pending']);
-    await same(['attach', 'mixed', '-c', 'quit']);
-    await same(['attach', 'deploy/none', '--pod-running-timeout=1s']);
-    await same(['attach', 'cm/cfg']);
-    await same(['attach']);
-    await same(['attach', 'a', 'b', 'c']);
-    await same(['attach', 'talk', '--pod-running-timeout=0s']);
-    await same(['attach', 'talk', '--pod-running-timeout=soon']);
+    const hint = "If you don't see a command prompt, try pressing enter.\n";
+    const fails = async (args: string[], stderr: string) => expect(await same(args)).toEqual({ code: 1, stdout: '', stderr });
+    await fails(['attach', 'nope'], 'Error from server (NotFound): pods "nope" not found\n');
+    await fails(['attach', 'deploy/nope'], 'Error from server (NotFound): deployments.apps "nope" not found\n');
+    await fails(['attach', 'talk', '-c', 'nope'], 'error: cannot attach to the container: container nope not found in pod talk\n');
+    await fails(['attach', 'done'], 'error: cannot attach a container in a completed pod; current phase is Succeeded\n');
+    // Not running: not scheduled (the apiserver refuses), or the container has exited (the kubelet does).
+    await fails(['attach', 'pending'], `${hint}Error from server (BadRequest): pod pending does not have a host assigned\n`);
+    await fails(['attach', 'mixed', '-c', 'quit'], `${hint}error: unable to upgrade connection: container quit not found in pod mixed_default\n`);
+    await fails(['attach', 'deploy/none', '--pod-running-timeout=1s'], 'error: timed out waiting for the condition\n');
+    await fails(['attach', 'cm/cfg'], 'error: cannot attach to *v1.ConfigMap: selector for *v1.ConfigMap not implemented\n');
+    await fails(['attach'], 'error: at least 1 argument is required for attach\n');
+    await fails(['attach', 'a', 'b', 'c'], 'error: expected POD, TYPE/NAME, or TYPE NAME, (at most 2 arguments) saw 3: [a b c]\n');
+    await fails(['attach', 'talk', '--pod-running-timeout=0s'], "error: --pod-running-timeout must be higher than zero\nSee 'kubectl attach -h' for help and examples\n");
+    await fails(['attach', 'talk', '--pod-running-timeout=soon'],
+      'Error: invalid argument "soon" for "--pod-running-timeout" flag: time: invalid duration "soon"\nSee \'kubectl attach --help\' for usage.\n');
   });
 });

@@ -49,7 +49,7 @@ export function register(program: Command, f: Factory): Command {
 /**
  * kubectl's AttachOptions.Run: the pod (a controller's first pod, waited for up to the timeout), refused when it has
  * completed; the container (`-c` must exist); a TTY only when the container has one (and always when it has); then
- * the streams, and with a raw terminal the reattach hint.
+ * the streams, and after a raw session the reattach hint.
  */
 async function attach(f: Factory, target: string, o: AttachOptions, timeoutMs: number): Promise<void> {
   const [{ podFor, findOrDefaultContainer, remoteCommand, setupTerminal }, client] = await Promise.all([import('../streams.js'), f.client()]);
@@ -70,18 +70,18 @@ async function attach(f: Factory, target: string, o: AttachOptions, timeoutMs: n
     // The container's output is a terminal's: without a TTY the stream would not be read right.
     tty = true;
   }
-  const ns = pod.metadata.namespace;
   const name = pod.metadata.name;
   let raw = false;
-  await runStreams(f, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/attach`, [['container', container.name]],
+  await runStreams(f, `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(name)}/attach`, [['container', container.name]],
     { stdin: o.stdin, tty, quiet: o.quiet }, { remoteCommand, setupTerminal }, (isRaw) => {
       raw = isRaw;
       if (!o.quiet) f.io.err.write('If you don\'t see a command prompt, try pressing enter.\n');
     });
-  if (!o.quiet && o.stdin && raw) {
+  // Only a container that restarts can be attached again (v1.32 says so only for restartPolicy Always).
+  if (!o.quiet && o.stdin && raw && pod.spec?.restartPolicy === 'Always') {
     const ephemeral = (pod.spec?.ephemeralContainers ?? []).some((c: any) => c.name === container.name);
     f.io.out.write(ephemeral
-      ? `Session ended, the ephemeral container will not be restarted but may be reattached using '${f.commandPath} ${name} -c ${container.name} -n ${ns} -i -t' if it is still running\n`
-      : `Session ended, resume using '${f.commandPath} ${name} -c ${container.name} -n ${ns} -i -t' command\n`);
+      ? `Session ended, the ephemeral container will not be restarted but may be reattached using '${f.commandPath} ${name} -c ${container.name} -i -t' if it is still running\n`
+      : `Session ended, resume using '${f.commandPath} ${name} -c ${container.name} -i -t' command when the pod is running\n`);
   }
 }
