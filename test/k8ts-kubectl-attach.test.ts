@@ -71,6 +71,22 @@ spec:
   containers:
   - {name: main, ${BUSYBOX}, stdin: true, tty: true, command: [sh]}
 ---
+apiVersion: v1
+kind: Pod
+metadata: {name: once-ours}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: main, ${BUSYBOX}, stdin: true, stdinOnce: true, command: [sh, -c, 'while read l; do echo got:$l; done; echo bye']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: once-real}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: main, ${BUSYBOX}, stdin: true, stdinOnce: true, command: [sh, -c, 'while read l; do echo got:$l; done; echo bye']}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -185,7 +201,7 @@ async function conversation(args: string[], lines: string[], answer: (line: stri
 beforeAll(async () => {
   c = await startLocalCluster('k8ts-kubectl-attach-', { nodes: 1 });
   await c.kubectl('apply', '-f', c.file('m.yaml', MANIFESTS));
-  await c.kubectl('wait', '--for=condition=Ready', 'pod/printer', 'pod/talk', 'pod/tty-ours', 'pod/tty-real', '--timeout=180s');
+  await c.kubectl('wait', '--for=condition=Ready', 'pod/printer', 'pod/talk', 'pod/tty-ours', 'pod/tty-real', 'pod/once-ours', 'pod/once-real', '--timeout=180s');
   await eventually(async () => (await c.kubectl('get', 'pods', '-l', 'app=web', '-o', 'name')).trim() !== '', 'the deployment made its pod', 60_000);
   await c.kubectl('wait', '--for=condition=Ready', 'pod', '-l', 'app=web', '--timeout=180s');
   await c.kubectl('wait', '--for=jsonpath={.status.phase}=Succeeded', 'pod/done', '--timeout=180s');
@@ -226,6 +242,12 @@ describe('k8ts-kubectl attach, side by side with kubectl on a live cluster', () 
     // -t to a container without a TTY: kubectl's warning, and the session goes on without one.
     const t = await conversation(['attach', '-it', 'talk', '-c', 'main'], ['five'], (l) => `got:${l}`);
     expect(t.stderr).toContain('error: Unable to use a TTY - container main did not allocate one\n');
+  });
+
+  it('-i to a stdinOnce container: the end of stdin closes the container\'s, and the output goes on until it exits', async () => {
+    const mine = await ours(['attach', '-i', 'once-ours'], Readable.from(['a\nb\n']));
+    expect(mine).toEqual({ code: 0, stdout: 'got:a\ngot:b\nbye\n', stderr: "If you don't see a command prompt, try pressing enter.\n" });
+    expect(await real(['attach', '-i', 'once-real'], 'a\nb\n')).toEqual(mine);
   });
 
   it.skipIf(!hasScript)('-it on a terminal: raw mode into the container\'s TTY, and the reattach hint when the session ends (restartPolicy Always)', async () => {
