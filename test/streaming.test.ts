@@ -307,8 +307,9 @@ describe('exec, attach and port-forward through the apiserver to a kubelet (fake
     sock.destroy();
   });
 
-  it('refusals are Status answers before any upgrade, never a 500', async () => {
-    const refusal = async (path: string, headers: Record<string, string> = { Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' }) => {
+  it('refusals come before any upgrade: Status answers, and the runtime\'s failures as upstream\'s kubelet writes them', async () => {
+    const wsHeaders = { Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' };
+    const refusal = async (path: string, headers: Record<string, string> = wsHeaders) => {
       const err = await upgrade(`${s.url}${NS}${path}`, 'GET', headers).then(() => undefined, (e: Error) => e.message);
       const [head, body] = err!.split('\r\n\r\n');
       return { code: Number(head.split(' ')[1]), status: JSON.parse(body) };
@@ -323,7 +324,9 @@ describe('exec, attach and port-forward through the apiserver to a kubelet (fake
       .toMatchObject({ code: 400, status: { reason: 'BadRequest' } });
     running = false;
     try {
-      expect(await refusal('/pods/web/exec?command=ls&stdout=true')).toMatchObject({ code: 404, status: { message: 'container not found ("app")' } });
+      // As upstream's kubelet (streaming.WriteError): the runtime's failure as plain text, a 500.
+      const err = await upgrade(`${s.url}${NS}/pods/web/exec?command=ls&stdout=true`, 'GET', wsHeaders).then(() => undefined, (e: Error) => e.message);
+      expect(err).toMatch(/^HTTP\/1\.1 500 [^]*\r\n\r\ncontainer not found \("app"\)$/);
     } finally {
       running = true;
     }

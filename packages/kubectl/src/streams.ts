@@ -176,14 +176,27 @@ export function pickContainer(f: Factory, pod: any, name: string | undefined, qu
   return containers[0].name;
 }
 
+/** kubectl's podcmd.FindOrDefaultContainerByName for attach: `-c` must name a container of the pod; else the default. */
+export function findOrDefaultContainer(f: Factory, pod: any, name: string | undefined, quiet = false): any {
+  const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
+  if (name) {
+    const found = all.find((c: any) => c.name === name);
+    if (!found) throw new CliError(`container ${name} not found in pod ${pod.metadata.name}`);
+    return found;
+  }
+  const chosen = pickContainer(f, pod, undefined, quiet);
+  return all.find((c: any) => c.name === chosen);
+}
+
 const CONTROLLERS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController', 'Service']);
 
 /**
  * The pod `POD` or `TYPE/NAME` stands for (polymorphichelpers.AttachablePodForObject): a pod as it is; a controller
- * or service through its selector, the first of its pods by podutils.ActivePods reversed (running and ready first).
+ * or service through its selector, the first of its pods by podutils.ActivePods reversed (running and ready first),
+ * waiting up to `timeoutMs` (--pod-running-timeout) for one to exist when there is none, as GetFirstPod does.
  * Also returns the object itself (port-forward maps a service's ports).
  */
-export async function podFor(f: Factory, client: ApiClient, arg: string, namespace: string): Promise<{ pod: any; obj: any; kind: string }> {
+export async function podFor(f: Factory, client: ApiClient, arg: string, namespace: string, timeoutMs = 60_000): Promise<{ pod: any; obj: any; kind: string }> {
   const slash = arg.indexOf('/');
   const mapper = await f.mapper();
   const mapping = slash < 0 ? mapper.resourceFor('pods') : mapper.resourceFor(arg.slice(0, slash));
@@ -201,31 +214,46 @@ export async function podFor(f: Factory, client: ApiClient, arg: string, namespa
     labelSelector = selectorString(selector);
   }
   if (!labelSelector) throw new CliError(`invalid label selector: the ${mapping.kind.toLowerCase()} has no selector`);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const pods: any[] = (await client.request<any>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { query: { labelSelector } })).items ?? [];
-    if (pods.length) {
-      pods.sort(activeFirst);
-      return { pod: pods[0], obj, kind: mapping.kind };
-    }
-    if (Date.now() >= deadline) throw new CliError('timed out waiting for the condition');
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  return { pod: await firstPod(client, namespace, labelSelector, timeoutMs), obj, kind: mapping.kind };
 }
 
-/** sort.Reverse(podutils.ActivePods): assigned, running, ready, longer ready, more restarts, older first. */
+/** polymorphichelpers.GetFirstPod: the most active pod of a list, else the first one a watch from that list sees. */
+async function firstPod(client: ApiClient, namespace: string, labelSelector: string, timeoutMs: number): Promise<any> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+  const list = await client.request<any>('GET', path, { query: { labelSelector } });
+  const pods: any[] = list.items ?? [];
+  if (pods.length) return pods.sort(activeFirst)[0];
+  const ac = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; ac.abort(); }, timeoutMs);
+  try {
+    for await (const ev of client.watchPath<any>(path, { query: { labelSelector, resourceVersion: list.metadata?.resourceVersion }, signal: ac.signal })) {
+      if (ev.type === 'ADDED' || ev.type === 'MODIFIED') return ev.object;
+    }
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+  }
+  throw new CliError(timedOut ? 'timed out waiting for the condition' : 'watch closed before UntilWithoutRetry timeout');
+}
+
+/**
+ * sort.Reverse(podutils.ActivePods): assigned first, then Running before Unknown before the rest, ready before not,
+ * ready for longer first, fewer restarts (of the most restarted container) first, older first.
+ */
 function activeFirst(a: any, b: any): number {
   const rank = (p: any): number[] => {
     const phase = p.status?.phase;
     const ready = (p.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
-    const restarts = (p.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0);
+    const isReady = ready?.status === 'True';
+    const restarts = Math.max(0, ...(p.status?.containerStatuses ?? []).map((c: any) => c.restartCount ?? 0));
     return [
       p.spec?.nodeName ? 0 : 1,
-      phase === 'Running' ? 0 : phase === 'Unknown' ? 1 : phase === 'Pending' ? 2 : 3,
-      ready?.status === 'True' ? 0 : 1,
-      Date.parse(ready?.lastTransitionTime ?? '') || 0,
-      -restarts,
-      Date.parse(p.metadata?.creationTimestamp ?? '') || 0,
+      phase === 'Running' ? 0 : phase === 'Unknown' ? 1 : 2,
+      isReady ? 0 : 1,
+      isReady ? Date.parse(ready?.lastTransitionTime ?? '') || Infinity : 0,
+      restarts,
+      Date.parse(p.metadata?.creationTimestamp ?? '') || Infinity,
     ];
   };
   const ra = rank(a);

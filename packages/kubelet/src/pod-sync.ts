@@ -250,7 +250,7 @@ export class PodSyncer {
       env, mounts: [...this.deps.volumes.mounts(pod, spec), ...await this.podFileMounts(pod)],
       ...(limits.cpu !== undefined ? { cpuLimit: cpuMillis(String(limits.cpu)) / 1000 } : {}),
       ...(limits.memory !== undefined ? { memoryLimit: quantityValue(String(limits.memory)) } : {}),
-      tty: spec.tty ?? false, stdin: spec.stdin ?? false,
+      tty: spec.tty ?? false, stdin: spec.stdin ?? false, stdinOnce: spec.stdinOnce ?? false,
       labels: { ...baseLabels(pod, spec.name, this.deps.nodeName) },
     });
     this.deps.event(pod, 'Normal', 'Created', `Created container ${spec.name}`, spec);

@@ -67,6 +67,8 @@ export interface ContainerConfig {
   memoryLimit?: number;
   tty?: boolean;
   stdin?: boolean;
+  /** Closes the container's stdin once the first attached caller closes its own (the pod spec's stdinOnce). */
+  stdinOnce?: boolean;
   labels: Record<string, string>;
 }
 

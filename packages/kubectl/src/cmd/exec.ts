@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { CliError } from '../errors.js';
-import type { Factory } from '../factory.js';
+import { CliError, usageError } from '../errors.js';
+import { parseGoDuration, type Factory } from '../factory.js';
 import { setExamples } from '../help.js';
 import type * as Streams from '../streams.js';
 
@@ -42,7 +42,8 @@ export function register(program: Command, f: Factory): Command {
       if (before.length === 0 && !o.filename?.length) throw new CliError('pod, type/name or --filename must be specified');
       const command = dash ?? [];
       if (!command.length) throw new CliError('you must specify at least one command for the container');
-      await exec(f, before[0], command, o);
+      const timeoutMs = podRunningTimeout('exec', o.podRunningTimeout);
+      await exec(f, before[0], command, o, timeoutMs);
     });
   setExamples(cmd, `  # Get output from running the 'date' command from pod mypod, using the first container by default
   kubectl exec mypod -- date
@@ -69,10 +70,25 @@ export function register(program: Command, f: Factory): Command {
   return cmd;
 }
 
-async function exec(f: Factory, target: string | undefined, command: string[], o: ExecOptions): Promise<void> {
+/**
+ * `--pod-running-timeout` in milliseconds, refused as cobra refuses a bad duration flag and as
+ * cmdutil.GetPodRunningTimeoutFlag refuses one not above zero.
+ */
+export function podRunningTimeout(command: string, value: string): number {
+  const sign = /^[-+]/.test(value) ? value[0] : '';
+  const ms = parseGoDuration(value.slice(sign.length));
+  if (ms === undefined) {
+    const why = /^[-+]?[0-9.]+$/.test(value) ? `time: missing unit in duration "${value}"` : `time: invalid duration "${value}"`;
+    throw new CliError(`Error: invalid argument "${value}" for "--pod-running-timeout" flag: ${why}\nSee 'kubectl ${command} --help' for usage.`, { raw: true });
+  }
+  if (sign === '-' || ms <= 0) throw usageError(command, '--pod-running-timeout must be higher than zero');
+  return ms;
+}
+
+async function exec(f: Factory, target: string | undefined, command: string[], o: ExecOptions, timeoutMs: number): Promise<void> {
   if (!target) throw new CliError('exec with --filename is not supported by k8ts-kubectl; name the pod');
   const [{ podFor, pickContainer, remoteCommand, setupTerminal }, client] = await Promise.all([import('../streams.js'), f.client()]);
-  const { pod } = await podFor(f, client, target, f.namespace());
+  const { pod } = await podFor(f, client, target, f.namespace(), timeoutMs);
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') throw new CliError(`cannot exec into a container in a completed pod; current phase is ${phase}`);
   const container = pickContainer(f, pod, o.container, o.quiet);
@@ -83,10 +99,11 @@ async function exec(f: Factory, target: string | undefined, command: string[], o
 
 /**
  * The streams of exec and attach (kubectl's StreamOptions.SetupTTY): stdin only with -i; a TTY only when -i and stdin
- * is a terminal (else kubectl's notice), then raw mode and resizes; stderr separate unless a TTY.
+ * is a terminal (else kubectl's notice), then raw mode and resizes; stderr separate unless a TTY. `ready` is called
+ * once the terminal is set up, with whether it is raw, before the stream is opened.
  */
 export async function runStreams(f: Factory, path: string, query: [string, string][], o: { stdin?: boolean; tty?: boolean; quiet?: boolean },
-  s: Pick<typeof Streams, 'remoteCommand' | 'setupTerminal'>): Promise<number> {
+  s: Pick<typeof Streams, 'remoteCommand' | 'setupTerminal'>, ready?: (raw: boolean) => void): Promise<number> {
   let tty = !!o.tty && !!o.stdin;
   let term: ReturnType<typeof s.setupTerminal> | undefined;
   if (tty) {
@@ -100,6 +117,7 @@ export async function runStreams(f: Factory, path: string, query: [string, strin
   if (!tty) q.push(['stderr', 'true']);
   if (tty) q.push(['tty', 'true']);
   try {
+    ready?.(tty);
     return await s.remoteCommand(f, path, q, {
       stdin: o.stdin ? f.io.in : undefined, tty,
       stdout: (b) => writeOut(f.io.out, b),

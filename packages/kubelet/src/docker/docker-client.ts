@@ -100,6 +100,7 @@ export interface ContainerCreateBody {
   Labels?: Record<string, string>;
   Tty?: boolean;
   OpenStdin?: boolean;
+  StdinOnce?: boolean;
   ExposedPorts?: Record<string, Record<string, never>>;
   HostConfig?: {
     NetworkMode?: string;

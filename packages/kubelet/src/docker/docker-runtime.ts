@@ -172,6 +172,9 @@ export class DockerRuntime implements ContainerRuntime {
       }),
       Tty: config.tty ?? false,
       OpenStdin: config.stdin ?? false,
+      // As dockershim: the engine then closes the container's stdin when the first attach closes its stdin, and
+      // that attach keeps its output until the container exits (without it the engine ends the attach at once).
+      StdinOnce: (config.stdin && config.stdinOnce) ?? false,
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,

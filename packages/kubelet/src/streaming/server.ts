@@ -23,8 +23,18 @@ function offered(req: IncomingMessage, name: string): string[] {
   return (Array.isArray(raw) ? raw.join(',') : raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/** An HTTP answer with a metav1.Status on a connection that was never upgraded, then the connection's end. */
+/**
+ * A failure of the runtime's GetExec/GetAttach, which upstream's kubelet answers as streaming.WriteError does: the
+ * message as plain text with a 500 (kubectl then says `unable to upgrade connection: <message>`).
+ */
+export class StreamingError extends Error {}
+
+/** An HTTP answer with a metav1.Status (or a StreamingError's text) on a connection never upgraded, then its end. */
 export function writeStatusResponse(socket: Duplex, err: unknown): void {
+  if (err instanceof StreamingError) {
+    socket.end(`HTTP/1.1 500 ${STATUS_CODES[500]}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(err.message)}\r\nConnection: close\r\n\r\n${err.message}`);
+    return;
+  }
   const e = err instanceof ApiError ? err : errors.badRequest((err as Error).message);
   const body = JSON.stringify(e.toStatus());
   socket.end(`HTTP/1.1 ${e.code} ${STATUS_CODES[e.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -72,7 +82,7 @@ export function serveStreaming(server: Server, deps: StreamingServerDeps): () =>
       if (!opts.stdin && !opts.stdout && !opts.stderr) throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
       const command = q.getAll('command');
       if (kind === 'exec' && !command.length) throw errors.badRequest('you must specify at least one command for the container');
-      const target = await runningContainer(pod, container!);
+      const target = await runningContainer(pod, container!, kind);
       const start = () => (kind === 'exec' ? deps.streaming.execStream(target, command, opts) : deps.streaming.attachStream(target, opts));
       const client = await upgradeRemoteCommand(req, socket, head, websocket, opts);
       await runRemoteCommand(client, start, command);
@@ -91,12 +101,17 @@ export function serveStreaming(server: Server, deps: StreamingServerDeps): () =>
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  /** The id of the container's running instance; upstream's kubelet answers `container not found` otherwise. */
-  async function runningContainer(pod: Pod, container: string): Promise<string> {
+  /**
+   * The id of the container's running instance; otherwise upstream's kubelet's GetExec answer (`container not
+   * found ("c")`) or GetAttach's (`container c not found in pod name_namespace`).
+   */
+  async function runningContainer(pod: Pod, container: string, kind: string): Promise<string> {
+    const notFound = () => new StreamingError(kind === 'attach' ? `container ${container} not found in pod ${pod.metadata!.name}_${pod.metadata!.namespace}`
+      : `container not found (${JSON.stringify(container)})`);
     const init = !(pod.spec?.containers ?? []).some((c) => c.name === container);
-    if (init && !(pod.spec?.initContainers ?? []).some((c) => c.name === container)) throw new ApiError(404, 'NotFound', `container not found (${JSON.stringify(container)})`);
+    if (init && !(pod.spec?.initContainers ?? []).some((c) => c.name === container)) throw notFound();
     const latest = instancesOf(await deps.runtime.listContainers(pod.metadata!.uid!), container, init)[0];
-    if (!latest || latest.state !== 'running') throw new ApiError(404, 'NotFound', `container not found (${JSON.stringify(container)})`);
+    if (!latest || latest.state !== 'running') throw notFound();
     return latest.id;
   }
 
