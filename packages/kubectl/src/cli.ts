@@ -3,7 +3,7 @@ import { COMMANDS, loadCommand, rootHelp } from './commands.js';
 import { CliError, ExitCode, exitCodeOf, formatError } from './errors.js';
 import { takeDeferredExtraCaCerts } from './extra-ca-certs.js';
 import { Factory, parseRequestTimeout, processStreams, type GlobalFlags, type IOStreams } from './factory.js';
-import { kubectlHelp } from './help.js';
+import { kubectlHelp, setKubectlTexts } from './help.js';
 
 /** Global flags that take a value, short and long (to find the command name before anything is imported). */
 const VALUE_FLAGS = new Set([
@@ -184,7 +184,10 @@ async function runOnce(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv, fr
     if (!register) throw new CliError(`"kubectl ${entry.name}" is not implemented in k8ts-kubectl yet`);
     const cmd = await register(program, f);
     f.commandPath = `kubectl ${entry.name}`;
-    const { args, falses } = normaliseArgs(argv, findLeaf(cmd, argv), program);
+    const leaf = findLeaf(cmd, argv);
+    // Help shows kubectl's own texts, loaded only when help is printed (a parent command without a subcommand prints it).
+    if (argv.some((a) => a === '-h' || a === '--help') || leaf.commands.length > 0) setKubectlTexts((await import('./kubectl-help-text.js')).KUBECTL_HELP);
+    const { args, falses } = normaliseArgs(argv, leaf, program);
     program.hook('preAction', (_root, action) => {
       for (const { cmd: c, attr } of falses) c.setOptionValueWithSource(attr, false, 'cli');
       const globals = program.opts<GlobalFlags>();
