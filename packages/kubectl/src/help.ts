@@ -174,9 +174,11 @@ export function flagsText(opts: readonly Option[], kubectl?: HelpFlag[]): string
     const type = theirs ? typeOfKubectlDefault(theirs.def) : typeOfOurs(o);
     const flag = o.short ? `${o.short}, --${long}` : `--${long}`;
     out.push(`    ${flag}=${defaultText(o, type, theirs?.def)}:`);
-    for (const l of (theirs?.usage ?? o.description).split('\n')) out.push(`\t${l}`);
-    // A difference stated in our own usage text, `… (k8ts-kubectl: not supported)`, becomes a note under kubectl's.
-    const note = notes.get(o) ?? /\(k8ts-kubectl: (.*)\)\s*$/s.exec(o.description)?.[1];
+    // A difference stated in our own usage text, `… (k8ts-kubectl: not supported)`, becomes a line of its own.
+    const inline = /\s*\(k8ts-kubectl: (.*)\)\s*$/s.exec(o.description);
+    const usage = theirs?.usage ?? (inline ? o.description.slice(0, inline.index) : o.description);
+    for (const l of usage.split('\n')) out.push(`\t${l}`);
+    const note = notes.get(o) ?? inline?.[1];
     if (note) out.push(noteLine(note));
     out.push('');
   }
