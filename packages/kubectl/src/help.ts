@@ -209,7 +209,8 @@ export function kubectlHelp(cmd: Command): string {
     .sort((a, b) => (a.name() < b.name() ? -1 : 1));
   if (subs.length) {
     out.push('Available Commands:');
-    const w = commandPadding(subs.map((c) => c.name()));
+    // Padded as kubectl pads its own list (which may have subcommands we lack).
+    const w = commandPadding([...subs.map((c) => c.name()), ...(theirs?.subcommands ?? []).map(([n]) => n)]);
     for (const c of subs) {
       const summary = theirs?.subcommands?.find(([n]) => n === c.name())?.[1] ?? (c.summary() || c.description().split('\n')[0].replace(/\.$/, ''));
       out.push(`  ${c.name().padEnd(w)}${summary}`);
