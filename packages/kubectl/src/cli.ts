@@ -3,7 +3,7 @@ import { COMMANDS, loadCommand, rootHelp } from './commands.js';
 import { CliError, ExitCode, exitCodeOf, formatError } from './errors.js';
 import { takeDeferredExtraCaCerts } from './extra-ca-certs.js';
 import { Factory, parseRequestTimeout, processStreams, type GlobalFlags, type IOStreams } from './factory.js';
-import { kubectlHelp } from './help.js';
+import { kubectlHelp, setKubectlTexts } from './help.js';
 
 /** Global flags that take a value, short and long (to find the command name before anything is imported). */
 const VALUE_FLAGS = new Set([
@@ -35,13 +35,21 @@ function addGlobalFlags(program: Command): void {
   opt('--request-timeout <duration>', 'The length of time to wait before giving up on a single server request. Non-zero values should contain a corresponding time unit (e.g. 1s, 2m, 3h). A value of zero means don\'t timeout requests.', '0');
   opt('-v, --v <level>', 'number for the log level verbosity', '0');
   opt('--cache-dir <dir>', 'Default cache directory');
-  for (const hidden of ['--as <user>', '--as-group <group>', '--as-uid <uid>', '--username <name>', '--password <password>', '--profile <name>',
-    '--profile-output <file>', '--log-flush-frequency <d>', '--vmodule <spec>']) {
-    program.addOption(new Option(hidden).hideHelp());
-  }
-  for (const hidden of ['--match-server-version', '--warnings-as-errors', '--disable-compression', '--add-dir-header', '--alsologtostderr', '--logtostderr']) {
-    program.addOption(new Option(hidden).hideHelp());
-  }
+  // Flags kubectl has that we parse and ignore: `kubectl options` lists them, saying so.
+  const ignored = ' (k8ts-kubectl: accepted and ignored)';
+  opt('--as <user>', `Username to impersonate for the operation. User could be a regular user or a service account in a namespace.${ignored}`);
+  opt('--as-group <group>', `Group to impersonate for the operation, this flag can be repeated to specify multiple groups.${ignored}`);
+  opt('--as-uid <uid>', `UID to impersonate for the operation.${ignored}`);
+  opt('--username <name>', `Username for basic authentication to the API server${ignored}`);
+  opt('--password <password>', `Password for basic authentication to the API server${ignored}`);
+  opt('--profile <name>', `Name of profile to capture. One of (none|cpu|heap|goroutine|threadcreate|block|mutex)${ignored}`, 'none');
+  opt('--profile-output <file>', `Name of the file to write the profile to${ignored}`, 'profile.pprof');
+  opt('--log-flush-frequency <d>', `Maximum number of seconds between log flushes${ignored}`, '5s');
+  opt('--vmodule <spec>', `comma-separated list of pattern=N settings for file-filtered logging (only works for the default text log format)${ignored}`);
+  opt('--match-server-version', `Require server version to match client version${ignored}`);
+  opt('--warnings-as-errors', `Treat warnings received from the server as errors and exit with a non-zero exit code${ignored}`);
+  opt('--disable-compression', `If true, opt-out of response compression for all requests to the server${ignored}`);
+  for (const hidden of ['--add-dir-header', '--alsologtostderr', '--logtostderr']) program.addOption(new Option(hidden).hideHelp());
 }
 
 /**
@@ -183,8 +191,11 @@ async function runOnce(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv, fr
     const register = await loadCommand(entry);
     if (!register) throw new CliError(`"kubectl ${entry.name}" is not implemented in k8ts-kubectl yet`);
     const cmd = await register(program, f);
-    f.commandPath = `kubectl ${entry.name}`;
-    const { args, falses } = normaliseArgs(argv, findLeaf(cmd, argv), program);
+    const leaf = findLeaf(cmd, argv);
+    f.commandPath = commandPathOf(leaf); // `See 'kubectl config view --help' for usage.` names the subcommand
+    // Help shows kubectl's own texts, loaded only when help is printed (a parent command without a subcommand prints it).
+    if (argv.some((a) => a === '-h' || a === '--help') || leaf.commands.length > 0) setKubectlTexts((await import('./kubectl-help-text.js')).KUBECTL_HELP);
+    const { args, falses } = normaliseArgs(argv, leaf, program);
     program.hook('preAction', (_root, action) => {
       for (const { cmd: c, attr } of falses) c.setOptionValueWithSource(attr, false, 'cli');
       const globals = program.opts<GlobalFlags>();

@@ -5,7 +5,7 @@ import type { Factory } from './factory.js';
 export type RegisterCommand = (program: Command, f: Factory) => Command | Promise<Command>;
 
 /** One top-level command: its group and summary as `kubectl --help` lists them, and the file that implements it. */
-export interface CommandEntry { name: string; group: string; summary: string; file: string }
+export interface CommandEntry { name: string; group: string; summary: string; file: string; hidden?: boolean }
 
 /**
  * Every kubectl command, in `kubectl --help` order. Only the named command's file is imported at run time, so start-up
@@ -48,6 +48,8 @@ export const COMMANDS: CommandEntry[] = [
   { group: 'Other Commands', name: 'api-versions', file: 'api-versions', summary: 'Print the supported API versions on the server, in the form of "group/version"' },
   { group: 'Other Commands', name: 'config', file: 'config', summary: 'Modify kubeconfig files' },
   { group: 'Other Commands', name: 'version', file: 'version', summary: 'Print the client and server version information' },
+  // Not listed by `kubectl --help` (kubectl adds it outside its command groups).
+  { group: '', name: 'options', file: 'options', summary: 'Print the list of flags inherited by all commands', hidden: true },
 ];
 
 /** A bundle's way to a `src/cmd/<file>.ts` module: `() => import('./cmd/<file>.ts')`, resolved at build time. */
@@ -87,7 +89,7 @@ export async function loadCommand(entry: CommandEntry): Promise<RegisterCommand 
 export function rootHelp(): string {
   const lines = ['kubectl controls the Kubernetes cluster manager.', '', ' Find more information at: https://kubernetes.io/docs/reference/kubectl/', ''];
   let group = '';
-  for (const c of COMMANDS) {
+  for (const c of COMMANDS.filter((x) => !x.hidden)) {
     if (c.group !== group) {
       if (group) lines.push('');
       group = c.group;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
-import { setExamples } from '../help.js';
+import { helpDefault, setExamples } from '../help.js';
 import { tabwrite } from '../printers/tabwriter.js';
 import { groupResource, groupVersionOf, RESTMapper } from '../rest-mapper.js';
 import { collectLabels } from './util.js';
@@ -49,6 +49,7 @@ export function register(program: Command, f: Factory): Command {
       }
       f.io.out.write(tabwrite(rows));
     });
+  helpDefault(cmd, '--namespaced', true); // kubectl's default, which filters only when the flag is given
   setExamples(cmd, `  # Print the supported API resources
   kubectl api-resources`);
   return cmd;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ApiClient, KubeObject } from '@k8ts/api';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
-import { setExamples } from '../help.js';
+import { helpDefault, setExamples } from '../help.js';
 import { objectName, parseOutputFormat, printObjects, type OutputFormat } from '../printers/index.js';
 import { resourceUrl, type RESTMapper } from '../rest-mapper.js';
 import type { Info } from '../resource-builder.js';
@@ -69,6 +69,7 @@ export function register(program: Command, f: Factory): Command {
     .option('--overwrite', 'Automatically resolve conflicts between the modified and live configuration by using values from the modified configuration', true)
     .addOption(templateFlag())
     .action(async (o: ApplyOptions) => apply(f, o));
+  helpDefault(cmd, '--field-manager', 'kubectl-client-side-apply'); // --server-side without it: kubectl
   setExamples(cmd, `  # Apply the configuration in pod.json to a pod
   kubectl apply -f ./pod.json
 
@@ -103,7 +104,7 @@ async function apply(f: Factory, o: ApplyOptions): Promise<void> {
     try {
       const result = o.serverSide
         ? await serverSideApply(client, info, o, dryRun, validation)
-        : await clientSideApply(f, client, info, dryRun, validation);
+        : await clientSideApply(f, client, info, dryRun, validation, o.fieldManager || 'kubectl-client-side-apply');
       applied.push(info);
       print(f, fmt, result.object, `${objectName({ ...result.object, apiVersion: info.object.apiVersion, kind: info.object.kind, metadata: { ...result.object.metadata, name: info.name } })} ${result.verb}${dryRunSuffix(dryRun)}`);
     } catch (err) {
@@ -119,10 +120,10 @@ function print(f: Factory, fmt: OutputFormat | undefined, obj: KubeObject, line:
   else f.io.out.write(`${line}\n`);
 }
 
-async function clientSideApply(f: Factory, client: ApiClient, info: Info, dryRun: DryRun, validation: string): Promise<{ object: KubeObject; verb: string }> {
+async function clientSideApply(f: Factory, client: ApiClient, info: Info, dryRun: DryRun, validation: string, manager: string): Promise<{ object: KubeObject; verb: string }> {
   const url = resourceUrl(info.mapping, info.namespace, info.name);
   const modified = withLastApplied(withNamespace(info), info.namespace);
-  const query = (manager: string) => ({ dryRun: dryRun === 'server' ? 'All' : undefined, fieldManager: manager, fieldValidation: validation });
+  const query = (m: string) => ({ dryRun: dryRun === 'server' ? 'All' : undefined, fieldManager: m, fieldValidation: validation });
   let current: KubeObject | undefined;
   try {
     current = await client.request<KubeObject>('GET', url, { accept: 'application/json' });
@@ -133,7 +134,7 @@ async function clientSideApply(f: Factory, client: ApiClient, info: Info, dryRun
     if (dryRun === 'client') return { object: modified, verb: 'created' };
     try {
       const created = await client.request<KubeObject>('POST', resourceUrl(info.mapping, info.namespace), {
-        body: modified, accept: 'application/json', query: query('kubectl-client-side-apply'),
+        body: modified, accept: 'application/json', query: query(manager),
       });
       return { object: created, verb: 'created' };
     } catch (err) {
@@ -164,7 +165,7 @@ async function clientSideApply(f: Factory, client: ApiClient, info: Info, dryRun
     try {
       const patched = await client.request<KubeObject>('PATCH', url, {
         body, contentType: meta ? 'application/strategic-merge-patch+json' : 'application/merge-patch+json',
-        accept: 'application/json', query: query('kubectl-client-side-apply'),
+        accept: 'application/json', query: query(manager),
       });
       return { object: patched, verb: 'configured' };
     } catch (err) {

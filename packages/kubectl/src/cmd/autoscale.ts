@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { KubeObject } from '@k8ts/api';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
-import { setExamples } from '../help.js';
+import { helpDefault, setExamples } from '../help.js';
 import { parseOutputFormat, printObjects } from '../printers/index.js';
 import { requiredFlagMissing, resolveTargets } from './targets.js';
 import { collect, dryRunFlag, outputFlag, reportErrors, templateFlag } from './util.js';
@@ -41,6 +41,7 @@ export function register(program: Command, f: Factory): Command {
     .addOption(templateFlag())
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-autoscale')
     .action(async (args: string[], o: AutoscaleOptions) => autoscale(f, args, o));
+  helpDefault(cmd, '--max', -1); // required: kubectl's -1 is never used
   setExamples(cmd, `  # Auto scale a deployment "foo", with the number of pods between 2 and 10, no target CPU utilization specified so a default autoscaling policy will be used
   kubectl autoscale deployment foo --min=2 --max=10
 

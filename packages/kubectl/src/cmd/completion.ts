@@ -11,7 +11,7 @@ export function register(program: Command, f: Factory): Command {
 
  Note for zsh users: [1] zsh completions are only supported in versions of zsh >= 5.2.
 
-k8ts: the bash and zsh scripts are k8ts' own (not cobra's text) and complete the k8ts-kubectl program through its "__complete" command: command names, flags, resource types from discovery and object names; fish and powershell are not supported.`)
+ (k8ts-kubectl: the bash and zsh scripts are k8ts' own (not cobra's text) and complete the k8ts-kubectl program through its "__complete" command: command names, flags, resource types from discovery and object names; fish and powershell are not supported.)`)
     .usage('SHELL')
     .argument('[args...]')
     .action(async (args: string[]) => {
@@ -27,7 +27,7 @@ k8ts: the bash and zsh scripts are k8ts' own (not cobra's text) and complete the
   source <(k8ts-kubectl completion bash)
 
   # Load the k8ts-kubectl completion code for zsh into the current shell
-  source <(k8ts-kubectl completion zsh)`);
+  source <(k8ts-kubectl completion zsh)`, { own: true });
   return cmd;
 }
 

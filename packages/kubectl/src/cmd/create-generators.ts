@@ -42,6 +42,8 @@ interface GeneratorSpec {
   send?(input: BuildInput, obj: KubeObject): Promise<void>;
   /** The command path for usage errors: `create secret generic`. */
   path?: string;
+  /** False where kubectl's command has none of the write flags (--dry-run, --validate, …): they stay out of its help. */
+  writeFlags?: false;
 }
 
 const meta = (name: string, namespace: string | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> =>
@@ -84,6 +86,7 @@ function addGenerator(parent: Command, f: Factory, spec: GeneratorSpec): Command
   const cmd = parent.command(spec.name).summary(spec.summary).description(spec.description).usage(spec.usage).argument('[args...]');
   for (const a of spec.aliases ?? []) cmd.alias(a);
   commonFlags(spec.flags(cmd));
+  if (spec.writeFlags === false) for (const o of cmd.options) if (['--dry-run', '--validate', '--field-manager', '--save-config'].includes(o.long ?? '')) o.hideHelp();
   cmd.action(async (args: string[], own: Opts, self: Command) => {
     // Flags `create` itself also has (-o, --dry-run, …) are parsed onto it: take those given on the command line.
     const o: Opts = { ...own };
@@ -495,11 +498,11 @@ const GENERATORS: GeneratorSpec[] = [
   # Create a cron job with a command
   kubectl create cronjob my-job --image=busybox --schedule="*/1 * * * *" -- date`,
     flags: (c) => c.option('--image <image>', 'Image name to run.').option('--schedule <cron>', 'A schedule in the Cron format the job should be run with.')
-      .option('--restart <policy>', 'job\'s restart policy. supported values: OnFailure, Never', 'OnFailure'),
+      .option('--restart <policy>', 'job\'s restart policy. supported values: OnFailure, Never'),
     build: ({ name, o, command, namespace }) => {
       if (!o.image) requiredFlagMissingCreate('image');
       if (!o.schedule) requiredFlagMissingCreate('schedule');
-      const restart = String(o.restart);
+      const restart = String(o.restart ?? 'OnFailure');
       if (restart !== 'OnFailure' && restart !== 'Never') throw new CliError(`restart policy must be one of: OnFailure, Never`);
       return {
         kind: 'CronJob', apiVersion: 'batch/v1', metadata: meta(name, namespace),
@@ -724,7 +727,7 @@ function secretGenerators(): GeneratorSpec[] {
 }
 
 const tokenSpec: GeneratorSpec = {
-  name: 'token', summary: 'Request a service account token', description: 'Request a service account token.',
+  name: 'token', writeFlags: false, summary: 'Request a service account token', description: 'Request a service account token.',
   usage: 'SERVICE_ACCOUNT_NAME',
   examples: `  # Request a token to authenticate to the kube-apiserver as the service account "myapp" in the current namespace
   kubectl create token myapp

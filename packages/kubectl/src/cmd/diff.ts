@@ -47,7 +47,7 @@ export function register(program: Command, f: Factory): Command {
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-client-side-apply')
     .option('--force-conflicts', 'If true, server-side apply will force the changes against conflicts.')
     .option('--show-managed-fields', 'If true, include managed fields in the diff.')
-    .option('--validate [mode]', 'Must be one of: strict (or true), warn, ignore (or false).', 'strict')
+    .option('--validate [mode]', 'Must be one of: strict (or true), warn, ignore (or false). (k8ts-kubectl: kubectl diff has no --validate; ours sends it as the dry run\'s field validation.)', 'strict')
     .action(async (o: DiffOptions) => {
       try {
         await diff(f, o);

@@ -30,7 +30,7 @@ export function register(program: Command, f: Factory): Command {
     .argument('[args...]')
     .option('-f, --filename <file>', 'Filename, directory, or URL to files to use to edit the resource', collect, [])
     .option('-R, --recursive', 'Process the directory used in -f, --filename recursively. Useful when you want to manage related manifests organized within the same directory.')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml).', 'yaml')
+    .option('-o, --output <format>', 'Output format. One of: (json, yaml).')
     .option('--subresource <name>', 'If specified, edit will operate on the subresource of the requested object. Must be one of [status].')
     .option('--field-manager <name>', 'Name of the manager used to track field ownership.', 'kubectl-edit')
     .action(async (args: string[], o: EditOptions) => edit(f, args, o));
@@ -49,7 +49,8 @@ function editorCommand(env: NodeJS.ProcessEnv): string {
   return env.KUBE_EDITOR || env.EDITOR || 'vi';
 }
 
-async function edit(f: Factory, args: string[], o: EditOptions): Promise<void> {
+async function edit(f: Factory, args: string[], opts: EditOptions): Promise<void> {
+  const o = { ...opts, output: opts.output || 'yaml' }; // kubectl's -o defaults to '', which edits YAML
   if (o.output !== 'yaml' && o.output !== 'json') throw new CliError(`the flag 'output' must be one of yaml|json`);
   const { targets, errors } = await resolveTargets(f, args, { filename: o.filename, recursive: o.recursive }, 'edit');
   if (errors.length) throw errors[0];

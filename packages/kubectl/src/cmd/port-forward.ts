@@ -3,7 +3,7 @@ import type { Server, Socket } from 'node:net';
 import type { SpdyStream } from 'spdy-transport';
 import { CliError, usageError } from '../errors.js';
 import type { Factory } from '../factory.js';
-import { setExamples } from '../help.js';
+import { helpDefault, setExamples } from '../help.js';
 
 interface PortForwardOptions { address: string[]; podRunningTimeout: string }
 interface PortPair { local: number; remote: number; localText: string }
@@ -25,6 +25,7 @@ export function register(program: Command, f: Factory): Command {
       if (args.length < 2) throw usageError('port-forward', 'TYPE/NAME and list of ports are required for port-forward');
       await portForward(f, args[0], args.slice(1), { ...o, address: o.address ?? ['localhost'] });
     });
+  helpDefault(cmd, '--address', ['localhost']);
   setExamples(cmd, `  # Listen on ports 5000 and 6000 locally, forwarding data to/from ports 5000 and 6000 in the pod
   kubectl port-forward pod/mypod 5000 6000
 

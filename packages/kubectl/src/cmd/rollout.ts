@@ -92,6 +92,7 @@ export function register(program: Command, f: Factory): Command {
     .option('--to-revision <n>', 'The revision to rollback to. Default to 0 (last revision).', '0')
     .option('--dry-run [strategy]', DRY_RUN, 'none')
     .action(async (args: string[], o: CommonOptions & { toRevision: string }) => rolloutUndo(f, args, o));
+  undo.options.find((o) => o.long === '--field-manager')?.hideHelp(); // kubectl's undo has none; it is unused
   setExamples(undo, `  # Roll back to the previous deployment
   kubectl rollout undo deployment/abc
 

@@ -43,7 +43,7 @@ export function register(program: Command, f: Factory): Command {
     .option('--resource-version <version>', 'Precondition for resource version. Requires that the current resource version match this value in order to scale.')
     .option('-l, --selector <selector>', "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.(e.g. -l key1=value1,key2=value2,key3 in (value3)). Matching objects must satisfy all of the specified label constraints.")
     .option('--all', 'Select all resources in the namespace of the specified resource types')
-    .option('-A, --all-namespaces', 'If true, check the specified action in all namespaces.')
+    .option('-A, --all-namespaces', 'If present, scale the objects --all or -l select in every namespace. (k8ts-kubectl: kubectl scale has no -A.)')
     .option('-f, --filename <file>', 'Filename, directory, or URL to files identifying the resource to set a new size', collect, [])
     .option('-R, --recursive', 'Process the directory used in -f, --filename recursively. Useful when you want to manage related manifests organized within the same directory.')
     .addOption(dryRunFlag())
