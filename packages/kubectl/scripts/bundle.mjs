@@ -49,7 +49,28 @@ const lazyChildProcess = {
   },
 };
 
+/**
+ * kubectl's help texts (src/kubectl-help-text.ts, ~250 kB) go into a file of their own, dist/bundle/kubectl-help-text.cjs,
+ * required only when help is printed: inside the bundle, every command would read and scan them at start-up.
+ */
+const helpTextApart = {
+  name: 'help-text-apart',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)kubectl-help-text(\.js)?$/ }, () => ({ path: './kubectl-help-text.cjs', external: true }));
+  },
+};
+
 rmSync(OUT, { recursive: true, force: true });
+await build({
+  entryPoints: [path.join(SRC, 'kubectl-help-text.ts')],
+  outfile: path.join(OUT, 'kubectl-help-text.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minifyWhitespace: true,
+  logLevel: 'warning',
+});
 await build({
   stdin: { contents: entry, resolveDir: SRC, sourcefile: 'bundle-entry.ts', loader: 'ts' },
   outfile: path.join(OUT, 'kubectl.cjs'),
@@ -67,7 +88,7 @@ await build({
   minifySyntax: true,
   sourcemap: 'linked',
   logLevel: 'warning',
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, helpTextApart],
 });
 
 // The cache file is named after the bundle's content: V8 checks a cache against the source's length only.
