@@ -44,10 +44,12 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
     // A watcher that cannot keep up is dropped; it re-watches from its last resourceVersion.
     if (res.writableLength > 32 * 1024 * 1024) close();
   };
+  const selective = sel.labels.length > 0 || sel.fields.length > 0;
   const inScope = (o: KubeObject | undefined) => !!o && (!t.namespace || o.metadata?.namespace === t.namespace) && store.matches(sel, o);
   const deliver = (ev: CacheEvent) => {
     const now = inScope(ev.object);
-    const before = ev.type === 'MODIFIED' ? inScope(ev.prev) : now;
+    // With no selectors, what was in scope still is (an object's namespace never changes): the old state is not needed.
+    const before = ev.type === 'MODIFIED' && selective ? inScope(ev.prev) : now;
     let type: string | undefined = ev.type;
     if (ev.type === 'MODIFIED' && now !== before) type = now ? 'ADDED' : 'DELETED';
     else if (!now && !(ev.type === 'MODIFIED' && before)) type = undefined;
