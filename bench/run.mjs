@@ -433,14 +433,16 @@ async function benchScheduler() {
 /**
  * The controller manager as users meet it: etcd, apiserver, scheduler and controller-manager as separate processes
  * (as scripts/cluster runs them), fake Ready nodes, and this process playing the kubelets (a pod bound to a node is
- * marked Running and Ready at once). Figures come from a pod watch, as a client sees them.
+ * marked Running and Ready at once). Figures come from a pod watch, as a client sees them. CM_PROF=<dir> writes a CPU
+ * profile of the apiserver process there.
  */
 async function benchControllerManager() {
   const { ApiClient, Informer, PODS, DEPLOYMENTS } = await import('../packages/api/dist/index.js');
   const R = Number(args['deploy-replicas']);
   const NODES = Number(args['deploy-nodes']);
   const ROLL = Number(args['rollout-replicas']);
-  const plane = await startControlPlane('k8ts-bench-cm-');
+  const prof = process.env.CM_PROF;
+  const plane = await startControlPlane('k8ts-bench-cm-', prof ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `apiserver-cm-${R}.cpuprofile`] : []);
   const { dir, apiserver, post } = plane;
   const client = new ApiClient({ server: apiserver.url });
   const procs = [];
@@ -449,7 +451,9 @@ async function benchControllerManager() {
     await post('/api/v1/namespaces', { metadata: { name: 'raw' } });
     await post('/api/v1/namespaces', { metadata: { name: 'cm' } });
     // The raw part, in this run: plain pod creates through the same apiserver.
+    const rawCpu0 = cpuSeconds(apiserver.pid);
     const rawRate = await rawPodRate(post, R);
+    const rawCpuMs = ((cpuSeconds(apiserver.pid) - rawCpu0) * 1000) / R;
     await postReadyNodes(post, NODES, { cpu: '64', memory: '256Gi', pods: '500' });
     await startSchedulerAndControllerManager(plane, procs);
     // The fake kubelets: a pod bound to a node runs and is Ready at once (only for the rollout: creating and binding
@@ -487,12 +491,18 @@ async function benchControllerManager() {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
+    const pids = { apiserver: apiserver.pid, etcd: plane.etcd.pid, scheduler: procs[0].pid, 'controller-manager': procs[1].pid, bench: process.pid };
+    const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
     let t0 = performance.now();
     await post('/apis/apps/v1/namespaces/cm/deployments', deployment('big', R, 'k8ts/busybox:1'));
     await waitFor(`${R} pods bound`, () => bound.size >= R);
     const bigSeconds = (performance.now() - t0) / 1000;
     const createdSeconds = (allSeenAt - t0) / 1000;
+    const cpuUsed = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) - cpu0[k]]));
+    const cpuShare = Object.entries(cpuUsed).map(([k, used]) => `${k} ${fmt(used / bigSeconds, 2)}`).join(', ');
     console.log(`controller-manager: ${R}-replica Deployment created and bound in ${fmt(bigSeconds, 1)} s = ${fmt(R / bigSeconds, 0)} pods/s   raw pod creates/s ${fmt(rawRate, 0)}   ratio ${fmt(R / bigSeconds / rawRate, 2)} (all created after ${fmt(createdSeconds, 1)} s; ${NODES} fake nodes, scheduler and controller-manager as processes)`);
+    // CPU time is what the other load on a shared machine disturbs least: the apiserver's per pod, against a raw create's.
+    console.log(`controller-manager: apiserver CPU per pod created and bound ${fmt((cpuUsed.apiserver * 1000) / R, 2)} ms   per raw pod create ${fmt(rawCpuMs, 2)} ms   ratio raw/bound ${fmt(rawCpuMs / ((cpuUsed.apiserver * 1000) / R), 2)}   CPU cores used meanwhile: ${cpuShare}`);
 
     // A rolling update to a new template, timed until `kubectl rollout status` would say done.
     kubelets = true;

@@ -7,6 +7,7 @@ import {
 import { unrecognized } from './http.js';
 import { AdmissionChain, type AdmissionAttributes, type Operation } from './admission/chain.js';
 import { fieldProblems, unknownFields, type FieldCheck } from './field-validation.js';
+import { copyJson } from './copy.js';
 import { isDryRun } from './dry-run.js';
 import { strategicMergePatch } from './patch/strategic-merge.js';
 import { mergePatch } from './patch/merge-patch.js';
@@ -254,7 +255,7 @@ export class ResourceStore {
     // The configuration decodes as the kind (400 as upstream's decoder) before it is merged.
     const config = this.checkBody(patch, namespace);
     if (config.metadata?.name !== name) throw errors.badRequest(`the name of the object (${config.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
-    const raw = structuredClone(patch);
+    const raw = copyJson(patch);
     const writer = this.writer(opts);
     const type = this.fieldType();
     const reset = this.resetFields(opts.subresource);
@@ -315,18 +316,20 @@ export class ResourceStore {
   /**
    * A server-side read-modify-write (binding, scale, namespace finalization): `fn` gets a copy of the current
    * object and returns the new one. 'internal' writes skip update validation, as upstream's direct storage updates.
+   * `owned`: what `fn` returns shares nothing with the caller's data (only the copy it got and new values), so the
+   * write path need not copy it again.
    */
   async mutate(namespace: string | undefined, name: string, fn: (obj: KubeObject) => KubeObject,
-    opts: WriteOptions & { subresource?: 'status' | 'internal'; fromCache?: boolean } = {}): Promise<KubeObject> {
+    opts: WriteOptions & { subresource?: 'status' | 'internal'; fromCache?: boolean; owned?: boolean } = {}): Promise<KubeObject> {
     return this.write(namespace, name, { ...opts, fromCache: opts.fromCache }, (current) => {
       if (!current) throw this.notFound(name);
-      return fn(structuredClone(current.object));
+      return fn(copyJson(current.object));
     }, opts.subresource);
   }
 
   /** Applies a patch document to an object, as the patch type's rules say. */
   applyPatch(original: KubeObject, type: PatchType, patch: unknown): unknown {
-    const doc = structuredClone(original);
+    const doc = copyJson(original);
     switch (type) {
       case 'merge':
         if (!isObject(patch)) throw errors.badRequest('a merge patch must be a JSON object');
@@ -346,7 +349,7 @@ export class ResourceStore {
    * client may not change (identity, status or spec depending on the subresource), bumps generation, validates,
    * and finishes a deletion when the last finalizer goes.
    */
-  private async write(namespace: string | undefined, name: string, opts: WriteOptions & { fromCache?: boolean },
+  private async write(namespace: string | undefined, name: string, opts: WriteOptions & { fromCache?: boolean; owned?: boolean },
     produce: (current: StoredObject | undefined) => KubeObject, subresource?: 'status' | 'internal'): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
       let requested: string[] = [];
@@ -360,14 +363,16 @@ export class ResourceStore {
     }
   }
 
-  private async writeOnce(namespace: string | undefined, name: string, opts: WriteOptions & { fromCache?: boolean },
+  private async writeOnce(namespace: string | undefined, name: string, opts: WriteOptions & { fromCache?: boolean; owned?: boolean },
     produce: (current: StoredObject | undefined) => KubeObject, subresource: 'status' | 'internal' | undefined,
     onRequested: (obj: KubeObject, reservations: string[]) => void): Promise<KubeObject> {
     const key = this.key(namespace, name);
     let result: KubeObject | undefined;
     const reservations = this.strategy.reservations;
     const { object, deleted } = await this.storage.guaranteedUpdate(key, async (current) => {
-      const wanted = structuredClone(produce(current));
+      // `produce` may hand back the same object on every attempt (an update's body), which the merge below changes.
+      const produced = produce(current);
+      const wanted = opts.owned ? produced : copyJson(produced);
       const old = current!.object;
       const next = this.merge(old, wanted, subresource);
       if (opts.applied) {
@@ -416,7 +421,7 @@ export class ResourceStore {
       next = wanted;
     } else if (subresource === 'status') {
       // Status writes change status only (upstream's status strategies keep spec and metadata).
-      next = { ...structuredClone(old), status: wanted.status };
+      next = { ...copyJson(old), status: wanted.status };
     } else {
       next = wanted;
       this.strategy.defaults(next);
@@ -466,7 +471,7 @@ export class ResourceStore {
     let dry: KubeObject | undefined;
     const { object, deleted } = await this.storage.guaranteedUpdate(this.key(namespace, name), async (current) => {
       if (!current) throw this.notFound(name);
-      const obj = structuredClone(current.object);
+      const obj = copyJson(current.object);
       const meta = obj.metadata ?? {};
       const pre = options.preconditions;
       if (pre?.uid && pre.uid !== meta.uid) {
@@ -549,7 +554,7 @@ export class ResourceStore {
     const patched = 'patch' in from;
     if (patched && depthExceeds(body)) throw patchInvalid(from.patch, `json: exceeded max depth of ${MAX_DEPTH}`);
     if (!patched) checkDepth(body);
-    let obj = structuredClone(body) as KubeObject;
+    let obj = copyJson(body) as KubeObject;
     if (obj.kind !== undefined && obj.kind !== this.def.kind) {
       throw unrecognized(this.def.kind, `converting (${String(obj.apiVersion ?? '')}.${String(obj.kind)}) to (${want}.${this.def.kind}): unknown conversion`, JSON.stringify(body));
     }

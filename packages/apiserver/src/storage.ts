@@ -45,8 +45,10 @@ export interface ListOptions {
 export interface StorageEvent {
   type: 'put' | 'delete';
   object: KubeObject;
-  /** The state before this change, when there was one. */
-  prev?: KubeObject;
+  /** Whether there was a state before this change (a put of an existing key, every delete). */
+  hasPrev: boolean;
+  /** The state before this change, when there was one: decoded on first use (most watchers never look). */
+  readonly prev?: KubeObject;
   revision: number;
   /** The stored bytes this event holds (its value and the previous one), for the watch cache's byte cap. */
   bytes: number;
@@ -103,6 +105,16 @@ export class Storage {
     const obj = JSON.parse(value.toString('utf8')) as KubeObject;
     obj.metadata = { ...obj.metadata, resourceVersion: String(modRevision) };
     return obj;
+  }
+
+  /** decode(), put off until first asked for and done once; holds a copy of the bytes (not the etcd message's) till then. */
+  private lazyDecode(value: Buffer, modRevision: number | string): () => KubeObject {
+    let bytes: Buffer | undefined = Buffer.from(value);
+    let obj: KubeObject | undefined;
+    return () => {
+      if (bytes) { obj = this.decode(bytes, modRevision); bytes = undefined; }
+      return obj!;
+    };
   }
 
   /** The stored bytes of an object; 413 when etcd would refuse them (checked here, before etcd is asked). */
@@ -286,13 +298,10 @@ export class Storage {
       for (const ev of res.events) {
         const revision = Number(ev.kv.mod_revision);
         const bytes = (ev.kv.value?.length ?? 0) + (ev.prev_kv?.value.length ?? 0);
-        const prev = ev.prev_kv ? this.decode(ev.prev_kv.value, ev.prev_kv.mod_revision) : undefined;
-        if (ev.type === 'Delete') {
-          if (!ev.prev_kv) continue; // nothing to report: history gone
-          onEvent({ type: 'delete', object: this.decode(ev.prev_kv.value, revision), prev, revision, bytes });
-        } else {
-          onEvent({ type: 'put', object: this.decode(ev.kv.value, revision), prev, revision, bytes });
-        }
+        if (ev.type === 'Delete' && !ev.prev_kv) continue; // nothing to report: history gone
+        const object = this.decode(ev.type === 'Delete' ? ev.prev_kv!.value : ev.kv.value, revision);
+        const prev = ev.prev_kv ? this.lazyDecode(ev.prev_kv.value, ev.prev_kv.mod_revision) : undefined;
+        onEvent({ type: ev.type === 'Delete' ? 'delete' : 'put', object, hasPrev: !!prev, get prev() { return prev?.(); }, revision, bytes });
       }
     });
     watcher.on('error', onError);

@@ -5,8 +5,8 @@ import type { Storage, StorageEvent, StorageWatch } from './storage.js';
 export interface CacheEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   object: KubeObject;
-  /** The object before this change (MODIFIED and DELETED), used to tell selector enter/leave. */
-  prev?: KubeObject;
+  /** The object before this change (MODIFIED and DELETED), used to tell selector enter/leave; decoded on first use. */
+  readonly prev?: KubeObject;
   revision: number;
   /** `object` as JSON, made by the first watcher that sends it and reused by the others (upstream's cachingObject). */
   json?: string;
@@ -86,15 +86,16 @@ export class WatchCache {
   }
 
   private apply(ev: StorageEvent): void {
-    const { object, prev, revision } = ev;
-    let event: CacheEvent;
+    const { object, revision } = ev;
+    let type: CacheEvent['type'];
     if (ev.type === 'delete') {
       this.objects.delete(this.keyOf(object));
-      event = { type: 'DELETED', object, prev, revision };
+      type = 'DELETED';
     } else {
       this.objects.set(this.keyOf(object), object);
-      event = { type: prev ? 'MODIFIED' : 'ADDED', object, prev, revision };
+      type = ev.hasPrev ? 'MODIFIED' : 'ADDED';
     }
+    const event: CacheEvent = { type, object, get prev() { return ev.prev; }, revision };
     this.push(event, ev.bytes);
     this.setRevision(revision);
     for (const s of this.subscribers) s.send(event);

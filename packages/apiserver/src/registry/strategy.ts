@@ -1,6 +1,7 @@
 import {
   compilePatchMeta, findResource, isDNS1123Subdomain, patchTableFor, type FieldError, type KubeObject, type PatchMeta, type ResourceDef,
 } from '@k8ts/api';
+import { copyJson } from '../copy.js';
 import { checkTypes } from '../type-check.js';
 import { defaultPrinter, type Printer } from './shared/printing.js';
 
@@ -128,7 +129,7 @@ export function defineStrategy(group: string, version: string, resource: string,
     initialStatus: (obj) => (status ? {} : obj.status),
     prepareForUpdate: (next, old) => {
       if (!status) return;
-      if (old.status === undefined) delete next.status; else next.status = structuredClone(old.status);
+      if (old.status === undefined) delete next.status; else next.status = copyJson(old.status);
     },
     validate: () => [],
     fields: () => ({}),

@@ -17,5 +17,5 @@ export async function bindPod(pods: ResourceStore, namespace: string | undefined
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() });
     pod.status = { ...pod.status, conditions };
     return pod;
-  }, { dryRun, subresource: 'internal', fromCache: true });
+  }, { dryRun, subresource: 'internal', fromCache: true, owned: true });
 }

@@ -8,6 +8,9 @@ import { toTableRowEvent } from '../table.js';
 import type { CacheEvent } from '../watch-cache.js';
 import type { ApiContext, Query, Target } from './context.js';
 
+/** What a watcher may have buffered and not yet taken before it is dropped. */
+const MAX_BUFFERED = 32 * 1024 * 1024;
+
 /**
  * A watch on a collection: subscribes to the resource's watch cache from the asked resourceVersion and streams
  * `{type, object}` lines, filtered by namespace and selectors (objects entering or leaving the selection become
@@ -38,16 +41,36 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   res.flushHeaders(); // kubectl waits for headers before it trusts a quiet watch (kubectl-wire.md §5)
   let closed = false;
   let sent = from ?? 0;
+  // Lines are sent together once the events at hand are all handled (setImmediate: after the etcd messages that
+  // arrived meanwhile), one socket write for many events when the server is busy, as soon as ever when it is not.
+  let pending: string[] = [];
+  let pendingLength = 0;
+  let flushing: NodeJS.Immediate | undefined;
+  const flush = () => {
+    if (flushing) clearImmediate(flushing);
+    flushing = undefined;
+    if (closed || !pending.length || res.destroyed) return;
+    const lines = pending.length === 1 ? pending[0] : pending.join('');
+    pending = [];
+    pendingLength = 0;
+    res.write(lines);
+    // A watcher that cannot keep up is dropped; it re-watches from its last resourceVersion.
+    if (res.writableLength > MAX_BUFFERED) close();
+  };
   const write = (type: string, object: unknown, json?: string) => {
     if (closed) return;
-    res.write(json !== undefined ? `{"type":"${type}","object":${json}}\n` : JSON.stringify({ type, object }) + '\n');
-    // A watcher that cannot keep up is dropped; it re-watches from its last resourceVersion.
-    if (res.writableLength > 32 * 1024 * 1024) close();
+    const line = json !== undefined ? `{"type":"${type}","object":${json}}\n` : JSON.stringify({ type, object }) + '\n';
+    pending.push(line);
+    pendingLength += line.length;
+    if (res.writableLength + pendingLength > MAX_BUFFERED) flush();
+    else flushing ??= setImmediate(flush);
   };
+  const selective = sel.labels.length > 0 || sel.fields.length > 0;
   const inScope = (o: KubeObject | undefined) => !!o && (!t.namespace || o.metadata?.namespace === t.namespace) && store.matches(sel, o);
   const deliver = (ev: CacheEvent) => {
     const now = inScope(ev.object);
-    const before = ev.type === 'MODIFIED' ? inScope(ev.prev) : now;
+    // With no selectors, what was in scope still is (an object's namespace never changes): the old state is not needed.
+    const before = ev.type === 'MODIFIED' && selective ? inScope(ev.prev) : now;
     let type: string | undefined = ev.type;
     if (ev.type === 'MODIFIED' && now !== before) type = now ? 'ADDED' : 'DELETED';
     else if (!now && !(ev.type === 'MODIFIED' && before)) type = undefined;
@@ -70,6 +93,8 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   const timers: NodeJS.Timeout[] = [];
   let sub: { close(): void } | undefined;
   const close = () => {
+    if (closed) return;
+    flush();
     if (closed) return;
     closed = true;
     sub?.close();
