@@ -25,6 +25,8 @@ export interface RemoteCommandOptions {
   tty: boolean;
   /** Called once the stream is up with a function sending a terminal size (the resize channel). */
   onResize?: (send: (width: number, height: number) => void) => void;
+  /** Ends the stream early (its output dropped from then on); the result is then 0. */
+  signal?: AbortSignal;
 }
 
 /** The connection settings of the factory as options of `ws` and of node:http(s). */
@@ -99,6 +101,7 @@ export async function remoteCommand(f: Factory, path: string, query: [string, st
       }
     });
     ws.on('close', () => resolve());
+    o.signal?.addEventListener('abort', () => { ws.removeAllListeners('message'); ws.terminate(); resolve(); }, { once: true });
   });
   ws.on('open', () => {
     const v5 = ws.protocol === 'v5.channel.k8s.io';
@@ -126,6 +129,7 @@ export async function remoteCommand(f: Factory, path: string, query: [string, st
   } finally {
     stopStdin();
   }
+  if (o.signal?.aborted) return 0;
   if (!status || status.status === 'Success') return 0;
   if (status.reason === 'NonZeroExitCode') {
     const cause = (status.details?.causes ?? []).find((c: any) => c.reason === 'ExitCode');

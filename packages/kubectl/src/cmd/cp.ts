@@ -83,7 +83,8 @@ async function cp(f: Factory, src: FileSpec, dest: FileSpec, o: CpOptions): Prom
  * Runs `command` in the spec's pod; stdout to `out`, stderr (and the default-container notice) to `err`, else to
  * ours; resolves with the exit code.
  */
-async function execIn(f: Factory, spec: FileSpec, command: string[], o: CpOptions, io: { stdin?: NodeJS.ReadableStream; out: (b: Buffer) => void; err?: (s: string) => void }): Promise<number> {
+async function execIn(f: Factory, spec: FileSpec, command: string[], o: CpOptions,
+  io: { stdin?: NodeJS.ReadableStream; out: (b: Buffer) => void; err?: (s: string) => void; signal?: AbortSignal }): Promise<number> {
   const err = io.err ?? ((s: string) => f.io.err.write(s));
   const [{ pickContainer, remoteCommand }, client] = await Promise.all([import('../streams.js'), f.client()]);
   const namespace = spec.namespace || f.namespace();
@@ -95,7 +96,7 @@ async function execIn(f: Factory, spec: FileSpec, command: string[], o: CpOption
   if (io.stdin) query.push(['stdin', 'true']);
   query.push(['stdout', 'true'], ['stderr', 'true']);
   return remoteCommand(f, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(spec.pod!)}/exec`, query, {
-    stdin: io.stdin, tty: false, stdout: io.out, stderr: (b) => err(b.toString('utf8')),
+    stdin: io.stdin, tty: false, stdout: io.out, stderr: (b) => err(b.toString('utf8')), signal: io.signal,
   });
 }
 
@@ -110,6 +111,53 @@ function stripShortcuts(p: string): string {
     else break;
   }
   return s === '.' || s === '..' ? '' : s;
+}
+
+/**
+ * Finds where a tar stream ends as Go's archive/tar reader does (two zero blocks where a header is due): kubectl's
+ * copy from a pod is done there, whatever the remote tar does or exits with after it.
+ */
+class ArchiveEnd {
+  private header = Buffer.alloc(0);
+  private skip = 0;
+  private zeros = 0;
+
+  /** The length of `chunk` that belongs to the archive, or -1 if the archive goes on after it. */
+  feed(chunk: Buffer): number {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - i);
+        this.skip -= n;
+        i += n;
+        continue;
+      }
+      const n = Math.min(512 - this.header.length, chunk.length - i);
+      this.header = Buffer.concat([this.header, chunk.subarray(i, i + n)]);
+      i += n;
+      if (this.header.length < 512) break;
+      const block = this.header;
+      this.header = Buffer.alloc(0);
+      if (block.every((b) => b === 0)) {
+        if (++this.zeros === 2) return i;
+        continue;
+      }
+      this.zeros = 0;
+      this.skip = Math.ceil(entrySize(block) / 512) * 512;
+    }
+    return -1;
+  }
+}
+
+/** A header's size field: octal digits, or base-256 when its first byte has the high bit set. */
+function entrySize(block: Buffer): number {
+  const field = block.subarray(124, 136);
+  if (field[0] & 0x80) {
+    let n = field[0] & 0x7f;
+    for (const b of field.subarray(1)) n = n * 256 + b;
+    return n;
+  }
+  return parseInt(field.toString('latin1').replace(/[\0 ]+/g, ' ').trim() || '0', 8) || 0;
 }
 
 async function copyFromPod(f: Factory, src: FileSpec, dest: string, o: CpOptions): Promise<void> {
@@ -162,8 +210,18 @@ async function copyFromPod(f: Factory, src: FileSpec, dest: string, o: CpOptions
   });
   done.catch(() => undefined);
   // kubectl's tarPipe gives the remote tar our stdout as its stderr (`tar: removing leading '/'` lands there).
-  const code = await execIn(f, src, ['tar', 'cf', '-', src.file], o, { out: (b) => { x.write(b); }, err: (s) => f.io.out.write(s) });
-  if (code !== 0) throw exitError(code);
+  // Once the archive has ended the copy is done, as in kubectl: a tar that then exits non-zero (a missing path:
+  // busybox and GNU tar still end their archive) is not waited for.
+  const end = new ArchiveEnd();
+  const ended = new AbortController();
+  const out = (b: Buffer): void => {
+    if (ended.signal.aborted) return;
+    const n = end.feed(b);
+    x.write(n < 0 ? b : b.subarray(0, n));
+    if (n >= 0) ended.abort();
+  };
+  const code = await execIn(f, src, ['tar', 'cf', '-', src.file], o, { out, err: (s) => { if (!ended.signal.aborted) f.io.out.write(s); }, signal: ended.signal });
+  if (code !== 0 && !ended.signal.aborted) throw exitError(code);
   x.end();
   try {
     await done;

@@ -111,22 +111,38 @@ async function portForward(f: Factory, target: string, specs: string[], o: PortF
     (conn as unknown as { request(o: object, cb: (err: Error | null, s: SpdyStream) => void): void })
       .request({ method: 'POST', path: '/', host: 'localhost', headers }, (err, s) => (err ? reject(err) : resolve(s)));
   });
-  const klog = (msg: string): void => {
+  // client-go's runtime.HandleError as kubectl v1.32 logs it: a structured klog error line (source lines as upstream's).
+  const klog = (line: number, msg: string): void => {
     const d = new Date();
     const p2 = (n: number): string => String(n).padStart(2, '0');
-    f.io.err.write(`E${p2(d.getMonth() + 1)}${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds() * 1000).padStart(6, '0')} ${process.pid} portforward.go:413] ${msg}\n`);
+    const when = `${p2(d.getMonth() + 1)}${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds() * 1000).padStart(6, '0')}`;
+    f.io.err.write(`E${when} ${String(process.pid).padStart(7)} portforward.go:${line}] "Unhandled Error" err=${JSON.stringify(msg)}\n`);
+  };
+  /** Go's net.OpError text of a failed write to a local connection (`write tcp4 L->R: write: broken pipe`). */
+  const writeError = (local: Socket): ((err: NodeJS.ErrnoException) => string) => {
+    // Taken now: a reset connection may no longer know its addresses.
+    const six = local.localFamily === 'IPv6';
+    const addr = (host: string | undefined, port: number | undefined): string => (six ? `[${host}]:${port}` : `${host}:${port}`);
+    const ends = `tcp${six ? '6' : '4'} ${addr(local.localAddress, local.localPort)}->${addr(local.remoteAddress, local.remotePort)}`;
+    return (err) => {
+      const what = ({ EPIPE: 'broken pipe', ECONNRESET: 'connection reset by peer' } as Record<string, string>)[err.code ?? ''] ?? err.message;
+      return `readfrom ${ends}: write ${ends}: write: ${what}`;
+    };
   };
 
   const handle = async (local: Socket, port: PortPair): Promise<void> => {
     f.io.out.write(`Handling connection for ${port.local}\n`);
     const requestID = String(nextId++);
+    // A client gone mid-answer: kubectl logs the failed copy to it, once (and the forward goes on).
+    const describe = writeError(local);
+    local.once('error', (err: NodeJS.ErrnoException) => klog(391, `error copying from remote stream to local connection: ${describe(err)}`));
     local.on('error', () => undefined);
     try {
       const error = await openStream({ streamtype: 'error', port: String(port.remote), requestid: requestID });
       error.end();
       let errText = '';
       error.on('data', (d: Buffer) => { errText += d.toString('utf8'); });
-      error.on('end', () => { if (errText) klog(`an error occurred forwarding ${port.local} -> ${port.remote}: ${errText}`); });
+      error.on('end', () => { if (errText) klog(413, `an error occurred forwarding ${port.local} -> ${port.remote}: ${errText}`); });
       error.on('error', () => undefined);
       const data = await openStream({ streamtype: 'data', port: String(port.remote), requestid: requestID });
       data.on('error', () => local.destroy());
@@ -134,7 +150,7 @@ async function portForward(f: Factory, target: string, specs: string[], o: PortF
       data.pipe(local);
       local.on('close', () => { if (!data.destroyed) data.end(); });
     } catch (err) {
-      klog(`error creating forwarding stream for port ${port.local} -> ${port.remote}: ${(err as Error).message}`);
+      klog(376, `error creating forwarding stream for port ${port.local} -> ${port.remote}: ${(err as Error).message}`);
       local.destroy();
     }
   };
