@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from './clock.js';
+import { ApiError } from './errors.js';
 import { runWorkers } from './run-workers.js';
 import { WorkQueue } from './workqueue.js';
 
@@ -87,6 +88,30 @@ describe('runWorkers', () => {
     expect(runs).toBe(3);
     expect(queue.numRequeues('k')).toBe(0);
     expect(clock.pending()).toBe(0);
+    ac.abort();
+    await running;
+  });
+
+  it('logs a lost optimistic-concurrency race (409 Conflict or AlreadyExists, also as a cause) at debug, as upstream\'s V(2)', async () => {
+    const clock = new FakeClock();
+    const queue = new WorkQueue<string>({ clock, baseDelayMs: 10, qps: 1000, burst: 1000 });
+    const lines: { level: number; msg: string; err?: unknown; reason?: string }[] = [];
+    const log = pino({ level: 'debug' }, new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk))); cb(); } }));
+    const conflict = new ApiError(409, 'Conflict', 'Operation cannot be fulfilled on jobs.batch "count": the object has been modified');
+    const failures = [
+      conflict,
+      new Error(`updating the status of job default/count: ${conflict.message}`, { cause: conflict }),
+      new ApiError(409, 'AlreadyExists', 'endpoints "web" already exists'),
+      new ApiError(422, 'Invalid', 'spec.replicas: Invalid value'),
+    ];
+    let runs = 0;
+    const ac = new AbortController();
+    const running = runWorkers(queue, async () => { const f = failures[runs++]; if (f) throw f; }, { signal: ac.signal, log });
+    queue.add('k');
+    for (let i = 0; i < 10; i++) { await settle(); clock.advance(1000); }
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toBe(5);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([[20, 'sync requeued'], [20, 'sync requeued'], [20, 'sync requeued'], [40, 'sync failed; retrying']]);
     ac.abort();
     await running;
   });

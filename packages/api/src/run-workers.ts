@@ -1,3 +1,4 @@
+import { ApiError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { WorkQueue } from './workqueue.js';
 
@@ -42,7 +43,7 @@ export async function runWorkers<K>(queue: WorkQueue<K>, sync: (key: K) => Promi
         if (maxRetries !== undefined && queue.numRequeues(key) >= maxRetries) {
           log.warn({ err, [field]: key, retries: queue.numRequeues(key) }, 'sync failed too often; dropping the key');
           queue.forget(key);
-        } else if (opts.isRequeue?.(err)) {
+        } else if (opts.isRequeue?.(err) || isOptimisticConflict(err)) {
           log.debug({ [field]: key, reason: (err as Error).message }, 'sync requeued');
           queue.addRateLimited(key);
         } else {
@@ -55,4 +56,16 @@ export async function runWorkers<K>(queue: WorkQueue<K>, sync: (key: K) => Promi
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.workers ?? 1) }, worker));
+}
+
+/**
+ * A write that lost an optimistic-concurrency race (409: Conflict on a stale resourceVersion, AlreadyExists for an
+ * object another sync created meanwhile), directly or as the cause of the error a sync threw: the next sync starts
+ * from the newer state. Upstream's controllers log these retries at V(2), not as errors.
+ */
+function isOptimisticConflict(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof ApiError && (e.isConflict || e.isAlreadyExists)) return true;
+  }
+  return false;
 }
