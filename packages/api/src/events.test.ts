@@ -12,6 +12,21 @@ function recordingClient() {
 }
 
 describe('EventRecorder', () => {
+  it('names events as upstream, <object>.<UnixNano in hex>, so that they list in the order they happened; `at` dates one', async () => {
+    const { client, calls } = recordingClient();
+    const now = Date.parse('2026-11-24T08:00:00.250Z');
+    const rec = new EventRecorder({ client, component: 'default-scheduler', now: () => now });
+    const pod = { kind: 'Pod', apiVersion: 'v1', namespace: 'default', name: 'web', uid: 'u1' };
+    await rec.record(pod, 'Normal', 'Scheduled', 'Successfully assigned default/web to node-1', now - 1500);
+    for (let i = 0; i < 5; i++) await rec.record(pod, 'Normal', `R${i}`, 'm');
+    const names = calls.map((c) => c.body.metadata.name as string);
+    const nanos = names.map((n) => BigInt(`0x${n.slice('web.'.length)}`));
+    expect(nanos[0] / 1_000_000n).toBe(BigInt(now - 1500));
+    expect(nanos.slice(1).every((n) => n / 1_000_000n === BigInt(now))).toBe(true);
+    expect([...names].sort()).toEqual(names);
+    expect(calls[0].body).toMatchObject({ firstTimestamp: '2026-11-24T07:59:58Z', lastTimestamp: '2026-11-24T07:59:58Z' });
+  });
+
   it('creates an Event, then counts repeats of the same one', async () => {
     const { client, calls } = recordingClient();
     let now = Date.parse('2026-11-24T08:00:00Z');

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { ApiClient, KubeObjectLike } from './client.js';
 import { ApiError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -55,8 +54,9 @@ export class EventRecorder {
 
   constructor(private readonly opts: { client: ApiClient; component: string; host?: string; log?: Logger; now?: () => number }) {}
 
-  async record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const now = (this.opts.now ?? Date.now)();
+  /** `at`: when it happened (ms), for an event recorded later than that (off a hot path); now by default. */
+  async record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string, at?: number): Promise<void> {
+    const now = at ?? (this.opts.now ?? Date.now)();
     const namespace = target.namespace || 'default';
     const object = [this.opts.component, this.opts.host, target.kind, namespace, target.name, target.uid, target.apiVersion];
     // The aggregator: past ten messages for one (object, type, reason), they share one combined Event.
@@ -85,7 +85,7 @@ export class EventRecorder {
         await this.opts.client.patch(EVENTS, prior.namespace, prior.name, { count: prior.count, lastTimestamp: rfc3339(now), ...(combined ? { message: text } : {}) }, 'merge');
         return;
       }
-      const name = `${target.name}.${randomBytes(8).toString('hex')}`;
+      const name = `${target.name}.${eventNameSuffix(now)}`;
       remember(this.seen, key, { name, namespace, count: 1, last: now });
       await this.opts.client.create(EVENTS, namespace, {
         metadata: { name, namespace },
@@ -99,4 +99,19 @@ export class EventRecorder {
       (this.opts.log ?? silentLogger).debug({ err, reason }, 'could not record event');
     }
   }
+}
+
+let lastNanos = 0n;
+
+/**
+ * As upstream's recorder names an Event: `<object>.<UnixNano in hex>`. The names then list in the order the events
+ * happened, which is the order kubectl shows events of the same second in (`describe` sorts by seconds, stably for
+ * a pod's few events). The clock has milliseconds: the nanoseconds below are random (two components naming an event
+ * of one object in the same millisecond), and rise within a process.
+ */
+function eventNameSuffix(ms: number): string {
+  let nanos = BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));
+  if (nanos <= lastNanos) nanos = lastNanos + 1n;
+  lastNanos = nanos;
+  return nanos.toString(16);
 }

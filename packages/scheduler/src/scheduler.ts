@@ -322,7 +322,9 @@ export class Scheduler {
       this.queue.done(pod);
       this.stats.scheduled++;
       this.log.debug({ pod: `${namespace}/${name}`, node }, 'bound pod');
-      this.background.add(() => this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`));
+      // Dated now, though written later: the kubelet's events for the pod (which follow) must not come before it.
+      const at = this.clock.now();
+      this.background.add(() => this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`, at));
     } catch (err) {
       this.cache.forget(pod);
       this.stats.bindErrors++;
@@ -334,7 +336,8 @@ export class Scheduler {
 
   /** FailedScheduling Event and PodScheduled=False, written in the background (never awaited by a cycle). */
   private reportUnschedulable(pod: Pod, message: string): void {
-    this.background.add(() => this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Warning', 'FailedScheduling', message));
+    const at = this.clock.now();
+    this.background.add(() => this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }), 'Warning', 'FailedScheduling', message, at));
     const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (prev?.status === 'False' && prev.message === message) return;
     this.statusWrites.add(async () => {
