@@ -120,7 +120,7 @@ function typeOfKubectlDefault(def: string): FlagType {
   if (def.startsWith('[')) return 'slice';
   if (def.startsWith("'")) return 'string';
   if (/^-?\d+$/.test(def)) return 'int';
-  if (/^(-?\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(def)) return 'duration';
+  if (/^(-?\d+(\.\d+)?(ns|us|\u00b5s|ms|s|m|h))+$/.test(def)) return 'duration';
   return 'raw';
 }
 
@@ -136,7 +136,7 @@ function typeOfOurs(o: Option): FlagType {
 export function goDuration(text: string): string {
   const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
   let ms = 0;
-  const parts = [...String(text).matchAll(/(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?/g)];
+  const parts = [...String(text).matchAll(/(-?\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)?/g)];
   if (!parts.length) return text;
   for (const [, n, u] of parts) ms += Number(n) * units[u ?? 's'];
   if (ms === 0) return '0s';
