@@ -307,8 +307,14 @@ export function describeWebScenario(title: string, setup: () => Promise<E2eTarge
       }, 'the pods running in new containers', 90_000);
       expect(after.map((p) => `${p.name} ${p.node}`).sort()).toEqual(before.map((p) => `${p.name} ${p.node}`).sort());
       const names = after.map((p) => p.name).sort();
+      // The Service follows the new pod addresses (the old ones may belong to other containers by now), as a user
+      // would check with kubectl; kube-proxy then takes up to its minimum sync period, so a clean run is waited for.
+      const ips = (await k('get', 'pods', '-n', NS, '-l', 'app=web', '-o', 'jsonpath={.items[*].status.podIP}')).trim().split(' ').sort();
+      const readyEndpoints = async () => (await k('get', 'endpointslices', '-n', NS, '-l', 'kubernetes.io/service-name=web', '-o',
+        'jsonpath={range .items[*].endpoints[*]}{.addresses[0]} {.conditions.ready}{"\\n"}{end}')).split('\n').filter((l) => l.endsWith(' true')).map((l) => l.split(' ')[0]).sort();
+      await eventually(async () => JSON.stringify(await readyEndpoints()) === JSON.stringify(ips), `the Service's ready endpoints at ${ips.join(', ')}`, 30_000);
       await eventually(async () => (await get(nodePortUrl())).status === 200, 'the NodePort answering again', 30_000);
-      expect(await answersFrom(names, () => get(nodePortUrl()), 'v2')).toEqual(names);
+      expect(await eventually(() => answersFrom(names, () => get(nodePortUrl()), 'v2'), 'every NodePort answer from the new pods', 30_000)).toEqual(names);
     });
 
     it('deletes everything: the namespace goes, and with it every container of its pods', async () => {

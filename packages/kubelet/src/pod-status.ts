@@ -77,7 +77,9 @@ function containerStatus(spec: Container, all: RuntimeContainer[], init: boolean
   if (latest?.state === 'running') {
     state = { running: { startedAt: rfc3339(latest.startedAt) } } as State;
     if (previous) lastState = terminated(previous);
-    else if (lost) lastState = LOST;
+    else if (lost || reported?.state?.terminated?.reason === LOST.terminated!.reason) lastState = LOST;
+    // The run before this instance was lost (no instance of it is left): what was reported of it stays.
+    else if (reported?.containerID === `docker://${latest.id}` && reported.lastState?.terminated) lastState = reported.lastState;
   } else if (latest && (latest.state === 'exited' || latest.state === 'unknown') && !waiting) {
     state = terminated(latest);
     if (previous) lastState = terminated(previous);

@@ -68,11 +68,21 @@ describe('PodSyncer', () => {
     expect(s).toMatchObject({ restartCount: 1, ready: true });
     expect(s.state!.running).toBeTruthy();
     expect(runtime.containers.find((c) => c.name === 'app')!.restartCount).toBe(1);
-    // Removed again while running, and recreated in the same sync: counted once more, with the lost run as lastState.
+    // Removed again while running, sandbox and all: first reported not ready (Services drop the dead address), with
+    // nothing created; recreated at the next sync, counted once more, with the lost run as lastState.
     runtime.containers = [];
+    runtime.calls = [];
+    const lost = await sync();
+    expect(runtime.calls).toEqual([]);
+    expect(lost.requeueAfterMs).toBe(100);
+    expect(lost.status.conditions!.find((c) => c.type === 'Ready')!.status).toBe('False');
+    expect(lost.status.containerStatuses![0]).toMatchObject({ restartCount: 2, ready: false, state: { terminated: { reason: 'ContainerStatusUnknown' } } });
     s = (await sync()).status.containerStatuses![0];
+    expect(runtime.calls[0]).toMatch(/^sandbox /);
     expect(s).toMatchObject({ restartCount: 2, ready: true, lastState: { terminated: { reason: 'ContainerStatusUnknown', exitCode: 137 } } });
     expect(s.containerID).toBe(`docker://${runtime.containers.find((c) => c.name === 'app')!.id}`);
+    s = (await sync()).status.containerStatuses![0]; // and keeps it
+    expect(s.lastState).toMatchObject({ terminated: { reason: 'ContainerStatusUnknown' } });
   });
 
   it('backs off restarts 10s, 20s, 40s, then caps, with CrashLoopBackOff while waiting', async () => {

@@ -55,6 +55,8 @@ export class PodSyncer {
   private readonly backoffs = new Map<string, { delayMs: number; lastUpdate: number }>();
   private readonly unhealthy = new Set<string>();
   private readonly podIPs = new Map<string, string>();
+  /** Pods whose lost sandbox has been reported (not ready) and is to be recreated at the next sync. */
+  private readonly lossReported = new Set<string>();
 
   constructor(private readonly deps: PodSyncDeps) {
     this.clock = deps.clock ?? realClock;
@@ -87,7 +89,17 @@ export class PodSyncer {
       later(2_000);
       return { status: this.status(pod, containers, waiting), requeueAfterMs };
     }
+    if (!containers.some((c) => c.sandbox && c.state === 'running') && !this.lossReported.has(uid)
+      && pod.status?.containerStatuses?.some((s) => s.state?.running)) {
+      // The pod ran and its sandbox is gone (the node restarted, the engine lost it): report its containers not
+      // running first, so that Services stop sending to the dead address while the pod is recreated. Upstream's SyncPod
+      // sets the status before the runtime's sync does the same.
+      this.lossReported.add(uid);
+      later(0);
+      return { status: this.status(pod, containers, waiting), requeueAfterMs };
+    }
     const sandbox = await this.ensureSandbox(pod, containers);
+    if (sandbox.changed) this.lossReported.delete(uid);
     if (sandbox.changed) containers = await this.deps.runtime.listContainers(uid);
     let acted = false;
     const initDone = await this.syncInit(pod, containers, sandbox.id, waiting, later);
@@ -304,6 +316,7 @@ export class PodSyncer {
     await this.deps.volumes.cleanup(podUid);
     this.deps.probes.remove(podUid);
     this.podIPs.delete(podUid);
+    this.lossReported.delete(podUid);
     for (const key of this.backoffs.keys()) if (key.startsWith(`${podUid}/`)) this.backoffs.delete(key);
   }
 
