@@ -655,6 +655,12 @@ const stateDirOption = () => new Option('--state-dir <dir>', 'directory holding 
 const program = new Command('scripts/cluster')
   .description('Runs a local k8ts cluster as processes on this machine: etcd, apiserver, scheduler, controller-manager, cluster DNS, --nodes kubelets (node-N on 127.0.1.N), kube-proxy and the ingress controller, with a Docker engine when none answers.')
   .showHelpAfterError('(scripts/cluster --help, or scripts/cluster COMMAND --help, lists what it accepts)')
+  // Accepted before the command as well (`scripts/cluster --state-dir DIR down`): the command's own wins.
+  .option('--state-dir <dir>', 'directory holding the cluster state, for any command (or the command\'s own --state-dir)')
+  .hook('preAction', (self, command) => {
+    const dir = self.opts().stateDir;
+    if (dir !== undefined && command.getOptionValueSource('stateDir') !== 'cli') command.setOptionValueWithSource('stateDir', dir, 'cli');
+  })
   .addHelpText('after', `
 State directory (--state-dir or K8TS_STATE_DIR, default <repo>/.k8ts):
   etcd/          etcd data; kept across down/up, so up resumes the same objects (their pods start again)

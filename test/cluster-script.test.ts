@@ -53,6 +53,16 @@ describe.skipIf(!built)('scripts/cluster (skipped when packages/apiserver/dist/m
     expect(status.stdout).toMatch(/^etcd\s+\d+\s+http:\/\/127\.0\.0\.1:\d+\s+yes$/m);
     expect(status.stdout).toMatch(/^apiserver\s+\d+\s+http:\/\/127\.0\.0\.1:\d+\s+yes$/m);
 
+    // The hints name the state directory before the command, and that works as printed.
+    expect(up.stdout).toContain(`scripts/cluster --state-dir ${stateDir} down`);
+    const hinted = await new Promise<Run>((resolve) => {
+      const { K8TS_STATE_DIR: _, ...rest } = process.env;
+      execFile(clusterScript, ['--state-dir', stateDir, 'status'], { env: rest, timeout: 90_000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+    });
+    expect(hinted.code, hinted.stdout + hinted.stderr).toBe(0);
+    expect(hinted.stdout).toBe(status.stdout);
+
     const env = await cluster('env');
     expect(env.stdout).toBe(`export KUBECONFIG=${stateDir}/kubeconfig\n`);
     const kubeconfig = readFileSync(path.join(stateDir, 'kubeconfig'), 'utf8');
