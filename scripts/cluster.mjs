@@ -486,9 +486,12 @@ ${state.mode === 'detached'
     : `Ctrl-C (or scripts/cluster${files.flag} down in another shell) stops it and removes its pods' containers.${logs ? ' The components\' logs follow, merged:' : ''}`}`);
 }
 
-/** The ingress controller's port: as asked (0: a free one), else the default, or a free one when that is taken. */
+/**
+ * The ingress controller's port: as asked, else the default, or a free one when that is taken. 0 is left to
+ * startIngress, which picks one and picks again when another process takes it before the controller listens.
+ */
 async function chooseIngressPort(asked, fallback, what) {
-  if (asked === 0) return freePort();
+  if (asked === 0) return 0;
   const port = asked ?? fallback;
   if (await isPortFree(port)) return port;
   if (asked !== undefined) throw new UserError(`ingress ${what} port ${port} on 127.0.0.1 is in use: pass another --ingress-${what.toLowerCase()}-port (0 picks a free one)`);
@@ -497,8 +500,9 @@ async function chooseIngressPort(asked, fallback, what) {
   return free;
 }
 
+/** The apiserver's port: as asked, or a free one when the default is taken; 0 (undefined) is left to startApiserver. */
 async function choosePort(port, isDefault) {
-  if (port === 0) return freePort();
+  if (port === 0) return undefined;
   if (await isPortFree(port)) return port;
   if (!isDefault) throw new UserError(`port ${port} on 127.0.0.1 is in use: pass another --port (0 picks a free one)`);
   const free = await freePort();
