@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { messageType, schemas } from '../packages/apiserver/src/protobuf/decode.js';
 import { call, eventually, readWatch, startTestApiserver, testKubectl, type TestApiserver, type TestKubectl } from './harness.js';
+import { kubectlPair, type KubectlPair } from './kubectl-compare.js';
 
 /*
  * events.k8s.io/v1 Events as upstream serves them: the core/v1 Events, one storage, converted field by field. Driven with
@@ -61,6 +62,16 @@ describe('events.k8s.io/v1 with the real kubectl', () => {
     const lines = (await kubectl('api-resources')).split('\n').filter((l) => /^events\s/.test(l)).map((l) => l.split(/\s+/).join(' '));
     expect(lines).toEqual(['events ev v1 true Event', 'events ev events.k8s.io/v1 true Event']);
     expect(await kubectl('api-versions')).toContain('events.k8s.io/v1\n');
+    // The legacy documents: one stored kind, so the same storageVersionHash as core events (upstream's r2yiGXH7wu8=).
+    const list = (await call(s.url, 'GET', '/apis/events.k8s.io/v1')).body;
+    expect(list).toMatchObject({ kind: 'APIResourceList', groupVersion: 'events.k8s.io/v1' });
+    expect(list.resources).toEqual([{
+      name: 'events', singularName: 'event', namespaced: true, kind: 'Event', shortNames: ['ev'], storageVersionHash: 'r2yiGXH7wu8=',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+    }]);
+    const core = (await call(s.url, 'GET', '/api/v1')).body.resources.find((r: { name: string }) => r.name === 'events');
+    expect(core.storageVersionHash).toBe('r2yiGXH7wu8=');
+    expect((await call(s.url, 'GET', '/apis/events.k8s.io')).body).toMatchObject({ name: 'events.k8s.io', preferredVersion: { groupVersion: 'events.k8s.io/v1' } });
   });
 
   it('shows an event written through core/v1 under the events.k8s.io names, and the other way round', async () => {
@@ -170,6 +181,28 @@ describe('events.k8s.io/v1 with the real kubectl', () => {
     expect(Object.keys(entry.fieldsV1)).not.toContain('f:involvedObject');
   });
 
+  it('applies server-side through events.k8s.io, the manager owning the events.k8s.io fields', async () => {
+    const out = await kubectl('apply', '--server-side', '--field-manager=recorder', '-f', kubectl.file('ssa.yaml', newEventYaml('ssa.new', 'ssa')));
+    expect(out).toBe('event.events.k8s.io/ssa.new serverside-applied\n');
+    const got = (await call(s.url, 'GET', `/apis/events.k8s.io/v1/namespaces/${NS}/events/ssa.new`)).body;
+    expect(got.metadata.managedFields).toMatchObject([{ manager: 'recorder', operation: 'Apply', apiVersion: 'events.k8s.io/v1' }]);
+    expect(Object.keys(got.metadata.managedFields[0].fieldsV1)).toEqual(expect.arrayContaining(['f:regarding', 'f:note']));
+    // Applied again with a grown series: the same object, the series changed.
+    const again = newEventYaml('ssa.new', 'ssa').replace(/eventTime: .*\n/, `eventTime: "${got.eventTime}"\n`) + `series: { count: 2, lastObservedTime: "${micro()}" }\n`;
+    await kubectl('apply', '--server-side', '--field-manager=recorder', '-f', kubectl.file('ssa2.yaml', again));
+    expect((await call(s.url, 'GET', `/api/v1/namespaces/${NS}/events/ssa.new`)).body.series.count).toBe(2);
+    await kubectl('delete', 'ev', '-n', NS, 'ssa.new');
+  });
+
+  it('server-side apply creates through any converted version (autoscaling/v1 HPAs too)', async () => {
+    const r = await call(s.url, 'PATCH', `/apis/autoscaling/v1/namespaces/${NS}/horizontalpodautoscalers/web?fieldManager=m`, {
+      apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 3, targetCPUUtilizationPercentage: 40 },
+    }, { 'content-type': 'application/apply-patch+yaml' });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ apiVersion: 'autoscaling/v1', spec: { targetCPUUtilizationPercentage: 40 } });
+  });
+
   it('deletes through either API', async () => {
     expect(await kubectl('delete', 'ev.events.k8s.io', '-n', NS, 'bad')).toBe('event.events.k8s.io "bad" deleted\n');
     expect((await call(s.url, 'GET', `/api/v1/namespaces/${NS}/events/bad`)).status).toBe(404);
@@ -205,6 +238,20 @@ describe('events.k8s.io/v1 with the real kubectl', () => {
       undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
     const rows = typeof table.body === 'string' ? table.body.trim().split('\n').map((l) => JSON.parse(l)) : [table.body];
     expect(rows.map((r) => [1, 2, 3, 6].map((i) => r.object.rows[0].cells[i]))).toEqual([['Normal', 'Scheduled', 'pod/w', `Successfully assigned ${NS}/w to node-1`]]);
+  });
+});
+
+describe('k8ts-kubectl beside the real kubectl', () => {
+  let k: KubectlPair;
+  beforeAll(() => { k = kubectlPair(s.url, NS); });
+  afterAll(() => k?.cleanup());
+
+  it('prints events.k8s.io Events, selects them and lists the API as the real one does', async () => {
+    await k.same(['get', 'events.events.k8s.io', '-A']);
+    await k.same(['get', 'ev.events.k8s.io', '--field-selector', 'regarding.name=web', '-o', 'name']);
+    await k.same(['get', 'ev', '-o', 'name']);
+    await k.same(['api-resources', '--api-group=events.k8s.io']);
+    await k.same(['events']);
   });
 });
 

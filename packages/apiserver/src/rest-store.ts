@@ -264,7 +264,8 @@ export class ResourceStore {
       if (opts.subresource) throw this.notFound(name);
       const { managed } = applyManaged(undefined, raw, new Map(), writer, type, !!opts.force, reset);
       this.setManaged(config, managed);
-      return { object: await this.create(namespace, config, { ...opts, applied: true }), created: true };
+      // create decodes its body as the served version again: a converted configuration goes back to that form.
+      return { object: await this.create(namespace, this.asServed(config), { ...opts, applied: true }), created: true };
     }
     const object = await this.write(namespace, name, { ...opts, applied: true }, (current) => {
       if (!current) throw this.notFound(name);
