@@ -1,3 +1,7 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { EventsV1Api, KubeConfig, PatchStrategy, setHeaderOptions, Watch, type EventsV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -11,6 +15,8 @@ import { kubectlPair, type KubectlPair } from './kubectl-compare.js';
  */
 
 const NS = 'ev';
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const hasPythonClient = () => spawnSync(PYTHON, ['-c', 'import kubernetes.client'], { stdio: 'ignore' }).status === 0;
 let s: TestApiserver;
 let kubectl: TestKubectl;
 let kc: KubeConfig;
@@ -166,6 +172,9 @@ describe('events.k8s.io/v1 with the real kubectl', () => {
     // Through core/v1 the legacy rules apply (an event recorder bumps count and lastTimestamp so).
     await kubectl('patch', 'ev', '-n', NS, 'web.legacy', '--type=merge', '-p', '{"count":3}');
     expect((await call(s.url, 'GET', `/apis/events.k8s.io/v1/namespaces/${NS}/events/web.legacy`)).body.deprecatedCount).toBe(3);
+    // kubectl's default, a strategic merge patch, of the events.k8s.io form.
+    await kubectl('patch', 'ev.events.k8s.io', '-n', NS, 'web.legacy', '-p', '{"metadata":{"annotations":{"a":"b"}}}');
+    expect((await call(s.url, 'GET', `/api/v1/namespaces/${NS}/events/web.legacy`)).body.metadata.annotations).toEqual({ a: 'b' });
     // A JSON patch of the events.k8s.io form.
     await kubectl('patch', 'ev.events.k8s.io', '-n', NS, 'web.legacy', '--type=json', '-p', '[{"op":"add","path":"/metadata/labels","value":{"seen":"yes"}}]');
     expect((await call(s.url, 'GET', `/api/v1/namespaces/${NS}/events/web.legacy`)).body.metadata.labels).toEqual({ seen: 'yes' });
@@ -208,6 +217,14 @@ describe('events.k8s.io/v1 with the real kubectl', () => {
     expect((await call(s.url, 'GET', `/api/v1/namespaces/${NS}/events/bad`)).status).toBe(404);
     await kubectl('delete', 'ev', '-n', NS, 'mf.new');
     expect((await call(s.url, 'GET', `/apis/events.k8s.io/v1/namespaces/${NS}/events/mf.new`)).status).toBe(404);
+    // A collection, selected by an events.k8s.io field label.
+    await kubectl('create', '-f', kubectl.file('c1.yaml', newEventYaml('c.1', 'gone')));
+    await kubectl('create', '-f', kubectl.file('c2.yaml', newEventYaml('c.2', 'gone')));
+    const r = await call(s.url, 'DELETE', `/apis/events.k8s.io/v1/namespaces/${NS}/events?fieldSelector=regarding.name%3Dgone`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ kind: 'EventList', apiVersion: 'events.k8s.io/v1' });
+    expect((await call(s.url, 'GET', `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name%3Dgone`)).body.items).toEqual([]);
+    expect((await call(s.url, 'GET', `/api/v1/namespaces/${NS}/events/db.new`)).status).toBe(200);
   });
 
   it('watches through both: a core write shows in events.k8s.io form and the other way round', async () => {
@@ -307,5 +324,16 @@ describe('@kubernetes/client-node EventsV1Api', () => {
     await ended;
     ctl.abort();
     expect(events).toEqual(['ADDED synced from JS', 'MODIFIED synced from JS', 'DELETED synced from JS']);
+  });
+});
+
+describe.runIf(hasPythonClient())('the Python client\'s EventsV1Api', () => {
+  it('creates an events.k8s.io/v1 Event, lists it by regarding.name, reads it as core/v1, watches it go', async () => {
+    const { stdout } = await promisify(execFile)(PYTHON, [path.join(import.meta.dirname, 'python', 'events_v1.py'), s.url, NS], { timeout: 60_000 });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({
+      created: ['events.k8s.io/v1', 'synced from Python', 'py', true], listed: ['py.1'],
+      core: ['synced from Python', 'Secret', 'example.com/py-controller'],
+      watch: [['ADDED', 'synced from Python'], ['DELETED', 'synced from Python']],
+    });
   });
 });
