@@ -2,6 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Etcd3 } from 'etcd3';
 import { EventsV1Api, KubeConfig, PatchStrategy, setHeaderOptions, Watch, type EventsV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -102,9 +103,17 @@ describe('events.k8s.io/v1 with the real kubectl', () => {
     });
     expect(asCore.eventTime).toMatch(/\.\d{6}Z$/);
     for (const v1Name of ['regarding', 'note', 'reportingController']) expect(asCore).not.toHaveProperty(v1Name);
-    // One object: the same uid and resourceVersion through both.
+    // One object: the same uid and resourceVersion through both, under the core events' etcd prefix, stored as core/v1.
     const a = (await call(s.url, 'GET', `/apis/events.k8s.io/v1/namespaces/${NS}/events/db.new`)).body;
     expect(a.metadata).toMatchObject({ uid: asCore.metadata.uid, resourceVersion: asCore.metadata.resourceVersion });
+    const etcd = new Etcd3({ hosts: s.etcd.endpoint });
+    try {
+      const keys = (await etcd.getAll().prefix('/registry/').keys()).filter((k) => k.includes('events'));
+      expect(keys.sort()).toEqual([`/registry/events/${NS}/db.new`, `/registry/events/${NS}/web.legacy`]);
+      expect(JSON.parse((await etcd.get(`/registry/events/${NS}/db.new`).string())!)).toMatchObject({ apiVersion: 'v1', involvedObject: { name: 'db' } });
+    } finally {
+      etcd.close();
+    }
   });
 
   it('prints the core columns for events.k8s.io (LAST SEEN, TYPE, REASON, OBJECT, MESSAGE)', async () => {
