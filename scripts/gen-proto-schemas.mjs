@@ -46,6 +46,7 @@ const ROOTS = [
   'k8s.io.api.core.v1.PodTemplate', 'k8s.io.api.core.v1.PersistentVolume', 'k8s.io.api.core.v1.PersistentVolumeClaim',
   'k8s.io.api.core.v1.LimitRange', 'k8s.io.api.core.v1.Binding', 'k8s.io.api.apps.v1.ControllerRevision',
   'k8s.io.api.coordination.v1.Lease', 'k8s.io.api.discovery.v1.EndpointSlice', 'k8s.io.api.storage.v1.StorageClass',
+  'k8s.io.api.events.v1.Event',
 ];
 const need = new Set();
 const visit = (n) => {

@@ -26,6 +26,11 @@ export interface ResourceDef {
    * walk all kinds (garbage collector, namespace deletion) skip these rows: they are the same objects.
    */
   storageVersion?: string;
+  /**
+   * With `storageVersion`, the group objects are stored in when it is not the row's own: events.k8s.io/v1 Events are
+   * core/v1 Events (upstream's cohabitating resources: one etcd prefix, `/registry/events`).
+   */
+  storageGroup?: string;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -34,7 +39,7 @@ const STATUS = (group: string, version: string, kind: string): SubresourceDef =>
 const SCALE: SubresourceDef = { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
 
 function def(group: string, version: string, kind: string, resource: string, namespaced: boolean,
-  opts: { shortNames?: string[]; categories?: string[]; verbs?: string[]; subresources?: SubresourceDef[]; storageVersion?: string } = {}): ResourceDef {
+  opts: { shortNames?: string[]; categories?: string[]; verbs?: string[]; subresources?: SubresourceDef[]; storageVersion?: string; storageGroup?: string } = {}): ResourceDef {
   return {
     group, version, kind, resource, namespaced,
     singular: kind.toLowerCase(),
@@ -44,6 +49,7 @@ function def(group: string, version: string, kind: string, resource: string, nam
     verbs: opts.verbs ?? ALL_VERBS,
     subresources: opts.subresources ?? [],
     ...(opts.storageVersion ? { storageVersion: opts.storageVersion } : {}),
+    ...(opts.storageGroup !== undefined ? { storageGroup: opts.storageGroup } : {}),
   };
 }
 
@@ -103,6 +109,8 @@ export const RESOURCES: readonly ResourceDef[] = [
     shortNames: ['sts'], categories: ['all'], subresources: [STATUS('apps', 'v1', 'StatefulSet'), SCALE],
   }),
   def('apps', 'v1', 'ControllerRevision', 'controllerrevisions', true),
+  // Core Events in the API upstream's recorders write (after apps, as upstream's group order has it).
+  def('events.k8s.io', 'v1', 'Event', 'events', true, { shortNames: ['ev'], storageVersion: 'v1', storageGroup: '' }),
   def('batch', 'v1', 'Job', 'jobs', true, { categories: ['all'], subresources: [STATUS('batch', 'v1', 'Job')] }),
   def('batch', 'v1', 'CronJob', 'cronjobs', true, { shortNames: ['cj'], categories: ['all'], subresources: [STATUS('batch', 'v1', 'CronJob')] }),
   def('coordination.k8s.io', 'v1', 'Lease', 'leases', true),

@@ -17,6 +17,8 @@ export const ENDPOINTS = must('', 'v1', 'endpoints');
 export const CONFIGMAPS = must('', 'v1', 'configmaps');
 export const SECRETS = must('', 'v1', 'secrets');
 export const EVENTS = must('', 'v1', 'events');
+/** events.k8s.io/v1 Events: the same objects as EVENTS, converted (regarding, note, reportingController …). */
+export const EVENTS_V1 = must('events.k8s.io', 'v1', 'events');
 export const SERVICEACCOUNTS = must('', 'v1', 'serviceaccounts');
 export const DEPLOYMENTS = must('apps', 'v1', 'deployments');
 export const REPLICASETS = must('apps', 'v1', 'replicasets');

@@ -100,7 +100,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }
   // Further versions of a stored kind share its cache and strategy, converting on the way in and out.
   for (const def of RESOURCES.filter((r) => r.storageVersion !== undefined)) {
-    const stored = findResource(def.group, def.storageVersion!, def.resource)!;
+    const stored = findResource(def.storageGroup ?? def.group, def.storageVersion!, def.resource)!;
     caches.set(def, caches.get(stored)!);
     stores.set(def, new ResourceStore(strategyFor(stored), storage, caches.get(stored)!, log, admission, conversionFor(def)));
   }

@@ -44,7 +44,7 @@ function groups(custom: readonly ResourceDef[]): { name: string; versions: strin
  */
 export function storageVersionHash(def: ResourceDef): string {
   const version = def.storageVersion ?? def.version;
-  return createHash('sha256').update(`${def.group}/${version}/${def.kind}`).digest().subarray(0, 8).toString('base64');
+  return createHash('sha256').update(`${def.storageGroup ?? def.group}/${version}/${def.kind}`).digest().subarray(0, 8).toString('base64');
 }
 
 function resourcesOf(group: string, version: string, custom: readonly ResourceDef[]): ResourceDef[] {

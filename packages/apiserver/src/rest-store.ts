@@ -94,13 +94,13 @@ export class ResourceStore {
   /** Compiles ?labelSelector= and ?fieldSelector=, refusing fields this resource cannot select on. */
   selector(query: { labelSelector?: string; fieldSelector?: string }): Selector {
     const labels = parseLabelSelector(query.labelSelector ?? '');
-    const fields = parseFieldSelector(query.fieldSelector ?? '');
     const known = Object.keys(this.selectableFields({}));
-    for (const f of fields) {
-      if (!known.includes(f.field)) {
-        throw errors.badRequest(`field label not supported: ${f.field}`);
-      }
-    }
+    // A served version's labels are converted to the stored kind's (regarding.name → involvedObject.name).
+    const fields = parseFieldSelector(query.fieldSelector ?? '').map((f) => {
+      const field = this.conversion?.fieldLabel ? this.conversion.fieldLabel(f.field) : f.field;
+      if (field === undefined || !known.includes(field)) throw errors.badRequest(`field label not supported: ${f.field}`);
+      return field === f.field ? f : { ...f, field };
+    });
     return { labels, fields };
   }
 
@@ -162,7 +162,7 @@ export class ResourceStore {
     const status = this.strategy.initialStatus(obj);
     if (status === undefined) delete obj.status; else obj.status = status;
     if (opts.manager !== undefined && !opts.applied) {
-      this.setManaged(obj, updateManaged(undefined, obj, baseManaged(undefined, meta.managedFields, undefined), this.writer(opts), this.fieldType(), this.resetFields()));
+      this.setManaged(obj, updateManaged(undefined, this.asServed(obj), baseManaged(undefined, meta.managedFields, undefined), this.writer(opts), this.fieldType(), this.resetFields()));
     }
     // What the client asked for itself: taken by someone else, it is the client's error, not ours to retry.
     const requested = this.strategy.reservations?.(obj) ?? [];
@@ -264,7 +264,8 @@ export class ResourceStore {
       if (opts.subresource) throw this.notFound(name);
       const { managed } = applyManaged(undefined, raw, new Map(), writer, type, !!opts.force, reset);
       this.setManaged(config, managed);
-      return { object: await this.create(namespace, config, { ...opts, applied: true }), created: true };
+      // create decodes its body as the served version again: a converted configuration goes back to that form.
+      return { object: await this.create(namespace, this.asServed(config), { ...opts, applied: true }), created: true };
     }
     const object = await this.write(namespace, name, { ...opts, applied: true }, (current) => {
       if (!current) throw this.notFound(name);
@@ -379,7 +380,7 @@ export class ResourceStore {
         if (wanted.metadata?.managedFields) next.metadata!.managedFields = wanted.metadata.managedFields; else delete next.metadata!.managedFields;
       } else if (opts.manager !== undefined && subresource !== 'internal') {
         const base = baseManaged(old, subresource ? undefined : next.metadata?.managedFields, subresource ?? opts.managerSubresource);
-        this.setManaged(next, updateManaged(old, next, base, this.writer({ ...opts, subresource }), this.fieldType(), this.resetFields(subresource)));
+        this.setManaged(next, updateManaged(this.asServed(old), this.asServed(next), base, this.writer({ ...opts, subresource }), this.fieldType(), this.resetFields(subresource)));
       }
       if (reservations) {
         // Held already or asked for by the client (not by the allocation admission): a conflict is the client's.
@@ -604,6 +605,7 @@ export class ResourceStore {
 
   private validate(obj: KubeObject, old?: KubeObject): void {
     const causes = validateObject(this.strategy, obj, old);
+    if (this.conversion?.validate) causes.push(...this.conversion.validate(obj, old));
     if (causes.length) throw errors.invalid(this.def.kind, this.def.group, obj.metadata?.name ?? '', causes);
   }
 
@@ -612,15 +614,24 @@ export class ResourceStore {
     return { operation, def: this.def, namespace: this.def.namespaced ? namespace : undefined, name, subresource, object, oldObject, dryRun: !!opts.dryRun };
   }
 
+  /**
+   * A stored object in the served version, for what is computed in the version the client wrote (its managed
+   * fields: a write through events.k8s.io owns `f:regarding`, not `f:involvedObject`).
+   */
+  private asServed(obj: KubeObject): KubeObject {
+    return this.conversion ? this.conversion.fromStorage(obj) : obj;
+  }
+
   /** An answer: the object with its apiVersion and kind, in the served version. */
   withType(obj: KubeObject): KubeObject {
     const typed = { apiVersion: apiVersionOf(this.def), kind: this.def.kind, ...obj };
     return this.conversion ? this.conversion.fromStorage(typed) : typed;
   }
 
-  notFound(name: string): ApiError { return errors.notFound(this.def.resource, this.def.group, name); }
-  alreadyExists(name: string): ApiError { return errors.alreadyExists(this.def.resource, this.def.group, name); }
-  conflict(name: string, why?: string): ApiError { return errors.conflict(this.def.resource, this.def.group, name, why); }
+  // Named by the group asked for (`events.events.k8s.io "x" not found`), as upstream's store names its errors.
+  notFound(name: string): ApiError { return errors.notFound(this.served.resource, this.served.group, name); }
+  alreadyExists(name: string): ApiError { return errors.alreadyExists(this.served.resource, this.served.group, name); }
+  conflict(name: string, why?: string): ApiError { return errors.conflict(this.served.resource, this.served.group, name, why); }
 }
 
 /** Upstream's 422 for a patch whose result does not decode: `patch: Invalid value: "<patch>": <why>`. */

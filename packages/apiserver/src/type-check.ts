@@ -193,6 +193,12 @@ S('Event', {
 });
 S('EventSource', { component: 's', host: 's' });
 S('EventSeries', { count: 'i32', lastObservedTime: 'mt' });
+// events.k8s.io/v1, served from the core/v1 storage (registry/events/event.ts).
+S('Event', {
+  ...typeMeta, metadata: '@ObjectMeta', eventTime: 'mt', series: '@EventSeries', reportingController: 's',
+  reportingInstance: 's', action: 's', reason: 's', regarding: '@ObjectReference', related: '@ObjectReference', note: 's',
+  type: 's', deprecatedSource: '@EventSource', deprecatedFirstTimestamp: 't', deprecatedLastTimestamp: 't', deprecatedCount: 'i32',
+}, 'v1', 'Event/events.k8s.io/v1');
 S('ServiceAccount', {
   ...typeMeta, metadata: '@ObjectMeta', secrets: ['@ObjectReference'], imagePullSecrets: ['@LocalObjectReference'],
   automountServiceAccountToken: 'b',
@@ -429,9 +435,11 @@ interface Ctx { errors: FieldError[] }
  * Checks `obj` against the Go type of `def.kind` and returns the first decode failure (Go stops there too), as a
  * FieldError whose `message` is encoding/json's. Normalizes nulls in place as Go's decode-then-encode would.
  */
-export function checkTypes(def: Pick<ResourceDef, 'kind'> & { version?: string }, obj: unknown): FieldError[] {
-  // A kind with several served versions has its other versions' types under `Kind/version`.
-  const root = (def.version !== undefined ? STRUCTS[`${def.kind}/${def.version}`] : undefined) ?? STRUCTS[def.kind];
+export function checkTypes(def: Pick<ResourceDef, 'kind'> & { version?: string; group?: string }, obj: unknown): FieldError[] {
+  // A kind with several served versions has its other versions' types under `Kind/version`, or `Kind/group/version`
+  // when another group serves it too (events.k8s.io/v1 Events beside core/v1's).
+  const root = (def.group ? STRUCTS[`${def.kind}/${def.group}/${def.version ?? ''}`] : undefined)
+    ?? (def.version !== undefined ? STRUCTS[`${def.kind}/${def.version}`] : undefined) ?? STRUCTS[def.kind];
   if (!root || typeof obj !== 'object' || obj === null) return [];
   const ctx: Ctx = { errors: [] };
   walkStruct(ctx, root, def.kind, obj as Record<string, unknown>, [], '');

@@ -146,6 +146,7 @@ export class Factory {
       this.mapperDone = cached
         ? RESTMapper.fromDocs(cached)
         : await RESTMapper.discover(await this.client(), (docs) => cache.writeDiscoveryCache(dir, docs));
+      this.mapperDone.onWarning = (message) => this.warn(message);
       return this.mapperDone;
     })();
     return this.mapperP;

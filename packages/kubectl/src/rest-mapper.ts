@@ -77,6 +77,9 @@ interface ApiResource {
 export class RESTMapper {
   /** Set when a lookup found nothing: with a mapper from the disk cache, the cache may be stale (see Factory). */
   missed = false;
+  /** Where kubectl's warnings of the lookups go (the Factory prints them as `Warning: …`). */
+  onWarning?: (message: string) => void;
+  private readonly warned = new Set<string>();
 
   private constructor(readonly mappings: ResourceMapping[], readonly groups: ApiGroupInfo[], readonly fromCache = false) {}
 
@@ -200,11 +203,30 @@ export class RESTMapper {
         return hits.length ? bestOf(hits, c.group === undefined) : undefined;
       };
       const hit = pick((m) => m.resource === c.name) ?? pick((m) => m.singularName === c.name)
-        ?? pick((m) => m.kind.toLowerCase() === c.name) ?? pick((m) => m.shortNames.includes(c.name));
+        ?? pick((m) => m.kind.toLowerCase() === c.name);
       if (hit) return hit;
+      const short = pick((m) => m.shortNames.includes(c.name));
+      if (short) {
+        this.warnAmbiguousShortName(c.name, short, matches.filter((m) => m.shortNames.includes(c.name)));
+        return short;
+      }
     }
     this.missed = true;
     return undefined;
+  }
+
+  /**
+   * As kubectl's shortcut expander: a short name other resources have too (`ev`: core and events.k8s.io Events) warns
+   * once per resource it did not pick, `short name "ev" could also match lower priority resource events.events.k8s.io`.
+   */
+  private warnAmbiguousShortName(name: string, picked: ResourceMapping, hits: ResourceMapping[]): void {
+    for (const m of hits) {
+      if (m.group === picked.group && m.resource === picked.resource) continue;
+      const other = m.group ? `${m.resource}.${m.group}` : m.resource;
+      if (this.warned.has(`${name}/${other}`)) continue;
+      this.warned.add(`${name}/${other}`);
+      this.onWarning?.(`short name "${name}" could also match lower priority resource ${other}`);
+    }
   }
 
   /** The resource of a manifest's apiVersion and kind. Throws kubectl's `no matches for kind "X" in version "v"`. */

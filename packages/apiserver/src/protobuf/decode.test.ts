@@ -42,6 +42,22 @@ function encode(apiVersion: string, kind: string, message: Record<string, unknow
 }
 
 describe('kinds the typed clients send that no generator does', () => {
+  it('events.k8s.io/v1 Event as upstream\'s scheduler and kubelet recorders send it (MicroTime, series, references)', () => {
+    const body = encode('events.k8s.io/v1', 'Event', {
+      metadata: { name: 'web.1', namespace: 'default', creationTimestamp: {} },
+      eventTime: { seconds: 1796205600, nanos: 123456000 }, series: { count: 2, lastObservedTime: { seconds: 1796205660, nanos: 1000 } },
+      reportingController: 'default-scheduler', reportingInstance: 'default-scheduler-node-1', action: 'Binding', reason: 'Scheduled',
+      regarding: { kind: 'Pod', namespace: 'default', name: 'web', uid: 'u1', apiVersion: 'v1' }, note: 'Successfully assigned', type: 'Normal',
+      deprecatedSource: {}, deprecatedFirstTimestamp: {}, deprecatedLastTimestamp: {},
+    });
+    expect(decodeProtobuf(body)).toMatchObject({
+      kind: 'Event', apiVersion: 'events.k8s.io/v1', metadata: { name: 'web.1', namespace: 'default' },
+      eventTime: '2026-12-02T10:00:00.123456Z', series: { count: 2, lastObservedTime: '2026-12-02T10:01:00.000001Z' },
+      reportingController: 'default-scheduler', reportingInstance: 'default-scheduler-node-1', action: 'Binding', reason: 'Scheduled',
+      regarding: { kind: 'Pod', namespace: 'default', name: 'web', uid: 'u1', apiVersion: 'v1' }, note: 'Successfully assigned', type: 'Normal',
+    });
+  });
+
   it('Eviction with DeleteOptions (gracePeriodSeconds 0 and dryRun kept)', () => {
     const body = encode('policy/v1', 'Eviction', {
       metadata: { name: 'web', namespace: 'default', creationTimestamp: {} },

@@ -36,6 +36,7 @@ const PACKAGES: Record<string, string> = {
   'coordination.k8s.io/v1': 'k8s.io.api.coordination.v1',
   'discovery.k8s.io/v1': 'k8s.io.api.discovery.v1',
   'storage.k8s.io/v1': 'k8s.io.api.storage.v1',
+  'events.k8s.io/v1': 'k8s.io.api.events.v1',
 };
 const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 /** Kinds of meta.k8s.io/v1 that every group-version accepts (client-go sends DeleteOptions as `v1`). */

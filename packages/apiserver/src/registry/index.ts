@@ -7,6 +7,7 @@ import { replicaSetStrategy } from './apps/replicaset.js';
 import { statefulSetStrategy } from './apps/statefulset.js';
 import { horizontalPodAutoscalerStrategy } from './autoscaling/horizontalpodautoscaler.js';
 import { horizontalPodAutoscalerV1 } from './autoscaling/horizontalpodautoscaler-v1.js';
+import { eventV1 } from './events/event.js';
 import { cronJobStrategy } from './batch/cronjob.js';
 import { jobStrategy } from './batch/job.js';
 import { leaseStrategy } from './coordination/lease.js';
@@ -53,7 +54,7 @@ const STRATEGIES: readonly Strategy[] = [
 ];
 
 /** The further versions of stored kinds, each converting to and from its storage version. */
-const CONVERSIONS: readonly VersionConversion[] = [horizontalPodAutoscalerV1];
+const CONVERSIONS: readonly VersionConversion[] = [horizontalPodAutoscalerV1, eventV1];
 
 const byDef = new Map<ResourceDef, Strategy>(STRATEGIES.map((s) => [s.def, s]));
 const conversions = new Map<ResourceDef, VersionConversion>(CONVERSIONS.map((c) => [c.def, c]));
@@ -93,7 +94,10 @@ export function validate(group: string, kind: string, obj: KubeObject, old?: Kub
 
 /** The Table printer of a resource by group and plural; NAME and AGE for resources not served (e.g. custom ones). */
 export function printerFor(group: string, resource: string): Printer {
-  return STRATEGIES.find((s) => s.def.group === group && s.def.resource === resource)?.printer ?? defaultPrinter;
+  // A row served from another group's storage prints as the stored kind (events.k8s.io Events as core's, as
+  // upstream prints both from the internal type).
+  const stored = RESOURCES.find((r) => r.group === group && r.resource === resource && r.storageGroup !== undefined)?.storageGroup ?? group;
+  return STRATEGIES.find((s) => s.def.group === stored && s.def.resource === resource)?.printer ?? defaultPrinter;
 }
 
 const metadataOnly = compilePatchMeta({});

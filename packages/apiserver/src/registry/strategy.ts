@@ -102,6 +102,17 @@ export interface VersionConversion {
   fromStorage(obj: KubeObject): KubeObject;
   /** On an update or patch through this version, puts back from the stored object what this version cannot express. */
   restore?(next: KubeObject, old: KubeObject): void;
+  /**
+   * Validation of writes through this version beyond the stored kind's (upstream's ValidateEventCreate/Update with
+   * the request's group-version), on the stored form; `old` is given on update.
+   */
+  validate?(obj: KubeObject, old?: KubeObject): FieldError[];
+  /**
+   * The stored kind's field-selector label of one of this version's (upstream's field label conversion:
+   * `regarding.name` → `involvedObject.name`); undefined for a label this version does not select on.
+   * Without it, the stored kind's labels are this version's.
+   */
+  fieldLabel?(label: string): string | undefined;
 }
 
 /** What a kind's file gives: any Strategy member but `def` and `patchMeta` (the kind's row of @k8ts/api's patch tables). */

@@ -76,7 +76,7 @@ export function serveWatch(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
     else if (!now && !(ev.type === 'MODIFIED' && before)) type = undefined;
     sent = Math.max(sent, ev.revision);
     if (!type) return;
-    if (table) write(type, toTableRowEvent(t.def, ev.object, query.includeObject));
+    if (table) write(type, toTableRowEvent(t.def, store.conversion ? store.withType(ev.object) : ev.object, query.includeObject));
     else if (store.conversion) write(type, store.withType(ev.object));
     else write(type, ev.object, (ev.json ??= JSON.stringify(ev.object)));
   };

@@ -1,18 +1,44 @@
-import type { Event } from '@k8ts/api';
+import { isQualifiedName, type Event } from '@k8ts/api';
 import { asField, defineStrategy } from '../strategy.js';
+import { eventToCore } from '../events/event.js';
 import { column, nameOf, since, type Printer } from '../shared/printing.js';
 import { invalid, isObj, required, type Errors, type Obj } from '../shared/validation.js';
 
+/** Upstream's length limits of Events written with an eventTime (pkg/apis/core/validation/events.go). */
+const REPORTING_INSTANCE_LENGTH_LIMIT = 128;
+const ACTION_LENGTH_LIMIT = 128;
+const REASON_LENGTH_LIMIT = 128;
+const NOTE_LENGTH_LIMIT = 1024;
+
+/**
+ * upstream's legacyValidateEvent, which every Event passes whichever API writes it: legacy events (no eventTime) live in
+ * their object's namespace (cluster-scoped objects' in default); new ones name their reporting controller, instance,
+ * action and reason, within upstream's lengths. Paths are the internal names (`reportingController`), as upstream's.
+ */
 function validateEvent(event: Obj): Errors {
   const io = event.involvedObject;
   if (!isObj(io)) return [required('involvedObject')];
   const errs: Errors = [];
   const ns = event.metadata?.namespace ?? '';
-  // Legacy events (no eventTime) must live in their object's namespace; cluster-scoped objects' events in default.
+  const ioNs = io.namespace ?? '';
   if (!event.eventTime) {
-    const ioNs = io.namespace ?? '';
     if (ioNs ? ioNs !== ns : ns !== '' && ns !== 'default') errs.push(invalid('involvedObject.namespace', ioNs, 'does not match event.namespace'));
+    return errs;
   }
+  if (!ioNs && ns !== 'default' && ns !== 'kube-system') errs.push(invalid('involvedObject.namespace', ioNs, 'does not match event.namespace'));
+  const controller = String(event.reportingComponent ?? '');
+  if (!controller) errs.push(required('reportingController'));
+  for (const msg of isQualifiedName(controller)) errs.push(invalid('reportingController', controller, msg));
+  const limited: [string, unknown, number][] = [
+    ['reportingInstance', event.reportingInstance, REPORTING_INSTANCE_LENGTH_LIMIT], ['action', event.action, ACTION_LENGTH_LIMIT],
+    ['reason', event.reason, REASON_LENGTH_LIMIT],
+  ];
+  for (const [field, value, limit] of limited) {
+    const v = String(value ?? '');
+    if (!v) errs.push(required(field));
+    if (v.length > limit) errs.push(invalid(field, '', `can have at most ${limit} characters`));
+  }
+  if (String(event.message ?? '').length > NOTE_LENGTH_LIMIT) errs.push(invalid('message', '', `can have at most ${NOTE_LENGTH_LIMIT} characters`));
   return errs;
 }
 
@@ -30,7 +56,8 @@ const printer: Printer = {
     column('Name', 'Name of the event object.', 1),
   ],
   row(obj, now) {
-    const e = obj as unknown as Event;
+    // Answers to events.k8s.io requests print from their core form, as upstream prints the internal type.
+    const e = (obj.apiVersion === 'events.k8s.io/v1' ? eventToCore(obj) : obj) as unknown as Event;
     const first = e.firstTimestamp ? since(e.firstTimestamp, now) : since(e.eventTime, now);
     let last = e.lastTimestamp ? since(e.lastTimestamp, now) : first;
     let count = e.count ?? 0;
@@ -60,7 +87,8 @@ export const eventStrategy = defineStrategy('', 'v1', 'events', {
     'involvedObject.apiVersion': asField(e.involvedObject?.apiVersion),
     'involvedObject.resourceVersion': asField(e.involvedObject?.resourceVersion),
     'involvedObject.fieldPath': asField(e.involvedObject?.fieldPath), reason: asField(e.reason),
-    reportingComponent: asField(e.reportingComponent), source: asField(e.source?.component), type: asField(e.type),
+    // `source` falls back to the reporting controller for events written without one (upstream's EventToSelectableFields).
+    reportingComponent: asField(e.reportingComponent), source: asField(e.source?.component || e.reportingComponent), type: asField(e.type),
   }),
   printer,
 });
