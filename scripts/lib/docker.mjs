@@ -274,7 +274,27 @@ export async function networkGateway(socket, network = 'bridge') {
   if (gateway) return gateway;
   // An engine may list the default bridge's subnet without its gateway: that is the bridge interface's own address.
   const bridge = body?.Options?.['com.docker.network.bridge.name'];
-  return bridge ? os.networkInterfaces()[bridge]?.find((a) => a.family === 'IPv4')?.address : undefined;
+  const own = bridge ? interfaceAddress(bridge) : undefined;
+  if (own) return own;
+  // Else Docker's default: the subnet's first address.
+  const subnet = body?.IPAM?.Config?.find((c) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet ?? ''))?.Subnet;
+  if (!subnet) return undefined;
+  const [base] = subnet.split('/');
+  const n = base.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + 1;
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+/**
+ * An interface's IPv4 address. os.networkInterfaces() leaves out interfaces that are down, and a bridge with no
+ * container attached has no carrier (docker0 on a fresh engine): `ip` lists it all the same.
+ * @param {string} name
+ * @returns {string | undefined}
+ */
+function interfaceAddress(name) {
+  const up = os.networkInterfaces()[name]?.find((a) => a.family === 'IPv4')?.address;
+  if (up) return up;
+  const res = spawnSync('ip', ['-4', '-o', 'addr', 'show', 'dev', name], { encoding: 'utf8' });
+  return res.status === 0 ? /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(res.stdout)?.[1] : undefined;
 }
 
 /**
