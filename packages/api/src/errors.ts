@@ -30,7 +30,7 @@ export interface StatusDetails {
 export interface FieldError {
   field: string;
   type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden'
-    | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid' | 'InternalError';
+    | 'FieldValueNotFound' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid' | 'InternalError';
   message: string;
   value?: unknown;
 }
@@ -55,7 +55,10 @@ export class ApiError extends Error {
       kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
       message: this.message, reason: this.reason, code: this.code,
     };
+    // A NotFound always carries details (empty for a path nothing serves, as upstream's generic 404): kubectl reads
+    // details.name of a NotFound without checking for it (kubectl debug tells a missing subresource that way).
     if (this.details) status.details = this.details;
+    else if (this.reason === 'NotFound') status.details = {};
     return status;
   }
 
@@ -143,6 +146,7 @@ export function formatFieldError(e: FieldError): string {
     case 'FieldValueNotSupported': return `${e.field}: Unsupported value: ${JSON.stringify(e.value)}${e.message ? `: ${e.message}` : ''}`;
     case 'FieldValueDuplicate': return `${e.field}: Duplicate value${e.value === undefined ? '' : `: ${JSON.stringify(e.value)}`}${e.message ? `: ${e.message}` : ''}`;
     case 'FieldValueForbidden': return `${e.field}: Forbidden: ${e.message}`;
+    case 'FieldValueNotFound': return `${e.field}: Not found: ${JSON.stringify(e.value)}`;
     case 'FieldValueTooLong': return `${e.field}: Too long: ${e.message}`;
     // upstream's ErrorTypeTooMany prints the count it found (omitted when unknown), then the limit.
     case 'FieldValueTooMany': return `${e.field}: Too many: ${e.value === undefined ? '' : `${JSON.stringify(e.value)}: `}${e.message}`;

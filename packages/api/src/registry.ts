@@ -1,6 +1,7 @@
 /** A subresource a resource serves, and the kind its requests and answers carry. */
 export interface SubresourceDef {
-  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize' | 'scheduling' | 'exec' | 'attach' | 'portforward' | 'token';
+  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize' | 'scheduling' | 'exec' | 'attach' | 'portforward' | 'token'
+    | 'ephemeralcontainers';
   group: string;
   version: string;
   kind: string;
@@ -65,6 +66,8 @@ export const RESOURCES: readonly ResourceDef[] = [
     subresources: [
       STATUS('', 'v1', 'Pod'),
       { name: 'binding', group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
+      // Ephemeral containers are added only here (upstream's EphemeralContainersREST): the Pod in, the Pod out.
+      { name: 'ephemeralcontainers', group: '', version: 'v1', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
       { name: 'eviction', group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
       { name: 'log', group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
       // k8ts's own: the pod's last scheduling cycle, from the leading scheduler ("scheduling explained").

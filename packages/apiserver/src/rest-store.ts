@@ -24,6 +24,12 @@ import { stripMeta, STATUS_ONLY, type ResetFields } from './managed-fields/manag
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
+/**
+ * The subresources a client writes the object through: `status` changes only the status; `ephemeralcontainers`
+ * only the pod's spec.ephemeralContainers (upstream's EphemeralContainersREST and its strategy).
+ */
+export type WriteSubresource = 'status' | 'ephemeralcontainers';
+
 export interface WriteOptions {
   dryRun?: boolean;
   /** Field validation of the body or patched object (?fieldValidation); none: not checked (the server's own writes). */
@@ -216,8 +222,8 @@ export class ResourceStore {
     return errors.invalid(this.def.kind, this.def.group, obj.metadata?.name ?? '', [cause]);
   }
 
-  /** PUT of the object (`subresource` undefined) or of its status. */
-  async update(namespace: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<KubeObject> {
+  /** PUT of the object (`subresource` undefined), of its status or of its ephemeral containers. */
+  async update(namespace: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: WriteSubresource } = {}): Promise<KubeObject> {
     const obj = this.checkBody(body, namespace, { fields: opts.fields });
     if (obj.metadata?.name !== name) {
       throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
@@ -232,7 +238,7 @@ export class ResourceStore {
 
   /** PATCH of the object or of its status; apply patches create a missing object. */
   async patch(namespace: string | undefined, name: string, type: PatchType, patch: unknown,
-    opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ object: KubeObject; created: boolean }> {
+    opts: WriteOptions & { subresource?: WriteSubresource } = {}): Promise<{ object: KubeObject; created: boolean }> {
     if (type === 'apply') return this.apply(namespace, name, patch, opts);
     const object = await this.write(namespace, name, opts, (current) => {
       if (!current) throw this.notFound(name);
@@ -249,7 +255,7 @@ export class ResourceStore {
    * the live object by the kind's schema, its manager owning exactly its fields, conflicts with other managers' fields
    * a 409 unless forced, fields it applied before and nobody owns any more removed. Creates a missing object.
    */
-  private async apply(namespace: string | undefined, name: string, patch: unknown, opts: WriteOptions & { subresource?: 'status' }): Promise<{ object: KubeObject; created: boolean }> {
+  private async apply(namespace: string | undefined, name: string, patch: unknown, opts: WriteOptions & { subresource?: WriteSubresource }): Promise<{ object: KubeObject; created: boolean }> {
     if (!isObject(patch)) throw errors.badRequest('error decoding YAML: the apply patch must be an object');
     checkApplyConfig(patch);
     // The configuration decodes as the kind (400 as upstream's decoder) before it is merged.
@@ -298,7 +304,7 @@ export class ResourceStore {
   }
 
   private writer(opts: WriteOptions & { subresource?: string }): Writer {
-    const subresource = opts.managerSubresource ?? (opts.subresource === 'status' ? 'status' : undefined);
+    const subresource = opts.managerSubresource ?? (opts.subresource === 'status' || opts.subresource === 'ephemeralcontainers' ? opts.subresource : undefined);
     return { manager: opts.manager ?? '', apiVersion: apiVersionOf(this.served), ...(subresource ? { subresource } : {}) };
   }
 
@@ -321,7 +327,7 @@ export class ResourceStore {
    * write path need not copy it again.
    */
   async mutate(namespace: string | undefined, name: string, fn: (obj: KubeObject) => KubeObject,
-    opts: WriteOptions & { subresource?: 'status' | 'internal'; fromCache?: boolean; owned?: boolean } = {}): Promise<KubeObject> {
+    opts: WriteOptions & { subresource?: WriteSubresource | 'internal'; fromCache?: boolean; owned?: boolean } = {}): Promise<KubeObject> {
     return this.write(namespace, name, { ...opts, fromCache: opts.fromCache }, (current) => {
       if (!current) throw this.notFound(name);
       return fn(copyJson(current.object));
@@ -351,7 +357,7 @@ export class ResourceStore {
    * and finishes a deletion when the last finalizer goes.
    */
   private async write(namespace: string | undefined, name: string, opts: WriteOptions & { fromCache?: boolean; owned?: boolean },
-    produce: (current: StoredObject | undefined) => KubeObject, subresource?: 'status' | 'internal'): Promise<KubeObject> {
+    produce: (current: StoredObject | undefined) => KubeObject, subresource?: WriteSubresource | 'internal'): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
       let requested: string[] = [];
       let wantedObj: KubeObject | undefined;
@@ -365,7 +371,7 @@ export class ResourceStore {
   }
 
   private async writeOnce(namespace: string | undefined, name: string, opts: WriteOptions & { fromCache?: boolean; owned?: boolean },
-    produce: (current: StoredObject | undefined) => KubeObject, subresource: 'status' | 'internal' | undefined,
+    produce: (current: StoredObject | undefined) => KubeObject, subresource: WriteSubresource | 'internal' | undefined,
     onRequested: (obj: KubeObject, reservations: string[]) => void): Promise<KubeObject> {
     const key = this.key(namespace, name);
     let result: KubeObject | undefined;
@@ -393,7 +399,7 @@ export class ResourceStore {
       if (attrs) await this.admission.mutate(attrs);
       if (isDeepStrictEqual(stripRv(next), stripRv(old))) { result = old; throw NO_CHANGE; }
       if (attrs) {
-        this.validate(next, old);
+        this.validate(next, old, subresource);
         await this.admission.validate(attrs);
       }
       const finished = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length) && !this.strategy.deletionBlocked?.(next);
@@ -415,7 +421,7 @@ export class ResourceStore {
     return object && Number.isSafeInteger(rv) && rv > 0 ? { key: this.key(namespace, name), object, modRevision: rv } : undefined;
   }
 
-  private merge(old: KubeObject, wanted: KubeObject, subresource?: 'status' | 'internal'): KubeObject {
+  private merge(old: KubeObject, wanted: KubeObject, subresource?: WriteSubresource | 'internal'): KubeObject {
     const def = this.def;
     let next: KubeObject;
     if (subresource === 'internal') {
@@ -423,6 +429,15 @@ export class ResourceStore {
     } else if (subresource === 'status') {
       // Status writes change status only (upstream's status strategies keep spec and metadata).
       next = { ...copyJson(old), status: wanted.status };
+    } else if (subresource === 'ephemeralcontainers') {
+      // Only spec.ephemeralContainers is taken (upstream's dropNonEphemeralContainerUpdates): the rest of the
+      // spec, the status and the metadata stay as they are; the new containers get their defaults.
+      next = copyJson(old);
+      const spec = (next.spec ?? {}) as Record<string, unknown>;
+      const containers = (wanted.spec as Record<string, unknown> | undefined)?.ephemeralContainers;
+      if (containers === undefined || containers === null) delete spec.ephemeralContainers; else spec.ephemeralContainers = containers;
+      next.spec = spec;
+      this.strategy.defaults(next);
     } else {
       next = wanted;
       this.strategy.defaults(next);
@@ -603,8 +618,8 @@ export class ResourceStore {
     return obj;
   }
 
-  private validate(obj: KubeObject, old?: KubeObject): void {
-    const causes = validateObject(this.strategy, obj, old);
+  private validate(obj: KubeObject, old?: KubeObject, subresource?: string): void {
+    const causes = validateObject(this.strategy, obj, old, subresource);
     if (this.conversion?.validate) causes.push(...this.conversion.validate(obj, old));
     if (causes.length) throw errors.invalid(this.def.kind, this.def.group, obj.metadata?.name ?? '', causes);
   }

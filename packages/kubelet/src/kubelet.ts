@@ -9,6 +9,7 @@ import type { ClusterDnsSettings } from './dns.js';
 import type { ObjectSource } from './env.js';
 import { NodeAgent } from './node-status.js';
 import { gracePeriod, PodSyncer, type BackoffOptions } from './pod-sync.js';
+import { containerKind } from './pod-status.js';
 import { ProbeManager } from './probes.js';
 import { LABELS, type ContainerRuntime, type RuntimeContainer } from './runtime.js';
 import { readStaticPods, STATIC } from './static-pods.js';
@@ -85,7 +86,9 @@ export class Kubelet {
       runtime: opts.runtime, source, probes: this.probes, nodeName: opts.nodeName, hostIP: opts.nodeIP, network: opts.network,
       volumes: new VolumeManager({ rootDir: opts.rootDir, source, log: this.log }),
       event: (pod, type, reason, message, container) => {
-        void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }, container ? `spec.containers{${container.name}}` : undefined), type, reason, message);
+        // The field path names the container's own list, as upstream's (spec.initContainers{…}, spec.ephemeralContainers{…}).
+        const list = container && { app: 'containers', init: 'initContainers', ephemeral: 'ephemeralContainers' }[containerKind(pod, container.name) ?? 'app'];
+        void this.events.record(eventTarget({ ...pod, kind: 'Pod', apiVersion: 'v1' }, container ? `spec.${list}{${container.name}}` : undefined), type, reason, message);
       },
       backoff: opts.backoff, dns: opts.dns, log: this.log,
       services: () => this.services.list(),

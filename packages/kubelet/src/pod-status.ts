@@ -19,10 +19,20 @@ export interface StatusInput {
 type ContainerStatus = NonNullable<PodStatus['containerStatuses']>[number];
 type State = NonNullable<ContainerStatus['state']>;
 
+/** Which of the pod's lists names a container: app (spec.containers), init or ephemeral; undefined for none. */
+export type ContainerKind = 'app' | 'init' | 'ephemeral';
+
+export function containerKind(pod: Pod, name: string): ContainerKind | undefined {
+  if ((pod.spec?.containers ?? []).some((c) => c.name === name)) return 'app';
+  if ((pod.spec?.initContainers ?? []).some((c) => c.name === name)) return 'init';
+  if ((pod.spec?.ephemeralContainers ?? []).some((c) => c.name === name)) return 'ephemeral';
+  return undefined;
+}
+
 /** The instances of one container name, newest (highest restart count, then newest creation) first. */
-export function instancesOf(containers: RuntimeContainer[], name: string, init: boolean): RuntimeContainer[] {
+export function instancesOf(containers: RuntimeContainer[], name: string, init: boolean, ephemeral = false): RuntimeContainer[] {
   return containers
-    .filter((c) => !c.sandbox && c.name === name && c.init === init)
+    .filter((c) => !c.sandbox && c.name === name && c.init === init && !!c.ephemeral === ephemeral)
     .sort((a, b) => b.restartCount - a.restartCount || b.createdAt.localeCompare(a.createdAt));
 }
 
@@ -42,8 +52,9 @@ const LOST: State = {
 } as State;
 
 /** The status last reported for a container, from the pod object. */
-function reportedStatus(pod: Pod, name: string, init: boolean): ContainerStatus | undefined {
-  return (init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses)?.find((s) => s.name === name);
+function reportedStatus(pod: Pod, name: string, init: boolean, ephemeral = false): ContainerStatus | undefined {
+  const list = ephemeral ? pod.status?.ephemeralContainerStatuses : init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses;
+  return list?.find((s) => s.name === name);
 }
 
 /**
@@ -58,12 +69,14 @@ export function restartCountWithoutInstances(pod: Pod, name: string, init: boole
   return reported.state?.terminated?.reason === LOST.terminated!.reason ? reported.restartCount : 0;
 }
 
-function containerStatus(spec: Container, all: RuntimeContainer[], init: boolean, input: StatusInput): ContainerStatus {
-  const [latest, previous] = instancesOf(all, spec.name, init);
+function containerStatus(spec: Container, all: RuntimeContainer[], init: boolean, input: StatusInput, ephemeral = false): ContainerStatus {
+  const [latest, previous] = instancesOf(all, spec.name, init, ephemeral);
   const waiting = input.waiting.get(spec.name);
-  const reported = reportedStatus(input.pod, spec.name, init);
+  const reported = reportedStatus(input.pod, spec.name, init, ephemeral);
   // Reported as running with an instance the runtime no longer has (removed behind the kubelet's back).
   const lost = !!reported?.state?.running && !!reported.containerID && !all.some((c) => `docker://${c.id}` === reported.containerID);
+  // An ephemeral container that ran and whose instance is gone is not run again: its last report stands.
+  if (ephemeral && !latest && reported?.containerID && !lost) return reported;
   let state: State;
   let lastState: State = {};
   if (!latest && (lost || reported?.state?.terminated?.reason === LOST.terminated!.reason)) {
@@ -93,12 +106,13 @@ function containerStatus(spec: Container, all: RuntimeContainer[], init: boolean
     name: spec.name,
     state,
     lastState,
-    ready: running && !init && input.ready(spec.name),
+    // Ephemeral containers are never ready and report no `started` (no probes), as upstream's.
+    ready: running && !init && !ephemeral && input.ready(spec.name),
     restartCount: latest?.restartCount ?? 0,
     image: spec.image ?? '',
     imageID: latest?.imageID ? `docker://${latest.imageID}` : '',
     ...(latest ? { containerID: `docker://${latest.id}` } : {}),
-    started: running,
+    ...(ephemeral ? {} : { started: running }),
   } as ContainerStatus;
 }
 
@@ -139,6 +153,8 @@ export function computePodStatus(input: StatusInput): PodStatus {
     if (!initDone && s.state?.waiting?.reason === 'ContainerCreating') s.state.waiting.reason = 'PodInitializing';
     return s;
   });
+  // Ephemeral containers count for neither the phase nor readiness (upstream's getPhase ignores them).
+  const ephemeralStatuses = (pod.spec?.ephemeralContainers ?? []).map((c) => containerStatus(c as Container, containers, false, input, true));
   const phase = phaseOf(pod, initStatuses, appStatuses);
   const allReady = appStatuses.length > 0 && appStatuses.every((s) => s.ready);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
@@ -175,5 +191,6 @@ export function computePodStatus(input: StatusInput): PodStatus {
     startTime: old.startTime ?? rfc3339(now),
     ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: appStatuses,
+    ...(ephemeralStatuses.length ? { ephemeralContainerStatuses: ephemeralStatuses } : {}),
   } as PodStatus;
 }

@@ -231,4 +231,64 @@ describe('PodSyncer DNS, /etc/hosts and service links', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('runs each ephemeral container once, in the target\'s PID namespace, outside the phase and readiness', async () => {
+    const pod = newPod({});
+    const { runtime, sync, events, clock } = setup(pod);
+    await sync();
+    pod.spec!.ephemeralContainers = [
+      { name: 'debugger-a', image: 'k8ts/busybox:latest', targetContainerName: 'app', stdin: true, tty: true },
+      { name: 'debugger-b', image: 'k8ts/busybox:latest', command: ['true'] },
+    ];
+    runtime.calls = [];
+    events.length = 0;
+    let { status } = await sync();
+    expect(runtime.calls).toEqual(['create debugger-a#0', 'create debugger-b#0']);
+    const app = runtime.containers.find((c) => c.name === 'app')!;
+    const [a, b] = runtime.containerConfigs.slice(-2);
+    expect(a).toMatchObject({ ephemeral: true, pidTarget: app.id, tty: true, stdin: true });
+    expect(b.ephemeral).toBe(true);
+    expect(b.pidTarget).toBeUndefined();
+    expect(events).toEqual(expect.arrayContaining(['Normal Created: Created container debugger-a', 'Normal Started: Started container debugger-b']));
+    expect(status.ephemeralContainerStatuses!.map((s) => [s.name, !!s.state!.running, s.ready, s.restartCount])).toEqual([['debugger-a', true, false, 0], ['debugger-b', true, false, 0]]);
+    expect(status.ephemeralContainerStatuses![0]).not.toHaveProperty('started');
+    runtime.exit('debugger-b', 3);
+    runtime.exit('debugger-a', 0);
+    clock.advance(60_000);
+    runtime.calls = [];
+    status = (await sync()).status;
+    expect(runtime.calls).toEqual([]); // never restarted, whatever the exit
+    expect(status.ephemeralContainerStatuses!.map((s) => [s.name, s.state!.terminated?.exitCode])).toEqual([['debugger-a', 0], ['debugger-b', 3]]);
+    expect(status.phase).toBe('Running');
+    expect(status.conditions!.find((c) => c.type === 'Ready')!.status).toBe('True');
+    expect(status.containerStatuses!.map((s) => s.name)).toEqual(['app']);
+    // Its instance removed behind the kubelet's back: reported terminated (unknown), not run again.
+    runtime.containers = runtime.containers.filter((c) => c.name !== 'debugger-b');
+    status = (await sync()).status;
+    expect(runtime.calls).toEqual([]);
+    expect(status.ephemeralContainerStatuses![1].state!.terminated).toMatchObject({ exitCode: 3 });
+  });
+
+  it('waits for a target container that is not running', async () => {
+    const pod = newPod({ containers: [{ name: 'app', image: 'k8ts/busybox:latest' }] });
+    const { runtime, sync } = setup(pod);
+    await sync();
+    runtime.exit('app', 1);
+    pod.spec!.restartPolicy = 'Never';
+    pod.spec!.ephemeralContainers = [{ name: 'd', image: 'k8ts/busybox:latest', targetContainerName: 'app' }];
+    runtime.calls = [];
+    const r = await sync();
+    expect(runtime.calls).toEqual([]);
+    expect(r.status.ephemeralContainerStatuses![0].state).toEqual({ waiting: { reason: 'ContainerCreating' } });
+  });
+
+  it('puts a hostNetwork, hostPID, hostIPC pod in the host\'s namespaces, with the node\'s address', async () => {
+    const pod = newPod({ hostNetwork: true, hostPID: true, hostIPC: true });
+    const { runtime, sync } = setup(pod);
+    const { status } = await sync();
+    expect(runtime.sandboxConfigs[0]).toMatchObject({ hostNetwork: true, hostPID: true, hostIPC: true });
+    expect(runtime.containerConfigs[0]).toMatchObject({ hostPID: true, hostIPC: true });
+    expect(status.podIP).toBe('127.0.1.1');
+    expect(status.podIPs).toEqual([{ ip: '127.0.1.1' }]);
+  });
 });

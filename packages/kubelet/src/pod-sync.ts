@@ -101,7 +101,8 @@ export class PodSyncer {
     const sandbox = await this.ensureSandbox(pod, containers);
     if (sandbox.changed) this.lossReported.delete(uid);
     if (sandbox.changed) containers = await this.deps.runtime.listContainers(uid);
-    let acted = false;
+    // Ephemeral containers first, as upstream: one can debug a pod whose init containers fail.
+    let acted = await this.syncEphemeral(pod, containers, sandbox.id, waiting, later);
     const initDone = await this.syncInit(pod, containers, sandbox.id, waiting, later);
     if (initDone.acted) acted = true;
     if (initDone.done) {
@@ -111,7 +112,7 @@ export class PodSyncer {
     }
     if (acted) containers = await this.deps.runtime.listContainers(uid);
     await this.removeOldInstances(pod, containers);
-    const running = containers.filter((c) => !c.sandbox && c.state === 'running' && !c.init);
+    const running = containers.filter((c) => !c.sandbox && c.state === 'running' && !c.init && !c.ephemeral);
     this.deps.probes.sync(pod, running.map((c) => ({ name: c.name, containerId: c.id, startedAt: c.startedAt })));
     return { status: this.status(pod, containers, waiting), requeueAfterMs };
   }
@@ -133,7 +134,8 @@ export class PodSyncer {
     const sandboxes = containers.filter((c) => c.sandbox).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     const live = sandboxes.find((c) => c.state === 'running');
     if (live) {
-      if (live.ip) this.podIPs.set(uid, live.ip);
+      if (pod.spec?.hostNetwork) this.podIPs.set(uid, this.deps.hostIP);
+      else if (live.ip) this.podIPs.set(uid, live.ip);
       return { id: live.id, changed: false };
     }
     if (sandboxes.length) this.log.info({ pod: uid }, 'pod sandbox is not running; recreating the pod');
@@ -144,6 +146,7 @@ export class PodSyncer {
       pod: podRef(pod),
       hostname: podHostnameAndDomain(pod, this.deps.dns?.clusterDomain ?? '').hostname,
       network: this.deps.network,
+      ...(spec.hostNetwork ? { hostNetwork: true } : {}), ...(spec.hostPID ? { hostPID: true } : {}), ...(spec.hostIPC ? { hostIPC: true } : {}),
       ports: (spec.containers ?? []).flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({
         containerPort: p.containerPort, hostPort: p.hostPort!, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP', ...(p.hostIP ? { hostIP: p.hostIP } : {}),
       }))),
@@ -151,8 +154,40 @@ export class PodSyncer {
       ...(this.deps.dns ? { dns: podDnsConfig(pod, this.deps.dns) } : {}),
       labels: baseLabels(pod, 'POD', this.deps.nodeName),
     });
-    this.podIPs.set(uid, ip);
+    // A hostNetwork pod's address is its node's (upstream reports the node IP as the pod IP).
+    this.podIPs.set(uid, spec.hostNetwork ? this.deps.hostIP : ip);
     return { id, changed: true };
+  }
+
+  /**
+   * Starts each ephemeral container once (upstream's SyncPod, step 5): never restarted, whatever its exit, and not
+   * again once it has run (reported with a container id) even if its instance was removed. With targetContainerName
+   * it joins that container's PID namespace, so it waits for the target to run; otherwise the pod's (the sandbox's
+   * with shareProcessNamespace).
+   */
+  private async syncEphemeral(pod: Pod, containers: RuntimeContainer[], sandboxId: string, waiting: Map<string, Waiting>,
+    later: (ms: number) => void): Promise<boolean> {
+    let acted = false;
+    for (const spec of pod.spec?.ephemeralContainers ?? []) {
+      const [latest] = instancesOf(containers, spec.name, false, true);
+      if (latest && latest.state !== 'created') continue;
+      if (pod.status?.ephemeralContainerStatuses?.some((s) => s.name === spec.name && s.containerID)) continue;
+      if (latest) await this.deps.runtime.removeContainer(latest.id);
+      let pidTarget: string | undefined;
+      if (spec.targetContainerName) {
+        const targetInit = !(pod.spec?.containers ?? []).some((c) => c.name === spec.targetContainerName);
+        const [target] = instancesOf(containers, spec.targetContainerName, targetInit);
+        if (target?.state !== 'running') {
+          waiting.set(spec.name, { reason: 'ContainerCreating' });
+          later(1_000);
+          continue;
+        }
+        pidTarget = target.id;
+      } else if (pod.spec?.shareProcessNamespace) pidTarget = sandboxId;
+      const container = spec as Container;
+      if (await this.startContainer(pod, container, false, 0, containerHash(container), sandboxId, waiting, later, { ephemeral: true, pidTarget })) acted = true;
+    }
+    return acted;
   }
 
   /** Runs init containers one at a time, in order. `done` once all have succeeded. */
@@ -206,7 +241,7 @@ export class PodSyncer {
   }
 
   private async startContainer(pod: Pod, spec: Container, init: boolean, restartCount: number, hash: string, sandboxId: string,
-    waiting: Map<string, Waiting>, later: (ms: number) => void): Promise<boolean> {
+    waiting: Map<string, Waiting>, later: (ms: number) => void, extra: { ephemeral?: boolean; pidTarget?: string } = {}): Promise<boolean> {
     const uid = pod.metadata!.uid!;
     const image = spec.image ?? '';
     const pullKey = `${uid}/${spec.name}/pull`;
@@ -257,12 +292,14 @@ export class PodSyncer {
     const expand = (list?: string[]) => list?.map((a) => expandVars(a, vars));
     const id = await this.deps.runtime.createContainer(sandboxId, {
       pod: podRef(pod), name: spec.name, init, restartCount, hash, image,
+      ...(extra.ephemeral ? { ephemeral: true } : {}), ...(extra.pidTarget ? { pidTarget: extra.pidTarget } : {}),
       ...(spec.command ? { command: expand(spec.command) } : {}), ...(spec.args ? { args: expand(spec.args) } : {}),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
       env, mounts: [...this.deps.volumes.mounts(pod, spec), ...await this.podFileMounts(pod)],
       ...(limits.cpu !== undefined ? { cpuLimit: cpuMillis(String(limits.cpu)) / 1000 } : {}),
       ...(limits.memory !== undefined ? { memoryLimit: quantityValue(String(limits.memory)) } : {}),
       tty: spec.tty ?? false, stdin: spec.stdin ?? false, stdinOnce: spec.stdinOnce ?? false,
+      ...(pod.spec?.hostPID ? { hostPID: true } : {}), ...(pod.spec?.hostIPC ? { hostIPC: true } : {}),
       labels: { ...baseLabels(pod, spec.name, this.deps.nodeName) },
     });
     this.deps.event(pod, 'Normal', 'Created', `Created container ${spec.name}`, spec);
@@ -322,7 +359,8 @@ export class PodSyncer {
 
   private async stopAll(pod: Pod | undefined, running: RuntimeContainer[], graceSeconds: number): Promise<void> {
     await Promise.all(running.map(async (c) => {
-      const spec = pod?.spec?.containers?.find((s) => s.name === c.name) ?? pod?.spec?.initContainers?.find((s) => s.name === c.name);
+      const spec = pod?.spec?.containers?.find((s) => s.name === c.name) ?? pod?.spec?.initContainers?.find((s) => s.name === c.name)
+        ?? pod?.spec?.ephemeralContainers?.find((s) => s.name === c.name) as Container | undefined;
       const deadline = this.clock.now() + graceSeconds * 1000;
       if (pod && spec) this.deps.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, spec);
       const preStop = spec?.lifecycle?.preStop;

@@ -12,7 +12,7 @@ export const LABELS = {
   cluster: 'io.k8ts.cluster',
   /** 'podsandbox' for the infra (pause) container, 'container' for app and init containers. */
   type: 'io.kubernetes.docker.type',
-  /** 'init' for init containers, 'app' otherwise (k8ts addition, to rebuild status after a restart). */
+  /** 'init', 'ephemeral' or 'app' (k8ts addition, to rebuild status after a restart). */
   kind: 'io.k8ts.container.kind',
   /** The pod's terminationGracePeriodSeconds and the container's spec hash, to detect spec changes. */
   hash: 'io.kubernetes.container.hash',
@@ -29,6 +29,8 @@ export interface RuntimeContainer {
   pod: PodRef;
   sandbox: boolean;
   init: boolean;
+  /** An ephemeral container (spec.ephemeralContainers): run once, never restarted. */
+  ephemeral?: boolean;
   restartCount: number;
   hash: string;
   image: string;
@@ -54,6 +56,13 @@ export interface ContainerConfig {
   pod: PodRef;
   name: string;
   init: boolean;
+  /** An ephemeral container: labelled as one, and with `pidTarget` in that container's process namespace. */
+  ephemeral?: boolean;
+  /** The id of the container whose PID namespace this one joins (an ephemeral container's targetContainerName). */
+  pidTarget?: string;
+  /** The pod's hostPID and hostIPC: the host's process and IPC namespaces instead of the pod's. */
+  hostPID?: boolean;
+  hostIPC?: boolean;
   restartCount: number;
   hash: string;
   image: string;
@@ -78,6 +87,10 @@ export interface SandboxConfig {
   hostname: string;
   /** Docker network the sandbox joins (`--pod-network`). */
   network: string;
+  /** The pod's hostNetwork, hostPID and hostIPC: the host's namespaces instead of new ones (and its hostname). */
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
   /** hostPort publications: containerPort → hostPort (on hostIP when set). */
   ports: { containerPort: number; hostPort: number; protocol: 'TCP' | 'UDP'; hostIP?: string }[];
   dns?: { servers: string[]; searches: string[]; options: string[] };

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ApiError, errors, type Logger, type Pod } from '@k8ts/api';
-import { instancesOf } from './pod-status.js';
+import { containerKind, instancesOf } from './pod-status.js';
 import type { ContainerRuntime, StreamingRuntime } from './runtime.js';
 import { serveStreaming } from './streaming/server.js';
 
@@ -43,11 +43,9 @@ export function buildKubeletServer(deps: KubeletServerDeps): FastifyInstance {
     const q = req.query as Record<string, string | undefined>;
     const pod = deps.pod(`${namespace}/${name}`);
     if (!pod) throw errors.notFound('pods', '', name);
-    const init = !(pod.spec?.containers ?? []).some((c) => c.name === container);
-    if (init && !(pod.spec?.initContainers ?? []).some((c) => c.name === container)) {
-      throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
-    }
-    const instances = instancesOf(await deps.runtime.listContainers(pod.metadata!.uid!), container, init);
+    const kind = containerKind(pod, container);
+    if (!kind) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+    const instances = instancesOf(await deps.runtime.listContainers(pod.metadata!.uid!), container, kind === 'init', kind === 'ephemeral');
     const previous = q.previous === 'true';
     const target = previous ? instances[1] : instances[0];
     if (!target) {

@@ -33,7 +33,7 @@ export class FakeRuntime implements ContainerRuntime {
   async createContainer(_sb: string, cfg: ContainerConfig) {
     const id = `c${++this.seq}`;
     this.containerConfigs.push(structuredClone(cfg));
-    this.containers.push(this.make(id, cfg.name, cfg.pod, { init: cfg.init, restartCount: cfg.restartCount, hash: cfg.hash, state: 'created', labels: { ...cfg.labels } }));
+    this.containers.push(this.make(id, cfg.name, cfg.pod, { init: cfg.init, ...(cfg.ephemeral ? { ephemeral: true } : {}), restartCount: cfg.restartCount, hash: cfg.hash, state: 'created', labels: { ...cfg.labels } }));
     this.calls.push(`create ${cfg.name}#${cfg.restartCount}`);
     return id;
   }

@@ -75,8 +75,8 @@ export function conversionFor(def: ResourceDef): VersionConversion {
 }
 
 /** Kind-specific validation plus ObjectMeta's, as the generic store runs it; `old` is given on update. */
-export function validateObject(strategy: Strategy, obj: KubeObject, old?: KubeObject): FieldError[] {
-  return [...validateObjectMeta(obj, strategy.def.namespaced, strategy.nameCheck), ...strategy.validate(obj, old)];
+export function validateObject(strategy: Strategy, obj: KubeObject, old?: KubeObject, subresource?: string): FieldError[] {
+  return [...validateObjectMeta(obj, strategy.def.namespaced, strategy.nameCheck), ...strategy.validate(obj, old, subresource)];
 }
 
 const ofKind = (group: string, kind: string): Strategy | undefined => STRATEGIES.find((s) => s.def.group === group && s.def.kind === kind);
@@ -87,9 +87,9 @@ export function applyDefaults(group: string, kind: string, obj: KubeObject): voi
 }
 
 /** Validates an object of a kind by group and kind, as the store does on create (old undefined) and update. */
-export function validate(group: string, kind: string, obj: KubeObject, old?: KubeObject): FieldError[] {
+export function validate(group: string, kind: string, obj: KubeObject, old?: KubeObject, subresource?: string): FieldError[] {
   const strategy = ofKind(group, kind);
-  return strategy ? validateObject(strategy, obj, old) : [];
+  return strategy ? validateObject(strategy, obj, old, subresource) : [];
 }
 
 /** The Table printer of a resource by group and plural; NAME and AGE for resources not served (e.g. custom ones). */

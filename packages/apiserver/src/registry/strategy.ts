@@ -35,8 +35,11 @@ export interface Strategy {
   initialStatus(obj: KubeObject): unknown;
   /** Keeps what a main-resource update may not change (PrepareForUpdate): status, by default, when /status exists. */
   prepareForUpdate(next: KubeObject, old: KubeObject): void;
-  /** Kind-specific validation (ObjectMeta is the store's); `old` is given on update. */
-  validate(obj: KubeObject, old?: KubeObject): FieldError[];
+  /**
+   * Kind-specific validation (ObjectMeta is the store's); `old` is given on update, `subresource` when the update came
+   * through one (`status`, `ephemeralcontainers`), whose own update rules then apply.
+   */
+  validate(obj: KubeObject, old?: KubeObject, subresource?: string): FieldError[];
   /** Field-selector fields beyond metadata.name and metadata.namespace (upstream's GetAttrs). */
   fields(obj: KubeObject): Record<string, string>;
   /** The Table columns and cells `kubectl get` shows. */

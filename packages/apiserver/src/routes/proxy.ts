@@ -11,19 +11,23 @@ import type { ApiContext, Query } from './context.js';
  * pods and nodes the kubelets' /stats/summary answers are matched with.
  */
 
+/** Whether any of the pod's containers, init containers or ephemeral containers has the name (upstream's podHasContainerWithName). */
+function hasContainer(pod: any, container: string): boolean {
+  return ['containers', 'initContainers', 'ephemeralContainers'].some((list) => (pod.spec?.[list] ?? []).some((c: { name: string }) => c.name === container));
+}
+
 const store = (ctx: ApiContext, resource: 'pods' | 'nodes') => ctx.stores.get(findResource('', 'v1', resource)!)!;
 
 /** pods/{name}/log: finds the pod's node and streams the kubelet's /containerLogs answer through. */
 export async function proxyLog(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, namespace: string, name: string, query: Query): Promise<unknown> {
   const pod = await store(ctx, 'pods').get(namespace, name) as any;
   const names: string[] = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name);
-  const initNames: string[] = (pod.spec?.initContainers ?? []).map((c: { name: string }) => c.name);
   let container = query.container;
   if (!container) {
     if (names.length !== 1) throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
     container = names[0];
   }
-  if (!names.includes(container) && !initNames.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+  if (!hasContainer(pod, container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
   const { ip, port } = await kubeletAddress(ctx, pod, name);
   const params = new URLSearchParams();
   for (const k of ['follow', 'timestamps', 'previous']) if (query[k] !== undefined) params.set(k, String(boolParam(query[k])));
@@ -128,7 +132,7 @@ export async function proxyStream(ctx: ApiContext, req: FastifyRequest, reply: F
           + (initNames.length ? ` or one of the init containers: [${initNames.join(' ')}]` : ''));
       }
       container = names[0];
-    } else if (!names.includes(container) && !initNames.includes(container)) {
+    } else if (!hasContainer(pod, container)) {
       throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
     }
     if (sub === 'exec' && !params.getAll('command').length) throw errors.badRequest('you must specify at least one command for the container');

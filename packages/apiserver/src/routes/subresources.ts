@@ -18,7 +18,7 @@ function checkFieldManagerForApply(fieldManager: string | undefined): void {
 }
 
 /**
- * `/status`, `/scale`, `pods/binding`, `pods/eviction`, `pods/log`, `pods/scheduling` and the pods' connect
+ * `/status`, `/scale`, `pods/binding`, `pods/ephemeralcontainers`, `pods/eviction`, `pods/log`, `pods/scheduling` and the pods' connect
  * subresources (exec, attach, portforward) of the resources that declare them.
  */
 export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, t: Target, name: string,
@@ -41,6 +41,19 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
       const force = checkForce(query.force, type === 'apply');
       if (type === 'apply') checkFieldManagerForApply(query.fieldManager);
       return send((await store.patch(t.namespace, name, type, body() ?? {}, { dryRun, manager, force, subresource: 'status' })).object);
+    }
+    // The Pod in and out; only spec.ephemeralContainers is taken (upstream's EphemeralContainersREST).
+    case 'ephemeralcontainers GET': return send(await store.get(t.namespace, name));
+    case 'ephemeralcontainers PUT': {
+      const obj = store.checkBody(body(), t.namespace);
+      if (obj.metadata?.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+      return send(await store.update(t.namespace, name, obj, { dryRun, manager, subresource: 'ephemeralcontainers' }));
+    }
+    case 'ephemeralcontainers PATCH': {
+      const type = patchType(req.headers['content-type']);
+      const force = checkForce(query.force, type === 'apply');
+      if (type === 'apply') checkFieldManagerForApply(query.fieldManager);
+      return send((await store.patch(t.namespace, name, type, body() ?? {}, { dryRun, manager, force, subresource: 'ephemeralcontainers' })).object);
     }
     case 'scale GET': return reply.send(toScale(store, await store.get(t.namespace, name)));
     case 'scale PUT': return reply.send(await updateScale(store, t.namespace, name, { method: 'PUT', body: body() }, dryRun, manager));

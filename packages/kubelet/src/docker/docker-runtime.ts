@@ -128,17 +128,20 @@ export class DockerRuntime implements ContainerRuntime {
     const ports = config.ports.map((p) => ({ ...p, key: `${p.containerPort}/${p.protocol.toLowerCase()}` }));
     const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};
     for (const p of ports) (bindings[p.key] ??= []).push({ ...(p.hostIP ? { HostIp: p.hostIP } : {}), HostPort: String(p.hostPort) });
+    // A hostNetwork pod is in the host's network and UTS namespaces (its hostname is the host's), as dockershim put it.
+    const host = config.hostNetwork ?? false;
     const body: ContainerCreateBody = {
       Image: this.pauseImage,
-      Hostname: config.hostname,
+      ...(host ? {} : { Hostname: config.hostname }),
       Labels: podLabels(config.pod, this.ownLabels(), config.labels, { [LABELS.containerName]: 'POD', [LABELS.type]: 'podsandbox', [LABELS.restartCount]: '0' }),
-      ExposedPorts: Object.fromEntries(ports.map((p) => [p.key, {}])),
+      ...(host ? {} : { ExposedPorts: Object.fromEntries(ports.map((p) => [p.key, {}])) }),
       HostConfig: {
-        NetworkMode: config.network,
+        NetworkMode: host ? 'host' : config.network,
+        ...(host ? { UTSMode: 'host' } : { PortBindings: bindings }),
         // App containers join this IPC namespace, which Docker allows only from a shareable one.
-        IpcMode: 'shareable',
-        PortBindings: bindings,
-        ...(config.dns ? { Dns: config.dns.servers, DnsSearch: config.dns.searches, DnsOptions: config.dns.options } : {}),
+        IpcMode: config.hostIPC ? 'host' : 'shareable',
+        ...(config.hostPID ? { PidMode: 'host' } : {}),
+        ...(config.dns && !host ? { Dns: config.dns.servers, DnsSearch: config.dns.searches, DnsOptions: config.dns.options } : {}),
         RestartPolicy: { Name: 'no' },
       },
     };
@@ -167,7 +170,7 @@ export class DockerRuntime implements ContainerRuntime {
       Env: config.env.map((e) => `${e.name}=${e.value}`),
       ...(config.workingDir ? { WorkingDir: config.workingDir } : {}),
       Labels: podLabels(pod, this.ownLabels(), config.labels, {
-        [LABELS.containerName]: config.name, [LABELS.type]: 'container', [LABELS.kind]: config.init ? 'init' : 'app',
+        [LABELS.containerName]: config.name, [LABELS.type]: 'container', [LABELS.kind]: config.init ? 'init' : config.ephemeral ? 'ephemeral' : 'app',
         [LABELS.restartCount]: String(config.restartCount), [LABELS.hash]: config.hash,
       }),
       Tty: config.tty ?? false,
@@ -177,7 +180,10 @@ export class DockerRuntime implements ContainerRuntime {
       StdinOnce: (config.stdin && config.stdinOnce) ?? false,
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
-        IpcMode: `container:${sandboxId}`,
+        // A host-IPC sandbox is not shareable: its containers take the host's IPC namespace themselves.
+        IpcMode: config.hostIPC ? 'host' : `container:${sandboxId}`,
+        // An ephemeral container with a target sees its processes (upstream's NamespaceMode_TARGET); hostPID the host's.
+        ...(config.pidTarget ? { PidMode: `container:${config.pidTarget}` } : config.hostPID ? { PidMode: 'host' } : {}),
         Binds: config.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
         ...(config.cpuLimit ? { NanoCpus: Math.round(config.cpuLimit * 1e9) } : {}),
         ...(config.memoryLimit ? { Memory: Math.round(config.memoryLimit) } : {}),
@@ -316,6 +322,7 @@ export function toRuntimeContainer(c: ContainerInspect): RuntimeContainer {
     pod: { uid: labels[LABELS.podUid] ?? '', name: labels[LABELS.podName] ?? '', namespace: labels[LABELS.podNamespace] ?? '' },
     sandbox,
     init: labels[LABELS.kind] === 'init',
+    ...(labels[LABELS.kind] === 'ephemeral' ? { ephemeral: true } : {}),
     restartCount: Number.isFinite(restartCount) ? restartCount : 0,
     hash: labels[LABELS.hash] ?? '',
     image: c.Config.Image,

@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, errors, silentLogger, type Logger, type Pod } from '@k8ts/api';
-import { instancesOf } from '../pod-status.js';
+import { containerKind, instancesOf } from '../pod-status.js';
 import type { ContainerRuntime, StreamOptions, StreamingRuntime } from '../runtime.js';
 import { PORTFORWARD_PROTOCOL, PORTFORWARD_WEBSOCKET_PROTOCOL, servePortForward } from './portforward.js';
 import { runRemoteCommand, spdyStreams, SPDY_PROTOCOLS, WEBSOCKET_PROTOCOLS, websocketStreams, type ClientStreams } from './remotecommand.js';
@@ -108,9 +108,10 @@ export function serveStreaming(server: Server, deps: StreamingServerDeps): () =>
   async function runningContainer(pod: Pod, container: string, kind: string): Promise<string> {
     const notFound = () => new StreamingError(kind === 'attach' ? `container ${container} not found in pod ${pod.metadata!.name}_${pod.metadata!.namespace}`
       : `container not found (${JSON.stringify(container)})`);
-    const init = !(pod.spec?.containers ?? []).some((c) => c.name === container);
-    if (init && !(pod.spec?.initContainers ?? []).some((c) => c.name === container)) throw notFound();
-    const latest = instancesOf(await deps.runtime.listContainers(pod.metadata!.uid!), container, init)[0];
+    // Ephemeral containers too: `kubectl debug -it` attaches to its new one.
+    const listed = containerKind(pod, container);
+    if (!listed) throw notFound();
+    const latest = instancesOf(await deps.runtime.listContainers(pod.metadata!.uid!), container, listed === 'init', listed === 'ephemeral')[0];
     if (!latest || latest.state !== 'running') throw notFound();
     return latest.id;
   }

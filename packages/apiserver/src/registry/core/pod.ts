@@ -1,13 +1,22 @@
 import type { Pod } from '@k8ts/api';
 import { asField, defineStrategy } from '../strategy.js';
 import { child, each, fill, fillZero } from '../shared/defaults.js';
-import { defaultPodSpec, validatePodSpec, validatePodSpecUpdate } from '../shared/pod.js';
+import { defaultPodSpec, validateEphemeralContainersUpdate, validatePodSpec, validatePodSpecUpdate } from '../shared/pod.js';
 import { age, column, NAME, AGE, nameOf, since, type Container, type Printer } from '../shared/printing.js';
-import { isObj, type Errors, type Obj } from '../shared/validation.js';
+import { forbidden, isObj, type Errors, type Obj } from '../shared/validation.js';
 
-function validatePod(pod: Obj, old?: Obj): Errors {
+/**
+ * ValidatePod, ValidatePodUpdate and (through pods/ephemeralcontainers) ValidatePodEphemeralContainersUpdate: a pod
+ * is created without ephemeral containers; they are added only through the subresource, which changes nothing else.
+ */
+function validatePod(pod: Obj, old?: Obj, subresource?: string): Errors {
   const errs = validatePodSpec(pod.spec, 'spec');
-  if (old) errs.push(...validatePodSpecUpdate(pod.spec, old.spec));
+  if (!old) {
+    if (Array.isArray(pod.spec?.ephemeralContainers) && pod.spec.ephemeralContainers.length) {
+      errs.push(forbidden('spec.ephemeralContainers', 'cannot be set on create'));
+    }
+  } else if (subresource === 'ephemeralcontainers') errs.push(...validateEphemeralContainersUpdate(pod, old));
+  else errs.push(...validatePodSpecUpdate(pod.spec, old.spec));
   return errs;
 }
 

@@ -58,6 +58,88 @@ function validateContainers(list: unknown, path: string, names: Set<string>, req
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 
+/**
+ * The fields of an EphemeralContainer that may be set (upstream's allowedEphemeralContainerFields, by JSON name):
+ * ephemeral containers must not be relied upon for the pod's own service, so no ports, probes, lifecycle, resources
+ * or restart policy.
+ */
+const EPHEMERAL_ALLOWED = new Set([
+  'name', 'image', 'command', 'args', 'workingDir', 'envFrom', 'env', 'volumeMounts', 'volumeDevices',
+  'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty',
+  'targetContainerName',
+]);
+const EPHEMERAL_FORBIDDEN = 'cannot be set for an Ephemeral Container';
+
+/** Whether a container field is at its Go zero value (resources is a struct; the others are pointers or slices). */
+function zeroField(key: string, v: unknown): boolean {
+  if (!isSet(v)) return true;
+  if (key === 'resources') return isObj(v) && Object.values(v).every((x) => !isSet(x));
+  return false;
+}
+
+/**
+ * validateEphemeralContainers: the common container rules, a name unique across every container of the pod,
+ * targetContainerName naming a container or init container, only the allowed fields, no volume subPaths.
+ */
+function validateEphemeralContainers(spec: Obj, path: string, names: Set<string>): Errors {
+  const errs: Errors = [];
+  const others = new Set([...asList(spec.containers), ...asList(spec.initContainers)].map((c) => c.name).filter(Boolean));
+  asList(spec.ephemeralContainers).forEach((c, i) => {
+    const p = `${path}[${i}]`;
+    if (!c.name) errs.push(required(`${p}.name`));
+    else errs.push(...invalidEach(`${p}.name`, c.name, isDNS1123Label(String(c.name))));
+    if (c.name && names.has(c.name)) errs.push(duplicate(`${p}.name`, c.name));
+    else names.add(c.name);
+    if (!c.image) errs.push(required(`${p}.image`));
+    if (c.imagePullPolicy && !['Always', 'IfNotPresent', 'Never'].includes(c.imagePullPolicy)) {
+      errs.push(notSupported(`${p}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']));
+    }
+    if (c.terminationMessagePolicy && !['File', 'FallbackToLogsOnError'].includes(c.terminationMessagePolicy)) {
+      errs.push(notSupported(`${p}.terminationMessagePolicy`, c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']));
+    }
+    if (c.targetContainerName && !others.has(c.targetContainerName)) {
+      errs.push({ field: `${p}.targetContainerName`, type: 'FieldValueNotFound', message: '', value: c.targetContainerName });
+    }
+    for (const [key, value] of Object.entries(c)) {
+      if (!EPHEMERAL_ALLOWED.has(key) && !zeroField(key, value)) errs.push(forbidden(`${p}.${key}`, EPHEMERAL_FORBIDDEN));
+    }
+    asList(c.volumeMounts).forEach((m, j) => {
+      for (const sub of ['subPath', 'subPathExpr']) if (m[sub]) errs.push(forbidden(`${p}.volumeMounts[${j}].${sub}`, EPHEMERAL_FORBIDDEN));
+    });
+  });
+  return errs;
+}
+
+/** The annotation of a static pod's mirror (upstream's core.MirrorPodAnnotationKey). */
+const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+
+/**
+ * ValidatePodEphemeralContainersUpdate's own part (the new pod's spec is validated as on create): static pods take
+ * none; existing ephemeral containers may be neither removed nor changed, each compared by name as patches need not
+ * keep their order.
+ */
+export function validateEphemeralContainersUpdate(pod: Obj, old: Obj): Errors {
+  if (isObj(old.metadata?.annotations) && MIRROR_POD_ANNOTATION in old.metadata.annotations) {
+    return [forbidden('', 'static pods do not support ephemeral containers')];
+  }
+  const errs: Errors = [];
+  const path = 'spec.ephemeralContainers';
+  const byName = new Map(asList(pod.spec?.ephemeralContainers).map((c) => [c.name, c]));
+  for (const was of asList(old.spec?.ephemeralContainers)) {
+    const now = byName.get(was.name);
+    if (!now) errs.push(forbidden(path, `existing ephemeral containers ${JSON.stringify(was.name)} may not be removed\n`));
+    else if (!sameJSON(was, now)) errs.push(forbidden(path, `existing ephemeral containers ${JSON.stringify(was.name)} may not be changed\n${containerDiff(was, now)}`));
+  }
+  return errs;
+}
+
+/** What changed in an ephemeral container, field by field (upstream prints a cmp.Diff of the two). */
+function containerDiff(was: Obj, now: Obj): string {
+  const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])].sort();
+  return keys.filter((k) => !sameJSON(was[k], now[k]))
+    .map((k) => `  ${k}:\n-   ${JSON.stringify(was[k]) ?? '<unset>'}\n+   ${JSON.stringify(now[k]) ?? '<unset>'}`).join('\n');
+}
+
 /** ValidatePodSpec's main rules. Job templates check restartPolicy themselves (`jobTemplate`). */
 export function validatePodSpec(specIn: unknown, path: string, opts: { jobTemplate?: boolean } = {}): Errors {
   const spec = asObj(specIn);
@@ -74,6 +156,7 @@ export function validatePodSpec(specIn: unknown, path: string, opts: { jobTempla
   const names = new Set<string>();
   errs.push(...validateContainers(spec.containers, `${path}.containers`, names, true));
   errs.push(...validateContainers(spec.initContainers, `${path}.initContainers`, names, false));
+  errs.push(...validateEphemeralContainers(spec, `${path}.ephemeralContainers`, names));
   if (!opts.jobTemplate) {
     if (!spec.restartPolicy) errs.push(required(`${path}.restartPolicy`));
     else if (!RESTART_POLICIES.includes(spec.restartPolicy)) errs.push(notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
@@ -94,6 +177,8 @@ export function validatePodTemplate(templateIn: unknown, path: string, opts: { j
     ...validateLabels(meta.labels, `${path}.labels`),
     ...validateAnnotations(meta.annotations, `${path}.annotations`),
     ...validatePodSpec(template.spec, `${path}.spec`, opts),
+    // As upstream's ValidatePodTemplateSpec: ephemeral containers are added to running pods only.
+    ...(asList(asObj(template.spec).ephemeralContainers).length ? [forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template')] : []),
   ];
 }
 
