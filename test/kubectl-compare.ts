@@ -111,6 +111,8 @@ export function kubectlPair(server: string, namespace?: string): KubectlPair {
 export function normalise(text: string): string {
   return text.split('\n')
     .filter((l) => !/^[IWEF]\d{4} \d\d:\d\d:\d\d/.test(l))
-    .map((l) => l.replace(/\s+/g, ' ').trimEnd().replace(/(^| )(\d+d)?(\d+h)?(\d+m)?(\d+s)?(?= |$)/g, (m, sp: string, ...parts: string[]) => (parts.slice(0, 4).some(Boolean) ? `${sp}AGE` : m)))
+    .map((l) => l.replace(/\s+/g, ' ').trimEnd().replace(/(^| )(\d+d)?(\d+h)?(\d+m)?(\d+s)?(?= |$)/g, (m, sp: string, ...parts: string[]) => (parts.slice(0, 4).some(Boolean) ? `${sp}AGE` : m))
+      // Events' `(x2 over 3s)`: the two runs can straddle a second.
+      .replace(/ over (\d+[dhms])+\)/g, ' over AGE)'))
     .join('\n');
 }
