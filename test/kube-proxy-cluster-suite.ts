@@ -104,12 +104,15 @@ export function kubeProxyClusterSuite(mode: 'userspace' | 'iptables', skipWhy?: 
     const pods = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}')).trim().split(/\s+/).sort();
     expect(pods).toHaveLength(3);
 
-    // The proxy converges within its min sync period: wait until every pod has answered once.
-    await eventually(async () => {
-      const seen = new Set<string>();
-      for (let i = 0; i < 12; i++) seen.add(await get('127.0.0.1', nodePort));
-      return pods.every((p) => seen.has(p));
-    }, 'all three pods behind 127.0.0.1:<nodePort>', 30_000);
+    // Each proxy converges within its min sync period (in userspace mode every node has its own): wait until every
+    // pod has answered once through each address.
+    for (const host of ['127.0.0.1', '127.0.1.1', '127.0.1.2']) {
+      await eventually(async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 12; i++) seen.add(await get(host, nodePort));
+        return pods.every((p) => seen.has(p));
+      }, `all three pods behind ${host}:<nodePort>`, 30_000);
+    }
 
     for (const [host, n] of [['127.0.0.1', 300], ['127.0.1.1', 300], ['127.0.1.2', 300]] as const) {
       const counts: Record<string, number> = {};
