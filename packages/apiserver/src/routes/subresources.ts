@@ -29,31 +29,21 @@ export async function serveSubresource(ctx: ApiContext, req: FastifyRequest, rep
   const send = (obj: KubeObject, code = 200) => respond(req, reply, t.def, obj, code, query);
   switch (`${sub.name} ${req.method}`) {
     case 'status GET': return send(await store.get(t.namespace, name));
-    case 'status PUT': {
+    // pods/ephemeralcontainers: the Pod in and out; only spec.ephemeralContainers is taken (upstream's
+    // EphemeralContainersREST, in the store's subresource rules).
+    case 'ephemeralcontainers GET': return send(await store.get(t.namespace, name));
+    case 'status PUT': case 'ephemeralcontainers PUT': {
       const obj = store.checkBody(body(), t.namespace);
       if (obj.metadata?.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
-      return send(await store.update(t.namespace, name, obj, { dryRun, manager, subresource: 'status' }));
+      return send(await store.update(t.namespace, name, obj, { dryRun, manager, subresource: sub.name as 'status' | 'ephemeralcontainers' }));
     }
-    case 'status PATCH': {
+    case 'status PATCH': case 'ephemeralcontainers PATCH': {
       const type = patchType(req.headers['content-type']);
       // A custom resource's status takes no strategic merge (415 as upstream).
       if (type === 'strategic' && CUSTOM_INFO.has(t.def)) throw CUSTOM_SMP_REFUSED();
       const force = checkForce(query.force, type === 'apply');
       if (type === 'apply') checkFieldManagerForApply(query.fieldManager);
-      return send((await store.patch(t.namespace, name, type, body() ?? {}, { dryRun, manager, force, subresource: 'status' })).object);
-    }
-    // The Pod in and out; only spec.ephemeralContainers is taken (upstream's EphemeralContainersREST).
-    case 'ephemeralcontainers GET': return send(await store.get(t.namespace, name));
-    case 'ephemeralcontainers PUT': {
-      const obj = store.checkBody(body(), t.namespace);
-      if (obj.metadata?.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
-      return send(await store.update(t.namespace, name, obj, { dryRun, manager, subresource: 'ephemeralcontainers' }));
-    }
-    case 'ephemeralcontainers PATCH': {
-      const type = patchType(req.headers['content-type']);
-      const force = checkForce(query.force, type === 'apply');
-      if (type === 'apply') checkFieldManagerForApply(query.fieldManager);
-      return send((await store.patch(t.namespace, name, type, body() ?? {}, { dryRun, manager, force, subresource: 'ephemeralcontainers' })).object);
+      return send((await store.patch(t.namespace, name, type, body() ?? {}, { dryRun, manager, force, subresource: sub.name as 'status' | 'ephemeralcontainers' })).object);
     }
     case 'scale GET': return reply.send(toScale(store, await store.get(t.namespace, name)));
     case 'scale PUT': return reply.send(await updateScale(store, t.namespace, name, { method: 'PUT', body: body() }, dryRun, manager));

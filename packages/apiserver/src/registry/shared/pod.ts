@@ -30,12 +30,9 @@ function validateContainerPorts(ports: unknown, path: string): Errors {
   return errs;
 }
 
-function validateContainers(list: unknown, path: string, names: Set<string>, requireOne: boolean): Errors {
-  const containers = asList(list);
-  if (requireOne && !containers.length) return [required(path)];
+/** The rules every kind of container shares: a DNS label name unique in the pod, an image, the enum fields. */
+function validateContainerCommon(c: Obj, p: string, names: Set<string>): Errors {
   const errs: Errors = [];
-  containers.forEach((c, i) => {
-    const p = `${path}[${i}]`;
     if (!c.name) errs.push(required(`${p}.name`));
     else errs.push(...invalidEach(`${p}.name`, c.name, isDNS1123Label(String(c.name))));
     if (c.name && names.has(c.name)) errs.push(duplicate(`${p}.name`, c.name));
@@ -47,6 +44,16 @@ function validateContainers(list: unknown, path: string, names: Set<string>, req
     if (c.terminationMessagePolicy && !['File', 'FallbackToLogsOnError'].includes(c.terminationMessagePolicy)) {
       errs.push(notSupported(`${p}.terminationMessagePolicy`, c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']));
     }
+  return errs;
+}
+
+function validateContainers(list: unknown, path: string, names: Set<string>, requireOne: boolean): Errors {
+  const containers = asList(list);
+  if (requireOne && !containers.length) return [required(path)];
+  const errs: Errors = [];
+  containers.forEach((c, i) => {
+    const p = `${path}[${i}]`;
+    errs.push(...validateContainerCommon(c, p, names));
     errs.push(...validateContainerPorts(c.ports, `${p}.ports`));
     for (const probe of ['livenessProbe', 'startupProbe']) {
       const threshold = c[probe]?.successThreshold;
@@ -86,17 +93,7 @@ function validateEphemeralContainers(spec: Obj, path: string, names: Set<string>
   const others = new Set([...asList(spec.containers), ...asList(spec.initContainers)].map((c) => c.name).filter(Boolean));
   asList(spec.ephemeralContainers).forEach((c, i) => {
     const p = `${path}[${i}]`;
-    if (!c.name) errs.push(required(`${p}.name`));
-    else errs.push(...invalidEach(`${p}.name`, c.name, isDNS1123Label(String(c.name))));
-    if (c.name && names.has(c.name)) errs.push(duplicate(`${p}.name`, c.name));
-    else names.add(c.name);
-    if (!c.image) errs.push(required(`${p}.image`));
-    if (c.imagePullPolicy && !['Always', 'IfNotPresent', 'Never'].includes(c.imagePullPolicy)) {
-      errs.push(notSupported(`${p}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']));
-    }
-    if (c.terminationMessagePolicy && !['File', 'FallbackToLogsOnError'].includes(c.terminationMessagePolicy)) {
-      errs.push(notSupported(`${p}.terminationMessagePolicy`, c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']));
-    }
+    errs.push(...validateContainerCommon(c, p, names));
     if (c.targetContainerName && !others.has(c.targetContainerName)) {
       errs.push({ field: `${p}.targetContainerName`, type: 'FieldValueNotFound', message: '', value: c.targetContainerName });
     }
