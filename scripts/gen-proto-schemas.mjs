@@ -40,7 +40,9 @@ const ROOTS = [
   'k8s.io.api.rbac.v1.Role', 'k8s.io.api.rbac.v1.ClusterRole', 'k8s.io.api.rbac.v1.RoleBinding', 'k8s.io.api.rbac.v1.ClusterRoleBinding',
   'k8s.io.api.networking.v1.Ingress', 'k8s.io.api.networking.v1.IngressClass',
   'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v1.Scale', 'k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler',
-  'k8s.io.api.authentication.v1.TokenRequest',
+  'k8s.io.api.authentication.v1.TokenRequest', 'k8s.io.api.authentication.v1.TokenReview', 'k8s.io.api.authentication.v1.SelfSubjectReview',
+  'k8s.io.api.authorization.v1.SubjectAccessReview', 'k8s.io.api.authorization.v1.SelfSubjectAccessReview',
+  'k8s.io.api.authorization.v1.LocalSubjectAccessReview', 'k8s.io.api.authorization.v1.SelfSubjectRulesReview',
   'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions',
   'k8s.io.api.core.v1.Node', 'k8s.io.api.core.v1.Endpoints', 'k8s.io.api.core.v1.Event', 'k8s.io.api.core.v1.ReplicationController',
   'k8s.io.api.core.v1.PodTemplate', 'k8s.io.api.core.v1.PersistentVolume', 'k8s.io.api.core.v1.PersistentVolumeClaim',
@@ -61,7 +63,9 @@ ROOTS.forEach((r) => visit('.' + r));
 /** Scalars whose zero value JSON keeps (Go pointers, fields without omitempty), as <group>.<version>.<Message>.<field>. */
 const KEEP = new Set(`
 storage.v1.StorageClass.provisioner storage.v1.StorageClass.reclaimPolicy storage.v1.StorageClass.allowVolumeExpansion storage.v1.StorageClass.volumeBindingMode
-rbac.v1.Role.rules rbac.v1.ClusterRole.rules rbac.v1.PolicyRule.verbs authentication.v1.TokenRequestSpec.audiences core.v1.NodeSelector.nodeSelectorTerms
+authorization.v1.SubjectAccessReviewStatus.allowed authorization.v1.SubjectRulesReviewStatus.resourceRules
+authorization.v1.SubjectRulesReviewStatus.nonResourceRules authorization.v1.SubjectRulesReviewStatus.incomplete authorization.v1.ResourceRule.verbs
+authorization.v1.NonResourceRule.verbs rbac.v1.Role.rules rbac.v1.ClusterRole.rules rbac.v1.PolicyRule.verbs authentication.v1.TokenRequestSpec.audiences core.v1.NodeSelector.nodeSelectorTerms
 core.v1.PodSpec.terminationGracePeriodSeconds core.v1.PodSpec.activeDeadlineSeconds core.v1.PodSpec.automountServiceAccountToken core.v1.PodSpec.shareProcessNamespace
 core.v1.PodSpec.priority core.v1.PodSpec.enableServiceLinks core.v1.PodSpec.preemptionPolicy core.v1.PodSpec.setHostnameAsFQDN
 core.v1.PodSpec.hostUsers core.v1.PodSpec.runtimeClassName core.v1.ContainerPort.containerPort core.v1.ServicePort.port

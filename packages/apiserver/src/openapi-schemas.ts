@@ -80,6 +80,9 @@ const SPECIAL: Record<string, Schema> = {
   },
   '.k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1': { type: 'object' },
   '.k8s.io.apimachinery.pkg.runtime.RawExtension': { type: 'object' },
+  // A user's extra values: a list of strings in JSON (Go's []string), not a message of items.
+  '.k8s.io.api.authentication.v1.ExtraValue': { type: 'array', items: { type: 'string' } },
+  '.k8s.io.api.authorization.v1.ExtraValue': { type: 'array', items: { type: 'string' } },
 };
 
 const SCALARS: Record<string, Schema> = {

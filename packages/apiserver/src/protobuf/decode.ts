@@ -33,6 +33,7 @@ const PACKAGES: Record<string, string> = {
   'autoscaling/v1': 'k8s.io.api.autoscaling.v1',
   'autoscaling/v2': 'k8s.io.api.autoscaling.v2',
   'authentication.k8s.io/v1': 'k8s.io.api.authentication.v1',
+  'authorization.k8s.io/v1': 'k8s.io.api.authorization.v1',
   'coordination.k8s.io/v1': 'k8s.io.api.coordination.v1',
   'discovery.k8s.io/v1': 'k8s.io.api.discovery.v1',
   'storage.k8s.io/v1': 'k8s.io.api.storage.v1',
@@ -174,6 +175,9 @@ function special(t: protobuf.Type, m: Msg): unknown {
       return own(m, 'string') ? m.string : '0';
     case '.k8s.io.apimachinery.pkg.util.intstr.IntOrString':
       return num(m.type) === 1 ? (own(m, 'strVal') ? m.strVal : '') : num(m.intVal);
+    // A user's extra values (authentication's and authorization's ExtraValue): a plain list of strings in JSON.
+    case '.k8s.io.api.authentication.v1.ExtraValue': case '.k8s.io.api.authorization.v1.ExtraValue':
+      return own(m, 'items') ? m.items : null;
     case `.${META}.FieldsV1`: {
       if (!own(m, 'Raw')) return {};
       try {
