@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, randomUUID, sign, createHash, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, createHash, type KeyObject } from 'node:crypto';
 import { errors, type KubeObject } from '@k8ts/api';
 import type { ResourceStore } from '../rest-store.js';
 import { rfc3339 } from '../registry/strategy.js';
@@ -14,8 +14,8 @@ interface TokenRequestBody {
 
 /**
  * The signer of service-account tokens: RS256 JWTs with upstream's claims. The key is the PEM file given, or one
- * made when the first token is asked for (its tokens then end with the process; nothing here checks them: k8ts has
- * no authentication).
+ * made when the first token is asked for (its tokens then end with the process). Tokens are checked only where a
+ * request asks who it is or asks for a review (TokenReview, SelfSubjectReview): k8ts refuses no request.
  */
 export class TokenSigner {
   private key?: KeyObject;
@@ -30,6 +30,29 @@ export class TokenSigner {
       this.kid = createHash('sha256').update(der).digest('base64url');
     }
     return this.key;
+  }
+
+  /**
+   * The claims of a token this signer made, as upstream's JWT authenticator reads it: undefined when it is not a
+   * compact JWT of this issuer (not ours to judge), `{ error }` when its signature does not verify.
+   */
+  verify(token: string): { claims: Record<string, unknown> } | { error: string } | undefined {
+    const parts = token.split('.');
+    if (token.trimStart().startsWith('{') || parts.length !== 3) return undefined;
+    let header: { alg?: unknown; kid?: unknown };
+    let claims: Record<string, unknown>;
+    try {
+      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as typeof header;
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+    if (typeof claims !== 'object' || claims === null || claims.iss !== SERVICE_ACCOUNT_ISSUER) return undefined;
+    const key = this.signingKey();
+    if (typeof header.kid === 'string' && header.kid && header.kid !== this.kid) return { error: 'invalid signature, no keys found' };
+    if (header.alg !== 'RS256') return { error: 'go-jose/go-jose: unexpected signature algorithm' };
+    const ok = verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), createPublicKey(key), Buffer.from(parts[2], 'base64url'));
+    return ok ? { claims } : { error: 'go-jose/go-jose: error in cryptographic primitive' };
   }
 
   sign(claims: Record<string, unknown>): string {
