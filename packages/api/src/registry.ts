@@ -32,6 +32,11 @@ export interface ResourceDef {
    * core/v1 Events (upstream's cohabitating resources: one etcd prefix, `/registry/events`).
    */
   storageGroup?: string;
+  /**
+   * A create-only kind the apiserver answers without storing anything (the access and token reviews, upstream's
+   * non-storage REST): POST only, no etcd prefix, no watch cache; clients that walk stored kinds skip it.
+   */
+  virtual?: boolean;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -40,7 +45,7 @@ const STATUS = (group: string, version: string, kind: string): SubresourceDef =>
 const SCALE: SubresourceDef = { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
 
 function def(group: string, version: string, kind: string, resource: string, namespaced: boolean,
-  opts: { shortNames?: string[]; categories?: string[]; verbs?: string[]; subresources?: SubresourceDef[]; storageVersion?: string; storageGroup?: string } = {}): ResourceDef {
+  opts: { shortNames?: string[]; categories?: string[]; verbs?: string[]; subresources?: SubresourceDef[]; storageVersion?: string; storageGroup?: string; virtual?: boolean } = {}): ResourceDef {
   return {
     group, version, kind, resource, namespaced,
     singular: kind.toLowerCase(),
@@ -51,6 +56,7 @@ function def(group: string, version: string, kind: string, resource: string, nam
     subresources: opts.subresources ?? [],
     ...(opts.storageVersion ? { storageVersion: opts.storageVersion } : {}),
     ...(opts.storageGroup !== undefined ? { storageGroup: opts.storageGroup } : {}),
+    ...(opts.virtual ? { virtual: true } : {}),
   };
 }
 
@@ -114,6 +120,13 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('apps', 'v1', 'ControllerRevision', 'controllerrevisions', true),
   // Core Events in the API upstream's recorders write (after apps, as upstream's group order has it).
   def('events.k8s.io', 'v1', 'Event', 'events', true, { shortNames: ['ev'], storageVersion: 'v1', storageGroup: '' }),
+  // The reviews: answered at once from the request, nothing stored (upstream's group order: after events.k8s.io).
+  def('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, { verbs: ['create'], virtual: true }),
+  def('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, { verbs: ['create'], virtual: true }),
+  def('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true, { verbs: ['create'], virtual: true }),
+  def('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, { verbs: ['create'], virtual: true }),
+  def('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, { verbs: ['create'], virtual: true }),
+  def('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', false, { verbs: ['create'], virtual: true }),
   def('batch', 'v1', 'Job', 'jobs', true, { categories: ['all'], subresources: [STATUS('batch', 'v1', 'Job')] }),
   def('batch', 'v1', 'CronJob', 'cronjobs', true, { shortNames: ['cj'], categories: ['all'], subresources: [STATUS('batch', 'v1', 'CronJob')] }),
   def('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
@@ -143,7 +156,7 @@ export const RESOURCES: readonly ResourceDef[] = [
 
 /** The rows of the versions objects are stored in: every kind once (the rows clients walk to see every object). */
 export function storedResources(all: readonly ResourceDef[] = RESOURCES): ResourceDef[] {
-  return all.filter((r) => r.storageVersion === undefined);
+  return all.filter((r) => r.storageVersion === undefined && !r.virtual);
 }
 
 /** `v1` or `apps/v1`. */

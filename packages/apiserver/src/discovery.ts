@@ -85,7 +85,8 @@ export function apiResourceList(group: string, version: string, custom: readonly
       name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs,
       ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
       ...(r.categories.length ? { categories: r.categories } : {}),
-      storageVersionHash: storageVersionHash(r),
+      // Only stored kinds have one (upstream: the REST storages that implement StorageVersioner).
+      ...(r.virtual ? {} : { storageVersionHash: storageVersionHash(r) }),
     });
     for (const s of r.subresources) {
       resources.push({

@@ -113,7 +113,8 @@ function addPaths(paths: Record<string, unknown>, r: ResourceDef, body: Record<s
     responses: { 200: { description: 'OK' } },
   });
   paths[collectionPath(r)] = { post: op('post') };
-  paths[`${collectionPath(r)}/{name}`] = { put: op('put'), patch: op('patch') };
+  // A create-only kind (the reviews) has no object path.
+  if (r.verbs.includes('update')) paths[`${collectionPath(r)}/{name}`] = { put: op('put'), patch: op('patch') };
 }
 
 /** Upstream's definition name of a custom kind: the group reversed, the version, the kind (`com.example.stable.v1.CronTab`). */

@@ -292,6 +292,36 @@ S('AggregationRule', { clusterRoleSelectors: ['@LabelSelector'] });
 S('RoleBinding', { ...typeMeta, metadata: '@ObjectMeta', subjects: ['@Subject'], roleRef: '@RoleRef' });
 S('ClusterRoleBinding', { ...typeMeta, metadata: '@ObjectMeta', subjects: ['@Subject'], roleRef: '@RoleRef' });
 
+// authentication.k8s.io/v1 and authorization.k8s.io/v1: the reviews
+const extra: Ty = { m: ['s'] };
+S('UserInfo', { username: 's', uid: 's', groups: ['s'], extra });
+S('SelfSubjectReview', { ...typeMeta, metadata: '@ObjectMeta', status: '@SelfSubjectReviewStatus' });
+S('SelfSubjectReviewStatus', { userInfo: '@UserInfo' });
+S('TokenReview', { ...typeMeta, metadata: '@ObjectMeta', spec: '@TokenReviewSpec', status: '@TokenReviewStatus' });
+S('TokenReviewSpec', { token: 's', audiences: ['s'] });
+S('TokenReviewStatus', { authenticated: 'b', user: '@UserInfo', audiences: ['s'], error: 's' });
+S('FieldSelectorRequirement', { key: 's', operator: 's', values: ['s'] });
+S('FieldSelectorAttributes', { rawSelector: 's', requirements: ['@FieldSelectorRequirement'] });
+S('LabelSelectorAttributes', { rawSelector: 's', requirements: ['@LabelSelectorRequirement'] });
+S('ResourceAttributes', {
+  namespace: 's', verb: 's', group: 's', version: 's', resource: 's', subresource: 's', name: 's',
+  fieldSelector: '@FieldSelectorAttributes', labelSelector: '@LabelSelectorAttributes',
+});
+S('NonResourceAttributes', { path: 's', verb: 's' });
+S('SubjectAccessReviewSpec', {
+  resourceAttributes: '@ResourceAttributes', nonResourceAttributes: '@NonResourceAttributes', user: 's', groups: ['s'], extra, uid: 's',
+});
+S('SelfSubjectAccessReviewSpec', { resourceAttributes: '@ResourceAttributes', nonResourceAttributes: '@NonResourceAttributes' });
+S('SubjectAccessReviewStatus', { allowed: 'b', denied: 'b', reason: 's', evaluationError: 's' });
+S('SubjectAccessReview', { ...typeMeta, metadata: '@ObjectMeta', spec: '@SubjectAccessReviewSpec', status: '@SubjectAccessReviewStatus' });
+S('LocalSubjectAccessReview', { ...typeMeta, metadata: '@ObjectMeta', spec: '@SubjectAccessReviewSpec', status: '@SubjectAccessReviewStatus' });
+S('SelfSubjectAccessReview', { ...typeMeta, metadata: '@ObjectMeta', spec: '@SelfSubjectAccessReviewSpec', status: '@SubjectAccessReviewStatus' });
+S('SelfSubjectRulesReviewSpec', { namespace: 's' });
+S('ResourceRule', { verbs: ['s'], apiGroups: ['s'], resources: ['s'], resourceNames: ['s'] });
+S('NonResourceRule', { verbs: ['s'], nonResourceURLs: ['s'] });
+S('SubjectRulesReviewStatus', { resourceRules: ['@ResourceRule'], nonResourceRules: ['@NonResourceRule'], incomplete: 'b', evaluationError: 's' });
+S('SelfSubjectRulesReview', { ...typeMeta, metadata: '@ObjectMeta', spec: '@SelfSubjectRulesReviewSpec', status: '@SubjectRulesReviewStatus' });
+
 // apiextensions.k8s.io/v1 (the schemas themselves, JSONSchemaProps, are checked by the CRD's validation)
 // A custom object (unstructured.Unstructured upstream): only its metadata has Go types.
 S('Unstructured', { ...typeMeta, metadata: '@ObjectMeta' }, 'unstructured', 'CustomResource');

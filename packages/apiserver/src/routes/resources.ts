@@ -4,6 +4,7 @@ import { boolParam } from '../http.js';
 import { handleMetrics, METRICS_GROUP, METRICS_VERSION } from '../metrics.js';
 import { notFound, type ApiContext, type Query, type Target } from './context.js';
 import { serveCrud } from './crud.js';
+import { serveReview } from './reviews.js';
 import { groupDiscovery } from './discovery.js';
 import { metricsContext } from './proxy.js';
 import { serveWatch } from './watch.js';
@@ -30,6 +31,7 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: ApiContext, ma
     if (inflight >= maxInflight) throw errors.tooManyRequests('Too many requests, please try again later.');
     inflight++;
     try {
+      if (target.def.virtual) return await serveReview(ctx, req, reply, target, query);
       return await serveCrud(ctx, req, reply, target, query);
     } finally {
       inflight--;
