@@ -163,6 +163,14 @@ describe.skipIf(!hasKubectl)('access and token reviews', () => {
     expect({ code: noNs.status, message: noNs.body.message }).toEqual({ code: 400, message: 'no namespace on request' });
     const wrongType = await post(`${AUTHZ}/selfsubjectaccessreviews`, { spec: { resourceAttributes: { verb: 5 } } });
     expect(wrongType.status).toBe(400);
+    // Field validation as for any create: kubectl create -f sends fieldValidation=Strict; Warn says so and drops the field.
+    const file = kubectl.file('ssar.yaml', 'apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  bogus: 1\n  resourceAttributes: {verb: get, resource: pods}\n');
+    const strict = await run('create', '-f', file, '-o', 'json');
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('SelfSubjectAccessReview in version "v1" cannot be handled as a SelfSubjectAccessReview: strict decoding error: unknown field "spec.bogus"');
+    const warn = await call(api.url, 'POST', `${AUTHZ}/selfsubjectaccessreviews?fieldValidation=Warn`, { spec: { bogus: 1, resourceAttributes: { verb: 'get' } } });
+    expect(warn.headers.get('warning')).toBe('299 - "unknown field \\"spec.bogus\\""');
+    expect(warn.body.spec).toEqual({ resourceAttributes: { verb: 'get' } });
   });
 
   it('create only: GET, LIST, watch and DELETE are 405; kubectl get says the server does not allow it', async () => {

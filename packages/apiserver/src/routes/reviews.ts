@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { apiVersionOf, errors, findResource, type KubeObject } from '@k8ts/api';
 import { isDryRun } from '../dry-run.js';
-import { decodeBody, unrecognized } from '../http.js';
+import { fieldProblems, fieldValidationParam, jsonKeys, unknownFields, warningHeaders } from '../field-validation.js';
+import { decodeBody, isJsonBody, unrecognized } from '../http.js';
 import { createReview } from '../rest/reviews.js';
 import { checkTypes } from '../type-check.js';
 import { authenticateToken, type ObjectLookup } from '../rest/token-review.js';
@@ -59,6 +60,15 @@ export async function serveReview(ctx: ApiContext, req: FastifyRequest, reply: F
   // The Go types' decode check, before validation (a wrong JSON type is a 400, as upstream's decoder says).
   const typeErrors = checkTypes(t.def, obj);
   if (typeErrors.length) throw errors.badRequest(`${kind} in version "${t.def.version}" cannot be handled as a ${kind}: ${typeErrors[0].message}`);
+  // Field validation as for any create: unknown fields dropped, refused with Strict, reported with Warn.
+  const directive = fieldValidationParam(query.fieldValidation, 'CreateOptions');
+  const unknown = unknownFields(t.def, obj, true);
+  const keys = isJsonBody(req.headers['content-type']) ? jsonKeys((req.body as Buffer).toString('utf8')) : [];
+  const problems = directive === 'Ignore' ? [] : fieldProblems({ directive, keys, patch: false, jsonPatch: false, warnings: [] }, unknown);
+  if (problems.length && directive === 'Strict') {
+    throw errors.badRequest(`${kind} in version "${t.def.version}" cannot be handled as a ${kind}: strict decoding error: ${problems.join(', ')}`);
+  }
+  if (problems.length) reply.header('Warning', warningHeaders(problems));
   if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata))) throw errors.badRequest('metadata must be an object');
   obj.kind = kind;
   obj.apiVersion = want;
