@@ -127,6 +127,8 @@ describe('k8ts-kubectl exec, cp and port-forward against a kubelet running host 
     const r = await same(() => ['exec', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
     expect(r).toEqual({ stdout: 'out\n', stderr: 'err\ncommand terminated with exit code 3\n', code: 3 });
     expect((await same(() => ['exec', '-i', 'web', '--', 'wc', '-c'], 'x'.repeat(100_000))).stdout.trim()).toBe('100000');
+    // Acting as another user: the upgrade carries the Impersonate-* headers, which the apiserver accepts.
+    expect(await same(() => ['exec', '--as', 'jane', '--as-group', 'dev', 'web', '--', 'echo', 'hi'])).toEqual({ stdout: 'hi\n', stderr: '', code: 0 });
   });
 
   it('cp: both ways, the bytes equal', async () => {

@@ -35,11 +35,12 @@ function addGlobalFlags(program: Command): void {
   opt('--request-timeout <duration>', 'The length of time to wait before giving up on a single server request. Non-zero values should contain a corresponding time unit (e.g. 1s, 2m, 3h). A value of zero means don\'t timeout requests.', '0');
   opt('-v, --v <level>', 'number for the log level verbosity', '0');
   opt('--cache-dir <dir>', 'Default cache directory');
+  opt('--as <user>', 'Username to impersonate for the operation. User could be a regular user or a service account in a namespace.');
+  program.addOption(new Option('--as-group <group>', 'Group to impersonate for the operation, this flag can be repeated to specify multiple groups.')
+    .argParser((v: string, prev: string[]) => [...prev, v]).default([]));
+  opt('--as-uid <uid>', 'UID to impersonate for the operation.');
   // Flags kubectl has that we parse and ignore: `kubectl options` lists them, saying so.
   const ignored = ' (k8ts-kubectl: accepted and ignored)';
-  opt('--as <user>', `Username to impersonate for the operation. User could be a regular user or a service account in a namespace.${ignored}`);
-  opt('--as-group <group>', `Group to impersonate for the operation, this flag can be repeated to specify multiple groups.${ignored}`);
-  opt('--as-uid <uid>', `UID to impersonate for the operation.${ignored}`);
   opt('--username <name>', `Username for basic authentication to the API server${ignored}`);
   opt('--password <password>', `Password for basic authentication to the API server${ignored}`);
   opt('--profile <name>', `Name of profile to capture. One of (none|cpu|heap|goroutine|threadcreate|block|mutex)${ignored}`, 'none');

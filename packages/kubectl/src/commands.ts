@@ -35,6 +35,7 @@ export const COMMANDS: CommandEntry[] = [
   { group: 'Troubleshooting and Debugging Commands', name: 'exec', file: 'exec', summary: 'Execute a command in a container' },
   { group: 'Troubleshooting and Debugging Commands', name: 'port-forward', file: 'port-forward', summary: 'Forward one or more local ports to a pod' },
   { group: 'Troubleshooting and Debugging Commands', name: 'cp', file: 'cp', summary: 'Copy files and directories to and from containers' },
+  { group: 'Troubleshooting and Debugging Commands', name: 'auth', file: 'auth', summary: 'Inspect authorization' },
   { group: 'Troubleshooting and Debugging Commands', name: 'events', file: 'events', summary: 'List events' },
   { group: 'Advanced Commands', name: 'diff', file: 'diff', summary: 'Diff the live version against a would-be applied version' },
   { group: 'Advanced Commands', name: 'apply', file: 'apply', summary: 'Apply a configuration to a resource by file name or stdin' },

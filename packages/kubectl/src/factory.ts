@@ -7,7 +7,7 @@ import { CliError } from './errors.js';
 import { loadKubeconfig, resolveClientConfig, type ClientConfig, type ConnectionOverrides, type KubeConfig } from './kubeconfig.js';
 import type { RESTMapper } from './rest-mapper.js';
 
-/** kubectl's global flags (genericclioptions.ConfigFlags plus klog's `-v`), as commander parses them. */
+/** kubectl's global flags (genericclioptions.ConfigFlags plus klog's `-v`), as commander parses them (`--as-group` as `asGroup`). */
 export interface GlobalFlags extends ConnectionOverrides {
   kubeconfig?: string;
   requestTimeout?: string;
@@ -80,6 +80,7 @@ export class Factory {
       server: this.flags.server, token: this.flags.token, certificateAuthority: this.flags.certificateAuthority,
       clientCertificate: this.flags.clientCertificate, clientKey: this.flags.clientKey,
       insecureSkipTlsVerify: this.flags.insecureSkipTlsVerify, tlsServerName: this.flags.tlsServerName,
+      as: this.flags.as, asGroup: this.flags.asGroup, asUid: this.flags.asUid,
     });
     return this.resolved;
   }
@@ -114,8 +115,9 @@ export class Factory {
       const cfg = this.clientConfig();
       const tls = cfg.ca || cfg.cert || cfg.key || cfg.insecureSkipVerify
         ? { ca: cfg.ca, cert: cfg.cert, key: cfg.key, insecureSkipVerify: cfg.insecureSkipVerify } : undefined;
-      const [{ ApiClient }, { nodeHttpTransport }] = await Promise.all([import('@k8ts/api/client'), import('./http-transport.js')]);
-      const transport = await nodeHttpTransport(cfg.server, tls);
+      const [{ ApiClient }, { nodeHttpTransport }, { impersonationHeaders }] = await Promise.all([
+        import('@k8ts/api/client'), import('./http-transport.js'), import('./impersonation.js')]);
+      const transport = await nodeHttpTransport(cfg.server, tls, impersonationHeaders(cfg.impersonate));
       return new ApiClient({
         server: cfg.server, token: cfg.token, tls,
         transport: {

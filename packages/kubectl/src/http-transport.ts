@@ -6,9 +6,11 @@ import { extraCaCerts } from './extra-ca-certs.js';
 
 /**
  * The API client's transport over node:http(s) with keep-alive: loads in a millisecond where undici takes tens, which
- * is what a CLI run pays for on every invocation.
+ * is what a CLI run pays for on every invocation. `extraHeaders` go on every request (the Impersonate-* headers;
+ * an array is a header repeated).
  */
-export async function nodeHttpTransport(server: string, tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; insecureSkipVerify?: boolean }): Promise<HttpTransport> {
+export async function nodeHttpTransport(server: string, tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; insecureSkipVerify?: boolean },
+  extraHeaders: Record<string, string | string[]> = {}): Promise<HttpTransport> {
   const url = new URL(server);
   const secure = url.protocol === 'https:';
   const mod = secure ? await import('node:https') : await import('node:http');
@@ -19,7 +21,7 @@ export async function nodeHttpTransport(server: string, tls?: { ca?: Buffer; cer
     request: (opts) => new Promise<Dispatcher.ResponseData>((resolve, reject) => {
       const req = mod.request({
         protocol: url.protocol, hostname: url.hostname, port: url.port || (secure ? 443 : 80), method: opts.method, path: opts.path,
-        headers: { ...opts.headers, ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}) },
+        headers: { ...opts.headers, ...extraHeaders, ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}) },
         agent, signal: opts.signal,
       }, (res: IncomingMessage) => {
         const body = Object.assign(res, {

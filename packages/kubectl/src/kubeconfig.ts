@@ -27,6 +27,11 @@ export interface UserEntry {
   'client-key-data'?: string;
   username?: string;
   password?: string;
+  /** Act-as fields: the user, uid, groups and extra to impersonate on every request. */
+  as?: string;
+  'as-uid'?: string;
+  'as-groups'?: string[];
+  'as-user-extra'?: Record<string, string[]>;
   [key: string]: unknown;
 }
 
@@ -120,6 +125,18 @@ export interface ConnectionOverrides {
   clientKey?: string;
   insecureSkipTlsVerify?: boolean;
   tlsServerName?: string;
+  /** `--as`, `--as-group` (repeated), `--as-uid`: override the user's act-as fields when non-empty. */
+  as?: string;
+  asGroup?: string[];
+  asUid?: string;
+}
+
+/** Who every request acts as (client-go's rest.ImpersonationConfig): sent as the Impersonate-* headers. */
+export interface Impersonation {
+  user: string;
+  uid?: string;
+  groups: string[];
+  extra: Record<string, string[]>;
 }
 
 /** Everything needed to reach the server, resolved from the merged kubeconfig plus the flags. */
@@ -133,6 +150,8 @@ export interface ClientConfig {
   cert?: Buffer;
   key?: Buffer;
   insecureSkipVerify: boolean;
+  /** Set when a user to act as is given (flags or the kubeconfig user's `as`). */
+  impersonate?: Impersonation;
 }
 
 function material(entry: Record<string, unknown> | undefined, file: string | undefined, key: string, flag: string | undefined): Buffer | undefined {
@@ -181,6 +200,7 @@ export function resolveClientConfig(cfg: KubeConfig, o: ConnectionOverrides): Cl
   let token = o.token || (typeof userEntry?.token === 'string' ? userEntry.token : undefined);
   const tokenFile = userEntry?.tokenFile;
   if (!token && typeof tokenFile === 'string' && tokenFile) token = readMaterial(isAbsolute(tokenFile) ? tokenFile : join(dirname(user!.file), tokenFile)).toString('utf8').trim();
+  const impersonate = impersonation(userName, userEntry, o);
   return {
     server: server.replace(/\/+$/, ''),
     contextName,
@@ -190,5 +210,26 @@ export function resolveClientConfig(cfg: KubeConfig, o: ConnectionOverrides): Cl
     cert: material(userEntry, user?.file, 'client-certificate', o.clientCertificate),
     key: material(userEntry, user?.file, 'client-key', o.clientKey),
     insecureSkipVerify: insecure,
+    ...(impersonate ? { impersonate } : {}),
   };
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/**
+ * The act-as of the user entry with the flags over it (non-empty flags win, as client-go's override merge), or
+ * undefined without a user. Groups, uid or extra without a user are client-go's validation error.
+ */
+function impersonation(userName: string, entry: UserEntry | undefined, o: ConnectionOverrides): Impersonation | undefined {
+  const user = o.as || (typeof entry?.as === 'string' ? entry.as : '');
+  const uid = o.asUid || (typeof entry?.['as-uid'] === 'string' ? entry['as-uid'] : '');
+  const groups = o.asGroup?.length ? o.asGroup : strings(entry?.['as-groups']);
+  const extra: Record<string, string[]> = {};
+  const rawExtra = entry?.['as-user-extra'];
+  if (rawExtra && typeof rawExtra === 'object') for (const [k, v] of Object.entries(rawExtra)) extra[k] = strings(v);
+  if (!user) {
+    if (uid || groups.length || Object.keys(extra).length) throw new CliError(`requesting uid, groups or user-extra for ${userName} without impersonating a user`);
+    return undefined;
+  }
+  return { user, ...(uid ? { uid } : {}), groups, extra };
 }

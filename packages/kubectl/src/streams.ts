@@ -4,6 +4,7 @@ import type { ApiClient } from '@k8ts/api';
 import { CliError } from './errors.js';
 import { extraCaCerts } from './extra-ca-certs.js';
 import { KUBECTL_VERSION, PLATFORM, type Factory } from './factory.js';
+import { impersonationHeaders } from './impersonation.js';
 
 /*
  * The client side of kubectl's streaming subresources: pods/exec and pods/attach over the WebSocket channel
@@ -30,11 +31,12 @@ export interface RemoteCommandOptions {
 }
 
 /** The connection settings of the factory as options of `ws` and of node:http(s). */
-async function connectionOptions(f: Factory): Promise<{ base: URL; headers: Record<string, string>; tls: Record<string, unknown> }> {
+async function connectionOptions(f: Factory): Promise<{ base: URL; headers: Record<string, string | string[]>; tls: Record<string, unknown> }> {
   const cfg = f.clientConfig();
-  const headers: Record<string, string> = {
+  const headers: Record<string, string | string[]> = {
     'User-Agent': `kubectl/${KUBECTL_VERSION} (${PLATFORM}) kubernetes/k8ts`,
     'Kubectl-Command': f.commandPath,
+    ...impersonationHeaders(cfg.impersonate),
   };
   if (cfg.token) headers.Authorization = `Bearer ${cfg.token}`;
   const tls: Record<string, unknown> = {};

@@ -10,7 +10,7 @@ const DIRECTIVE_NAMES: Record<number, string> = { 0: 'ShellCompDirectiveDefault'
 const GLOBAL_VALUE_FLAGS = new Map<string, 'namespace' | 'kubeconfig' | 'context' | 'server' | 'cluster' | 'user' | 'token' | ''>([
   ['-n', 'namespace'], ['--namespace', 'namespace'], ['--kubeconfig', 'kubeconfig'], ['--context', 'context'], ['-s', 'server'], ['--server', 'server'],
   ['--cluster', 'cluster'], ['--user', 'user'], ['--token', 'token'], ['--cache-dir', ''], ['--request-timeout', ''], ['-v', ''], ['--v', ''],
-  ['--certificate-authority', ''], ['--client-certificate', ''], ['--client-key', ''], ['--tls-server-name', ''], ['--as', ''], ['--as-group', ''],
+  ['--certificate-authority', ''], ['--client-certificate', ''], ['--client-key', ''], ['--tls-server-name', ''], ['--as', ''], ['--as-group', ''], ['--as-uid', ''],
 ]);
 
 /** Commands whose arguments are `TYPE [NAME…]` or `TYPE/NAME`. */

@@ -21,6 +21,8 @@ describe('JsonPath (kubectl templates)', () => {
     ["{.items[0].metadata.labels['app']}", 'x'],
     ['{..name}', 'a b'],
     ['{.items[0].metadata.labels}', '{"app":"x"}'],
+    // Maps print as Go's json.Marshal does, keys sorted.
+    ['{.items[0].status}', '{"conditions":[{"status":"True","type":"Ready"}],"n":2}'],
     ['{.missing}', ''],
     ['name={.kind}', 'name=List'],
   ])('%s', (tpl, want) => {

@@ -5,12 +5,15 @@
  * at 80 columns).
  */
 
-/** Go's `json.MarshalIndent(v, "", "    ")` of a decoded JSON value. */
-export function toGoJson(value: unknown, indent = '    '): string {
-  return goJson(value, indent, '');
+/**
+ * Go's `json.MarshalIndent(v, "", "    ")` of a decoded JSON value (maps: keys sorted). `sortKeys: false` keeps the
+ * keys in the value's own order, as Go prints a typed object's struct fields (its maps then sorted by the caller).
+ */
+export function toGoJson(value: unknown, indent = '    ', sortKeys = true): string {
+  return goJson(value, indent, '', sortKeys);
 }
 
-function goJson(v: unknown, step: string, pad: string): string {
+function goJson(v: unknown, step: string, pad: string, sortKeys: boolean): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'string') return goJsonString(v);
   if (typeof v === 'number') return Number.isFinite(v) ? goNumber(v) : 'null';
@@ -18,11 +21,12 @@ function goJson(v: unknown, step: string, pad: string): string {
   const inner = pad + step;
   if (Array.isArray(v)) {
     if (!v.length) return '[]';
-    return `[\n${v.map((x) => inner + goJson(x, step, inner)).join(',\n')}\n${pad}]`;
+    return `[\n${v.map((x) => inner + goJson(x, step, inner, sortKeys)).join(',\n')}\n${pad}]`;
   }
-  const keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort(goStringLess);
+  const keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+  if (sortKeys) keys.sort(goStringLess);
   if (!keys.length) return '{}';
-  return `{\n${keys.map((k) => `${inner}${goJsonString(k)}: ${goJson((v as Record<string, unknown>)[k], step, inner)}`).join(',\n')}\n${pad}}`;
+  return `{\n${keys.map((k) => `${inner}${goJsonString(k)}: ${goJson((v as Record<string, unknown>)[k], step, inner, sortKeys)}`).join(',\n')}\n${pad}}`;
 }
 
 /** Go sorts map keys by byte order of their UTF-8 encoding. */
