@@ -62,7 +62,6 @@ export class ClientConnection {
   private upgraded = false;
   /** Bad input seen: answered with 400 once the exchanges before it are done. */
   private bad = false;
-  private ended = false;
   private closing = false;
   private advancing = false;
   private readonly onData = (d: Buffer) => this.read(d);
@@ -149,7 +148,6 @@ export class ClientConnection {
           continue;
         }
         if (this.bad) { this.core.count(400); this.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'); }
-        else if (this.ended) this.end();
         break;
       }
     } finally {
@@ -176,10 +174,10 @@ export class ClientConnection {
 
   private onEnd(): void {
     if (this.upgraded) return;
-    this.ended = true;
-    // The client sent no more: a request cut short cannot be served; otherwise answer what was asked, then close.
-    if (this.parsing || this.headStart) { this.socket.destroy(); return; }
-    this.advance();
+    // The client closed its side: what it asked is abandoned, the upstream requests too (as node:http's server
+    // without httpAllowHalfOpen, and nginx without proxy_ignore_client_abort).
+    if (this.queue.length || this.parsing || this.headStart) this.socket.destroy();
+    else this.end();
   }
 
   private onClose(): void {
