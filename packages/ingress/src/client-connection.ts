@@ -114,6 +114,8 @@ export class ClientConnection {
   private onHead(info: RequestInfo): number {
     this.headStart = 0;
     if (headBytes(info.headers, info.url) > MAX_HEADER_BYTES) throw new Error('request header too large');
+    // CONNECT is for forward proxies (nginx answers 400 too).
+    if (HTTPParser.methods[info.method] === 'CONNECT') throw new Error('CONNECT is not served');
     const ex = new Exchange(this, info);
     this.queue.push(ex);
     this.parsing = ex;
@@ -403,8 +405,14 @@ class Exchange implements UpstreamUser {
     const reused = this.up?.reused ?? false;
     this.up = undefined;
     this.upstreamBlocked = false;
-    if (this.conn.closed || this.done || this.responseDone) return;
+    if (this.conn.closed || this.done) return;
     if (this.corked) { this.corked = false; this.conn.socket.uncork(); }
+    // Failed after a complete response (bytes after it, a close): the exchange is done with it anyway.
+    if (this.responseDone) {
+      if (this.requestEnded) this.finish();
+      else { this.discard = true; this.conn.sync(); }
+      return;
+    }
     // Part of the response is with the client: all that can be done is to cut the connection.
     if (this.responseStarted) { this.conn.socket.destroy(); return; }
     const idempotent = RETRYABLE.has(this.method) && this.bodyBytes === 0;

@@ -237,11 +237,13 @@ describe('IngressProxy on the wire', () => {
     expect(garbage).toEqual({ text: 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', closed: true });
     const big = await raw(`GET / HTTP/1.1\r\nHost: web\r\nX-Big: ${'b'.repeat(20 * 1024)}\r\n\r\n`);
     expect(big).toEqual({ text: 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', closed: true });
+    const connect = await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(connect.text).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     // A good request before the bad bytes is answered first.
     const mixed = await raw('GET /ok HTTP/1.1\r\nHost: web\r\n\r\n\x01\x02 nonsense\r\n\r\n');
     expect(mixed.closed).toBe(true);
     expect(mixed.text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*GET \/ok\nHTTP\/1\.1 400 Bad Request\r\n/);
-    expect(proxy.metricsText()).toMatch(/k8ts_ingress_controller_requests\{status="400"\} 3/);
+    expect(proxy.metricsText()).toMatch(/k8ts_ingress_controller_requests\{status="400"\} 4/);
   });
 
   it('streams big downloads and uploads with backpressure instead of buffering them', async () => {
