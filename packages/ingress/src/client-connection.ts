@@ -92,8 +92,9 @@ export class ClientConnection {
     try { r = this.parser.execute(d); } catch (err) { r = err as Error; }
     if (r instanceof Error) {
       this.core.log.debug({ client: this.remoteAddress, err: r.message }, 'bad request');
+      // Bad framing inside a body already on its way upstream: that request cannot be finished, nor answered.
+      if (this.parsing) { this.socket.destroy(); return; }
       this.bad = true;
-      this.parsing = undefined;
       this.advance();
       return;
     }
