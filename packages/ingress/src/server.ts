@@ -1,7 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import type { IngressProxy } from './proxy.js';
 import type { CertificateStore } from './tls.js';
 
@@ -12,7 +10,7 @@ export interface IngressListeners {
   close(): Promise<void>;
 }
 
-function listen(server: http.Server, host: string, port: number): Promise<string> {
+function listen(server: net.Server, host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject).listen({ host, port }, () => {
       server.off('error', reject);
@@ -22,24 +20,23 @@ function listen(server: http.Server, host: string, port: number): Promise<string
 }
 
 /**
- * The HTTP and HTTPS servers on each address (port 0 picks one port for the first address and uses it for the
- * rest). HTTPS picks its certificate by SNI from the store.
+ * The HTTP and HTTPS listeners on each address (port 0 picks one port for the first address and uses it for the
+ * rest): plain TCP servers whose connections the proxy serves itself. HTTPS picks its certificate by SNI from the store.
  */
 export async function listenIngress(opts: { proxy: IngressProxy; certs: CertificateStore; addresses: string[]; httpPort: number; httpsPort: number }): Promise<IngressListeners> {
-  const servers: http.Server[] = [];
-  // Every client socket, upgraded tunnels included (closeAllConnections only knows HTTP ones), for close().
-  const sockets = new Set<Duplex>();
+  const servers: net.Server[] = [];
+  // Every accepted TCP socket (TLS ones mid-handshake too, and upgraded tunnels), for close().
+  const sockets = new Set<net.Socket>();
   const bound = { http: [] as string[], https: [] as string[] };
-  const make = (scheme: 'http' | 'https'): http.Server => {
-    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => opts.proxy.handle(req, res, scheme);
+  // Half-open allowed: a client that shuts its side after a request still gets the response (as node:http's server).
+  const make = (scheme: 'http' | 'https'): net.Server => {
     const server = scheme === 'http'
-      ? http.createServer(handler)
-      : https.createServer({ SNICallback: (name, cb) => cb(null, opts.certs.contextFor(name)), ...opts.certs.fallbackPair }, handler);
-    server.on('upgrade', (req, socket, head) => opts.proxy.upgrade(req, socket, head, scheme));
-    server.on('clientError', (_err, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'); else socket.destroy(); });
-    server.on(scheme === 'http' ? 'connection' : 'secureConnection', (socket: Duplex) => { sockets.add(socket); socket.once('close', () => sockets.delete(socket)); });
-    server.keepAliveTimeout = 75_000;
-    server.headersTimeout = 60_000;
+      ? net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => opts.proxy.handle(socket, 'http'))
+      : tls.createServer({ allowHalfOpen: true, noDelay: true, SNICallback: (name, cb) => cb(null, opts.certs.contextFor(name)), ...opts.certs.fallbackPair },
+        (socket) => opts.proxy.handle(socket, 'https'));
+    server.on('connection', (socket: net.Socket) => { sockets.add(socket); socket.once('close', () => sockets.delete(socket)); });
+    // A failed handshake: the socket is destroyed already; nothing to answer.
+    if (scheme === 'https') server.on('tlsClientError', () => {});
     servers.push(server);
     return server;
   };
