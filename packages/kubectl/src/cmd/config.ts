@@ -10,6 +10,7 @@ import { toGoYaml } from '../printers/serialize.js';
 import { tabwrite } from '../printers/tabwriter.js';
 import type { KubeObject } from '@k8ts/api';
 import { templateFlag } from './util.js';
+import { registerEdits } from './config-edit.js';
 
 const REDACTED = 'REDACTED';
 const OMITTED = 'DATA+OMITTED';
@@ -127,6 +128,7 @@ export function register(program: Command, f: Factory): Command {
       });
       f.io.out.write(`Context "${name}" ${existing ? 'modified' : 'created'}.\n`);
     });
+  registerEdits(config, f);
   return config;
 }
 
