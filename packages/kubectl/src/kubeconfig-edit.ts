@@ -216,20 +216,12 @@ function relativizeStanza(section: Section, stanza: Stanza, file: string): void 
 
 /**
  * ModifyConfig: writes the differences between `start` and `next` into the files they belong in — current-context
- * into the first file that sets one (else the default file), a changed or new stanza into its file of origin (else the
- * default file), a removed stanza out of every file that has it. With `relativizePaths`, the paths of a changed
+ * as writeCurrentContext says, a changed or new stanza into its file of origin (else the default file), a removed
+ * stanza out of its file of origin. With `relativizePaths`, the paths of a changed
  * stanza are made relative to its file, as set-cluster and set-credentials do.
  */
 export function modifyConfig(access: ConfigAccess, start: EditConfig, next: EditConfig, relativizePaths: boolean): void {
-  if (next.currentContext !== start.currentContext) {
-    let file: string | undefined;
-    if (access.explicit) file = access.files[0];
-    else if (next.currentContext) file = access.files.find((f) => readConfigFile(f).currentContext);
-    file ??= defaultFilename(access);
-    const cfg = readConfigFile(file);
-    cfg.currentContext = next.currentContext;
-    writeConfigFile(cfg, file);
-  }
+  if (next.currentContext !== start.currentContext) writeCurrentContext(access, next.currentContext);
   if (!same(next.preferences, start.preferences)) {
     const candidates = access.explicit ? access.files : access.files.filter((f) => !same(readConfigFile(f).preferences, next.preferences));
     if (!candidates.length) throw new CliError('no config found to write preferences');
@@ -249,14 +241,27 @@ export function modifyConfig(access: ConfigAccess, start: EditConfig, next: Edit
       writeConfigFile(cfg, file);
     }
   }
+  // A removed stanza goes from the file it came from; a shadowed one of the same name in a later file stays.
   for (const section of SECTIONS) {
     for (const name of start[section].keys()) {
       if (next[section].has(name)) continue;
-      for (const file of access.files) {
-        const cfg = readConfigFile(file);
-        if (!cfg[section].delete(name)) continue;
-        writeConfigFile(cfg, file);
-      }
+      const file = start.origin.get(`${section}/${name}`) || defaultFilename(access);
+      const cfg = readConfigFile(file);
+      if (cfg[section].delete(name)) writeConfigFile(cfg, file);
     }
   }
+}
+
+/**
+ * client-go's writeCurrentContext: a new current-context goes into the default file (the explicit one, else the first
+ * that exists); clearing it clears the first file of the chain that sets one.
+ */
+function writeCurrentContext(access: ConfigAccess, name: string): void {
+  let file: string | undefined;
+  if (access.explicit || name) file = defaultFilename(access);
+  else file = access.files.find((f) => existsSync(f) && readConfigFile(f).currentContext);
+  if (!file) throw new CliError('no config found to write context');
+  const cfg = readConfigFile(file);
+  cfg.currentContext = name;
+  writeConfigFile(cfg, file);
 }
