@@ -25,6 +25,11 @@ export interface EditConfig {
   currentContext: string;
   /** The file each stanza came from (client-go's LocationOfOrigin), keyed `clusters/NAME` and so on. */
   origin: Map<string, string>;
+  /**
+   * Set when `unset` cleared preferences or their extensions: Go then holds a nil map where every file read holds an
+   * empty one, so ModifyConfig writes the preferences to the first file whatever they were.
+   */
+  preferencesCleared?: boolean;
 }
 
 export type Section = 'clusters' | 'users' | 'contexts';
@@ -222,8 +227,8 @@ function relativizeStanza(section: Section, stanza: Stanza, file: string): void 
  */
 export function modifyConfig(access: ConfigAccess, start: EditConfig, next: EditConfig, relativizePaths: boolean): void {
   if (next.currentContext !== start.currentContext) writeCurrentContext(access, next.currentContext);
-  if (!same(next.preferences, start.preferences)) {
-    const candidates = access.explicit ? access.files : access.files.filter((f) => !same(readConfigFile(f).preferences, next.preferences));
+  if (!same(next.preferences, start.preferences) || next.preferencesCleared) {
+    const candidates = access.explicit || next.preferencesCleared ? access.files : access.files.filter((f) => !same(readConfigFile(f).preferences, next.preferences));
     if (!candidates.length) throw new CliError('no config found to write preferences');
     const cfg = readConfigFile(candidates[0]);
     cfg.preferences = structuredClone(next.preferences);

@@ -125,10 +125,9 @@ export function registerEdits(config: Command, f: Factory): void {
         c['tls-server-name'] = '';
       }
       if (o.tlsServerName !== undefined) c['tls-server-name'] = o.tlsServerName;
-      if (o.insecureSkipTlsVerify !== undefined) {
-        c['insecure-skip-tls-verify'] = o.insecureSkipTlsVerify;
-        if (o.insecureSkipTlsVerify) { c['certificate-authority'] = ''; c['certificate-authority-data'] = ''; }
-      }
+      // kubectl v1.32 writes --insecure-skip-tls-verify's value whether given or not: an entry's `true` goes unless repeated.
+      c['insecure-skip-tls-verify'] = !!o.insecureSkipTlsVerify;
+      if (o.insecureSkipTlsVerify) { c['certificate-authority'] = ''; c['certificate-authority-data'] = ''; }
       if (o.certificateAuthority !== undefined) {
         if (o.embedCerts) {
           c['certificate-authority-data'] = readOrEmpty(o.certificateAuthority).toString('base64');
@@ -477,11 +476,11 @@ function setProperty(cfg: EditConfig, steps: string[], value: string, unset: boo
   if (kind === 'struct') {
     const prefs = cfg.preferences;
     if (key === undefined) {
-      if (unset) { cfg.preferences = {}; return; }
+      if (unset) { cfg.preferences = {}; cfg.preferencesCleared = true; return; }
       throw new CliError(`unable to locate path config.navigationStep{stepValue:"", stepType:reflect.Type(nil)} under {${prefs.colors === true} map[]}`);
     }
     if (key === 'extensions') {
-      if (unset) { delete prefs.extensions; return; }
+      if (unset) { delete prefs.extensions; cfg.preferencesCleared = true; return; }
       throw new CliError('can\'t set a map to a value: map[]');
     }
     if (unset) delete prefs.colors;
