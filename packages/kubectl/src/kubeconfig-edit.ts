@@ -30,6 +30,8 @@ export interface EditConfig {
    * empty one, so ModifyConfig writes the preferences to the first file whatever they were.
    */
   preferencesCleared?: boolean;
+  /** Stanzas (`clusters/NAME`, …) to write even when they look unchanged, for the same reason. */
+  forced?: Set<string>;
 }
 
 export type Section = 'clusters' | 'users' | 'contexts';
@@ -237,7 +239,8 @@ export function modifyConfig(access: ConfigAccess, start: EditConfig, next: Edit
   for (const section of SECTIONS) {
     for (const [name, stanza] of next[section]) {
       const before = start[section].get(name);
-      if (before && same(before, stanza) && start.origin.get(`${section}/${name}`) === next.origin.get(`${section}/${name}`)) continue;
+      const id = `${section}/${name}`;
+      if (before && same(before, stanza) && start.origin.get(id) === next.origin.get(id) && !next.forced?.has(id)) continue;
       const file = next.origin.get(`${section}/${name}`) || defaultFilename(access);
       const cfg = readConfigFile(file);
       const copy = structuredClone(stanza);

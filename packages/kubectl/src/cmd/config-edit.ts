@@ -410,6 +410,7 @@ const TOP: Record<string, string> = {
 };
 const STRUCT_NAME: Record<Section, string> = { clusters: 'api.Cluster', users: 'api.AuthInfo', contexts: 'api.Context' };
 
+
 /** newNavigationSteps: the path cut into steps, a map key running up to the next name its values have. */
 function parsePath(path: string): string[] {
   const parts = path.split('.');
@@ -434,12 +435,16 @@ function parsePath(path: string): string[] {
         i++;
         if (i < parts.length) {
           if (field.type === 'map') throw new CliError('string is not of type struct');
+          if (field.type === 'extensions') throw goPanic('reflect: Elem of invalid type runtime.Object');
           throw new CliError(`unable to parse one or more field values of ${path}`);
         }
       }
     }
+  } else if (kind === 'extensions') {
+    if (i < parts.length) throw goPanic('reflect: Elem of invalid type runtime.Object');
   } else if (kind === 'struct') {
     if (i < parts.length) {
+      if (parts[i] === 'extensions' && i + 1 < parts.length) throw goPanic('reflect: Elem of invalid type runtime.Object');
       if (parts[i] !== 'colors' && parts[i] !== 'extensions') throw new CliError(`unable to parse ${path} after ${stepsText()} at api.Preferences`);
       steps.push(parts[i]);
       i++;
@@ -519,6 +524,8 @@ function setProperty(cfg: EditConfig, steps: string[], value: string, unset: boo
   }
   if (unset) {
     delete s[k];
+    // Go reads `extensions` as an empty map and unset leaves a nil one: the stanza differs, so it is written.
+    if (spec.type === 'extensions') (cfg.forced ??= new Set()).add(`${section}/${key}`);
   } else {
     switch (spec.type) {
       case 'string': s[k] = value; break;
@@ -529,10 +536,19 @@ function setProperty(cfg: EditConfig, steps: string[], value: string, unset: boo
         const m = s[k] as Record<string, string[]> | undefined;
         throw new CliError(`can't set a map to a value: map[${Object.keys(m ?? {}).sort().map((x) => `${x}:[${m![x].join(' ')}]`).join(' ')}]`);
       }
-      case 'pointer': throw new CliError(`unrecognized type: ${STRUCT_NAME[section]}.${field} (k8ts-kubectl: kubectl panics here)`);
+      // A nil pointer prints as <nil>; a set one as Go's %v of the struct, which is not copied here.
+      case 'pointer': throw goPanic(`unrecognized type: ${s[k] ? `&{${STRUCT_NAME[section]}.${field}}` : '<nil>'}`);
     }
   }
   map.set(key, normal(s));
+}
+
+/**
+ * Where kubectl's reflection panics (a path into a pointer field or through `extensions`): the panic's first line and
+ * Go's exit code 2, without the goroutine trace that follows it in kubectl's output.
+ */
+function goPanic(message: string): CliError {
+  return new CliError(`panic: ${message}`, { raw: true, exitCode: 2 });
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
