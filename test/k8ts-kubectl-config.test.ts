@@ -105,17 +105,21 @@ describe('k8ts-kubectl config edits, side by side with kubectl', () => {
     '  context: {cluster: ca, user: ub}', 'preferences: {colors: true}', ''].join('\n');
   const chainB = ['apiVersion: v1', 'kind: Config', 'current-context: yy', 'clusters:', '- name: cb', '  cluster:', '    server: https://b', '- name: ca',
     '  cluster:', '    server: https://shadowed', 'contexts:', '- name: yy', '  context: {cluster: cb, user: ub}', 'users:', '- name: ub', '  user: {token: t}', ''].join('\n');
-  type Setup = 'single' | 'chain' | 'none' | 'missing';
+  type Setup = 'single' | 'chain' | 'none' | 'missing' | 'locked' | 'relative';
   const reset = (setup: Setup) => {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(path.dirname(ca), { recursive: true });
     writeFileSync(ca, 'CA DATA\n');
-    if (setup === 'single') { writeFileSync(path.join(dir, 'config'), single); chmodSync(path.join(dir, 'config'), 0o644); }
+    if (setup === 'single' || setup === 'locked' || setup === 'relative') { writeFileSync(path.join(dir, 'config'), single); chmodSync(path.join(dir, 'config'), 0o644); }
+    // Another kubectl in the middle of writing the file.
+    if (setup === 'locked') writeFileSync(path.join(dir, 'config.lock'), '');
     if (setup === 'chain') { writeFileSync(path.join(dir, 'a'), chainA); writeFileSync(path.join(dir, 'b'), chainB); }
   };
   const envFor = (setup: Setup): NodeJS.ProcessEnv => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: path.join(root, 'home') };
-    if (setup === 'single') env.KUBECONFIG = path.join(dir, 'config');
+    if (setup === 'single' || setup === 'locked') env.KUBECONFIG = path.join(dir, 'config');
+    // Relative to the working directory both kubectls run in: kubectl names the file as given.
+    if (setup === 'relative') env.KUBECONFIG = path.relative(process.cwd(), path.join(dir, 'config'));
     if (setup === 'chain') env.KUBECONFIG = ['a', 'b', 'c'].map((f) => path.join(dir, f)).join(':');
     if (setup === 'none') env.KUBECONFIG = `${path.join(dir, 'new1')}:${path.join(dir, 'sub', 'new2')}`;
     return env;
@@ -125,7 +129,7 @@ describe('k8ts-kubectl config edits, side by side with kubectl', () => {
     const walk = (d: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
         const p = path.join(d, e.name);
-        if (e.isDirectory()) walk(p);
+        if (e.isDirectory()) { out[`${path.relative(dir, p)}/`] = { text: '', mode: statSync(p).mode & 0o777, parsed: null }; walk(p); }
         else out[path.relative(dir, p)] = { text: readFileSync(p, 'utf8'), mode: statSync(p).mode & 0o777, parsed: loadYaml(readFileSync(p, 'utf8')) };
       }
     };
@@ -224,6 +228,19 @@ describe('k8ts-kubectl config edits, side by side with kubectl', () => {
   ])('config %s … with no file yet (KUBECONFIG and a missing --kubeconfig)', async (...args: string[]) => {
     await compare('none', ['config', ...args]);
     await compare('missing', ['config', ...args]);
+  });
+
+  it.each([
+    ['set-cluster', 'c1', '--server=x'], ['delete-context', 'a'], ['set', 'current-context', 'b'], ['unset', 'nope'], ['use-context', 'b'], ['get-clusters'],
+  ])('config %s … while the file is locked', async (...args: string[]) => {
+    await compare('locked', ['config', ...args]);
+  });
+
+  it.each([
+    ['delete-context', 'a'], ['delete-user', 'zz'], ['rename-context', 'a', 'q'], ['set-cluster', 'c1', `--certificate-authority=${ca}`],
+    ['set-credentials', 'u1', `--client-key=${path.relative(process.cwd(), ca)}`], ['use-context', 'b'],
+  ])('config %s … on a KUBECONFIG given as a relative path', async (...args: string[]) => {
+    await compare('relative', ['config', ...args]);
   });
 
   it('a sequence of edits leaves the same file', async () => {

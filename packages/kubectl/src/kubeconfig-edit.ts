@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import { CliError } from './errors.js';
 import { kubeconfigFiles } from './kubeconfig.js';
@@ -41,7 +41,10 @@ export const SECTIONS: Section[] = ['clusters', 'users', 'contexts'];
 export interface ConfigAccess { files: string[]; explicit: boolean }
 
 export function configAccess(explicit: string | undefined, env: NodeJS.ProcessEnv): ConfigAccess {
-  return kubeconfigFiles(explicit, env);
+  // The paths as given (kubectl names them so in its messages: `deleted context a from ./config`), duplicates dropped.
+  if (explicit) return { files: [explicit], explicit: true };
+  if (env.KUBECONFIG) return { files: [...new Set(env.KUBECONFIG.split(delimiter).filter(Boolean))], explicit: false };
+  return kubeconfigFiles(undefined, env);
 }
 
 /** GetDefaultFilename: the explicit file, else the first file of the chain that exists, else the last one. */
@@ -228,6 +231,25 @@ function relativizeStanza(section: Section, stanza: Stanza, file: string): void 
  * stanza are made relative to its file, as set-cluster and set-credentials do.
  */
 export function modifyConfig(access: ConfigAccess, start: EditConfig, next: EditConfig, relativizePaths: boolean): void {
+  // client-go locks every file of the chain (`<file>.lock`, created exclusively, in sorted order) while it writes.
+  const locked: string[] = [];
+  try {
+    for (const file of [...access.files].sort()) {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+      try {
+        closeSync(openSync(`${file}.lock`, 'wx', 0));
+      } catch (err) {
+        throw new CliError(`open ${file}.lock: ${(err as { code?: string }).code === 'EEXIST' ? 'file exists' : (err as Error).message}`);
+      }
+      locked.push(`${file}.lock`);
+    }
+    writeChanges(access, start, next, relativizePaths);
+  } finally {
+    for (const lock of locked) rmSync(lock, { force: true });
+  }
+}
+
+function writeChanges(access: ConfigAccess, start: EditConfig, next: EditConfig, relativizePaths: boolean): void {
   if (next.currentContext !== start.currentContext) writeCurrentContext(access, next.currentContext);
   if (!same(next.preferences, start.preferences) || next.preferencesCleared) {
     const candidates = access.explicit || next.preferencesCleared ? access.files : access.files.filter((f) => !same(readConfigFile(f).preferences, next.preferences));
