@@ -95,10 +95,12 @@ describe('k8ts-kubectl config edits, side by side with kubectl', () => {
     'apiVersion: v1', 'kind: Config', 'current-context: a',
     'clusters:', '- name: c1', '  cluster:', '    server: https://1.2.3.4', '    certificate-authority: ca.crt', '    unknownfield: x',
     '- name: 10.0.0.1', '  cluster: {server: "https://10.0.0.1", tls-server-name: tls, insecure-skip-tls-verify: true}',
+    '- name: c3', '  cluster: {server: "https://c3", certificate-authority: ../up/ca.pem}',
     'contexts:', '- name: a', '  context: {cluster: c1, user: u1, namespace: ns}', '- name: b', '  context: {cluster: c2, user: u2}',
     'users:', '- name: u1', '  user: {token: t}',
     '- name: u2', '  user: {exec: {command: cmd, args: [x], env: [{name: A, value: "1"}], apiVersion: client.authentication.k8s.io/v1}}',
-    '- name: u3', '  user: {auth-provider: {name: oidc, config: {k: v}}, username: me, password: pw}', '',
+    '- name: u3', '  user: {auth-provider: {name: oidc, config: {k: v}}, username: me, password: pw}',
+    '- name: u4', '  user: {tokenFile: ./t, client-key: ../k}', '',
   ].join('\n');
   // A chain: `a` without current-context, `b` with it (and a `ca` shadowed by a's), `c` missing.
   const chainA = ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: ca', '  cluster:', '    server: https://a', 'contexts:', '- name: x',
@@ -169,7 +171,7 @@ describe('k8ts-kubectl config edits, side by side with kubectl', () => {
     ['10.0.0.1', '--server=https://q'], ['10.0.0.1', `--certificate-authority=${ca}`], ['c1', '--insecure-skip-tls-verify'],
     ['c1', '--insecure-skip-tls-verify=false'], ['c4', '--embed-certs', `--certificate-authority=${ca}`], ['c5', '--embed-certs'],
     ['c1', `--certificate-authority=${ca}`, '--insecure-skip-tls-verify'], ['c1', '--certificate-authority=/nope', '--embed-certs'],
-    ['c6', '--certificate-authority=/etc/hosts'], [], [''], ['a', 'b'],
+    ['c6', '--certificate-authority=/etc/hosts'], ['c3', '--server=x'], ['c3', '--certificate-authority=../x.pem'], [], [''], ['a', 'b'],
   ])('config set-cluster %s …', async (...args: string[]) => {
     await compare('single', ['config', 'set-cluster', ...args]);
   });
@@ -180,6 +182,7 @@ describe('k8ts-kubectl config edits, side by side with kubectl', () => {
     ['u2', '--exec-command=other'], ['u2', '--exec-env=A-', '--exec-env=B=2'], ['u2', '--exec-arg=y'],
     ['u5', '--auth-provider=gcp', '--auth-provider-arg=k=v'], ['u3', '--auth-provider-arg=k-', '--auth-provider-arg=n=m'], ['u3', '--auth-provider=gcp'], ['u6', '--auth-provider=gcp'],
     ['u1', `--client-certificate=${ca}`, `--client-key=${ca}`, '--embed-certs'], ['u1', `--client-certificate=${ca}`], ['u1', '--client-key=/etc/hosts'],
+    ['u4', '--token=x'], ['u9', '--exec-command=./bin/x'], ['u9', '--exec-command=../bin/x'], ['u9', '--exec-command=x'],
     [], ['a', 'b'], ['u', '--embed-certs'], ['u', '--embed-certs', '--client-key=/nope'], ['u', '--exec-interactive-mode=bad'],
     ['u', '--exec-env=bad'], ['u', '--auth-provider-arg=bad'], [''],
   ])('config set-credentials %s …', async (...args: string[]) => {

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import { CliError } from './errors.js';
 import { kubeconfigFiles } from './kubeconfig.js';
@@ -203,15 +203,18 @@ export function writeConfigFile(cfg: EditConfig, file: string): void {
   }
 }
 
-/** client-go's RelativizePathWithNoBacksteps: absolute paths under the file's directory become relative to it. */
+/**
+ * client-go's ResolvePaths then RelativizePathWithNoBacksteps: each path, made absolute against the file's directory,
+ * becomes relative to it — or stays absolute when that would take a `../`.
+ */
 function relativize(stanza: Stanza, keys: string[], file: string): void {
   const base = resolve(dirname(file));
   for (const k of keys) {
     const v = stanza[k];
-    if (typeof v !== 'string' || !v || !isAbsolute(v)) continue;
-    const rel = relative(base, v) || '.';
-    if (rel === '..' || rel.startsWith('../')) continue;
-    stanza[k] = rel;
+    if (typeof v !== 'string' || !v) continue;
+    const abs = isAbsolute(v) ? v : join(base, v);
+    const rel = relative(base, abs) || '.';
+    stanza[k] = rel === '..' || rel.startsWith('../') ? abs : rel;
   }
 }
 
