@@ -246,6 +246,15 @@ describe('k8ts-kubectl config edits, side by side with kubectl', () => {
     await compare('relative', ['config', ...args]);
   });
 
+  // set-cluster's and set-credentials' own flags share names with kubectl's global ones, wherever they are written.
+  it.each([
+    ['--token=abc', 'config', 'set-credentials', 'u1'], ['--server=https://s', 'config', 'set-cluster', 'c1'], ['--insecure-skip-tls-verify', 'config', 'set-cluster', 'c1'],
+    ['--username=a', '--password=b', 'config', 'set-credentials', 'u1'], ['config', 'set-cluster', 'c1', '-s', 'https://q'], ['-s', 'https://q', 'config', 'set-cluster', 'c1'],
+    ['config', 'set-cluster', 'c1', '--namespace=x', '--server=q'], ['--namespace=web', 'config', 'set-context', 'a'],
+  ])('%s … with global flags', async (...args: string[]) => {
+    await compare('single', args);
+  });
+
   it('a sequence of edits leaves the same file', async () => {
     const steps = [
       ['set-cluster', 'e2e', '--server=https://1.2.3.4', `--certificate-authority=${ca}`], ['set-credentials', 'admin', '--token=abc'],

@@ -107,6 +107,9 @@ export function registerEdits(config: Command, f: Factory): void {
     .option('--server <server>', 'server for the cluster entry in kubeconfig')
     .option('--tls-server-name <name>', 'tls-server-name for the cluster entry in kubeconfig')
     .action(async (args: string[], _o: unknown, cmd: Command) => {
+      // set-cluster's own --server has no -s: kubectl's global `-s` is shadowed, so cobra does not know it here.
+      const s = (cmd.parent?.parent as { rawArgs?: string[] } | undefined)?.rawArgs?.find((x) => /^-s/.test(x));
+      if (s) throw new CliError(`Error: unknown shorthand flag: 's' in ${s}\nSee 'kubectl config set-cluster --help' for usage.`, { raw: true });
       const o = flags<{ certificateAuthority?: string; embedCerts?: boolean; insecureSkipTlsVerify?: boolean; proxyUrl?: string; server?: string; tlsServerName?: string }>(cmd);
       if (args.length !== 1) return helpError(f, cmd, `Unexpected args: ${goList(args)}`);
       const [name] = args;
