@@ -191,11 +191,11 @@ export function registerEdits(config: Command, f: Factory): void {
       let providerArgs: Pairs | undefined;
       let env: Pairs | undefined;
       if (o.authProviderArg.length) {
-        providerArgs = parsePairs(o.authProviderArg, 'auth-provider-arg');
+        providerArgs = parsePairs(o.authProviderArg);
         if (!providerArgs) return helpError(f, cmd, `invalid auth-provider-arg format: ${o.authProviderArg.find((p) => !validPair(p))}`);
       }
       if (o.execEnv.length) {
-        env = parsePairs(o.execEnv, 'exec-env');
+        env = parsePairs(o.execEnv);
         if (!env) return helpError(f, cmd, `invalid exec-env format: ${o.execEnv.find((p) => !validPair(p))}`);
       }
       const [name] = args;
@@ -345,9 +345,9 @@ function goList(args: string[]): string {
   return `[${args.join(' ')}]`;
 }
 
-/** Go's `%q` of a string (printable ASCII kept, the rest escaped). */
+/** Go's `%q` of a string (as JSON quotes it, for the names kubeconfigs hold). */
 function goQuote(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => c);
+  return JSON.stringify(s);
 }
 
 /** pflag's StringSlice: each value split at commas. */
@@ -362,7 +362,7 @@ function validPair(p: string): boolean {
 }
 
 /** cmdutil.ParsePairs with removal allowed: `key=value` sets, `key-` removes; undefined when one is neither. */
-function parsePairs(list: string[], _flag: string): Pairs | undefined {
+function parsePairs(list: string[]): Pairs | undefined {
   const out: Pairs = { set: [], remove: [] };
   for (const p of list) {
     const eq = p.indexOf('=');
@@ -412,7 +412,6 @@ const TOP: Record<string, string> = {
   kind: 'string', apiVersion: 'string', preferences: 'struct', clusters: 'stanzas', users: 'stanzas', contexts: 'stanzas', 'current-context': 'string', extensions: 'extensions',
 };
 const STRUCT_NAME: Record<Section, string> = { clusters: 'api.Cluster', users: 'api.AuthInfo', contexts: 'api.Context' };
-
 
 /** newNavigationSteps: the path cut into steps, a map key running up to the next name its values have. */
 function parsePath(path: string): string[] {
