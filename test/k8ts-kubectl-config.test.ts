@@ -100,26 +100,30 @@ describe('k8ts-kubectl config edits, side by side with kubectl', () => {
     'users:', '- name: u1', '  user: {token: t}',
     '- name: u2', '  user: {exec: {command: cmd, args: [x], env: [{name: A, value: "1"}], apiVersion: client.authentication.k8s.io/v1}}',
     '- name: u3', '  user: {auth-provider: {name: oidc, config: {k: v}}, username: me, password: pw}',
-    '- name: u4', '  user: {tokenFile: ./t, client-key: ../k}', '',
+    '- name: u4', '  user: {tokenFile: ./t, client-key: ../k}',
+    // Base64 over two lines: Go decodes it and writes it back on one.
+    '- name: u5', '  user:', '    client-key-data: |', '      YWJj', '      ZA==', '',
   ].join('\n');
   // A chain: `a` without current-context, `b` with it (and a `ca` shadowed by a's), `c` missing.
   const chainA = ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: ca', '  cluster:', '    server: https://a', 'contexts:', '- name: x',
     '  context: {cluster: ca, user: ub}', 'preferences: {colors: true}', ''].join('\n');
   const chainB = ['apiVersion: v1', 'kind: Config', 'current-context: yy', 'clusters:', '- name: cb', '  cluster:', '    server: https://b', '- name: ca',
     '  cluster:', '    server: https://shadowed', 'contexts:', '- name: yy', '  context: {cluster: cb, user: ub}', 'users:', '- name: ub', '  user: {token: t}', ''].join('\n');
-  type Setup = 'single' | 'chain' | 'none' | 'missing' | 'locked' | 'relative';
+  type Setup = 'single' | 'chain' | 'none' | 'missing' | 'locked' | 'relative' | 'invalid';
   const reset = (setup: Setup) => {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(path.dirname(ca), { recursive: true });
     writeFileSync(ca, 'CA DATA\n');
     if (setup === 'single' || setup === 'locked' || setup === 'relative') { writeFileSync(path.join(dir, 'config'), single); chmodSync(path.join(dir, 'config'), 0o644); }
+    // A []byte field that is not base64: kubectl cannot load the file.
+    if (setup === 'invalid') writeFileSync(path.join(dir, 'config'), single.replace('certificate-authority: ca.crt', 'certificate-authority-data: abc'));
     // Another kubectl in the middle of writing the file.
     if (setup === 'locked') writeFileSync(path.join(dir, 'config.lock'), '');
     if (setup === 'chain') { writeFileSync(path.join(dir, 'a'), chainA); writeFileSync(path.join(dir, 'b'), chainB); }
   };
   const envFor = (setup: Setup): NodeJS.ProcessEnv => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: path.join(root, 'home') };
-    if (setup === 'single' || setup === 'locked') env.KUBECONFIG = path.join(dir, 'config');
+    if (setup === 'single' || setup === 'locked' || setup === 'invalid') env.KUBECONFIG = path.join(dir, 'config');
     // Relative to the working directory both kubectls run in: kubectl names the file as given.
     if (setup === 'relative') env.KUBECONFIG = path.relative(process.cwd(), path.join(dir, 'config'));
     if (setup === 'chain') env.KUBECONFIG = ['a', 'b', 'c'].map((f) => path.join(dir, f)).join(':');
@@ -244,6 +248,10 @@ describe('k8ts-kubectl config edits, side by side with kubectl', () => {
     ['set-credentials', 'u1', `--client-key=${path.relative(process.cwd(), ca)}`], ['use-context', 'b'],
   ])('config %s … on a KUBECONFIG given as a relative path', async (...args: string[]) => {
     await compare('relative', ['config', ...args]);
+  });
+
+  it.each([['set-cluster', 'c1', '--server=x'], ['delete-context', 'a'], ['set', 'current-context', 'b'], ['get-users']])('config %s … on a file kubectl cannot load', async (...args: string[]) => {
+    await compare('invalid', ['config', ...args]);
   });
 
   // set-cluster's and set-credentials' own flags share names with kubectl's global ones, wherever they are written.

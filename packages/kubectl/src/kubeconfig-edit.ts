@@ -132,6 +132,15 @@ export function readConfigFile(file: string): EditConfig {
     throw new CliError(`error loading config file "${file}": ${(err as Error).message}`);
   }
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new CliError(`error loading config file "${file}": not a kubeconfig`);
+  // []byte fields: Go decodes them (an invalid one fails the load) and writes them back in canonical base64.
+  const bytes = (stanza: Record<string, unknown>, key: string) => {
+    const v = stanza?.[key];
+    if (typeof v === 'string' && v) stanza[key] = goBase64Decode(v, `error loading config file "${file}": `).toString('base64');
+  };
+  for (const [section, keys] of [['clusters', ['certificate-authority-data']], ['users', ['client-certificate-data', 'client-key-data']]] as const) {
+    const list = doc[section];
+    if (Array.isArray(list)) for (const item of list) for (const k of keys) bytes(item?.[ITEM[section]], k);
+  }
   cfg.currentContext = str(doc['current-context']);
   const prefs = (doc.preferences ?? {}) as Record<string, unknown>;
   cfg.preferences = pick([['colors', bool(prefs.colors)], ['extensions', extensions(prefs.extensions)]]);
@@ -297,4 +306,46 @@ function writeCurrentContext(access: ConfigAccess, name: string): void {
   const cfg = readConfigFile(file);
   cfg.currentContext = name;
   writeConfigFile(cfg, file);
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Go's base64.StdEncoding.DecodeString, with its errors (`<prefix>illegal base64 data at input byte N`). */
+export function goBase64Decode(src: string, prefix: string): Buffer {
+  const bad = (n: number) => new CliError(`${prefix}illegal base64 data at input byte ${n}`);
+  const out: number[] = [];
+  let si = 0;
+  for (;;) {
+    const q: number[] = [];
+    let j = 0;
+    let end = false;
+    for (; j < 4; j++) {
+      if (si === src.length) {
+        if (j === 0) return Buffer.from(out);
+        throw bad(si - j);
+      }
+      const ch = src[si++];
+      const v = B64.indexOf(ch);
+      if (v >= 0) { q.push(v); continue; }
+      if (ch === '\n' || ch === '\r') { j--; continue; }
+      if (ch !== '=') throw bad(si - 1);
+      if (j === 0 || j === 1) throw bad(si - 1);
+      if (j === 2) {
+        while (si < src.length && (src[si] === '\n' || src[si] === '\r')) si++;
+        if (si === src.length) throw bad(src.length);
+        if (src[si] !== '=') throw bad(si - 1);
+        si++;
+      }
+      while (si < src.length && (src[si] === '\n' || src[si] === '\r')) si++;
+      if (si < src.length) throw bad(si);
+      end = true;
+      break;
+    }
+    const n = q.length;
+    const bits = (q[0] << 18) | ((q[1] ?? 0) << 12) | ((q[2] ?? 0) << 6) | (q[3] ?? 0);
+    if (n >= 2) out.push((bits >> 16) & 0xff);
+    if (n >= 3) out.push((bits >> 8) & 0xff);
+    if (n >= 4) out.push(bits & 0xff);
+    if (end) return Buffer.from(out);
+  }
 }

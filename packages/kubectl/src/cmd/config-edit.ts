@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import {
-  cloneConfig, configAccess, defaultFilename, modifyConfig, normalCluster, normalContext, normalUser, startingConfig,
+  cloneConfig, configAccess, defaultFilename, goBase64Decode, modifyConfig, normalCluster, normalContext, normalUser, startingConfig,
   type ConfigAccess, type EditConfig, type Section, type Stanza,
 } from '../kubeconfig-edit.js';
 
@@ -532,7 +532,7 @@ function setProperty(cfg: EditConfig, steps: string[], value: string, unset: boo
     switch (spec.type) {
       case 'string': s[k] = value; break;
       case 'bool': s[k] = toBool(value); break;
-      case 'bytes': s[k] = (rawBytes ? Buffer.from(value, 'utf8') : goBase64Decode(value)).toString('base64'); break;
+      case 'bytes': s[k] = (rawBytes ? Buffer.from(value, 'utf8') : goBase64Decode(value, 'error decoding input value: ')).toString('base64'); break;
       case 'strings': throw new CliError('unrecognized slice type. string');
       case 'map': case 'extensions': {
         const m = s[k] as Record<string, string[]> | undefined;
@@ -551,46 +551,4 @@ function setProperty(cfg: EditConfig, steps: string[], value: string, unset: boo
  */
 function goPanic(message: string): CliError {
   return new CliError(`panic: ${message}`, { raw: true, exitCode: 2 });
-}
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/** Go's base64.StdEncoding.DecodeString, with its errors (`illegal base64 data at input byte N`). */
-function goBase64Decode(src: string): Buffer {
-  const bad = (n: number) => new CliError(`error decoding input value: illegal base64 data at input byte ${n}`);
-  const out: number[] = [];
-  let si = 0;
-  for (;;) {
-    const q: number[] = [];
-    let j = 0;
-    let end = false;
-    for (; j < 4; j++) {
-      if (si === src.length) {
-        if (j === 0) return Buffer.from(out);
-        throw bad(si - j);
-      }
-      const ch = src[si++];
-      const v = B64.indexOf(ch);
-      if (v >= 0) { q.push(v); continue; }
-      if (ch === '\n' || ch === '\r') { j--; continue; }
-      if (ch !== '=') throw bad(si - 1);
-      if (j === 0 || j === 1) throw bad(si - 1);
-      if (j === 2) {
-        while (si < src.length && (src[si] === '\n' || src[si] === '\r')) si++;
-        if (si === src.length) throw bad(src.length);
-        if (src[si] !== '=') throw bad(si - 1);
-        si++;
-      }
-      while (si < src.length && (src[si] === '\n' || src[si] === '\r')) si++;
-      if (si < src.length) throw bad(si);
-      end = true;
-      break;
-    }
-    const n = q.length;
-    const bits = (q[0] << 18) | ((q[1] ?? 0) << 12) | ((q[2] ?? 0) << 6) | (q[3] ?? 0);
-    if (n >= 2) out.push((bits >> 16) & 0xff);
-    if (n >= 3) out.push((bits >> 8) & 0xff);
-    if (n >= 4) out.push(bits & 0xff);
-    if (end) return Buffer.from(out);
-  }
 }
