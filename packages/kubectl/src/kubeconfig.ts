@@ -74,8 +74,11 @@ function asList<T>(v: unknown, key: 'cluster' | 'user' | 'context', file: string
   return out;
 }
 
-/** Reads and merges the kubeconfig chain: for every map entry and for current-context, the first file to set it wins. */
-export function loadKubeconfig(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+/**
+ * Reads and merges the kubeconfig chain: for every map entry and for current-context, the first file to set it wins.
+ * A missing `--kubeconfig` file is an error, except with `missingOk` (kubectl config reads it as empty).
+ */
+export function loadKubeconfig(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, missingOk = false): KubeConfig {
   const { files, explicit: isExplicit } = kubeconfigFiles(explicit, env);
   const cfg: KubeConfig = { files, currentContextFile: undefined, currentContext: '', preferences: {}, clusters: [], users: [], contexts: [] };
   const names = { clusters: new Set<string>(), users: new Set<string>(), contexts: new Set<string>() };
@@ -86,7 +89,7 @@ export function loadKubeconfig(explicit: string | undefined, env: NodeJS.Process
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ENOENT') {
-        if (isExplicit) throw new CliError(`stat ${explicit}: no such file or directory`);
+        if (isExplicit && !missingOk) throw new CliError(`stat ${explicit}: no such file or directory`);
         continue;
       }
       throw new CliError(`error loading config file "${file}": ${(err as Error).message}`);

@@ -1,15 +1,16 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { load as loadYaml } from 'js-yaml';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import type { Factory } from '../factory.js';
-import type { KubeConfig, Named } from '../kubeconfig.js';
+import { loadKubeconfig, type KubeConfig, type Named } from '../kubeconfig.js';
 import { parseOutputFormat, printObjects } from '../printers/index.js';
 import { toGoYaml } from '../printers/serialize.js';
 import { tabwrite } from '../printers/tabwriter.js';
 import type { KubeObject } from '@k8ts/api';
 import { templateFlag } from './util.js';
+import { registerEdits } from './config-edit.js';
+import { cloneConfig, configAccess, modifyConfig, normalContext, startingConfig } from '../kubeconfig-edit.js';
 
 const REDACTED = 'REDACTED';
 const OMITTED = 'DATA+OMITTED';
@@ -42,7 +43,7 @@ export function register(program: Command, f: Factory): Command {
     .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file).', 'yaml')
     .addOption(templateFlag())
     .action(async (o: { minify?: boolean; raw?: boolean; flatten?: boolean; output: string; template?: string }) => {
-      const cfg = f.kubeconfig();
+      const cfg = loadKubeconfig(f.flags.kubeconfig, f.env, true);
       const doc = viewDocument(cfg, { minify: !!o.minify, raw: !!o.raw || !!o.flatten, flatten: !!o.flatten, context: f.flags.context });
       const fmt = await parseOutputFormat(o.output, o.template);
       if (fmt.kind === 'yaml') f.io.out.write(toGoYaml(doc));
@@ -58,7 +59,7 @@ export function register(program: Command, f: Factory): Command {
     .option('-o, --output <format>', 'Output format. One of: (name).')
     .action((names: string[], o: { headers?: boolean; output?: string }) => {
       if (o.output && o.output !== 'name') throw new CliError(`output must be one of '' or 'name': ${o.output}`);
-      const cfg = f.kubeconfig();
+      const cfg = loadKubeconfig(f.flags.kubeconfig, f.env, true);
       const contexts = [...cfg.contexts].sort((a, b) => (a.name < b.name ? -1 : 1));
       const missing = names.filter((n) => !contexts.some((c) => c.name === n));
       const shown = names.length ? contexts.filter((c) => names.includes(c.name)) : contexts;
@@ -76,7 +77,7 @@ export function register(program: Command, f: Factory): Command {
     .description('Display the current-context.')
     .usage('[flags]')
     .action(() => {
-      const cfg = f.kubeconfig();
+      const cfg = loadKubeconfig(f.flags.kubeconfig, f.env, true);
       if (!cfg.currentContext) throw new CliError('current-context is not set');
       f.io.out.write(`${cfg.currentContext}\n`);
     });
@@ -89,10 +90,12 @@ export function register(program: Command, f: Factory): Command {
     .argument('[name]')
     .action((name: string | undefined) => {
       if (!name) throw new CliError('Unexpected args: []', { usage: 'config use-context' });
-      const cfg = f.kubeconfig();
-      if (!cfg.contexts.some((c) => c.name === name)) throw new CliError(`no context exists with the name: "${name}"`);
-      const file = cfg.currentContextFile ?? cfg.files[0];
-      editFile(file, (doc) => { doc['current-context'] = name; });
+      const access = configAccess(f.flags.kubeconfig, f.env);
+      const start = startingConfig(access);
+      if (!start.contexts.has(name)) throw new CliError(`no context exists with the name: "${name}"`);
+      const next = cloneConfig(start);
+      next.currentContext = name;
+      modifyConfig(access, start, next, true);
       f.io.out.write(`Switched to context "${name}".\n`);
     });
 
@@ -105,56 +108,28 @@ export function register(program: Command, f: Factory): Command {
     .argument('[name]')
     .option('--current', 'Modify the current context')
     .action((name: string | undefined, o: { current?: boolean }, cmd: Command) => {
-      const cfg = f.kubeconfig();
+      const access = configAccess(f.flags.kubeconfig, f.env);
+      const start = startingConfig(access);
       if (o.current && name) throw new CliError('you cannot specify both a context name and --current');
       if (o.current) {
-        if (!cfg.currentContext) throw new CliError('no current context is set');
-        name = cfg.currentContext;
+        if (!start.currentContext) throw new CliError('no current context is set');
+        name = start.currentContext;
       }
       if (!name) throw new CliError('you must specify a non-empty context name or --current', { usage: 'config set-context' });
       // --cluster, --user and --namespace are kubectl's global flags, read from the root command here.
       const globals = cmd.optsWithGlobals<{ cluster?: string; user?: string; namespace?: string }>();
-      const existing = cfg.contexts.find((c) => c.name === name);
-      const file = existing?.file ?? cfg.files.find((x) => cfg.contexts.some((c) => c.file === x)) ?? cfg.files[0];
-      editFile(file, (doc) => {
-        const list = (Array.isArray(doc.contexts) ? doc.contexts : (doc.contexts = [])) as { name: string; context?: Record<string, unknown> }[];
-        let entry = list.find((c) => c.name === name);
-        if (!entry) list.push(entry = { name: name!, context: {} });
-        entry.context ??= {};
-        if (globals.cluster !== undefined) entry.context.cluster = globals.cluster;
-        if (globals.user !== undefined) entry.context.user = globals.user;
-        if (globals.namespace !== undefined) entry.context.namespace = globals.namespace;
-      });
+      const existing = start.contexts.get(name);
+      const context = { ...(existing ?? normalContext({})) };
+      if (globals.cluster !== undefined) context.cluster = globals.cluster;
+      if (globals.user !== undefined) context.user = globals.user;
+      if (globals.namespace !== undefined) context.namespace = globals.namespace;
+      const next = cloneConfig(start);
+      next.contexts.set(name, normalContext(context));
+      modifyConfig(access, start, next, true);
       f.io.out.write(`Context "${name}" ${existing ? 'modified' : 'created'}.\n`);
     });
+  registerEdits(config, f);
   return config;
-}
-
-/** Reads one kubeconfig file, lets `edit` change it, and writes it back in kubectl's layout. */
-function editFile(file: string, edit: (doc: Record<string, unknown>) => void): void {
-  let doc: Record<string, unknown> = {};
-  try {
-    doc = (yamlParse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ENOENT') throw new CliError(`error loading config file "${file}": ${(err as Error).message}`);
-  }
-  doc.apiVersion ??= 'v1';
-  doc.kind ??= 'Config';
-  doc.preferences ??= {};
-  for (const k of ['clusters', 'contexts', 'users']) doc[k] ??= null;
-  doc['current-context'] ??= '';
-  edit(doc);
-  // kubectl writes each list sorted by name.
-  for (const k of ['clusters', 'contexts', 'users']) {
-    const list = doc[k];
-    if (Array.isArray(list)) list.sort((a: { name?: string }, b: { name?: string }) => ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : 0));
-  }
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, toGoYaml(doc), { mode: 0o600 });
-}
-
-function yamlParse(text: string): unknown {
-  return loadYaml(text);
 }
 
 /** The document `config view` prints: entries sorted by name, secrets redacted unless --raw, only the current context's with --minify. */
