@@ -60,8 +60,8 @@ export class ClientConnection {
   private parsing: Exchange | undefined;
   private paused = false;
   private upgraded = false;
-  /** Bad input seen: answered with 400 once the exchanges before it are done. */
-  private bad = false;
+  /** Bad input seen: answered with this status (400, or 501 for a transfer coding nginx does not implement) once the exchanges before it are done. */
+  private bad: { status: number; title: string } | undefined;
   private closing = false;
   private advancing = false;
   private readonly onData = (d: Buffer) => this.read(d);
@@ -94,7 +94,7 @@ export class ClientConnection {
       this.core.log.debug({ client: this.remoteAddress, err: r.message }, 'bad request');
       // Bad framing inside a body already on its way upstream: that request cannot be finished, nor answered.
       if (this.parsing) { this.socket.destroy(); return; }
-      this.bad = true;
+      this.bad = r instanceof Refused ? { status: r.status, title: r.title } : { status: 400, title: 'Bad Request' };
       this.advance();
       return;
     }
@@ -117,6 +117,7 @@ export class ClientConnection {
     if (headBytes(info.headers, info.url) > MAX_HEADER_BYTES) throw new Error('request header too large');
     // CONNECT is for forward proxies (nginx answers 400 too).
     if (HTTPParser.methods[info.method] === 'CONNECT') throw new Error('CONNECT is not served');
+    refuseFraming(info);
     const ex = new Exchange(this, info);
     this.queue.push(ex);
     this.parsing = ex;
@@ -150,7 +151,7 @@ export class ClientConnection {
           if (!ex.clientKeepAlive) { this.end(); break; }
           continue;
         }
-        if (this.bad) { this.core.count(400); this.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'); }
+        if (this.bad) { this.core.count(this.bad.status); this.end(`HTTP/1.1 ${this.bad.status} ${this.bad.title}\r\nConnection: close\r\n\r\n`); }
         break;
       }
     } finally {
@@ -189,6 +190,33 @@ export class ClientConnection {
     for (const ex of this.queue) ex.abort();
     this.queue.length = 0;
   }
+}
+
+/** A request head refused before it is routed, with the status nginx answers it with. */
+class Refused extends Error {
+  constructor(readonly status: number, readonly title: string, message: string) { super(message); }
+}
+
+/**
+ * nginx's rules for a request's framing, which keep a request from meaning one thing here and another upstream (request
+ * smuggling): Transfer-Encoding only as one `chunked` (any other coding: 501), never beside Content-Length, nor twice,
+ * nor from an HTTP/1.0 client (400).
+ */
+function refuseFraming(info: RequestInfo): void {
+  let te: string | undefined;
+  let length = false;
+  const raw = info.headers;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === 17 && k.toLowerCase() === 'transfer-encoding') {
+      if (te !== undefined) throw new Refused(400, 'Bad Request', 'duplicate Transfer-Encoding header');
+      te = raw[i + 1]!.trim().toLowerCase();
+    } else if (k.length === 14 && k.toLowerCase() === 'content-length') length = true;
+  }
+  if (te === undefined) return;
+  if (info.versionMajor === 1 && info.versionMinor === 0) throw new Refused(400, 'Bad Request', 'Transfer-Encoding from an HTTP/1.0 client');
+  if (te !== 'chunked') throw new Refused(501, 'Not Implemented', `unknown Transfer-Encoding "${te}"`);
+  if (length) throw new Refused(400, 'Bad Request', 'Content-Length and Transfer-Encoding at the same time');
 }
 
 /** One request and its response: routed, sent to an endpoint (the next on failure), the response streamed back. */
