@@ -77,6 +77,15 @@ export class ApiError extends Error {
   get isGone(): boolean { return this.code === 410; }
 }
 
+/**
+ * Whether a write was refused because its namespace is being deleted (upstream's
+ * `apierrors.HasStatusCause(err, v1.NamespaceTerminatingCause)`): controllers drop such a create, as every one after
+ * it would fail too.
+ */
+export function isNamespaceTerminating(err: unknown): boolean {
+  return err instanceof ApiError && !!err.details?.causes?.some((c) => c.reason === 'NamespaceTerminating');
+}
+
 /** True when the value is a metav1.Status object. */
 export function isStatus(v: unknown): v is Status {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'Status';

@@ -1,4 +1,4 @@
-export { ApiError, errors, isStatus, reasonForCode, qualifiedResource, formatFieldError } from './errors.js';
+export { ApiError, errors, isNamespaceTerminating, isStatus, reasonForCode, qualifiedResource, formatFieldError } from './errors.js';
 export type { Status, StatusReason, StatusCause, StatusDetails, FieldError } from './errors.js';
 export {
   RESOURCES, storedResources, groupVersion, apiVersionOf, parseApiVersion, findResource, findKind, resolveResource, resourcePath,

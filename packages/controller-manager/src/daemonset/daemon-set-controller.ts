@@ -1,5 +1,5 @@
 import {
-  ApiError, byOwnerUid, CONTROLLERREVISIONS, DAEMONSETS, EventRecorder, eventTarget, getControllerOf, labelSelectorRequirements,
+  ApiError, isNamespaceTerminating, byOwnerUid, CONTROLLERREVISIONS, DAEMONSETS, EventRecorder, eventTarget, getControllerOf, labelSelectorRequirements,
   matchesLabels, newControllerRef, NODES, objectKey, PODS, realClock, runWorkers, silentLogger, WorkQueue,
   type ApiClient, type Clock, type DaemonSet, type InformerFactory, type LabelRequirement, type Logger, type Node, type Pod,
   type SharedInformer,
@@ -322,6 +322,8 @@ export class DaemonSetController {
         const created = await this.deps.client.create<Pod>(PODS, ds.metadata!.namespace, pod);
         void this.events.record(eventTarget(ds), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata!.name}`);
       } catch (e) {
+        // The namespace is being deleted: every create would fail, nothing to report or retry (as upstream).
+        if (isNamespaceTerminating(e)) return;
         void this.events.record(eventTarget(ds), 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
         throw e;
       }

@@ -1,5 +1,5 @@
 import {
-  ApiError, ENDPOINTS, objectKey, PODS, realClock, runWorkers, SERVICES, silentLogger, WorkQueue,
+  ApiError, isNamespaceTerminating, ENDPOINTS, objectKey, PODS, realClock, runWorkers, SERVICES, silentLogger, WorkQueue,
   type ApiClient, type Clock, type Endpoints, type InformerFactory, type Logger, type Pod, type Service, type SharedInformer,
 } from '@k8ts/api';
 import {
@@ -166,7 +166,7 @@ export class EndpointsController {
       else await this.deps.client.create(ENDPOINTS, namespace, next);
     } catch (e) {
       // The namespace is going away: nothing to write, and nothing to retry.
-      if (!current && e instanceof ApiError && e.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+      if (!current && isNamespaceTerminating(e)) return;
       throw e;
     }
     trigger.commit();

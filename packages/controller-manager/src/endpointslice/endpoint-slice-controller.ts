@@ -1,5 +1,5 @@
 import {
-  ApiError, ENDPOINTSLICES, NODES, PODS, realClock, runWorkers, SERVICES, silentLogger, WorkQueue,
+  ApiError, isNamespaceTerminating, ENDPOINTSLICES, NODES, PODS, realClock, runWorkers, SERVICES, silentLogger, WorkQueue,
   type ApiClient, type Clock, type EndpointSlice, type InformerFactory, type Logger, type Node, type Pod, type Service,
   type SharedInformer,
 } from '@k8ts/api';
@@ -126,7 +126,7 @@ export class EndpointSliceController {
       }
     } catch (e) {
       // The namespace is going away: nothing to write, and nothing to retry.
-      if (e instanceof ApiError && e.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+      if (isNamespaceTerminating(e)) return;
       throw e;
     }
     trigger.commit();

@@ -1,5 +1,5 @@
 import {
-  ApiError, byOwnerUid, EventRecorder, eventTarget, getControllerOf, JOBS, labelSelectorRequirements, matchesLabels, newControllerRef,
+  ApiError, isNamespaceTerminating, byOwnerUid, EventRecorder, eventTarget, getControllerOf, JOBS, labelSelectorRequirements, matchesLabels, newControllerRef,
   objectKey, PODS, realClock, rfc3339, runWorkers, silentLogger, WorkQueue,
   type ApiClient, type Clock, type InformerFactory, type Job, type Logger, type Pod, type SharedInformer,
 } from '@k8ts/api';
@@ -480,7 +480,7 @@ export class JobController {
         void this.events.record(eventTarget(job), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata!.name}`);
       } catch (e) {
         // The namespace is being deleted: nothing to retry.
-        if (e instanceof ApiError && e.code === 403 && /being terminated|is terminating/.test(e.message)) return;
+        if (isNamespaceTerminating(e)) return;
         void this.events.record(eventTarget(job), 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
         throw e;
       }

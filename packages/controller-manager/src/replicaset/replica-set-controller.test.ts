@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PODS, REPLICASETS, type Pod } from '@k8ts/api';
+import { ApiError, PODS, REPLICASETS, type Pod } from '@k8ts/api';
 import { FakeClock, FakeInformerFactory, RecordingClient } from '@k8ts/api/testing';
 import { deletionOrder, rankByRelatedOnSameNode, slowStartBatch } from '../pods.js';
 import { ReplicaSetController, type ReplicatedObject } from './replica-set-controller.js';
@@ -77,6 +77,18 @@ describe('ReplicaSetController.sync', () => {
     await controller.sync('default/web');
     expect(creates(client)).toHaveLength(0);
     expect(statusOf(client)).toMatchObject({ replicas: 3, fullyLabeledReplicas: 3, readyReplicas: 0, availableReplicas: 0 });
+  });
+
+  it('drops creates refused because the namespace is being deleted: no error, no FailedCreate (as upstream)', async () => {
+    const { client, controller } = setup([rs(3)]);
+    client.prependReactor('create', 'pods', () => {
+      throw new ApiError(403, 'Forbidden', 'pods "web-x" is forbidden: unable to create new content in namespace default because it is being terminated',
+        { causes: [{ reason: 'NamespaceTerminating', message: 'namespace default is being terminated', field: 'metadata.namespace' }] });
+    });
+    await controller.sync('default/web');
+    expect(creates(client)).toHaveLength(3);
+    const events = client.writes().filter((w) => w.resource === 'events').map((w) => (w.object as { reason: string }).reason);
+    expect(events).not.toContain('FailedCreate');
   });
 
   it('creates in slow-start batches (1, 2, 4, …) and stops at the first refused batch, with FailedCreate and ReplicaFailure', async () => {

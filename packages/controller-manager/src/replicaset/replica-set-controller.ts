@@ -1,5 +1,5 @@
 import {
-  ApiError, byOwnerUid, EventRecorder, eventTarget, getControllerOf, labelSelectorRequirements, matchesLabels, newControllerRef,
+  ApiError, isNamespaceTerminating, byOwnerUid, EventRecorder, eventTarget, getControllerOf, labelSelectorRequirements, matchesLabels, newControllerRef,
   objectKey, PODS, realClock, REPLICASETS, runWorkers, silentLogger, WorkQueue,
   type ApiClient, type Clock, type Condition, type InformerFactory, type KubeObject, type LabelRequirement, type Logger, type Pod,
   type PodTemplateSpec, type ResourceDef, type SharedInformer,
@@ -198,6 +198,8 @@ export class ReplicaSetController {
           const created = await this.deps.client.create<Pod>(PODS, rs.metadata!.namespace, pod);
           void this.events.record(eventTarget(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata!.name}`);
         } catch (e) {
+          // The namespace is being deleted: every create would fail, nothing to report or retry (as upstream).
+          if (isNamespaceTerminating(e)) return;
           void this.events.record(eventTarget(rs), 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
           throw e;
         }

@@ -1,5 +1,5 @@
 import {
-  ApiError, NAMESPACES, realClock, runWorkers, SERVICEACCOUNTS, silentLogger, WorkQueue,
+  ApiError, isNamespaceTerminating, NAMESPACES, realClock, runWorkers, SERVICEACCOUNTS, silentLogger, WorkQueue,
   type ApiClient, type Clock, type InformerFactory, type Logger, type Namespace, type ServiceAccount, type SharedInformer,
 } from '@k8ts/api';
 
@@ -54,7 +54,7 @@ export class ServiceAccountsController {
       } catch (e) {
         if (e instanceof ApiError && e.isAlreadyExists) continue;
         // A namespace that began terminating meanwhile refuses new content: nothing to do.
-        if (e instanceof ApiError && e.code === 403 && e.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+        if (isNamespaceTerminating(e)) return;
         throw e;
       }
     }
