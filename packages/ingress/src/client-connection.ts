@@ -117,8 +117,9 @@ export class ClientConnection {
     if (headBytes(info.headers, info.url) > MAX_HEADER_BYTES) throw new Error('request header too large');
     // CONNECT is for forward proxies (nginx answers 400 too).
     if (HTTPParser.methods[info.method] === 'CONNECT') throw new Error('CONNECT is not served');
-    refuseFraming(info);
-    const ex = new Exchange(this, info);
+    const scan = scanHead(info.headers);
+    refuseFraming(info, scan);
+    const ex = new Exchange(this, info, scan);
     this.queue.push(ex);
     this.parsing = ex;
     // An upgrade starts once the parser has handed over the bytes after its head (read()).
@@ -202,21 +203,13 @@ class Refused extends Error {
  * smuggling): Transfer-Encoding only as one `chunked` (any other coding: 501), never beside Content-Length, nor twice,
  * nor from an HTTP/1.0 client (400).
  */
-function refuseFraming(info: RequestInfo): void {
-  let te: string | undefined;
-  let length = false;
-  const raw = info.headers;
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i]!;
-    if (k.length === 17 && k.toLowerCase() === 'transfer-encoding') {
-      if (te !== undefined) throw new Refused(400, 'Bad Request', 'duplicate Transfer-Encoding header');
-      te = raw[i + 1]!.trim().toLowerCase();
-    } else if (k.length === 14 && k.toLowerCase() === 'content-length') length = true;
-  }
+function refuseFraming(info: RequestInfo, scan: HeadScan): void {
+  const te = scan.transferEncoding;
   if (te === undefined) return;
+  if (scan.transferEncodings > 1) throw new Refused(400, 'Bad Request', 'duplicate Transfer-Encoding header');
   if (info.versionMajor === 1 && info.versionMinor === 0) throw new Refused(400, 'Bad Request', 'Transfer-Encoding from an HTTP/1.0 client');
   if (te !== 'chunked') throw new Refused(501, 'Not Implemented', `unknown Transfer-Encoding "${te}"`);
-  if (length) throw new Refused(400, 'Bad Request', 'Content-Length and Transfer-Encoding at the same time');
+  if (scan.hasLength) throw new Refused(400, 'Bad Request', 'Content-Length and Transfer-Encoding at the same time');
 }
 
 /** One request and its response: routed, sent to an endpoint (the next on failure), the response streamed back. */
@@ -254,7 +247,7 @@ class Exchange implements UpstreamUser {
   private corked = false;
   private tunnel: net.Socket | undefined;
 
-  constructor(private readonly conn: ClientConnection, info: RequestInfo) {
+  constructor(private readonly conn: ClientConnection, info: RequestInfo, scan: HeadScan) {
     this.method = HTTPParser.methods[info.method] ?? 'GET';
     this.url = info.url;
     this.http10 = info.versionMajor === 1 && info.versionMinor === 0;
@@ -262,7 +255,7 @@ class Exchange implements UpstreamUser {
     this.keepAlive = info.shouldKeepAlive;
     this.clientKeepAlive = info.shouldKeepAlive;
     this.raw = info.headers;
-    this.scan = scanHead(info.headers);
+    this.scan = scan;
   }
 
   /** Whether reading the client may go on: the body has an open, unblocked upstream (or is dropped). */

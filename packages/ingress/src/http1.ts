@@ -19,6 +19,9 @@ export interface HeadScan {
   host: string | undefined;
   /** `Transfer-Encoding: chunked` (the last one counts, as the parser reads it). */
   chunked: boolean;
+  /** The Transfer-Encoding header's value, trimmed and lower-cased, and how many there were. */
+  transferEncoding: string | undefined;
+  transferEncodings: number;
   hasLength: boolean;
   hasDate: boolean;
   /** Lower-cased tokens of every `Connection` header. */
@@ -27,7 +30,7 @@ export interface HeadScan {
 
 /** Scans a raw header list ([name, value, …]). */
 export function scanHead(raw: readonly string[]): HeadScan {
-  const s: HeadScan = { host: undefined, chunked: false, hasLength: false, hasDate: false, named: undefined };
+  const s: HeadScan = { host: undefined, chunked: false, transferEncoding: undefined, transferEncodings: 0, hasLength: false, hasDate: false, named: undefined };
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!;
     // Only names of these lengths matter: skip the lower-casing for the rest.
@@ -44,7 +47,10 @@ export function scanHead(raw: readonly string[]): HeadScan {
         if (k.toLowerCase() === 'content-length') s.hasLength = true;
         break;
       case 17:
-        if (k.toLowerCase() === 'transfer-encoding') s.chunked = raw[i + 1]!.toLowerCase() === 'chunked';
+        if (k.toLowerCase() !== 'transfer-encoding') break;
+        s.transferEncoding = raw[i + 1]!.trim().toLowerCase();
+        s.transferEncodings++;
+        s.chunked = s.transferEncoding === 'chunked';
         break;
     }
   }
