@@ -1,8 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { load as parseYaml } from 'js-yaml';
 import { CliError } from './errors.js';
-import { kubeconfigFiles } from './kubeconfig.js';
+import { kubeconfigFiles, parseKubeconfigText } from './kubeconfig.js';
 import { toGoYaml } from './printers/serialize.js';
 
 /**
@@ -125,13 +124,7 @@ export function readConfigFile(file: string): EditConfig {
     if ((err as { code?: string }).code === 'ENOENT') return cfg;
     throw new CliError(`error loading config file "${file}": ${(err as Error).message}`);
   }
-  let doc: Record<string, unknown>;
-  try {
-    doc = (parseYaml(text) ?? {}) as Record<string, unknown>;
-  } catch (err) {
-    throw new CliError(`error loading config file "${file}": ${(err as Error).message}`);
-  }
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new CliError(`error loading config file "${file}": not a kubeconfig`);
+  const doc = parseKubeconfigText(text, file);
   // []byte fields: Go decodes them (an invalid one fails the load) and writes them back in canonical base64.
   const bytes = (stanza: Record<string, unknown>, key: string) => {
     const v = stanza?.[key];

@@ -74,6 +74,18 @@ function asList<T>(v: unknown, key: 'cluster' | 'user' | 'context', file: string
   return out;
 }
 
+/** A kubeconfig file's YAML as a mapping, or kubectl's "error loading config file" for what is not one. */
+export function parseKubeconfigText(text: string, file: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new CliError(`error loading config file "${file}": ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new CliError(`error loading config file "${file}": not a kubeconfig`);
+  return doc as Record<string, unknown>;
+}
+
 /**
  * Reads and merges the kubeconfig chain: for every map entry and for current-context, the first file to set it wins.
  * A missing `--kubeconfig` file is an error, except with `missingOk` (kubectl config reads it as empty).
@@ -94,13 +106,7 @@ export function loadKubeconfig(explicit: string | undefined, env: NodeJS.Process
       }
       throw new CliError(`error loading config file "${file}": ${(err as Error).message}`);
     }
-    let doc: Record<string, unknown>;
-    try {
-      doc = (parseYaml(text) ?? {}) as Record<string, unknown>;
-    } catch (err) {
-      throw new CliError(`error loading config file "${file}": ${(err as Error).message}`);
-    }
-    if (typeof doc !== 'object' || Array.isArray(doc)) throw new CliError(`error loading config file "${file}": not a kubeconfig`);
+    const doc = parseKubeconfigText(text, file);
     const current = doc['current-context'];
     if (!cfg.currentContext && typeof current === 'string' && current) {
       cfg.currentContext = current;
