@@ -321,7 +321,12 @@ describe('IngressProxy on the wire', () => {
     // node:http's backend closing idle keep-alive connections after its keepAliveTimeout: gone from the pool.
     httpBackend.keepAliveTimeout = 100;
     expect((await request({ path: '/k1', headers: { host: 'web' }, agent })).body).toBe('GET /k1\n');
-    await new Promise((r) => setTimeout(r, 300));
+    // Waits until the backend has closed every idle connection (its side), not for a fixed time.
+    const deadline = Date.now() + 10_000;
+    while (await new Promise<number>((r) => httpBackend.getConnections((_e, n) => r(n))) > 0) {
+      if (Date.now() > deadline) throw new Error('the backend kept its idle connections');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect((await request({ path: '/k2', headers: { host: 'web' }, agent })).body).toBe('GET /k2\n');
     httpBackend.keepAliveTimeout = 5000;
     agent.destroy();
